@@ -1,0 +1,128 @@
+//! Replaying a log from its leaves: every entry re-validated, every tree hash
+//! recomputed. Used by `aidledger verify` against a server or a database file.
+
+use crate::entry::{EntryError, VerifiedEntry};
+use crate::hex32;
+use crate::tree::{Frontier, Hash};
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum AuditError {
+    #[error("entry {index} is invalid: {source}")]
+    Entry { index: u64, source: EntryError },
+    #[error("entry {index}: recorded leaf hash {recorded} differs from the hash of its bytes {computed}")]
+    LeafHash {
+        index: u64,
+        recorded: String,
+        computed: String,
+    },
+    #[error(
+        "expected entry {expected} next, found {found}: entries are missing, inserted or reordered"
+    )]
+    Sequence { expected: u64, found: u64 },
+    #[error(
+        "the root of the first {size} entries is {computed}, but the checkpoint says {claimed}"
+    )]
+    Root {
+        size: u64,
+        computed: String,
+        claimed: String,
+    },
+}
+
+/// Re-validates leaves on all cores; the result keeps the input order.
+pub fn verify_leaves(first_index: u64, leaves: &[&[u8]]) -> Result<Vec<Hash>, AuditError> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = leaves.len().div_ceil(threads).max(1);
+    let results: Vec<Result<Vec<Hash>, AuditError>> = std::thread::scope(|s| {
+        let handles: Vec<_> = leaves
+            .chunks(chunk)
+            .enumerate()
+            .map(|(c, part)| {
+                s.spawn(move || {
+                    part.iter()
+                        .enumerate()
+                        .map(|(i, leaf)| {
+                            VerifiedEntry::from_leaf(leaf)
+                                .map(|e| e.leaf_hash())
+                                .map_err(|source| AuditError::Entry {
+                                    index: first_index + (c * chunk + i) as u64,
+                                    source,
+                                })
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("verifier thread panicked"))
+            .collect()
+    });
+    let mut out = Vec::with_capacity(leaves.len());
+    for r in results {
+        out.extend(r?);
+    }
+    Ok(out)
+}
+
+/// Rebuilds the tree leaf by leaf and checks it against what storage or a server says.
+pub struct Auditor {
+    frontier: Frontier,
+}
+
+impl Default for Auditor {
+    fn default() -> Self {
+        Auditor {
+            frontier: Frontier::empty(),
+        }
+    }
+}
+
+impl Auditor {
+    pub fn size(&self) -> u64 {
+        self.frontier.size()
+    }
+
+    pub fn root(&self) -> Hash {
+        self.frontier.root()
+    }
+
+    /// Appends the leaf at `index` (which must be the next one) whose verified hash is
+    /// `computed`; `recorded` is the hash storage or the server gave for it. Returns
+    /// the tree hashes this leaf adds, in storage order.
+    pub fn append(
+        &mut self,
+        index: u64,
+        computed: Hash,
+        recorded: Option<Hash>,
+    ) -> Result<Vec<Hash>, AuditError> {
+        if index != self.size() {
+            return Err(AuditError::Sequence {
+                expected: self.size(),
+                found: index,
+            });
+        }
+        if let Some(recorded) = recorded.filter(|r| *r != computed) {
+            return Err(AuditError::LeafHash {
+                index,
+                recorded: hex32::encode(&recorded),
+                computed: hex32::encode(&computed),
+            });
+        }
+        Ok(self.frontier.append(computed))
+    }
+
+    /// Checks the current root against a checkpoint's claim for the same size.
+    pub fn check_root(&self, claimed: Hash) -> Result<(), AuditError> {
+        let computed = self.root();
+        if computed == claimed {
+            Ok(())
+        } else {
+            Err(AuditError::Root {
+                size: self.size(),
+                computed: hex32::encode(&computed),
+                claimed: hex32::encode(&claimed),
+            })
+        }
+    }
+}

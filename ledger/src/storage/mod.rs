@@ -1,0 +1,96 @@
+//! Durable storage of the log behind one interface, one driver per folder.
+//!
+//! A store holds three things that change together, in one transaction per batch:
+//! the entries by index, the dense sequence of tree hashes (see `tree`), and the
+//! signed checkpoints. Nothing else writes them, and nothing here interprets them:
+//! the sequencer decides what to append and the reader what to serve.
+
+pub mod sqlite;
+
+use crate::tree::Hash;
+use std::future::Future;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migrating the database: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("the database lacks tree hash {0}: it is truncated or damaged")]
+    MissingHash(u64),
+    #[error("the database holds a malformed value in {0}")]
+    Malformed(&'static str),
+}
+
+/// A signed checkpoint as stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredCheckpoint {
+    pub tree_size: u64,
+    pub note: String,
+}
+
+/// One sequenced entry as stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredEntry {
+    pub index: u64,
+    pub leaf_hash: Hash,
+    pub leaf: Vec<u8>,
+}
+
+/// An entry to append, with the metadata kept beside it for lookups.
+#[derive(Clone, Debug)]
+pub struct NewEntry {
+    pub index: u64,
+    pub leaf_hash: Hash,
+    pub leaf: Vec<u8>,
+    pub kind: &'static str,
+    pub author: [u8; 32],
+}
+
+/// Everything one sequenced batch writes, committed atomically.
+#[derive(Clone, Debug)]
+pub struct Batch {
+    pub entries: Vec<NewEntry>,
+    /// Tree hashes to store at positions `first_position..`.
+    pub first_position: u64,
+    pub hashes: Vec<Hash>,
+    pub checkpoint: StoredCheckpoint,
+}
+
+/// The storage interface of the log. Implementations must make `append` atomic and
+/// durable before returning, and must never modify or delete what was appended.
+pub trait LogStore: Send + Sync + 'static {
+    /// The checkpoint with the largest tree size, if any was stored.
+    fn latest_checkpoint(
+        &self,
+    ) -> impl Future<Output = Result<Option<StoredCheckpoint>, StorageError>> + Send;
+
+    /// Tree hashes at the given positions, in the same order.
+    fn read_hashes(
+        &self,
+        positions: &[u64],
+    ) -> impl Future<Output = Result<Vec<Hash>, StorageError>> + Send;
+
+    /// The index of each of the given leaf hashes that is already in the log.
+    fn find_leaves(
+        &self,
+        leaf_hashes: &[Hash],
+    ) -> impl Future<Output = Result<Vec<(Hash, u64)>, StorageError>> + Send;
+
+    /// Up to `limit` entries from index `start`, in index order.
+    fn read_entries(
+        &self,
+        start: u64,
+        limit: u64,
+    ) -> impl Future<Output = Result<Vec<StoredEntry>, StorageError>> + Send;
+
+    /// Appends one batch in one transaction.
+    fn append(&self, batch: &Batch) -> impl Future<Output = Result<(), StorageError>> + Send;
+}
+
+pub(crate) fn hash_from_bytes(bytes: &[u8], column: &'static str) -> Result<Hash, StorageError> {
+    bytes
+        .try_into()
+        .map(Hash)
+        .map_err(|_| StorageError::Malformed(column))
+}

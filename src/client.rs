@@ -1,0 +1,162 @@
+//! A client of the log's HTTP API, for the CLI and the tests.
+
+use anyhow::{bail, Context};
+use base64::prelude::*;
+use ledger::{hex32, Hash};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+#[derive(Clone)]
+pub struct LogClient {
+    base: String,
+    http: reqwest::Client,
+}
+
+/// The server's answer to a submission.
+#[derive(Debug, Deserialize, Clone, PartialEq)]
+pub struct Submitted {
+    pub leaf_hash: String,
+    pub index: u64,
+    pub tree_size: u64,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LogKey {
+    pub origin: String,
+    pub vkey: String,
+}
+
+/// One entry as served, decoded.
+#[derive(Debug, Clone)]
+pub struct ServedEntry {
+    pub index: u64,
+    pub leaf: Vec<u8>,
+    pub leaf_hash: Hash,
+}
+
+#[derive(Deserialize)]
+struct RawEntry {
+    index: u64,
+    leaf: String,
+    leaf_hash: String,
+}
+
+#[derive(Deserialize)]
+struct Hashes {
+    hashes: Vec<String>,
+}
+
+fn decode_hashes(hashes: &[String]) -> anyhow::Result<Vec<Hash>> {
+    hashes
+        .iter()
+        .map(|h| hex32::decode(h).with_context(|| format!("server sent a malformed hash {h:?}")))
+        .collect()
+}
+
+impl LogClient {
+    pub fn new(base: &str) -> Self {
+        LogClient {
+            base: base.trim_end_matches('/').to_owned(),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    async fn get<T: DeserializeOwned>(&self, path: &str) -> anyhow::Result<T> {
+        let response = self.http.get(format!("{}{path}", self.base)).send().await?;
+        let status = response.status();
+        if !status.is_success() {
+            bail!(
+                "GET {path}: {status}: {}",
+                response.text().await.unwrap_or_default()
+            );
+        }
+        Ok(response.json().await?)
+    }
+
+    /// Submits signed leaf bytes; returns the status code and the parsed answer.
+    pub async fn submit(&self, leaf: Vec<u8>) -> anyhow::Result<(u16, Submitted)> {
+        let response = self
+            .http
+            .post(format!("{}/api/v1/entries", self.base))
+            .header("content-type", "application/json")
+            .body(leaf)
+            .send()
+            .await?;
+        let status = response.status();
+        if !status.is_success() {
+            bail!(
+                "submission refused: {status}: {}",
+                response.text().await.unwrap_or_default()
+            );
+        }
+        Ok((status.as_u16(), response.json().await?))
+    }
+
+    pub async fn checkpoint(&self) -> anyhow::Result<String> {
+        let response = self
+            .http
+            .get(format!("{}/checkpoint", self.base))
+            .send()
+            .await?;
+        if !response.status().is_success() {
+            bail!("GET /checkpoint: {}", response.status());
+        }
+        Ok(response.text().await?)
+    }
+
+    pub async fn key(&self) -> anyhow::Result<LogKey> {
+        self.get("/api/v1/log/key").await
+    }
+
+    pub async fn entries(&self, start: u64, limit: u64) -> anyhow::Result<Vec<ServedEntry>> {
+        #[derive(Deserialize)]
+        struct Page {
+            entries: Vec<RawEntry>,
+        }
+        let page: Page = self
+            .get(&format!("/api/v1/log/entries?start={start}&limit={limit}"))
+            .await?;
+        page.entries
+            .into_iter()
+            .map(|e| {
+                Ok(ServedEntry {
+                    index: e.index,
+                    leaf: BASE64_STANDARD
+                        .decode(&e.leaf)
+                        .context("server sent a leaf that is not base64")?,
+                    leaf_hash: hex32::decode(&e.leaf_hash)
+                        .context("server sent a malformed leaf hash")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The inclusion proof of `leaf_hash` in the tree of `tree_size`: (index, hashes).
+    pub async fn inclusion_proof(
+        &self,
+        leaf_hash: &Hash,
+        tree_size: u64,
+    ) -> anyhow::Result<(u64, Vec<Hash>)> {
+        #[derive(Deserialize)]
+        struct Proof {
+            leaf_index: u64,
+            hashes: Vec<String>,
+        }
+        let p: Proof = self
+            .get(&format!(
+                "/api/v1/log/proof/inclusion?leaf_hash={}&tree_size={tree_size}",
+                hex32::encode(leaf_hash)
+            ))
+            .await?;
+        Ok((p.leaf_index, decode_hashes(&p.hashes)?))
+    }
+
+    pub async fn consistency_proof(&self, first: u64, second: u64) -> anyhow::Result<Vec<Hash>> {
+        let p: Hashes = self
+            .get(&format!(
+                "/api/v1/log/proof/consistency?first={first}&second={second}"
+            ))
+            .await?;
+        decode_hashes(&p.hashes)
+    }
+}

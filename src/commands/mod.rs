@@ -1,0 +1,50 @@
+//! The command line: one subcommand per file.
+
+mod keygen;
+mod seed;
+mod serve;
+mod sign;
+mod submit;
+mod verify;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "aidledger",
+    version,
+    about = "A public, tamper-evident ledger for crowdsourced disaster aid"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run an instance: the log and its HTTP API, stored under a data directory.
+    Serve(serve::Args),
+    /// Create an author key file (mode 0600).
+    Keygen(keygen::Args),
+    /// Sign an entry: reads {"kind", "body"[, "created_at"]} JSON on stdin, writes the signed entry.
+    Sign(sign::Args),
+    /// Submit a signed entry read from stdin.
+    Submit(submit::Args),
+    /// Fill a running instance with realistic signed sample entries.
+    Seed(seed::Args),
+    /// Audit a log: from a server (--url) or offline from its database file (--db).
+    Verify(verify::Args),
+}
+
+impl Cli {
+    pub async fn run(self) -> anyhow::Result<()> {
+        match self.command {
+            Command::Serve(a) => serve::run(a).await,
+            Command::Keygen(a) => keygen::run(a),
+            Command::Sign(a) => sign::run(a),
+            Command::Submit(a) => submit::run(a).await,
+            Command::Seed(a) => seed::run(a).await,
+            Command::Verify(a) => verify::run(a).await,
+        }
+    }
+}

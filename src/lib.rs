@@ -1,0 +1,8 @@
+//! The `aidledger` binary's library half: the HTTP server, the log client and the CLI
+//! commands, so that integration tests start exactly what production starts.
+
+pub mod client;
+pub mod commands;
+pub mod keys;
+pub mod sample;
+pub mod server;

@@ -1,0 +1,181 @@
+//! Routes and thin handlers: extract, call the log, map the answer.
+
+use super::error::ApiError;
+use super::AppState;
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::prelude::*;
+use ledger::entry::{EntryError, VerifiedEntry, MAX_LEAF_BYTES};
+use ledger::hex32;
+use ledger::Hash;
+use serde::{Deserialize, Serialize};
+
+pub(crate) fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/api/v1/entries", post(submit_entry))
+        .route("/checkpoint", get(checkpoint))
+        .route("/api/v1/log/key", get(log_key))
+        .route("/api/v1/log/entries", get(entries))
+        .route("/api/v1/log/proof/inclusion", get(inclusion_proof))
+        .route("/api/v1/log/proof/consistency", get(consistency_proof))
+        .route("/tile/{*path}", get(tile))
+        .fallback(|| async { ApiError::NotFound("see docs/API.md for the routes".into()) })
+        // Bodies are read with our own limit so that an oversized one gets our error.
+        .layer(DefaultBodyLimit::disable())
+        .with_state(state)
+}
+
+fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+    q.map(|Query(t)| t)
+        .map_err(|e| ApiError::BadRequest(e.body_text()))
+}
+
+fn parse_hash(name: &str, text: &str) -> Result<Hash, ApiError> {
+    hex32::decode(text)
+        .ok_or_else(|| ApiError::BadRequest(format!("{name} must be 64 lowercase hex digits")))
+}
+
+#[derive(Serialize)]
+struct SubmitResponse {
+    leaf_hash: String,
+    index: u64,
+    tree_size: u64,
+}
+
+async fn submit_entry(State(state): State<AppState>, body: Body) -> Result<Response, ApiError> {
+    let bytes: Bytes = axum::body::to_bytes(body, MAX_LEAF_BYTES)
+        .await
+        .map_err(|_| {
+            // The only failure with an in-memory limit is exceeding it (or a broken stream,
+            // which the client will not see anyway).
+            EntryError::TooLarge(MAX_LEAF_BYTES + 1)
+        })?;
+    let entry = VerifiedEntry::from_leaf(&bytes)?;
+    let appended = state.sequencer.submit(entry).await?;
+    let status = if appended.duplicate {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    let body = SubmitResponse {
+        leaf_hash: hex32::encode(&appended.leaf_hash),
+        index: appended.index,
+        tree_size: appended.tree_size,
+    };
+    Ok((status, Json(body)).into_response())
+}
+
+async fn checkpoint(State(state): State<AppState>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        state.reader.head().note,
+    )
+        .into_response()
+}
+
+async fn log_key(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "origin": state.origin, "vkey": state.vkey }))
+}
+
+#[derive(Deserialize)]
+struct EntriesQuery {
+    #[serde(default)]
+    start: u64,
+    #[serde(default = "default_limit")]
+    limit: u64,
+}
+
+fn default_limit() -> u64 {
+    100
+}
+
+#[derive(Serialize)]
+struct EntryItem {
+    index: u64,
+    leaf: String,
+    leaf_hash: String,
+}
+
+async fn entries(
+    State(state): State<AppState>,
+    q: Result<Query<EntriesQuery>, QueryRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let q = query(q)?;
+    let entries: Vec<EntryItem> = state
+        .reader
+        .entries(q.start, q.limit)
+        .await?
+        .into_iter()
+        .map(|e| EntryItem {
+            index: e.index,
+            leaf: BASE64_STANDARD.encode(&e.leaf),
+            leaf_hash: hex32::encode(&e.leaf_hash),
+        })
+        .collect();
+    Ok(Json(serde_json::json!({ "entries": entries })))
+}
+
+#[derive(Deserialize)]
+struct InclusionQuery {
+    leaf_hash: String,
+    tree_size: u64,
+}
+
+async fn inclusion_proof(
+    State(state): State<AppState>,
+    q: Result<Query<InclusionQuery>, QueryRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let q = query(q)?;
+    let leaf_hash = parse_hash("leaf_hash", &q.leaf_hash)?;
+    let proof = state.reader.inclusion_proof(leaf_hash, q.tree_size).await?;
+    Ok(Json(serde_json::json!({
+        "leaf_index": proof.leaf_index,
+        "tree_size": proof.tree_size,
+        "hashes": proof.hashes.iter().map(hex32::encode).collect::<Vec<_>>(),
+    })))
+}
+
+#[derive(Deserialize)]
+struct ConsistencyQuery {
+    first: u64,
+    second: u64,
+}
+
+async fn consistency_proof(
+    State(state): State<AppState>,
+    q: Result<Query<ConsistencyQuery>, QueryRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let q = query(q)?;
+    let hashes = state.reader.consistency_proof(q.first, q.second).await?;
+    Ok(Json(
+        serde_json::json!({ "hashes": hashes.iter().map(hex32::encode).collect::<Vec<_>>() }),
+    ))
+}
+
+async fn tile(
+    State(state): State<AppState>,
+    Path(path): Path<String>,
+) -> Result<Response, ApiError> {
+    let (bytes, full) = state.reader.tile(&path).await?;
+    let cache = if full {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream"),
+            (header::CACHE_CONTROL, cache),
+        ],
+        bytes,
+    )
+        .into_response())
+}
