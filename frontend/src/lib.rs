@@ -1,1 +1,1 @@
-
+//! The leptos web app (DESIGN.md §8). Arrives with the web-app issue.
