@@ -12,3 +12,8 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "== tests"
 cargo test --workspace --locked
+
+echo "== ledger builds for wasm32 (the browser verifies with the same code)"
+bash ../shared/tools/wasm-toolchain.sh >/dev/null
+PATH=/opt/rust-wasm/bin:$PATH CARGO_TARGET_DIR=target-wasm \
+  cargo build -p aidledger-ledger --target wasm32-unknown-unknown --locked --quiet

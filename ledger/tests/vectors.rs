@@ -34,13 +34,34 @@ fn hashes_of(list: &Value) -> Vec<Hash> {
 
 fn drafts() -> Vec<(Kind, Value)> {
     vec![
-        (Kind::OrgRegister, json!({"name": "Wuhan Union Hospital", "type": "hospital", "area": {"code": "CN-HB", "name": "Hubei"}})),
-        (Kind::NeedPost, json!({"items": [{"item": "医用防护口罩 N95口罩", "category": "respirator", "quantity": 1000, "unit": "piece", "spec": "GB 19083-2010"}], "urgency": "critical", "needed_by": "2020-02-01"})),
-        (Kind::OfferPost, json!({"items": [{"item": "Nitrile gloves", "quantity": 200, "unit": "box"}], "note": "tab\tquote\" backslash\\ emoji 😷", "b": 1, "a": -0.5})),
-        (Kind::Pledge, json!({"need": "0".repeat(64), "quantity": 300})),
-        (Kind::Shipment, json!({"carrier": "SF Express", "tracking": "SF1234567890"})),
-        (Kind::DeliveryConfirm, json!({"received": 300, "condition": "good"})),
-        (Kind::Verdict, json!({"verdict": "verify", "reason": "called the hospital switchboard"})),
+        (
+            Kind::OrgRegister,
+            json!({"name": "Wuhan Union Hospital", "type": "hospital", "area": {"code": "CN-HB", "name": "Hubei"}}),
+        ),
+        (
+            Kind::NeedPost,
+            json!({"items": [{"item": "医用防护口罩 N95口罩", "category": "respirator", "quantity": 1000, "unit": "piece", "spec": "GB 19083-2010"}], "urgency": "critical", "needed_by": "2020-02-01"}),
+        ),
+        (
+            Kind::OfferPost,
+            json!({"items": [{"item": "Nitrile gloves", "quantity": 200, "unit": "box"}], "note": "tab\tquote\" backslash\\ emoji 😷", "b": 1, "a": -0.5}),
+        ),
+        (
+            Kind::Pledge,
+            json!({"need": "0".repeat(64), "quantity": 300}),
+        ),
+        (
+            Kind::Shipment,
+            json!({"carrier": "SF Express", "tracking": "SF1234567890"}),
+        ),
+        (
+            Kind::DeliveryConfirm,
+            json!({"received": 300, "condition": "good"}),
+        ),
+        (
+            Kind::Verdict,
+            json!({"verdict": "verify", "reason": "called the hospital switchboard"}),
+        ),
     ]
 }
 
@@ -50,7 +71,8 @@ fn generate() -> Value {
     let mut entries = vec![];
     let mut leaf_hashes = vec![];
     for (n, (kind, body)) in drafts().into_iter().enumerate() {
-        let created_at = OffsetDateTime::from_unix_timestamp(1_580_000_000 + 60 * n as i64).unwrap();
+        let created_at =
+            OffsetDateTime::from_unix_timestamp(1_580_000_000 + 60 * n as i64).unwrap();
         let unsigned = UnsignedEntry::new(kind, &author.verifying_key(), created_at, body);
         let canonical_unsigned = String::from_utf8(canonical_json(&unsigned)).unwrap();
         let mut message = SIGNATURE_DOMAIN.to_vec();
@@ -120,10 +142,17 @@ fn implementation_matches_the_published_vectors() {
     let generated = generate();
     let path = vectors_path();
     if std::env::var_os("UPDATE_VECTORS").is_some() {
-        std::fs::write(&path, serde_json::to_string_pretty(&generated).unwrap() + "\n").unwrap();
+        std::fs::write(
+            &path,
+            serde_json::to_string_pretty(&generated).unwrap() + "\n",
+        )
+        .unwrap();
     }
     let published: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    assert_eq!(generated, published, "docs/vectors/ledger-v1.json no longer matches the implementation");
+    assert_eq!(
+        generated, published,
+        "docs/vectors/ledger-v1.json no longer matches the implementation"
+    );
 }
 
 #[test]
@@ -134,16 +163,39 @@ fn published_vectors_verify_with_the_public_api() {
         assert_eq!(hex32::encode(&entry.leaf_hash()), e["leaf_hash"]);
     }
     let leaves = hashes_of(&v["tree"]["leaf_hashes"]);
-    let root_of = |size: u64| hex32::decode(v["tree"]["roots"][size as usize - 1]["root"].as_str().unwrap()).unwrap();
+    let root_of = |size: u64| {
+        hex32::decode(
+            v["tree"]["roots"][size as usize - 1]["root"]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap()
+    };
     for p in v["tree"]["inclusion_proofs"].as_array().unwrap() {
         let (index, size) = (p["index"].as_u64().unwrap(), p["size"].as_u64().unwrap());
-        tree::verify_inclusion(&hashes_of(&p["proof"]), index, size, leaves[index as usize], root_of(size)).unwrap();
+        tree::verify_inclusion(
+            &hashes_of(&p["proof"]),
+            index,
+            size,
+            leaves[index as usize],
+            root_of(size),
+        )
+        .unwrap();
     }
     for p in v["tree"]["consistency_proofs"].as_array().unwrap() {
         let (first, second) = (p["first"].as_u64().unwrap(), p["second"].as_u64().unwrap());
-        tree::verify_consistency(&hashes_of(&p["proof"]), first, root_of(first), second, root_of(second)).unwrap();
+        tree::verify_consistency(
+            &hashes_of(&p["proof"]),
+            first,
+            root_of(first),
+            second,
+            root_of(second),
+        )
+        .unwrap();
     }
     let verifier = LogVerifier::new(v["checkpoint"]["vkey"].as_str().unwrap()).unwrap();
-    let checkpoint = verifier.verify(v["checkpoint"]["note"].as_str().unwrap().as_bytes()).unwrap();
+    let checkpoint = verifier
+        .verify(v["checkpoint"]["note"].as_str().unwrap().as_bytes())
+        .unwrap();
     assert_eq!(checkpoint.root, root_of(leaves.len() as u64));
 }
