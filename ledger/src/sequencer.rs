@@ -165,8 +165,8 @@ impl<S: LogStore> Integrator<S> {
 
     async fn integrate(&mut self, batch: Vec<Pending>) {
         let hashes: Vec<Hash> = batch.iter().map(|p| p.entry.leaf_hash()).collect();
-        let existing: HashMap<[u8; 32], u64> = match self.store.find_leaves(&hashes).await {
-            Ok(found) => found.into_iter().map(|(h, i)| (h.0, i)).collect(),
+        let existing = match self.already_sequenced(&hashes).await {
+            Ok(found) => found,
             Err(e) => return fail(batch, &e),
         };
 
@@ -178,17 +178,18 @@ impl<S: LogStore> Integrator<S> {
         let mut new_hashes = Vec::new();
         for pending in &batch {
             let leaf_hash = pending.entry.leaf_hash();
-            if let Some(&index) = existing
-                .get(&leaf_hash.0)
-                .or_else(|| placed.get(&leaf_hash.0))
-            {
-                outcomes.push((index, true));
+            if let Some(&(index, tree_size)) = existing.get(&leaf_hash.0) {
+                outcomes.push((index, Some(tree_size)));
+                continue;
+            }
+            if let Some(&index) = placed.get(&leaf_hash.0) {
+                outcomes.push((index, None));
                 continue;
             }
             let index = frontier.size();
             new_hashes.extend(frontier.append(leaf_hash));
             placed.insert(leaf_hash.0, index);
-            outcomes.push((index, false));
+            outcomes.push((index, None));
             entries.push(NewEntry {
                 index,
                 leaf_hash,
@@ -226,15 +227,35 @@ impl<S: LogStore> Integrator<S> {
             head
         };
 
-        for (pending, (index, duplicate)) in batch.into_iter().zip(outcomes) {
-            // A duplicate of an entry sequenced earlier is covered by the current head.
+        let mut answered = std::collections::HashSet::new();
+        for (pending, (index, earlier_checkpoint)) in batch.into_iter().zip(outcomes) {
+            let leaf_hash = pending.entry.leaf_hash();
+            // The first copy in a batch is appended; later copies are duplicates of it.
+            let duplicate = earlier_checkpoint.is_some() || !answered.insert(leaf_hash.0);
             let _ = pending.reply.send(Ok(Appended {
-                leaf_hash: pending.entry.leaf_hash(),
+                leaf_hash,
                 index,
-                tree_size: head.size,
+                tree_size: earlier_checkpoint.unwrap_or(head.size),
                 duplicate,
             }));
         }
+    }
+
+    /// Entries of the batch already in the log: index and first covering checkpoint.
+    async fn already_sequenced(
+        &self,
+        hashes: &[Hash],
+    ) -> Result<HashMap<[u8; 32], (u64, u64)>, StorageError> {
+        let mut out = HashMap::new();
+        for (hash, index) in self.store.find_leaves(hashes).await? {
+            let covering = self
+                .store
+                .first_checkpoint_covering(index)
+                .await?
+                .ok_or(StorageError::Malformed("checkpoints"))?;
+            out.insert(hash.0, (index, covering));
+        }
+        Ok(out)
     }
 }
 

@@ -35,7 +35,19 @@ fn parse_index(groups: &[&str]) -> Option<u64> {
         let digits = g.strip_prefix('x')?;
         n = n.checked_mul(1000)?.checked_add(parse_group(digits)?)?;
     }
-    n.checked_mul(1000)?.checked_add(parse_group(last)?)
+    let n = n.checked_mul(1000)?.checked_add(parse_group(last)?)?;
+    // Each index has exactly one spelling, so a tile has exactly one address.
+    (encode_index(n) == groups.join("/")).then_some(n)
+}
+
+/// The C2SP spelling of a tile index: three-digit groups, all but the last `x`-prefixed.
+pub fn encode_index(mut n: u64) -> String {
+    let mut path = format!("{:03}", n % 1000);
+    while n >= 1000 {
+        n /= 1000;
+        path = format!("x{:03}/{path}", n % 1000);
+    }
+    path
 }
 
 fn parse_group(g: &str) -> Option<u64> {
@@ -183,6 +195,8 @@ mod tests {
             Ok(Tile::Entries { index: 1, width: 3 })
         );
         for bad in [
+            "0/x000/000",
+            "entries/x000/005.p/5",
             "0/1",
             "0/0001",
             "0/x001",

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::prelude::*;
-use ledger::entry::{EntryError, VerifiedEntry, MAX_LEAF_BYTES};
+use ledger::entry::{VerifiedEntry, MAX_LEAF_BYTES};
 use ledger::hex32;
 use ledger::Hash;
 use serde::{Deserialize, Serialize};
@@ -25,6 +25,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/api/v1/log/proof/consistency", get(consistency_proof))
         .route("/tile/{*path}", get(tile))
         .fallback(|| async { ApiError::NotFound("see docs/API.md for the routes".into()) })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         // Bodies are read with our own limit so that an oversized one gets our error.
         .layer(DefaultBodyLimit::disable())
         .with_state(state)
@@ -48,13 +49,11 @@ struct SubmitResponse {
 }
 
 async fn submit_entry(State(state): State<AppState>, body: Body) -> Result<Response, ApiError> {
+    // With an in-memory body the only failure is exceeding the limit (or a broken
+    // stream, whose client will not read the answer anyway).
     let bytes: Bytes = axum::body::to_bytes(body, MAX_LEAF_BYTES)
         .await
-        .map_err(|_| {
-            // The only failure with an in-memory limit is exceeding it (or a broken stream,
-            // which the client will not see anyway).
-            EntryError::TooLarge(MAX_LEAF_BYTES + 1)
-        })?;
+        .map_err(|_| ApiError::BodyTooLarge)?;
     let entry = VerifiedEntry::from_leaf(&bytes)?;
     let appended = state.sequencer.submit(entry).await?;
     let status = if appended.duplicate {

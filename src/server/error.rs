@@ -3,7 +3,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use ledger::entry::EntryError;
+use ledger::entry::{EntryError, MAX_LEAF_BYTES};
 use ledger::reader::ReadError;
 use ledger::sequencer::SequenceError;
 use ledger::tiles::TileError;
@@ -20,12 +20,19 @@ pub(crate) enum ApiError {
     BadRequest(String),
     #[error("no such resource: {0}")]
     NotFound(String),
+    #[error("this method is not allowed on this resource; see docs/API.md")]
+    MethodNotAllowed,
+    #[error("request body is larger than the {MAX_LEAF_BYTES}-byte entry limit")]
+    BodyTooLarge,
 }
 
 impl ApiError {
     fn status(&self) -> StatusCode {
         match self {
-            ApiError::Entry(EntryError::TooLarge(_)) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Entry(EntryError::TooLarge(_)) | ApiError::BodyTooLarge => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Entry(_) | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Read(e) => match e {
                 ReadError::UnknownLeaf(_) | ReadError::Tile(TileError::BeyondTree(_)) => {

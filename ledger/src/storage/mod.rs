@@ -77,6 +77,12 @@ pub trait LogStore: Send + Sync + 'static {
         leaf_hashes: &[Hash],
     ) -> impl Future<Output = Result<Vec<(Hash, u64)>, StorageError>> + Send;
 
+    /// The size of the first checkpoint that covers entry `index`, if any does.
+    fn first_checkpoint_covering(
+        &self,
+        index: u64,
+    ) -> impl Future<Output = Result<Option<u64>, StorageError>> + Send;
+
     /// Up to `limit` entries from index `start`, in index order.
     fn read_entries(
         &self,

@@ -147,6 +147,14 @@ impl LogStore for SqliteStore {
         Ok(out)
     }
 
+    async fn first_checkpoint_covering(&self, index: u64) -> Result<Option<u64>, StorageError> {
+        let row = sqlx::query("SELECT MIN(tree_size) FROM checkpoints WHERE tree_size > ?")
+            .bind(index as i64)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.get::<Option<i64>, _>(0).map(|s| s as u64))
+    }
+
     async fn read_entries(&self, start: u64, limit: u64) -> Result<Vec<StoredEntry>, StorageError> {
         let rows = sqlx::query(
             "SELECT idx, leaf_hash, leaf FROM entries WHERE idx >= ? ORDER BY idx LIMIT ?",
