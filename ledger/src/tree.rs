@@ -155,11 +155,14 @@ impl Frontier {
         }
     }
 
-    /// The frontier of a tree of `size` leaves from the hashes at `root_positions(size)`.
+    /// The frontier of a tree of `size` leaves from the hashes at `root_positions(size)`,
+    /// in that order; the caller must supply exactly one hash per position.
     pub fn new(size: u64, hashes: Vec<Hash>) -> Self {
+        let positions = root_positions(size);
+        assert_eq!(positions.len(), hashes.len(), "one hash per frontier position");
         Frontier {
             size,
-            nodes: root_positions(size).into_iter().zip(hashes).collect(),
+            nodes: positions.into_iter().zip(hashes).collect(),
         }
     }
 
