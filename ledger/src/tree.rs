@@ -159,7 +159,11 @@ impl Frontier {
     /// in that order; the caller must supply exactly one hash per position.
     pub fn new(size: u64, hashes: Vec<Hash>) -> Self {
         let positions = root_positions(size);
-        assert_eq!(positions.len(), hashes.len(), "one hash per frontier position");
+        assert_eq!(
+            positions.len(),
+            hashes.len(),
+            "one hash per frontier position"
+        );
         Frontier {
             size,
             nodes: positions.into_iter().zip(hashes).collect(),
