@@ -61,7 +61,8 @@ impl LogClient {
         }
     }
 
-    async fn get<T: DeserializeOwned>(&self, path: &str) -> anyhow::Result<T> {
+    /// GETs a JSON resource; a non-2xx answer is an error carrying the server's message.
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> anyhow::Result<T> {
         let response = self.http.get(format!("{}{path}", self.base)).send().await?;
         let status = response.status();
         if !status.is_success() {
@@ -73,13 +74,41 @@ impl LogClient {
         Ok(response.json().await?)
     }
 
-    /// Submits signed leaf bytes; returns the status code and the parsed answer.
-    pub async fn submit(&self, leaf: Vec<u8>) -> anyhow::Result<(u16, Submitted)> {
+    /// GETs a JSON resource with a request signed by `key` (for private data).
+    pub async fn get_signed<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        key: &ed25519_dalek::SigningKey,
+    ) -> anyhow::Result<T> {
+        let auth = crate::server::auth::authorization(key, "GET", path);
         let response = self
             .http
-            .post(format!("{}/api/v1/entries", self.base))
-            .header("content-type", "application/json")
-            .body(leaf)
+            .get(format!("{}{path}", self.base))
+            .header("authorization", auth)
+            .send()
+            .await?;
+        let status = response.status();
+        if !status.is_success() {
+            bail!(
+                "GET {path}: {status}: {}",
+                response.text().await.unwrap_or_default()
+            );
+        }
+        Ok(response.json().await?)
+    }
+
+    /// Submits an entry with its private data (`POST /api/v1/submissions`).
+    pub async fn submit_private(
+        &self,
+        leaf: &[u8],
+        private: &serde_json::Value,
+    ) -> anyhow::Result<(u16, Submitted)> {
+        let body =
+            serde_json::json!({ "entry": String::from_utf8_lossy(leaf), "private": private });
+        let response = self
+            .http
+            .post(format!("{}/api/v1/submissions", self.base))
+            .json(&body)
             .send()
             .await?;
         let status = response.status();
@@ -90,6 +119,47 @@ impl LogClient {
             );
         }
         Ok((status.as_u16(), response.json().await?))
+    }
+
+    async fn post_entry(&self, leaf: Vec<u8>) -> reqwest::Result<reqwest::Response> {
+        self.http
+            .post(format!("{}/api/v1/entries", self.base))
+            .header("content-type", "application/json")
+            .body(leaf)
+            .send()
+            .await
+    }
+
+    async fn submitted(response: reqwest::Response) -> anyhow::Result<(u16, Submitted)> {
+        let status = response.status();
+        if !status.is_success() {
+            bail!(
+                "submission refused: {status}: {}",
+                response.text().await.unwrap_or_default()
+            );
+        }
+        Ok((status.as_u16(), response.json().await?))
+    }
+
+    /// Submits signed leaf bytes; returns the status code and the parsed answer.
+    pub async fn submit(&self, leaf: Vec<u8>) -> anyhow::Result<(u16, Submitted)> {
+        Self::submitted(self.post_entry(leaf).await?).await
+    }
+
+    /// Like `submit`, but waits out rate limits (429 with `Retry-After`) and retries.
+    pub async fn submit_retrying(&self, leaf: Vec<u8>) -> anyhow::Result<(u16, Submitted)> {
+        loop {
+            let response = self.post_entry(leaf.clone()).await?;
+            if response.status() != reqwest::StatusCode::TOO_MANY_REQUESTS {
+                return Self::submitted(response).await;
+            }
+            let wait = response
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok()?.parse().ok())
+                .unwrap_or(1u64);
+            tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
+        }
     }
 
     pub async fn checkpoint(&self) -> anyhow::Result<String> {

@@ -30,10 +30,7 @@ pub fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
 pub fn load_or_create_log_key(data_dir: &Path, origin: &str) -> anyhow::Result<LogSigner> {
     let path = data_dir.join(LOG_KEY_FILE);
     if path.exists() {
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("reading {}", path.display()))?;
-        let signer =
-            LogSigner::from_skey(&text).with_context(|| format!("parsing {}", path.display()))?;
+        let signer = load_existing_log_key(data_dir)?;
         if signer.origin() != origin {
             bail!(
                 "{} belongs to the log {:?}, not {:?}: a log keeps its origin for life",
@@ -47,6 +44,14 @@ pub fn load_or_create_log_key(data_dir: &Path, origin: &str) -> anyhow::Result<L
     let signer = LogSigner::new(origin, SigningKey::generate(&mut OsRng))?;
     write_private(&path, &signer.to_skey())?;
     Ok(signer)
+}
+
+/// Loads the log key of an existing data directory.
+pub fn load_existing_log_key(data_dir: &Path) -> anyhow::Result<LogSigner> {
+    let path = data_dir.join(LOG_KEY_FILE);
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    LogSigner::from_skey(&text).with_context(|| format!("parsing {}", path.display()))
 }
 
 /// An author key file as written by `aidledger keygen`.

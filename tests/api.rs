@@ -5,8 +5,9 @@
 mod common;
 
 use base64::prelude::*;
-use common::{author, signed, TestInstance};
+use common::{author, offer, offer_body, org, TestInstance};
 use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
+use ledger::body::{Body, MAX_LINES};
 use ledger::checkpoint::{Checkpoint, LogVerifier};
 use ledger::entry::{canonical_json, UnsignedEntry, VerifiedEntry, SIGNATURE_DOMAIN};
 use ledger::tree::{self, interior_hash, leaf_hash, EMPTY_HASH};
@@ -165,6 +166,13 @@ fn unsigned_value(key: &SigningKey, kind: &str, body: Value) -> Value {
     })
 }
 
+/// The unsigned part of a signed entry's value.
+fn strip_sig(signed: &Value) -> Value {
+    let mut v = signed.clone();
+    v.as_object_mut().unwrap().remove("sig");
+    v
+}
+
 /// Signs any unsigned value the way an author does (domain prefix + JCS bytes) and
 /// returns the canonical leaf, without the library's validity check: so a test can
 /// produce an entry that is correctly signed yet wrong in exactly one other way.
@@ -230,12 +238,13 @@ async fn submit_many(instance: &TestInstance, tag: &str, count: usize) -> Vec<Su
         let tag = tag.to_owned();
         tasks.spawn(async move {
             let key = author(1 + (i % 5) as u8);
-            let kinds = [Kind::NeedPost, Kind::OfferPost, Kind::OrgRegister];
-            let leaf = signed(
-                &key,
-                kinds[i % kinds.len()],
-                json!({"title": format!("{tag} #{i}"), "口罩": i}),
-            );
+            // Both kinds are admitted from anyone on a bare log.
+            let tag = format!("{tag} #{i} 口罩");
+            let leaf = if i % 2 == 0 {
+                offer(&key, &tag)
+            } else {
+                org(&key, &tag)
+            };
             let reply = send(
                 http()
                     .post(format!("{url}/api/v1/entries"))
@@ -383,11 +392,7 @@ async fn instance_with_entries(n: usize) -> (TestInstance, Vec<Vec<u8>>) {
     let instance = TestInstance::start().await;
     let mut leaves = vec![];
     for i in 0..n {
-        let leaf = signed(
-            &author(9),
-            Kind::NeedPost,
-            json!({"title": format!("seed {i}")}),
-        );
+        let leaf = offer(&author(9), &format!("seed {i}"));
         let (status, _) = instance.client.submit(leaf.clone()).await.unwrap();
         assert_eq!(status, 201);
         leaves.push(leaf);
@@ -402,7 +407,7 @@ async fn instance_with_entries(n: usize) -> (TestInstance, Vec<Vec<u8>>) {
 #[tokio::test]
 async fn a_submission_is_sequenced_and_a_duplicate_appends_nothing() {
     let instance = TestInstance::start().await;
-    let leaf = signed(&author(1), Kind::NeedPost, json!({"title": "masks"}));
+    let leaf = offer(&author(1), "masks");
     let (status, first) = instance.client.submit(leaf.clone()).await.unwrap();
     assert_eq!((status, first.index, first.tree_size), (201, 0, 1));
     let (status, again) = instance.client.submit(leaf).await.unwrap();
@@ -414,7 +419,7 @@ async fn a_submission_is_sequenced_and_a_duplicate_appends_nothing() {
 #[tokio::test]
 async fn the_submit_answer_carries_the_leaf_hash_index_and_tree_size() {
     let instance = TestInstance::start().await;
-    let leaf = signed(&author(1), Kind::OfferPost, json!({"title": "gloves"}));
+    let leaf = offer(&author(1), "gloves");
     let (status, answer) = submit_raw(&instance, leaf.clone()).await;
     assert_eq!(status, 201);
     assert_eq!(
@@ -433,8 +438,8 @@ async fn a_duplicate_returns_exactly_the_first_result() {
     // and appends nothing"); `Appended::tree_size` is documented as the size of the
     // first checkpoint that includes the entry.
     let instance = TestInstance::start().await;
-    let a = signed(&author(1), Kind::NeedPost, json!({"title": "a"}));
-    let b = signed(&author(1), Kind::NeedPost, json!({"title": "b"}));
+    let a = offer(&author(1), "a");
+    let b = offer(&author(1), "b");
     let (status, first) = submit_raw(&instance, a.clone()).await;
     assert_eq!(status, 201);
     assert_eq!(submit_raw(&instance, b).await.0, 201);
@@ -447,7 +452,7 @@ async fn a_duplicate_returns_exactly_the_first_result() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_same_entry_submitted_concurrently_is_appended_once() {
     let instance = TestInstance::start().await;
-    let leaf = signed(&author(3), Kind::Pledge, json!({"title": "once"}));
+    let leaf = org(&author(3), "once");
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..20 {
         let (url, leaf) = (instance.url.clone(), leaf.clone());
@@ -479,9 +484,9 @@ async fn my_signing_helper_agrees_with_the_library() {
     // the server accepts it, so each refusal is caused by the one thing changed.
     let instance = TestInstance::start().await;
     let key = author(4);
-    let body = json!({"title": "N95口罩", "qty": 1000});
+    let body = offer_body("N95口罩");
     let library = UnsignedEntry::new(
-        Kind::NeedPost,
+        Kind::OfferPost,
         &key.verifying_key(),
         fixed_time(),
         body.clone(),
@@ -489,7 +494,7 @@ async fn my_signing_helper_agrees_with_the_library() {
     .sign(&key)
     .unwrap()
     .into_leaf();
-    let mine = sign_value(&key, &unsigned_value(&key, "need.post", body));
+    let mine = sign_value(&key, &unsigned_value(&key, "offer.post", body));
     assert_eq!(mine, library);
     assert_eq!(submit_raw(&instance, mine).await.0, 201);
     instance.stop().await;
@@ -499,30 +504,61 @@ async fn my_signing_helper_agrees_with_the_library() {
 async fn signature_failures_are_refused_and_change_nothing() {
     let (instance, leaves) = instance_with_entries(3).await;
     let key = author(5);
-    let unsigned = unsigned_value(&key, "need.post", json!({"title": "masks"}));
+    let unsigned = unsigned_value(&key, "offer.post", offer_body("masks"));
     let good = sign_value(&key, &unsigned);
 
-    // The body altered after signing.
-    let mut v = leaf_value(&good);
-    v["body"]["title"] = json!("ventilators");
-    assert_entry_refused(
-        &instance,
-        "body altered",
-        canonical_json(&v),
-        400,
-        &["signature"],
-    )
-    .await;
+    // The body altered after signing (and still a valid offer body, so that the
+    // signature is what fails).
+    let mut description = leaf_value(&good);
+    description["body"]["description"] = json!("ventilators");
+    let mut quantity = leaf_value(&good);
+    quantity["body"]["items"][0]["quantity"] = json!(101);
+    for (what, v) in [("description", description), ("quantity", quantity)] {
+        assert_ne!(v, leaf_value(&good), "{what}");
+        VerifiedEntry::from_leaf(&sign_value(&key, &strip_sig(&v)))
+            .expect("the altered body fits the schema");
+        assert_entry_refused(
+            &instance,
+            &format!("body altered ({what})"),
+            canonical_json(&v),
+            400,
+            &["bad signature"],
+        )
+        .await;
+    }
 
     // Other signed fields altered after signing.
-    for (field, value) in [
-        ("kind", json!("offer.post")),
-        ("created_at", json!("2023-11-14T22:13:21Z")),
-    ] {
-        let mut v = leaf_value(&good);
-        v[field] = value;
-        assert_entry_refused(&instance, field, canonical_json(&v), 400, &["signature"]).await;
-    }
+    let mut v = leaf_value(&good);
+    v["created_at"] = json!("2023-11-14T22:13:21Z");
+    assert_entry_refused(
+        &instance,
+        "created_at",
+        canonical_json(&v),
+        400,
+        &["bad signature"],
+    )
+    .await;
+    // The kind: role.grant and role.revoke share a body schema, so the body still
+    // fits the altered kind.
+    let grant = sign_value(
+        &key,
+        &unsigned_value(
+            &key,
+            "role.grant",
+            json!({"key": hex::encode(key.verifying_key().as_bytes()), "role": "administrator"}),
+        ),
+    );
+    VerifiedEntry::from_leaf(&grant).expect("a valid role.grant");
+    let mut v = leaf_value(&grant);
+    v["kind"] = json!("role.revoke");
+    assert_entry_refused(
+        &instance,
+        "kind",
+        canonical_json(&v),
+        400,
+        &["bad signature"],
+    )
+    .await;
 
     // Signed by someone other than the author it names.
     let mut forged = unsigned.clone();
@@ -588,7 +624,7 @@ async fn signature_failures_are_refused_and_change_nothing() {
 async fn envelope_errors_are_refused_with_a_message_naming_the_field() {
     let (instance, _) = instance_with_entries(2).await;
     let key = author(5);
-    let base = unsigned_value(&key, "need.post", json!({"title": "masks"}));
+    let base = unsigned_value(&key, "offer.post", offer_body("masks"));
 
     // Each case is correctly signed over its (wrong) content.
     let with = |field: &str, value: Value| {
@@ -597,7 +633,7 @@ async fn envelope_errors_are_refused_with_a_message_naming_the_field() {
         sign_value(&key, &v)
     };
 
-    for kind in ["need.delete", "", "Need.Post", "need.post ", "org"] {
+    for kind in ["need.delete", "", "Offer.Post", "offer.post ", "offer"] {
         assert_entry_refused(
             &instance,
             &format!("kind {kind:?}"),
@@ -637,16 +673,91 @@ async fn envelope_errors_are_refused_with_a_message_naming_the_field() {
         )
         .await;
     }
-    for body in [json!([1]), json!("text"), json!(null), json!(7)] {
+    // Bodies that do not fit the kind's schema: the message names the field by its
+    // path inside the body ("body" for the body as a whole).
+    // FORMAT.md §5: a body is a JSON object, whatever else it holds; an array of the
+    // fields in order is not one.
+    let array_of_fields = json!([
+        [["Nitrile gloves", "gloves", 100, "box"]],
+        ["CN-HB", "Hubei"]
+    ]);
+    for body in [
+        json!("text"),
+        json!(null),
+        json!(7),
+        json!([1]),
+        array_of_fields,
+    ] {
         assert_entry_refused(
             &instance,
             &format!("body {body}"),
             with("body", body),
             400,
-            &["body"],
+            &["body: must be a JSON object"],
         )
         .await;
     }
+    let body_with = |edit: &dyn Fn(&mut Value)| {
+        let mut body = offer_body("masks");
+        edit(&mut body);
+        with("body", body)
+    };
+    let body_cases: [(&str, Vec<u8>, &[&str]); 8] = [
+        (
+            "an arbitrary body",
+            with("body", json!({"title": "masks"})),
+            &["body.title: unknown field `title`"],
+        ),
+        (
+            "no items",
+            body_with(&|b| {
+                b.as_object_mut().unwrap().remove("items");
+            }),
+            &["body: missing field `items`"],
+        ),
+        (
+            "an extra field",
+            body_with(&|b| b["colour"] = json!("red")),
+            &["body.colour: unknown field"],
+        ),
+        (
+            "quantity 0",
+            body_with(&|b| b["items"][0]["quantity"] = json!(0)),
+            &["body.items[0].quantity: must be a whole number"],
+        ),
+        (
+            "quantity 1.5",
+            body_with(&|b| b["items"][0]["quantity"] = json!(1.5)),
+            &["body.items[0].quantity: invalid type"],
+        ),
+        (
+            "unknown category",
+            body_with(&|b| b["items"][0]["category"] = json!("masks")),
+            &["body.items[0].category: unknown variant `masks`"],
+        ),
+        (
+            "area code",
+            body_with(&|b| b["area"]["code"] = json!("hubei")),
+            &["body.area.code: must be an ISO 3166 region code"],
+        ),
+        (
+            "empty description",
+            body_with(&|b| b["description"] = json!(" ")),
+            &["body.description: must not be empty"],
+        ),
+    ];
+    for (what, leaf, needles) in body_cases {
+        assert_entry_refused(&instance, what, leaf, 400, needles).await;
+    }
+    // The same body under a kind whose schema it does not fit.
+    assert_entry_refused(
+        &instance,
+        "an offer body as a need",
+        with("kind", json!("need.post")),
+        400,
+        &["body: missing field `org`"],
+    )
+    .await;
 
     // Author keys: malformed, uppercase, not a curve point, small order.
     let author_hex = base["author"].as_str().unwrap().to_owned();
@@ -761,7 +872,7 @@ async fn malformed_and_non_canonical_bytes_are_refused() {
     let key = author(5);
     let good = sign_value(
         &key,
-        &unsigned_value(&key, "need.post", json!({"title": "masks", "qty": 10})),
+        &unsigned_value(&key, "offer.post", offer_body("masks")),
     );
     let text = String::from_utf8(good.clone()).unwrap();
 
@@ -825,15 +936,16 @@ async fn malformed_and_non_canonical_bytes_are_refused() {
     }
     // Numbers spelled as floats: not canonical (the body), or not the envelope's
     // integer (v).
+    assert!(text.contains("\"quantity\":100,"));
     for (what, spelled, needle) in [
         (
-            "qty as 10.0",
-            text.replacen("\"qty\":10", "\"qty\":10.0", 1),
+            "quantity as 100.0",
+            text.replacen("\"quantity\":100", "\"quantity\":100.0", 1),
             "canonical",
         ),
         (
-            "qty as 1e1",
-            text.replacen("\"qty\":10", "\"qty\":1e1", 1),
+            "quantity as 1e2",
+            text.replacen("\"quantity\":100", "\"quantity\":1e2", 1),
             "canonical",
         ),
         (
@@ -851,24 +963,45 @@ async fn malformed_and_non_canonical_bytes_are_refused() {
     instance.stop().await;
 }
 
-/// A validly signed entry whose leaf is exactly `size` bytes long.
+/// A validly signed offer whose leaf is exactly `size` bytes long. Its body fits the
+/// schema for any size the schema allows (up to about 72 KB: 50 item lines and a
+/// description, padded with 4-byte characters to their length limits); beyond that
+/// the description runs past its limit, which is checked only after the size.
 fn entry_of_size(key: &SigningKey, size: usize) -> Vec<u8> {
-    let make = |pad: usize| {
-        let unsigned = UnsignedEntry::new(
-            Kind::NeedPost,
-            &key.verifying_key(),
-            fixed_time(),
-            json!({"pad": "x".repeat(pad)}),
-        );
+    // Four bytes of UTF-8 per character, written as is in canonical JSON.
+    let wide = |n: usize| "\u{1D54F}".repeat(n);
+    let make = |lines: usize, description: &str| {
+        let mut body = offer_body(description);
+        body["items"] = (0..lines)
+            .map(|i| {
+                json!({
+                    "item": wide(200),
+                    "category": "other",
+                    "quantity": 1 + i,
+                    "unit": "piece",
+                    "spec": wide(100),
+                })
+            })
+            .collect();
+        let unsigned =
+            UnsignedEntry::new(Kind::OfferPost, &key.verifying_key(), fixed_time(), body);
         let mut message = SIGNATURE_DOMAIN.to_vec();
         message.extend(canonical_json(&unsigned));
         let mut v = serde_json::to_value(&unsigned).unwrap();
         v["sig"] = json!(hex::encode(key.sign(&message).to_bytes()));
         canonical_json(&v)
     };
-    // The length grows by one byte per padding character.
-    let probe = make(1000).len();
-    let bytes = make(1000 + size - probe);
+    // The size with `lines` item lines and an empty description.
+    let base = |lines: usize| make(lines, "x").len() - 1;
+    let lines = (1..=MAX_LINES)
+        .take_while(|&n| base(n) < size)
+        .last()
+        .expect("size leaves room for one item line");
+    let rest = size - base(lines);
+    let bytes = make(
+        lines,
+        &format!("{}{}", wide(rest / 4), "x".repeat(rest % 4)),
+    );
     assert_eq!(bytes.len(), size);
     bytes
 }
@@ -878,14 +1011,11 @@ async fn an_entry_larger_than_65535_bytes_is_refused_with_413() {
     let (instance, _) = instance_with_entries(1).await;
     let key = author(7);
     for size in [65_536, 65_537, 100_000] {
-        assert_entry_refused(
-            &instance,
-            &format!("{size} bytes"),
-            entry_of_size(&key, size),
-            413,
-            &["65535"],
-        )
-        .await;
+        let leaf = entry_of_size(&key, size);
+        // Only the size is wrong, wherever a body that large can fit the schema.
+        let body = Body::parse(Kind::OfferPost, &leaf_value(&leaf)["body"]);
+        assert_eq!(body.is_ok(), size < 70_000, "{size} bytes: {body:?}");
+        assert_entry_refused(&instance, &format!("{size} bytes"), leaf, 413, &["65535"]).await;
     }
     assert_entry_refused(
         &instance,
@@ -1519,9 +1649,7 @@ async fn an_entries_page_holds_at_most_1000() {
                     s.spawn(move || {
                         (t..1005)
                             .step_by(threads)
-                            .map(|i| {
-                                signed(&author(1 + (i % 3) as u8), Kind::OfferPost, json!({"n": i}))
-                            })
+                            .map(|i| offer(&author(1 + (i % 3) as u8), &format!("n {i}")))
                             .collect::<Vec<_>>()
                     })
                 })
@@ -1596,11 +1724,7 @@ async fn a_restarted_instance_serves_the_same_log_and_continues_it() {
     let (status, again) = submit_raw(&instance, old.leaf.clone()).await;
     assert_eq!(status, 200);
     assert_eq!(again["index"], old.answer["index"]);
-    let leaf = signed(
-        &author(2),
-        Kind::Shipment,
-        json!({"title": "after restart"}),
-    );
+    let leaf = org(&author(2), "after restart");
     let (status, answer) = submit_raw(&instance, leaf.clone()).await;
     assert_eq!(status, 201);
     assert_eq!(answer["index"], 20);

@@ -7,10 +7,9 @@ mod common;
 
 use aidledger::keys::LOG_KEY_FILE;
 use aidledger::server::DATABASE_FILE;
-use common::{author, signed, TestInstance};
+use common::{author, offer, TestInstance};
 use ledger::tree::{leaf_hash, position, root_positions, Frontier, Hash};
 use ledger::Kind;
-use serde_json::json;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
 use sqlx::{Row, SqlitePool};
 use std::path::{Path, PathBuf};
@@ -126,11 +125,7 @@ impl Fixture {
             let client = instance.client.clone();
             writers.push(tokio::spawn(async move {
                 for i in (w..entries).step_by(WRITERS as usize) {
-                    let leaf = signed(
-                        &author(1 + w as u8),
-                        Kind::NeedPost,
-                        json!({"title": format!("audit entry {i:05}")}),
-                    );
+                    let leaf = offer(&author(1 + w as u8), &format!("audit entry {i:05}"));
                     assert_eq!(client.submit(leaf).await.unwrap().0, 201);
                 }
             }));
@@ -247,7 +242,8 @@ async fn offline_audit_detects_every_tampering() {
     .await
     .assert_ok(ENTRIES);
 
-    // One byte of an entry's body changed: its signature no longer verifies.
+    // One byte of an entry's body changed (the body still fits its schema): its
+    // signature no longer verifies.
     {
         let (db, pool) = fixture.copy("leaf-byte").await;
         let mut leaf = leaf_at(&pool, 123).await;
@@ -288,7 +284,7 @@ async fn offline_audit_detects_every_tampering() {
     // An entry replaced by another validly signed one (with its leaf hash).
     {
         let (db, pool) = fixture.copy("leaf-replaced").await;
-        let forged = signed(&author(99), Kind::NeedPost, json!({"title": "forged"}));
+        let forged = offer(&author(99), "forged");
         sqlx::query("UPDATE entries SET leaf = ?, leaf_hash = ? WHERE idx = 222")
             .bind(&forged)
             .bind(leaf_hash(&forged).0.to_vec())
@@ -345,13 +341,13 @@ async fn offline_audit_detects_every_tampering() {
             sqlx::query(sql).execute(&pool).await.unwrap();
         }
         let key = author(98);
-        let forged = signed(&key, Kind::NeedPost, json!({"title": "inserted"}));
+        let forged = offer(&key, "inserted");
         sqlx::query(
             "INSERT INTO entries (idx, leaf_hash, leaf, kind, author) VALUES (250, ?, ?, ?, ?)",
         )
         .bind(leaf_hash(&forged).0.to_vec())
         .bind(&forged)
-        .bind(Kind::NeedPost.name())
+        .bind(Kind::OfferPost.name())
         .bind(key.verifying_key().to_bytes().to_vec())
         .execute(&pool)
         .await
@@ -500,12 +496,12 @@ async fn consistent_truncation_is_caught_only_by_a_saved_checkpoint() {
 /// `size`), with the tree hashes it implies if `with_hashes`.
 async fn append_forged(pool: &SqlitePool, size: u64, with_hashes: bool) {
     let key = author(97);
-    let forged = signed(&key, Kind::NeedPost, json!({"title": "appended"}));
+    let forged = offer(&key, "appended");
     sqlx::query("INSERT INTO entries (idx, leaf_hash, leaf, kind, author) VALUES (?, ?, ?, ?, ?)")
         .bind(size as i64)
         .bind(leaf_hash(&forged).0.to_vec())
         .bind(&forged)
-        .bind(Kind::NeedPost.name())
+        .bind(Kind::OfferPost.name())
         .bind(key.verifying_key().to_bytes().to_vec())
         .execute(pool)
         .await

@@ -3,7 +3,7 @@
 mod common;
 
 use aidledger::keys::LOG_KEY_FILE;
-use common::{author, signed, TestInstance};
+use common::{author, offer, offer_body, TestInstance};
 use ed25519_dalek::SigningKey;
 use ledger::checkpoint::LogVerifier;
 use ledger::entry::{canonical_json, VerifiedEntry};
@@ -116,11 +116,7 @@ async fn checkpoint_size(instance: &TestInstance) -> u64 {
 
 async fn fill(instance: &TestInstance, tag: &str, count: usize) {
     for i in 0..count {
-        let leaf = signed(
-            &author(1 + (i % 3) as u8),
-            Kind::NeedPost,
-            json!({"title": format!("{tag} {i}")}),
-        );
+        let leaf = offer(&author(1 + (i % 3) as u8), &format!("{tag} {i}"));
         assert_eq!(instance.client.submit(leaf).await.unwrap().0, 201);
     }
 }
@@ -193,19 +189,20 @@ async fn sign_then_submit_appends_once_and_reports_a_duplicate() {
     let instance = TestInstance::start().await;
     let dir = tempfile::tempdir().unwrap();
     let (key, public) = keygen(dir.path(), "author.key").await;
-    let draft = r#"{"kind":"need.post","body":{"title":"N95口罩","quantity":1000}}"#.as_bytes();
+    let body = json!({
+        "items": [{"item": "N95口罩", "category": "respirator", "quantity": 1000, "unit": "piece"}],
+        "area": {"code": "CN-HB", "name": "湖北"},
+    });
+    let draft = serde_json::to_vec(&json!({"kind": "offer.post", "body": body})).unwrap();
 
-    let signed = run(&["sign", "--key", path_str(&key)], Some(draft)).await;
+    let signed = run(&["sign", "--key", path_str(&key)], Some(&draft)).await;
     signed.assert_ok("sign");
     assert!(signed.raw_stdout.ends_with(b"\n"));
     let leaf = signed.raw_stdout[..signed.raw_stdout.len() - 1].to_vec();
     let entry = VerifiedEntry::from_leaf(&leaf).expect("sign writes a valid entry");
-    assert_eq!(entry.kind(), Kind::NeedPost);
+    assert_eq!(entry.kind(), Kind::OfferPost);
     assert_eq!(entry.entry().author, public);
-    assert_eq!(
-        entry.entry().body,
-        json!({"title": "N95口罩", "quantity": 1000})
-    );
+    assert_eq!(entry.entry().body, body);
 
     let url = instance.url.clone();
     let first = run(&["submit", "--url", &url], Some(&signed.raw_stdout)).await;
@@ -249,7 +246,10 @@ async fn sign_piped_into_submit_works() {
         sign.stdin
             .take()
             .unwrap()
-            .write_all(br#"{"kind":"offer.post","body":{"items":["gloves"]}}"#)
+            .write_all(
+                &serde_json::to_vec(&json!({"kind": "offer.post", "body": offer_body("gloves")}))
+                    .unwrap(),
+            )
             .unwrap();
         let submit = command(&["submit", "--url", &url])
             .stdin(Stdio::from(sign.stdout.take().unwrap()))
@@ -278,9 +278,14 @@ async fn sign_piped_into_submit_works() {
 async fn sign_with_a_given_time_is_deterministic() {
     let dir = tempfile::tempdir().unwrap();
     let (key, _) = keygen(dir.path(), "author.key").await;
-    let draft = br#"{"kind":"pledge","body":{"need":"x"},"created_at":"2024-03-01T08:00:00Z"}"#;
-    let a = run(&["sign", "--key", path_str(&key)], Some(draft)).await;
-    let b = run(&["sign", "--key", path_str(&key)], Some(draft)).await;
+    let draft = serde_json::to_vec(&json!({
+        "kind": "pledge",
+        "body": {"need": "ab".repeat(32), "items": [{"line": 0, "quantity": 10}]},
+        "created_at": "2024-03-01T08:00:00Z",
+    }))
+    .unwrap();
+    let a = run(&["sign", "--key", path_str(&key)], Some(&draft)).await;
+    let b = run(&["sign", "--key", path_str(&key)], Some(&draft)).await;
     a.assert_ok("sign");
     assert_eq!(a.raw_stdout, b.raw_stdout);
     let leaf: Value = serde_json::from_slice(&a.raw_stdout).unwrap();
@@ -293,36 +298,68 @@ async fn sign_refuses_bad_drafts_with_a_message() {
     let dir = tempfile::tempdir().unwrap();
     let (key, _) = keygen(dir.path(), "author.key").await;
     let key = path_str(&key).to_owned();
+    let text = |v: Value| v.to_string();
+    let mut zero = offer_body("gloves");
+    zero["items"][0]["quantity"] = json!(0);
     for (draft, needles) in [
         (
-            r#"{"kind":"need.delete","body":{}}"#,
+            text(json!({"kind": "need.delete", "body": offer_body("gloves")})),
             &["kind", "need.delete"][..],
         ),
         (
-            r#"{"kind":"need.post","body":{},"created_at":"2024-03-01T08:00:00+08:00"}"#,
+            text(json!({
+                "kind": "offer.post",
+                "body": offer_body("gloves"),
+                "created_at": "2024-03-01T08:00:00+08:00",
+            })),
             &["created_at"][..],
         ),
         (
-            r#"{"kind":"need.post","body":{},"created_at":"soon"}"#,
+            text(json!({"kind": "offer.post", "body": offer_body("gloves"), "created_at": "soon"})),
             &["created_at"][..],
         ),
-        (r#"{"kind":"need.post","body":[1]}"#, &["body"][..]),
-        (r#"{"kind":"need.post"}"#, &["body"][..]),
         (
-            r#"{"kind":"need.post","body":{},"author":"me"}"#,
+            text(json!({"kind": "offer.post", "body": "text"})),
+            &["body: must be a JSON object"][..],
+        ),
+        (
+            text(json!({"kind": "offer.post", "body": [1]})),
+            &["body: must be a JSON object"][..],
+        ),
+        (
+            text(json!({"kind": "need.post", "body": {"title": "N95口罩"}})),
+            &["body.title: unknown field `title`"][..],
+        ),
+        (
+            text(json!({"kind": "offer.post", "body": zero})),
+            &["body.items[0].quantity: must be a whole number"][..],
+        ),
+        (
+            text(
+                json!({"kind": "pledge", "body": {"need": "x", "items": [{"line": 0, "quantity": 1}]}}),
+            ),
+            &["body.need: must be 64 lowercase hex digits"][..],
+        ),
+        (
+            text(json!({"kind": "offer.post"})),
+            &["missing field `body`"][..],
+        ),
+        (
+            text(json!({"kind": "offer.post", "body": offer_body("gloves"), "author": "me"})),
             &["author"][..],
         ),
-        ("not json", &["stdin must be JSON"][..]),
-        ("", &["stdin must be JSON"][..]),
+        ("not json".to_owned(), &["stdin must be JSON"][..]),
+        (String::new(), &["stdin must be JSON"][..]),
     ] {
         let out = run(&["sign", "--key", &key], Some(draft.as_bytes())).await;
-        out.assert_fails(draft, needles);
+        out.assert_fails(&draft, needles);
         assert!(out.stdout.is_empty(), "{draft}: nothing on stdout");
     }
+    let valid = text(json!({"kind": "offer.post", "body": offer_body("gloves")}));
     let missing = dir.path().join("nope.key");
     run(
         &["sign", "--key", path_str(&missing)],
-        Some(br#"{"kind":"need.post","body":{}}"#),
+        Some(valid.as_bytes()),
     )
     .await
     .assert_fails("sign with a missing key", &["nope.key"]);
@@ -330,13 +367,17 @@ async fn sign_refuses_bad_drafts_with_a_message() {
     std::fs::write(&not_a_key, "{}").unwrap();
     run(
         &["sign", "--key", path_str(&not_a_key)],
-        Some(br#"{"kind":"need.post","body":{}}"#),
+        Some(valid.as_bytes()),
     )
     .await
     .assert_fails(
         "sign with a file that is not a key",
         &["not an aidledger key file"],
     );
+    // The same draft with a good key signs.
+    run(&["sign", "--key", &key], Some(valid.as_bytes()))
+        .await
+        .assert_ok("sign of the valid draft");
 }
 
 #[tokio::test]
@@ -348,15 +389,16 @@ async fn submit_of_a_refused_entry_fails_and_changes_nothing() {
         instance.table_counts().await,
     );
 
-    let leaf = signed(&author(4), Kind::NeedPost, json!({"title": "masks"}));
+    let leaf = offer(&author(4), "masks");
     let mut v: Value = serde_json::from_slice(&leaf).unwrap();
-    v["body"]["title"] = json!("tampered");
+    // Still a valid offer body: the signature is what fails.
+    v["body"]["description"] = json!("tampered");
     let out = run(
         &["submit", "--url", &instance.url],
         Some(&canonical_json(&v)),
     )
     .await;
-    out.assert_fails("submit of a tampered entry", &["400", "signature"]);
+    out.assert_fails("submit of a tampered entry", &["400", "bad signature"]);
 
     let out = run(&["submit", "--url", &instance.url], Some(b"{}")).await;
     out.assert_fails("submit of {}", &["400", "missing field"]);
@@ -670,7 +712,7 @@ async fn commands_against_a_server_that_is_not_there_fail_cleanly() {
         .unwrap()
         .port();
     let url = format!("http://127.0.0.1:{port}");
-    let leaf = signed(&author(1), Kind::NeedPost, json!({"title": "x"}));
+    let leaf = offer(&author(1), "x");
     run(&["submit", "--url", &url], Some(&leaf))
         .await
         .assert_fails("submit to nowhere", &["connect"]);

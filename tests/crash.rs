@@ -8,12 +8,11 @@ mod common;
 
 use aidledger::client::LogClient;
 use aidledger::server::DATABASE_FILE;
-use common::{author, signed};
+use common::{author, offer};
 use ledger::checkpoint::{Checkpoint, LogVerifier};
 use ledger::tree::{leaf_hash, verify_consistency};
-use ledger::{hex32, Hash, Kind};
+use ledger::{hex32, Hash};
 use rand::Rng;
-use serde_json::json;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -164,15 +163,9 @@ async fn load_then_kill(server: &mut Server, round: usize, verifier: &Arc<LogVer
         writers.push(tokio::spawn(async move {
             let key = author(writer + 1);
             for seq in 0u64.. {
-                let leaf = signed(
+                let leaf = offer(
                     &key,
-                    Kind::NeedPost,
-                    json!({
-                        "title": format!("crash test round {round} writer {writer} #{seq}"),
-                        "round": round,
-                        "writer": writer,
-                        "seq": seq,
-                    }),
+                    &format!("crash test round {round} writer {writer} #{seq}"),
                 );
                 match client.submit(leaf.clone()).await {
                     Ok((status, answer)) => {

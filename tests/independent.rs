@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{author, signed, TestInstance};
+use common::{author, offer_body, signed, TestInstance};
 use ledger::Kind;
 use serde_json::json;
 use std::path::Path;
@@ -38,12 +38,13 @@ async fn independent_verifier_accepts_a_live_log() {
         let client = instance.client.clone();
         tasks.spawn(async move {
             for i in 0..75 {
-                let body =
-                    json!({"title": format!("口罩 masks batch {a}-{i}"), "quantity": 100 + i});
-                client
-                    .submit(signed(&author(a + 1), Kind::NeedPost, body))
+                let mut body = offer_body(&format!("口罩 masks batch {a}-{i}"));
+                body["items"][0]["quantity"] = json!(100 + i);
+                let (status, _) = client
+                    .submit(signed(&author(a + 1), Kind::OfferPost, body))
                     .await
                     .unwrap();
+                assert_eq!(status, 201);
             }
         });
     }

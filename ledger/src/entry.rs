@@ -3,6 +3,7 @@
 //! form and signature; the server, the CLI, the audit and the browser all call it.
 //! docs/FORMAT.md specifies the same rules for implementers in other languages.
 
+use crate::body::Body;
 use crate::kind::{BodyError, Kind, UnknownKind};
 use crate::tree::{self, Hash};
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
@@ -69,6 +70,7 @@ impl SignedPart<'_> {
 pub struct VerifiedEntry {
     entry: SignedEntry,
     kind: Kind,
+    body: Body,
     author_key: VerifyingKey,
     leaf: Vec<u8>,
     leaf_hash: Hash,
@@ -98,7 +100,7 @@ pub enum EntryError {
         "bad signature: sig does not verify for this author and content (ed25519 verify_strict)"
     )]
     BadSignature,
-    #[error("body.{0}")]
+    #[error(transparent)]
     Body(#[from] BodyError),
 }
 
@@ -231,12 +233,13 @@ impl VerifiedEntry {
         let author_key = parse_author(&entry.author)?;
         parse_timestamp(&entry.created_at)?;
         let sig = parse_signature(&entry.sig)?;
-        kind.check_body(&entry.body)?;
+        let body = Body::parse(kind, &entry.body)?;
         author_key
             .verify_strict(&entry.signed_part().message(), &sig)
             .map_err(|_| EntryError::BadSignature)?;
         Ok(VerifiedEntry {
             kind,
+            body,
             author_key,
             leaf_hash: tree::leaf_hash(leaf),
             leaf: leaf.to_vec(),
@@ -250,6 +253,11 @@ impl VerifiedEntry {
 
     pub fn kind(&self) -> Kind {
         self.kind
+    }
+
+    /// The body, parsed and checked against its kind's schema.
+    pub fn body(&self) -> &Body {
+        &self.body
     }
 
     pub fn author_key(&self) -> &VerifyingKey {
@@ -283,13 +291,21 @@ mod tests {
     fn sample() -> VerifiedEntry {
         let k = key();
         UnsignedEntry::new(
-            Kind::NeedPost,
+            Kind::OfferPost,
             &k.verifying_key(),
             OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap(),
-            json!({"title": "N95口罩", "qty": 1000}),
+            offer("N95口罩"),
         )
         .sign(&k)
         .unwrap()
+    }
+
+    fn offer(description: &str) -> Value {
+        json!({
+            "items": [{"item": "N95口罩", "category": "respirator", "quantity": 1000, "unit": "piece"}],
+            "area": {"code": "CN-HB", "name": "湖北"},
+            "description": description,
+        })
     }
 
     fn with_field(field: &str, value: Value) -> Vec<u8> {
@@ -303,7 +319,7 @@ mod tests {
         let e = sample();
         let again = VerifiedEntry::from_leaf(e.leaf()).unwrap();
         assert_eq!(again.leaf_hash(), e.leaf_hash());
-        assert_eq!(e.kind(), Kind::NeedPost);
+        assert_eq!(e.kind(), Kind::OfferPost);
     }
 
     #[test]
@@ -343,8 +359,7 @@ mod tests {
             Err(EntryError::Author(_))
         ));
         assert_eq!(
-            VerifiedEntry::from_leaf(&with_field("body", json!({"title": "tampered"})))
-                .unwrap_err(),
+            VerifiedEntry::from_leaf(&with_field("body", offer("tampered"))).unwrap_err(),
             EntryError::BadSignature
         );
         assert!(matches!(

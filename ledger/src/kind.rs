@@ -1,10 +1,5 @@
-//! The registry of entry kinds (DESIGN.md §5) and the per-kind body check.
-//!
-//! Body schemas and authorisation rules arrive with the workflow; until then every
-//! kind accepts any JSON object as its body. The check is the one place where a
-//! kind's schema plugs into submission validation.
+//! The registry of entry kinds (DESIGN.md §5). Each kind's body schema is in `body`.
 
-use serde_json::Value;
 use std::fmt;
 use std::str::FromStr;
 
@@ -58,18 +53,6 @@ impl Kind {
             Kind::Redaction => "redaction",
         }
     }
-
-    /// Checks the body against this kind's schema.
-    pub fn check_body(self, body: &Value) -> Result<(), BodyError> {
-        if body.is_object() {
-            Ok(())
-        } else {
-            Err(BodyError {
-                field: "body".into(),
-                reason: "must be a JSON object".into(),
-            })
-        }
-    }
 }
 
 impl fmt::Display for Kind {
@@ -93,9 +76,10 @@ impl FromStr for Kind {
 #[error("unknown kind {0:?}")]
 pub struct UnknownKind(pub String);
 
-/// A body that does not fit its kind's schema, naming the offending field.
+/// A body that does not fit its kind's schema, naming the offending field by its path
+/// inside the body (`items[0].quantity`; `body` for the body as a whole).
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("{field}: {reason}")]
+#[error("{}: {reason}", if field == "body" { "body".to_owned() } else { format!("body.{field}") })]
 pub struct BodyError {
     pub field: String,
     pub reason: String,

@@ -6,6 +6,7 @@
 //! browser verifies with exactly the code the server and the CLI use.
 
 pub mod audit;
+pub mod body;
 pub mod checkpoint;
 pub mod entry;
 pub mod hex32;
@@ -15,6 +16,8 @@ pub mod tree;
 
 #[cfg(feature = "storage")]
 pub mod reader;
+#[cfg(feature = "storage")]
+pub mod rules;
 #[cfg(feature = "storage")]
 pub mod sequencer;
 #[cfg(feature = "storage")]

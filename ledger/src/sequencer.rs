@@ -3,10 +3,12 @@
 //! 1. **add**: a handler checks a submission (`VerifiedEntry::from_leaf`) and hands it
 //!    to the sequencer, then waits;
 //! 2. **sequence**: the integrator task takes everything queued (up to `MAX_BATCH`),
-//!    drops entries already in the log or earlier in the batch, and numbers the rest;
+//!    opens one transaction, drops entries already in the log or earlier in the batch,
+//!    and asks the workflow `Rules` to admit each of the rest in order, under a
+//!    savepoint (a refused entry leaves no trace);
 //! 3. **integrate**: it computes the new tree hashes from the in-memory frontier,
 //!    signs the checkpoint for the new size, and writes entries, hashes and checkpoint
-//!    in one transaction;
+//!    into the same transaction, then commits;
 //! 4. **publish**: only after the commit does it publish the new head and answer the
 //!    waiting handlers, so an acknowledged entry is always durable.
 //!
@@ -15,6 +17,7 @@
 use crate::checkpoint::{CheckpointError, LogSigner, LogVerifier};
 use crate::entry::VerifiedEntry;
 use crate::hex32;
+use crate::rules::{BoxFuture, Denial, Refusal, Rules};
 use crate::storage::{Batch, LogStore, NewEntry, StorageError, StoredCheckpoint};
 use crate::tree::{self, Frontier, Hash};
 use std::collections::HashMap;
@@ -50,6 +53,24 @@ pub enum SequenceError {
     Closed,
     #[error("the entry could not be stored: {0}")]
     Storage(String),
+    #[error(transparent)]
+    Denied(#[from] Denial),
+}
+
+/// Rules that admit every well-formed entry: a bare log without a workflow.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AdmitAll;
+
+impl<DB: sqlx::Database> Rules<DB> for AdmitAll {
+    fn admit<'a>(
+        &'a self,
+        _conn: &'a mut DB::Connection,
+        _entry: &'a VerifiedEntry,
+        _index: u64,
+        _sidecar: Option<&'a serde_json::Value>,
+    ) -> BoxFuture<'a, Result<(), Refusal>> {
+        Box::pin(async { Ok(()) })
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +89,7 @@ pub enum StartError {
 
 struct Pending {
     entry: VerifiedEntry,
+    sidecar: Option<serde_json::Value>,
     reply: oneshot::Sender<Result<Appended, SequenceError>>,
 }
 
@@ -83,6 +105,15 @@ impl Sequencer {
     pub async fn start<S: LogStore>(
         store: Arc<S>,
         signer: LogSigner,
+    ) -> Result<(Sequencer, watch::Receiver<Head>), StartError> {
+        Self::start_with_rules(store, signer, AdmitAll).await
+    }
+
+    /// Like `start`, with `rules` deciding which entries may be appended.
+    pub async fn start_with_rules<S: LogStore, R: Rules<S::Db>>(
+        store: Arc<S>,
+        signer: LogSigner,
+        rules: R,
     ) -> Result<(Sequencer, watch::Receiver<Head>), StartError> {
         let verifier = LogVerifier::new(&signer.vkey())?;
         let head = match store.latest_checkpoint().await? {
@@ -129,6 +160,7 @@ impl Sequencer {
             Integrator {
                 store,
                 signer,
+                rules,
                 frontier,
                 publish,
             }
@@ -139,23 +171,37 @@ impl Sequencer {
 
     /// Sequences one checked entry; resolves once it is durable (or was already there).
     pub async fn submit(&self, entry: VerifiedEntry) -> Result<Appended, SequenceError> {
+        self.submit_with(entry, None).await
+    }
+
+    /// Like `submit`, with data for the rules that stays off the log.
+    pub async fn submit_with(
+        &self,
+        entry: VerifiedEntry,
+        sidecar: Option<serde_json::Value>,
+    ) -> Result<Appended, SequenceError> {
         let (reply, answer) = oneshot::channel();
         self.queue
-            .send(Pending { entry, reply })
+            .send(Pending {
+                entry,
+                sidecar,
+                reply,
+            })
             .await
             .map_err(|_| SequenceError::Closed)?;
         answer.await.map_err(|_| SequenceError::Closed)?
     }
 }
 
-struct Integrator<S> {
+struct Integrator<S, R> {
     store: Arc<S>,
     signer: LogSigner,
+    rules: R,
     frontier: Frontier,
     publish: watch::Sender<Head>,
 }
 
-impl<S: LogStore> Integrator<S> {
+impl<S: LogStore, R: Rules<S::Db>> Integrator<S, R> {
     async fn run(mut self, mut queue: mpsc::Receiver<Pending>) {
         let mut batch = Vec::with_capacity(MAX_BATCH);
         while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
@@ -164,32 +210,74 @@ impl<S: LogStore> Integrator<S> {
     }
 
     async fn integrate(&mut self, batch: Vec<Pending>) {
-        let hashes: Vec<Hash> = batch.iter().map(|p| p.entry.leaf_hash()).collect();
-        let existing = match self.already_sequenced(&hashes).await {
-            Ok(found) => found,
-            Err(e) => return fail(batch, &e),
-        };
+        match self.try_integrate(&batch).await {
+            Ok(outcomes) => {
+                for (pending, outcome) in batch.into_iter().zip(outcomes) {
+                    let _ = pending.reply.send(outcome);
+                }
+            }
+            Err(error) => {
+                tracing::error!(%error, entries = batch.len(), "batch not sequenced");
+                for pending in batch {
+                    let _ = pending
+                        .reply
+                        .send(Err(SequenceError::Storage(error.to_string())));
+                }
+            }
+        }
+    }
 
+    /// Sequences a batch in one transaction; returns each entry's outcome, or an error
+    /// (after which nothing of the batch was written).
+    async fn try_integrate(
+        &mut self,
+        batch: &[Pending],
+    ) -> Result<Vec<Result<Appended, SequenceError>>, StorageError> {
+        let hashes: Vec<Hash> = batch.iter().map(|p| p.entry.leaf_hash()).collect();
+        let existing = self.already_sequenced(&hashes).await?;
+
+        let mut tx = self.store.begin().await?;
         let old_size = self.frontier.size();
         let mut frontier = self.frontier.clone();
         let mut placed: HashMap<[u8; 32], u64> = HashMap::new();
         let mut outcomes = Vec::with_capacity(batch.len());
         let mut entries = Vec::new();
         let mut new_hashes = Vec::new();
-        for pending in &batch {
+        for pending in batch {
             let leaf_hash = pending.entry.leaf_hash();
             if let Some(&(index, tree_size)) = existing.get(&leaf_hash.0) {
-                outcomes.push((index, Some(tree_size)));
+                outcomes.push(Outcome::Duplicate {
+                    index,
+                    tree_size: Some(tree_size),
+                });
                 continue;
             }
             if let Some(&index) = placed.get(&leaf_hash.0) {
-                outcomes.push((index, None));
+                outcomes.push(Outcome::Duplicate {
+                    index,
+                    tree_size: None,
+                });
                 continue;
             }
             let index = frontier.size();
+            self.store.savepoint(&mut tx, "SAVEPOINT admit").await?;
+            match self
+                .rules
+                .admit(&mut *tx, &pending.entry, index, pending.sidecar.as_ref())
+                .await
+            {
+                Ok(()) => self.store.savepoint(&mut tx, "RELEASE admit").await?,
+                Err(Refusal::Denied(denial)) => {
+                    self.store.savepoint(&mut tx, "ROLLBACK TO admit").await?;
+                    self.store.savepoint(&mut tx, "RELEASE admit").await?;
+                    outcomes.push(Outcome::Denied(denial));
+                    continue;
+                }
+                Err(Refusal::Storage(e)) => return Err(e.into()),
+            }
             new_hashes.extend(frontier.append(leaf_hash));
             placed.insert(leaf_hash.0, index);
-            outcomes.push((index, None));
+            outcomes.push(Outcome::Appended { index });
             entries.push(NewEntry {
                 index,
                 leaf_hash,
@@ -200,9 +288,7 @@ impl<S: LogStore> Integrator<S> {
         }
 
         let new_size = frontier.size();
-        let head = if new_size == old_size {
-            self.publish.borrow().clone()
-        } else {
+        if new_size > old_size {
             let root = frontier.root();
             let note = self.signer.sign(new_size, root);
             let write = Batch {
@@ -214,31 +300,39 @@ impl<S: LogStore> Integrator<S> {
                     note: note.clone(),
                 },
             };
-            if let Err(e) = self.store.append(&write).await {
-                return fail(batch, &e);
-            }
+            self.store.append_in(&mut tx, &write).await?;
+            tx.commit().await?;
             self.frontier = frontier;
-            let head = Head {
+            self.publish.send_replace(Head {
                 size: new_size,
                 root,
                 note,
-            };
-            self.publish.send_replace(head.clone());
-            head
-        };
-
-        let mut answered = std::collections::HashSet::new();
-        for (pending, (index, earlier_checkpoint)) in batch.into_iter().zip(outcomes) {
-            let leaf_hash = pending.entry.leaf_hash();
-            // The first copy in a batch is appended; later copies are duplicates of it.
-            let duplicate = earlier_checkpoint.is_some() || !answered.insert(leaf_hash.0);
-            let _ = pending.reply.send(Ok(Appended {
-                leaf_hash,
-                index,
-                tree_size: earlier_checkpoint.unwrap_or(head.size),
-                duplicate,
-            }));
+            });
         }
+
+        let head_size = self.frontier.size();
+        Ok(batch
+            .iter()
+            .zip(outcomes)
+            .map(|(pending, outcome)| {
+                let leaf_hash = pending.entry.leaf_hash();
+                match outcome {
+                    Outcome::Appended { index } => Ok(Appended {
+                        leaf_hash,
+                        index,
+                        tree_size: head_size,
+                        duplicate: false,
+                    }),
+                    Outcome::Duplicate { index, tree_size } => Ok(Appended {
+                        leaf_hash,
+                        index,
+                        tree_size: tree_size.unwrap_or(head_size),
+                        duplicate: true,
+                    }),
+                    Outcome::Denied(denial) => Err(SequenceError::Denied(denial)),
+                }
+            })
+            .collect())
     }
 
     /// Entries of the batch already in the log: index and first covering checkpoint.
@@ -259,11 +353,15 @@ impl<S: LogStore> Integrator<S> {
     }
 }
 
-fn fail(batch: Vec<Pending>, error: &StorageError) {
-    tracing::error!(%error, entries = batch.len(), "batch not sequenced");
-    for pending in batch {
-        let _ = pending
-            .reply
-            .send(Err(SequenceError::Storage(error.to_string())));
-    }
+/// What became of one entry of a batch.
+enum Outcome {
+    Appended {
+        index: u64,
+    },
+    /// Already in the log (with its first covering checkpoint) or earlier in the batch.
+    Duplicate {
+        index: u64,
+        tree_size: Option<u64>,
+    },
+    Denied(Denial),
 }

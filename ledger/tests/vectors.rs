@@ -32,37 +32,50 @@ fn hashes_of(list: &Value) -> Vec<Hash> {
         .collect()
 }
 
-fn drafts() -> Vec<(Kind, Value)> {
-    vec![
-        (
+/// A small donation chain: each body refers to the leaf hash of an earlier entry
+/// (`refs[n]` is entry n's leaf hash, lowercase hex).
+fn draft(n: usize, refs: &[String]) -> (Kind, Value) {
+    let area = json!({"code": "CN-HB", "name": "湖北"});
+    match n {
+        0 => (
             Kind::OrgRegister,
-            json!({"name": "Wuhan Union Hospital", "type": "hospital", "area": {"code": "CN-HB", "name": "Hubei"}}),
+            json!({"name": "Wuhan Union Hospital", "type": "hospital", "area": area}),
         ),
-        (
+        1 => (
             Kind::NeedPost,
-            json!({"items": [{"item": "医用防护口罩 N95口罩", "category": "respirator", "quantity": 1000, "unit": "piece", "spec": "GB 19083-2010"}], "urgency": "critical", "needed_by": "2020-02-01"}),
+            json!({
+                "org": refs[0],
+                "items": [{"item": "医用防护口罩 N95口罩", "category": "respirator", "quantity": 1000, "unit": "piece", "spec": "GB 19083-2010"}],
+                "urgency": "critical",
+                "needed_by": "2020-02-01",
+                "area": area,
+            }),
         ),
-        (
+        2 => (
             Kind::OfferPost,
-            json!({"items": [{"item": "Nitrile gloves", "quantity": 200, "unit": "box"}], "note": "tab\tquote\" backslash\\ emoji 😷", "b": 1, "a": -0.5}),
+            json!({
+                "items": [{"item": "N95 respirators", "category": "respirator", "quantity": 300, "unit": "piece"}],
+                "area": {"code": "CN-ZJ", "name": "Zhejiang"},
+                "description": "quote\" backslash\\ emoji 😷 newline\n",
+            }),
         ),
-        (
+        3 => (
             Kind::Pledge,
-            json!({"need": "0".repeat(64), "quantity": 300}),
+            json!({"need": refs[1], "items": [{"line": 0, "quantity": 300}], "offer": refs[2]}),
         ),
-        (
+        4 => (
             Kind::Shipment,
-            json!({"carrier": "SF Express", "tracking": "SF1234567890"}),
+            json!({"pledge": refs[3], "carrier": "SF Express", "tracking": "SF1234567890", "items": [{"line": 0, "quantity": 300}]}),
         ),
-        (
+        5 => (
             Kind::DeliveryConfirm,
-            json!({"received": 300, "condition": "good"}),
+            json!({"shipment": refs[4], "items": [{"line": 0, "quantity": 300}], "condition": "good"}),
         ),
-        (
+        _ => (
             Kind::Verdict,
-            json!({"verdict": "verify", "reason": "called the hospital switchboard"}),
+            json!({"entry": refs[1], "verdict": "verify", "reason": "called the hospital switchboard"}),
         ),
-    ]
+    }
 }
 
 fn generate() -> Value {
@@ -70,7 +83,9 @@ fn generate() -> Value {
     let log = LogSigner::new("example.org/aidledger", SigningKey::from_bytes(&[0x22; 32])).unwrap();
     let mut entries = vec![];
     let mut leaf_hashes = vec![];
-    for (n, (kind, body)) in drafts().into_iter().enumerate() {
+    let mut refs = vec![];
+    for n in 0..7 {
+        let (kind, body) = draft(n, &refs);
         let created_at =
             OffsetDateTime::from_unix_timestamp(1_580_000_000 + 60 * n as i64).unwrap();
         let unsigned = UnsignedEntry::new(kind, &author.verifying_key(), created_at, body);
@@ -79,6 +94,7 @@ fn generate() -> Value {
         message.extend(canonical_unsigned.as_bytes());
         let signed = unsigned.sign(&author).unwrap();
         leaf_hashes.push(signed.leaf_hash());
+        refs.push(hex32::encode(&signed.leaf_hash()));
         entries.push(json!({
             "unsigned_canonical": canonical_unsigned,
             "signing_message_hex": hex::encode(&message),

@@ -1,10 +1,12 @@
 //! The command line: one subcommand per file.
 
 mod keygen;
+mod rebuild;
 mod seed;
 mod serve;
 mod sign;
 mod submit;
+mod trace;
 mod verify;
 
 use clap::{Parser, Subcommand};
@@ -34,6 +36,10 @@ enum Command {
     Seed(seed::Args),
     /// Audit a log: from a server (--url) or offline from its database file (--db).
     Verify(verify::Args),
+    /// Verify and print the chain of a need or pledge (need → pledges → shipments → deliveries).
+    Trace(trace::Args),
+    /// Rebuild the derived workflow tables of a stopped instance by replaying its log.
+    Rebuild(rebuild::Args),
 }
 
 impl Cli {
@@ -45,6 +51,8 @@ impl Cli {
             Command::Submit(a) => submit::run(a).await,
             Command::Seed(a) => seed::run(a).await,
             Command::Verify(a) => verify::run(a).await,
+            Command::Trace(a) => trace::run(a).await,
+            Command::Rebuild(a) => rebuild::run(a).await,
         }
     }
 }

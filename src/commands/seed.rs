@@ -1,12 +1,11 @@
 use crate::client::LogClient;
-use crate::sample::sample_entry;
+use crate::keys;
+use crate::sample::Workflow;
 use anyhow::Context;
-use ed25519_dalek::SigningKey;
 use indicatif::ProgressBar;
-use ledger::entry::UnsignedEntry;
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
-use time::OffsetDateTime;
+use rand::SeedableRng;
+use std::path::PathBuf;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -16,42 +15,41 @@ pub struct Args {
     /// How many entries to submit.
     #[arg(long, default_value_t = 100)]
     count: u64,
-    /// Submissions in flight at once.
+    /// Submissions in flight at once (entries of one round are independent).
     #[arg(long, default_value_t = 16)]
-    concurrency: u64,
+    concurrency: usize,
+    /// The instance's operator key (`<data-dir>/operator.key`): with it, seeding also
+    /// appoints moderators who verify organisations.
+    #[arg(long)]
+    operator_key: Option<PathBuf>,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let client = LogClient::new(&args.url);
-    let authors: Vec<SigningKey> = (0..8).map(|_| crate::keys::generate_author_key()).collect();
+    let operator = args
+        .operator_key
+        .as_deref()
+        .map(keys::read_author_key)
+        .transpose()?;
+    let mut workflow = Workflow::new(operator);
+    let mut rng = StdRng::from_entropy();
     let progress = ProgressBar::new(args.count);
-    let workers = args.concurrency.clamp(1, args.count.max(1));
-    let mut tasks = tokio::task::JoinSet::new();
-    for w in 0..workers {
-        let (client, authors, progress) = (client.clone(), authors.clone(), progress.clone());
-        let count = args.count / workers + u64::from(w < args.count % workers);
-        tasks.spawn(async move {
-            let mut rng = StdRng::from_entropy();
-            for _ in 0..count {
-                let author = &authors[rng.gen_range(0..authors.len())];
-                let (kind, body) = sample_entry(&mut rng);
-                let entry = UnsignedEntry::new(
-                    kind,
-                    &author.verifying_key(),
-                    OffsetDateTime::now_utc(),
-                    body,
-                )
-                .sign(author)?;
-                client.submit(entry.into_leaf()).await?;
-                progress.inc(1);
-            }
-            anyhow::Ok(())
-        });
-    }
-    while let Some(done) = tasks.join_next().await {
-        done.context("seeding task panicked")??;
+    let mut submitted = 0u64;
+    while submitted < args.count {
+        let room = (args.count - submitted).min(args.concurrency.max(1) as u64) as usize;
+        let round = workflow.round(&mut rng, room)?;
+        let mut tasks = tokio::task::JoinSet::new();
+        for entry in round {
+            let client = client.clone();
+            tasks.spawn(async move { client.submit_retrying(entry.into_leaf()).await });
+        }
+        while let Some(done) = tasks.join_next().await {
+            done.context("seeding task panicked")??;
+            submitted += 1;
+            progress.inc(1);
+        }
     }
     progress.finish();
-    println!("submitted {} entries to {}", args.count, args.url);
+    println!("submitted {submitted} entries to {}", args.url);
     Ok(())
 }

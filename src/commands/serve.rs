@@ -1,4 +1,6 @@
-use crate::server::{self, Config, DEFAULT_ORIGIN};
+use crate::server::limits::Limits;
+use crate::server::retention::Retention;
+use crate::server::{self, Config, Policy, DEFAULT_ORIGIN};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -13,13 +15,39 @@ pub struct Args {
     /// Origin line of checkpoints; fixed when the log is created.
     #[arg(long, env = "AIDLEDGER_ORIGIN", default_value = DEFAULT_ORIGIN)]
     origin: String,
+    /// Do not create the operator key and first administrator on a new log.
+    #[arg(long)]
+    no_bootstrap: bool,
+    /// Distinct moderators whose `verified` verdicts verify an organisation.
+    #[arg(long, env = "AIDLEDGER_QUORUM", default_value_t = 2)]
+    quorum: u32,
+    /// Writes per minute allowed from one IP address (0: no limit).
+    #[arg(long, env = "AIDLEDGER_RATE_PER_IP", default_value_t = Limits::default().per_ip_per_minute)]
+    rate_limit_per_ip: u32,
+    /// Writes per minute allowed by one author key (0: no limit).
+    #[arg(long, env = "AIDLEDGER_RATE_PER_KEY", default_value_t = Limits::default().per_key_per_minute)]
+    rate_limit_per_key: u32,
+    /// Days after a need closes until its private data is erased.
+    #[arg(long, env = "AIDLEDGER_RETENTION_DAYS", default_value_t = 365)]
+    retention_days: u32,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let config = Config {
-        data_dir: args.data_dir,
-        listen: args.listen,
         origin: args.origin,
+        bootstrap: !args.no_bootstrap,
+        policy: Policy {
+            quorum: args.quorum,
+        },
+        limits: Limits {
+            per_ip_per_minute: args.rate_limit_per_ip,
+            per_key_per_minute: args.rate_limit_per_key,
+        },
+        retention: Retention {
+            days: args.retention_days,
+            ..Retention::default()
+        },
+        ..Config::new(args.data_dir, args.listen)
     };
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;

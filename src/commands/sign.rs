@@ -2,6 +2,7 @@ use crate::keys;
 use anyhow::Context;
 use ledger::entry::{parse_timestamp, UnsignedEntry};
 use ledger::Kind;
+use moderation::private::{self, Contact, Sidecar};
 use serde::Deserialize;
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -12,6 +13,11 @@ pub struct Args {
     /// Author key file written by `aidledger keygen`.
     #[arg(long)]
     key: PathBuf,
+    /// Private contact data (JSON {"name", "phone", "email", "address"}, any of them)
+    /// to commit to in the body's `contact`; the output is then a submission carrying
+    /// the entry and the data, for `aidledger submit`.
+    #[arg(long)]
+    contact: Option<PathBuf>,
 }
 
 /// What the signer reads: the author's words; the envelope is filled in.
@@ -34,10 +40,39 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Some(t) => parse_timestamp(&t)?,
         None => OffsetDateTime::now_utc(),
     };
-    let signed =
-        UnsignedEntry::new(kind, &key.verifying_key(), created_at, draft.body).sign(&key)?;
+    let mut body = draft.body;
+    let sidecar = match &args.contact {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let contact: Contact = serde_json::from_str(&text).with_context(|| {
+                format!(
+                    "{} must be JSON with name, phone, email or address",
+                    path.display()
+                )
+            })?;
+            let salt: [u8; 32] = rand::random();
+            body["contact"] = serde_json::json!(private::commitment(&salt, &contact));
+            Some(Sidecar {
+                salt: hex::encode(salt),
+                contact,
+            })
+        }
+        None => None,
+    };
+    let signed = UnsignedEntry::new(kind, &key.verifying_key(), created_at, body).sign(&key)?;
     let mut out = std::io::stdout().lock();
-    out.write_all(signed.leaf())?;
+    match sidecar {
+        Some(sidecar) => {
+            sidecar.check(signed.body().contact_commitment())?;
+            let submission = serde_json::json!({
+                "entry": String::from_utf8_lossy(signed.leaf()),
+                "private": sidecar,
+            });
+            serde_json::to_writer(&mut out, &submission)?;
+        }
+        None => out.write_all(signed.leaf())?,
+    }
     out.write_all(b"\n")?;
     Ok(())
 }

@@ -4,7 +4,7 @@ use super::error::ApiError;
 use super::AppState;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -14,6 +14,7 @@ use ledger::entry::{VerifiedEntry, MAX_LEAF_BYTES};
 use ledger::hex32;
 use ledger::Hash;
 use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
 
 pub(crate) fn router(state: AppState) -> Router {
     Router::new()
@@ -24,6 +25,8 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/api/v1/log/proof/inclusion", get(inclusion_proof))
         .route("/api/v1/log/proof/consistency", get(consistency_proof))
         .route("/tile/{*path}", get(tile))
+        .merge(super::workflow_api::routes())
+        .merge(super::private_api::routes())
         .fallback(|| async { ApiError::NotFound("see docs/API.md for the routes".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         // Bodies are read with our own limit so that an oversized one gets our error.
@@ -31,12 +34,12 @@ pub(crate) fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+pub(super) fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
     q.map(|Query(t)| t)
         .map_err(|e| ApiError::BadRequest(e.body_text()))
 }
 
-fn parse_hash(name: &str, text: &str) -> Result<Hash, ApiError> {
+pub(super) fn parse_hash(name: &str, text: &str) -> Result<Hash, ApiError> {
     hex32::decode(text)
         .ok_or_else(|| ApiError::BadRequest(format!("{name} must be 64 lowercase hex digits")))
 }
@@ -48,14 +51,38 @@ struct SubmitResponse {
     tree_size: u64,
 }
 
-async fn submit_entry(State(state): State<AppState>, body: Body) -> Result<Response, ApiError> {
-    // With an in-memory body the only failure is exceeding the limit (or a broken
-    // stream, whose client will not read the answer anyway).
-    let bytes: Bytes = axum::body::to_bytes(body, MAX_LEAF_BYTES)
-        .await
-        .map_err(|_| ApiError::BodyTooLarge)?;
+async fn submit_entry(
+    State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    state.limiter.check_ip(client.ip())?;
+    let bytes = read_limited(body, MAX_LEAF_BYTES).await?;
     let entry = VerifiedEntry::from_leaf(&bytes)?;
-    let appended = state.sequencer.submit(entry).await?;
+    if entry.body().contact_commitment().is_some() {
+        return Err(ApiError::BadRequest(
+            "the entry commits to private contact data: submit it with the data through POST /api/v1/submissions".into(),
+        ));
+    }
+    sequence(&state, entry, None).await
+}
+
+/// Reads a body of at most `limit` bytes. With an in-memory body the only failure is
+/// exceeding the limit (or a broken stream, whose client will not read the answer).
+pub(super) async fn read_limited(body: Body, limit: usize) -> Result<Bytes, ApiError> {
+    axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| ApiError::BodyTooLarge)
+}
+
+/// Checks the author's write limit, sequences the entry and answers 201 or 200.
+pub(super) async fn sequence(
+    state: &AppState,
+    entry: VerifiedEntry,
+    sidecar: Option<serde_json::Value>,
+) -> Result<Response, ApiError> {
+    state.limiter.check_key(&entry.author_key().to_bytes())?;
+    let appended = state.sequencer.submit_with(entry, sidecar).await?;
     let status = if appended.duplicate {
         StatusCode::OK
     } else {

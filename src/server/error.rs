@@ -5,8 +5,11 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use ledger::entry::{EntryError, MAX_LEAF_BYTES};
 use ledger::reader::ReadError;
+use ledger::rules::DenialKind;
 use ledger::sequencer::SequenceError;
 use ledger::tiles::TileError;
+use moderation::private::PrivateError;
+use moderation::queries::QueryError;
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum ApiError {
@@ -16,10 +19,18 @@ pub(crate) enum ApiError {
     Read(#[from] ReadError),
     #[error(transparent)]
     Sequence(#[from] SequenceError),
+    #[error(transparent)]
+    Query(#[from] QueryError),
     #[error("{0}")]
     BadRequest(String),
     #[error("no such resource: {0}")]
     NotFound(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error(transparent)]
+    Private(#[from] PrivateError),
+    #[error("too many requests from this {0}; retry after {1} seconds")]
+    RateLimited(&'static str, u64),
     #[error("this method is not allowed on this resource; see docs/API.md")]
     MethodNotAllowed,
     #[error("request body is larger than the {MAX_LEAF_BYTES}-byte entry limit")]
@@ -33,6 +44,15 @@ impl ApiError {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::RateLimited(..) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Private(e) => match e {
+                PrivateError::Forbidden(_) => StatusCode::FORBIDDEN,
+                PrivateError::NotFound(_) => StatusCode::NOT_FOUND,
+                PrivateError::Erased(_) => StatusCode::GONE,
+                PrivateError::Database => StatusCode::INTERNAL_SERVER_ERROR,
+                _ => StatusCode::BAD_REQUEST,
+            },
             ApiError::Entry(_) | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Read(e) => match e {
                 ReadError::UnknownLeaf(_) | ReadError::Tile(TileError::BeyondTree(_)) => {
@@ -46,7 +66,16 @@ impl ApiError {
             },
             ApiError::Sequence(SequenceError::Closed) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Sequence(SequenceError::Storage(_)) => StatusCode::INTERNAL_SERVER_ERROR,
-            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Sequence(SequenceError::Denied(d)) => match d.kind {
+                DenialKind::Forbidden => StatusCode::FORBIDDEN,
+                DenialKind::UnknownReference => StatusCode::UNPROCESSABLE_ENTITY,
+                DenialKind::Conflict => StatusCode::CONFLICT,
+            },
+            ApiError::NotFound(_) | ApiError::Query(QueryError::NotFound(_)) => {
+                StatusCode::NOT_FOUND
+            }
+            ApiError::Query(QueryError::BadFilter(_)) => StatusCode::BAD_REQUEST,
+            ApiError::Query(QueryError::Database(_)) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }
@@ -60,6 +89,12 @@ impl IntoResponse for ApiError {
         } else {
             self.to_string()
         };
-        (status, Json(serde_json::json!({ "error": message }))).into_response()
+        let mut response = (status, Json(serde_json::json!({ "error": message }))).into_response();
+        if let ApiError::RateLimited(_, seconds) = self {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }

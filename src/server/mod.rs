@@ -1,13 +1,21 @@
 //! The HTTP server: configuration, start-up wiring, and the API routes.
 
 mod api;
+pub mod auth;
+mod bootstrap;
 mod error;
+pub mod limits;
+mod private_api;
+pub mod retention;
+mod workflow_api;
 
 use crate::keys;
 use anyhow::Context;
 use ledger::reader::LogReader;
 use ledger::sequencer::Sequencer;
 use ledger::storage::sqlite::SqliteStore;
+pub use moderation::queries::Policy;
+use moderation::WorkflowRules;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -24,6 +32,27 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub listen: SocketAddr,
     pub origin: String,
+    /// On a new log, create the operator key and make it the first administrator.
+    pub bootstrap: bool,
+    pub policy: Policy,
+    pub limits: limits::Limits,
+    pub retention: retention::Retention,
+}
+
+impl Config {
+    /// An instance in `data_dir` listening on `listen`, with every other setting at
+    /// its default.
+    pub fn new(data_dir: PathBuf, listen: SocketAddr) -> Self {
+        Config {
+            data_dir,
+            listen,
+            origin: DEFAULT_ORIGIN.to_owned(),
+            bootstrap: true,
+            policy: Policy::default(),
+            limits: limits::Limits::default(),
+            retention: retention::Retention::default(),
+        }
+    }
 }
 
 /// A started server.
@@ -38,6 +67,9 @@ pub struct Running {
 #[derive(Clone)]
 pub(crate) struct AppState {
     pub reader: LogReader<SqliteStore>,
+    pub store: Arc<SqliteStore>,
+    pub policy: Policy,
+    pub limiter: limits::WriteLimiter,
     pub sequencer: Sequencer,
     pub origin: String,
     pub vkey: String,
@@ -54,9 +86,23 @@ pub async fn start(
     let signer = keys::load_or_create_log_key(&config.data_dir, &config.origin)?;
     let (origin, vkey) = (signer.origin().to_owned(), signer.vkey());
     let store = Arc::new(SqliteStore::open(&config.data_dir.join(DATABASE_FILE)).await?);
-    let (sequencer, heads) = Sequencer::start(store.clone(), signer).await?;
+    moderation::schema::migrate(store.pool()).await?;
+    let (sequencer, heads) =
+        Sequencer::start_with_rules(store.clone(), signer, WorkflowRules).await?;
+    if config.bootstrap && heads.borrow().size == 0 {
+        bootstrap::create_operator(&config.data_dir, &sequencer).await?;
+    }
+    retention::spawn(
+        config.data_dir.clone(),
+        sequencer.clone(),
+        store.pool().clone(),
+        config.retention,
+    );
     let state = AppState {
-        reader: LogReader::new(store, heads),
+        reader: LogReader::new(store.clone(), heads),
+        store,
+        policy: config.policy,
+        limiter: limits::WriteLimiter::new(config.limits),
         sequencer,
         origin: origin.clone(),
         vkey: vkey.clone(),
@@ -67,9 +113,12 @@ pub async fn start(
         .with_context(|| format!("listening on {}", config.listen))?;
     let url = format!("http://{}", listener.local_addr()?);
     let serve = tokio::spawn(async move {
-        axum::serve(listener, api::router(state))
-            .with_graceful_shutdown(shutdown)
-            .await
+        axum::serve(
+            listener,
+            api::router(state).into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
     });
     tracing::info!(%url, %origin, "serving");
     Ok(Running {

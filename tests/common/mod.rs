@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use aidledger::client::LogClient;
-use aidledger::server::{self, Config, DATABASE_FILE, DEFAULT_ORIGIN};
+use aidledger::server::{self, Config, DATABASE_FILE};
 use ed25519_dalek::SigningKey;
 use ledger::entry::UnsignedEntry;
 use ledger::Kind;
@@ -37,9 +37,8 @@ impl TestInstance {
     pub async fn start_in(data_dir: &Path) -> TestInstance {
         let (stop, stopped) = oneshot::channel::<()>();
         let config = Config {
-            data_dir: data_dir.to_path_buf(),
-            listen: "127.0.0.1:0".parse().unwrap(),
-            origin: DEFAULT_ORIGIN.to_owned(),
+            bootstrap: false,
+            ..Config::new(data_dir.to_path_buf(), "127.0.0.1:0".parse().unwrap())
         };
         let running = server::start(config, async {
             let _ = stopped.await;
@@ -91,6 +90,38 @@ impl TestInstance {
 /// A deterministic author key for test number `n`.
 pub fn author(n: u8) -> SigningKey {
     SigningKey::from_bytes(&[n; 32])
+}
+
+/// A valid `offer.post` body, distinct for each `tag`: an entry anyone may write on
+/// any log, for tests of the log itself.
+pub fn offer_body(tag: &str) -> Value {
+    serde_json::json!({
+        "items": [{"item": "Nitrile gloves", "category": "gloves", "quantity": 100, "unit": "box"}],
+        "area": {"code": "CN-HB", "name": "Hubei"},
+        "description": tag,
+    })
+}
+
+/// Canonical signed leaf bytes of an offer anyone may write (see `offer_body`).
+pub fn offer(key: &SigningKey, tag: &str) -> Vec<u8> {
+    signed(key, Kind::OfferPost, offer_body(tag))
+}
+
+/// A valid `org.register` body, distinct for each `tag`: like an offer, an entry
+/// anyone may write on any log (its author becomes the organisation's first member).
+pub fn org_body(tag: &str) -> Value {
+    serde_json::json!({
+        "name": "Test Hospital",
+        "type": "hospital",
+        "area": {"code": "CN-HB", "name": "Hubei"},
+        "description": tag,
+    })
+}
+
+/// Canonical signed leaf bytes of an organisation registration anyone may write (see
+/// `org_body`).
+pub fn org(key: &SigningKey, tag: &str) -> Vec<u8> {
+    signed(key, Kind::OrgRegister, org_body(tag))
 }
 
 /// Canonical signed leaf bytes of an entry.

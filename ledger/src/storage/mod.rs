@@ -57,9 +57,16 @@ pub struct Batch {
     pub checkpoint: StoredCheckpoint,
 }
 
-/// The storage interface of the log. Implementations must make `append` atomic and
-/// durable before returning, and must never modify or delete what was appended.
+/// The open transaction of one batch.
+pub type Tx<S> = sqlx::Transaction<'static, <S as LogStore>::Db>;
+
+/// The storage interface of the log. A batch is written inside one transaction
+/// (`begin`, `append_in`, commit) so that the workflow's derived tables change in the
+/// same commit; implementations must never modify or delete what was appended.
 pub trait LogStore: Send + Sync + 'static {
+    /// The database backend, whose connection the workflow rules write through.
+    type Db: sqlx::Database;
+
     /// The checkpoint with the largest tree size, if any was stored.
     fn latest_checkpoint(
         &self,
@@ -90,8 +97,32 @@ pub trait LogStore: Send + Sync + 'static {
         limit: u64,
     ) -> impl Future<Output = Result<Vec<StoredEntry>, StorageError>> + Send;
 
-    /// Appends one batch in one transaction.
-    fn append(&self, batch: &Batch) -> impl Future<Output = Result<(), StorageError>> + Send;
+    /// Starts the transaction of a batch.
+    fn begin(&self) -> impl Future<Output = Result<Tx<Self>, StorageError>> + Send;
+
+    /// Writes a batch's entries, tree hashes and checkpoint inside `tx`.
+    fn append_in<'a>(
+        &'a self,
+        tx: &'a mut Tx<Self>,
+        batch: &'a Batch,
+    ) -> impl Future<Output = Result<(), StorageError>> + Send + 'a;
+
+    /// Runs a savepoint statement (`SAVEPOINT x`, `RELEASE x`, `ROLLBACK TO x`) in `tx`.
+    fn savepoint<'a>(
+        &'a self,
+        tx: &'a mut Tx<Self>,
+        statement: &'static str,
+    ) -> impl Future<Output = Result<(), StorageError>> + Send + 'a;
+
+    /// Appends one batch in its own transaction.
+    fn append(&self, batch: &Batch) -> impl Future<Output = Result<(), StorageError>> + Send {
+        async move {
+            let mut tx = self.begin().await?;
+            self.append_in(&mut tx, batch).await?;
+            tx.commit().await?;
+            Ok(())
+        }
+    }
 }
 
 pub(crate) fn hash_from_bytes(bytes: &[u8], column: &'static str) -> Result<Hash, StorageError> {

@@ -2,7 +2,7 @@
 //! survives a crash or power loss. Batches are written with multi-row INSERTs (one
 //! statement per few hundred rows), which is what makes group commit pay off.
 
-use super::{hash_from_bytes, Batch, LogStore, StorageError, StoredCheckpoint, StoredEntry};
+use super::{hash_from_bytes, Batch, LogStore, StorageError, StoredCheckpoint, StoredEntry, Tx};
 use crate::tree::Hash;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
@@ -30,7 +30,11 @@ impl SqliteStore {
             .max_connections(8)
             .connect_with(options)
             .await?;
-        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        // Other crates keep their derived tables in the same database and migration
+        // table, so versions this crate does not know are expected.
+        let mut migrator = sqlx::migrate!("./migrations/sqlite");
+        migrator.set_ignore_missing(true);
+        migrator.run(&pool).await?;
         Ok(SqliteStore { pool })
     }
 
@@ -64,6 +68,32 @@ impl SqliteStore {
             .collect()
     }
 
+    /// Up to `limit` entries by `author` (a public key) with index at least `start`.
+    pub async fn entries_by_author(
+        &self,
+        author: &[u8; 32],
+        start: u64,
+        limit: u64,
+    ) -> Result<Vec<StoredEntry>, StorageError> {
+        let rows = sqlx::query(
+            "SELECT idx, leaf_hash, leaf FROM entries WHERE author = ? AND idx >= ? ORDER BY idx LIMIT ?",
+        )
+        .bind(author.to_vec())
+        .bind(start as i64)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(StoredEntry {
+                    index: r.get::<i64, _>(0) as u64,
+                    leaf_hash: hash_from_bytes(r.get(1), "entries.leaf_hash")?,
+                    leaf: r.get(2),
+                })
+            })
+            .collect()
+    }
+
     /// Up to `limit` stored tree hashes from `start`, with their positions.
     pub async fn read_hash_range(
         &self,
@@ -89,6 +119,8 @@ impl SqliteStore {
 }
 
 impl LogStore for SqliteStore {
+    type Db = Sqlite;
+
     async fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StorageError> {
         let row =
             sqlx::query("SELECT tree_size, note FROM checkpoints ORDER BY tree_size DESC LIMIT 1")
@@ -174,8 +206,20 @@ impl LogStore for SqliteStore {
             .collect()
     }
 
-    async fn append(&self, batch: &Batch) -> Result<(), StorageError> {
-        let mut tx = self.pool.begin().await?;
+    async fn begin(&self) -> Result<Tx<Self>, StorageError> {
+        Ok(self.pool.begin().await?)
+    }
+
+    async fn savepoint(
+        &self,
+        tx: &mut Tx<Self>,
+        statement: &'static str,
+    ) -> Result<(), StorageError> {
+        sqlx::query(statement).execute(&mut **tx).await?;
+        Ok(())
+    }
+
+    async fn append_in(&self, tx: &mut Tx<Self>, batch: &Batch) -> Result<(), StorageError> {
         for chunk in batch.entries.chunks(ROWS_PER_INSERT) {
             let mut q = QueryBuilder::<Sqlite>::new(
                 "INSERT INTO entries (idx, leaf_hash, leaf, kind, author) ",
@@ -187,7 +231,7 @@ impl LogStore for SqliteStore {
                     .push_bind(e.kind)
                     .push_bind(e.author.to_vec());
             });
-            q.build().execute(&mut *tx).await?;
+            q.build().execute(&mut **tx).await?;
         }
         let positions = (batch.first_position..)
             .zip(&batch.hashes)
@@ -197,14 +241,13 @@ impl LogStore for SqliteStore {
             q.push_values(chunk, |mut row, (p, h)| {
                 row.push_bind(*p as i64).push_bind(h.0.to_vec());
             });
-            q.build().execute(&mut *tx).await?;
+            q.build().execute(&mut **tx).await?;
         }
         sqlx::query("INSERT INTO checkpoints (tree_size, note) VALUES (?, ?)")
             .bind(batch.checkpoint.tree_size as i64)
             .bind(&batch.checkpoint.note)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
-        tx.commit().await?;
         Ok(())
     }
 }

@@ -1,0 +1,77 @@
+//! The hook through which the workflow decides, in log order, whether an entry may be
+//! appended, and maintains its derived tables in the same transaction as the append.
+//!
+//! Authorisation is part of validity (DESIGN.md §5): it is decided from the log alone,
+//! deterministically, so an auditor replaying the log reaches the same verdicts. The
+//! sequencer calls `admit` for each entry of a batch inside the batch's transaction,
+//! under a savepoint: a refused entry leaves no trace, an admitted one is appended.
+
+use crate::entry::VerifiedEntry;
+use std::future::Future;
+use std::pin::Pin;
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Why the workflow refuses an entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DenialKind {
+    /// The author may not write this entry (role, membership, ownership).
+    Forbidden,
+    /// The entry refers to an entry that is not in the log, or not of the right kind.
+    UnknownReference,
+    /// The entry conflicts with the state of the log (a closed need, over-pledging).
+    Conflict,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct Denial {
+    pub kind: DenialKind,
+    pub message: String,
+}
+
+impl Denial {
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Denial {
+            kind: DenialKind::Forbidden,
+            message: message.into(),
+        }
+    }
+
+    pub fn unknown(message: impl Into<String>) -> Self {
+        Denial {
+            kind: DenialKind::UnknownReference,
+            message: message.into(),
+        }
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Denial {
+            kind: DenialKind::Conflict,
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    #[error(transparent)]
+    Denied(#[from] Denial),
+    #[error("database: {0}")]
+    Storage(#[from] sqlx::Error),
+}
+
+/// Workflow rules over a database backend `DB`.
+pub trait Rules<DB: sqlx::Database>: Send + Sync + 'static {
+    /// Checks `entry`, about to be appended at `index`, against the state of the log
+    /// before it, and records its effects in the derived tables through `conn`.
+    /// `sidecar` is data submitted beside the entry that stays off the log (private
+    /// contact details); it is absent when the log is replayed.
+    fn admit<'a>(
+        &'a self,
+        conn: &'a mut DB::Connection,
+        entry: &'a VerifiedEntry,
+        index: u64,
+        sidecar: Option<&'a serde_json::Value>,
+    ) -> BoxFuture<'a, Result<(), Refusal>>;
+}

@@ -1,0 +1,623 @@
+//! What people read: needs with their quantities, offers, organisations, the review
+//! queue and the chain of a donation, from the derived tables.
+//!
+//! Two things are computed at read time rather than stored, because they depend on the
+//! clock or on configuration and the tables must stay a pure function of the log:
+//! expiry (an open need past its `needed_by` date reads as `expired`) and verification
+//! status (which depends on the configured quorum).
+
+use ledger::hex32;
+use serde::Serialize;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
+use std::collections::HashMap;
+
+/// Most results per page.
+pub const MAX_PER_PAGE: u32 = 100;
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    #[error("{0}")]
+    BadFilter(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// How verification is decided (DESIGN.md §2: moderators verify organisations).
+#[derive(Clone, Copy, Debug)]
+pub struct Policy {
+    /// Distinct moderators' `verified` verdicts that make an organisation verified.
+    pub quorum: u32,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy { quorum: 2 }
+    }
+}
+
+/// Filters of a needs or offers listing; `None` means any.
+#[derive(Clone, Debug, Default)]
+pub struct PostFilter {
+    pub status: Option<String>,
+    pub category: Option<String>,
+    pub area: Option<String>,
+    pub urgency: Option<String>,
+    /// `verified`, `pending` or `rejected`; rejected posts are listed only when asked for.
+    pub verified: Option<String>,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+#[derive(Serialize, Debug)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub page: u32,
+    pub per_page: u32,
+    pub total: i64,
+}
+
+#[derive(Serialize, Debug)]
+pub struct Area {
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Serialize, Debug)]
+pub struct ItemView {
+    pub line: i64,
+    pub item: String,
+    pub category: String,
+    pub unit: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spec: Option<String>,
+    pub requested: i64,
+    pub pledged: i64,
+    pub shipped: i64,
+    pub delivered: i64,
+    /// Still to be pledged.
+    pub remaining: i64,
+}
+
+#[derive(Serialize, Debug)]
+pub struct OrgRef {
+    pub id: String,
+    pub name: String,
+    pub verification: String,
+}
+
+#[derive(Serialize, Debug)]
+pub struct PostView {
+    pub id: String,
+    pub index: i64,
+    pub kind: String,
+    pub author: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub org: Option<OrgRef>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub urgency: Option<String>,
+    /// Needs: needed by; offers: available until.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+    pub area: Area,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub status: String,
+    pub verification: String,
+    /// Posted by a volunteer on the organisation's behalf.
+    pub relayed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence_photo_sha256: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duplicate_of: Option<String>,
+    pub stale_flags: i64,
+    pub created_at: String,
+    pub items: Vec<ItemView>,
+}
+
+#[derive(Serialize, Debug)]
+pub struct OrgView {
+    pub id: String,
+    pub index: i64,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub org_type: String,
+    pub area: Area,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub verification: String,
+    pub verified_by: i64,
+    pub created_at: String,
+}
+
+fn hex(bytes: Vec<u8>) -> String {
+    hex::encode(bytes)
+}
+
+fn id_bytes(field: &str, id: &str) -> Result<Vec<u8>, QueryError> {
+    hex32::decode(id)
+        .map(|h| h.0.to_vec())
+        .ok_or_else(|| QueryError::BadFilter(format!("{field} must be 64 lowercase hex digits")))
+}
+
+fn one_of(field: &str, value: &Option<String>, allowed: &[&str]) -> Result<(), QueryError> {
+    match value {
+        Some(v) if !allowed.contains(&v.as_str()) => Err(QueryError::BadFilter(format!(
+            "{field} must be one of {}",
+            allowed.join(", ")
+        ))),
+        _ => Ok(()),
+    }
+}
+
+fn pages(page: u32, per_page: u32) -> Result<(u32, u32), QueryError> {
+    let page = page.max(1);
+    let per_page = if per_page == 0 { 20 } else { per_page };
+    if per_page > MAX_PER_PAGE {
+        return Err(QueryError::BadFilter(format!(
+            "per_page must be at most {MAX_PER_PAGE}"
+        )));
+    }
+    Ok((page, per_page))
+}
+
+fn today() -> String {
+    time::OffsetDateTime::now_utc().date().to_string()
+}
+
+/// Columns and joins shared by every post query; `status` and `verification` are the
+/// read-time values described in the module documentation.
+fn post_select(q: &mut QueryBuilder<'_, Sqlite>, columns: &str, policy: Policy) {
+    q.push("SELECT ")
+        .push(columns)
+        .push(
+            " FROM (SELECT p.*, o.name AS org_name,
+                CASE WHEN o.id IS NULL THEN NULL
+                     WHEN o.rejects > 0 THEN 'rejected'
+                     WHEN o.verifies >= ",
+        )
+        .push_bind(i64::from(policy.quorum))
+        .push(
+            " THEN 'verified' ELSE 'pending' END AS org_verification,
+                CASE WHEN p.status = 'open' AND p.needed_by IS NOT NULL AND p.needed_by < ",
+        )
+        .push_bind(today())
+        .push(
+            " THEN 'expired' ELSE p.status END AS read_status
+              FROM wf_posts p LEFT JOIN wf_orgs o ON o.id = p.org) v WHERE 1 = 1",
+        );
+}
+
+const VERIFICATION: &str = "CASE WHEN v.rejects > 0 THEN 'rejected'
+     WHEN v.verifies > 0 OR v.org_verification = 'verified' THEN 'verified'
+     ELSE 'pending' END";
+
+fn post_filters(q: &mut QueryBuilder<'_, Sqlite>, kind: &str, f: &PostFilter) {
+    q.push(" AND v.kind = ").push_bind(kind.to_owned());
+    if let Some(s) = &f.status {
+        q.push(" AND v.read_status = ").push_bind(s.clone());
+    }
+    if let Some(a) = &f.area {
+        q.push(" AND (v.area_code = ")
+            .push_bind(a.clone())
+            .push(" OR v.area_code LIKE ")
+            .push_bind(format!("{a}-%"))
+            .push(")");
+    }
+    if let Some(u) = &f.urgency {
+        q.push(" AND v.urgency = ").push_bind(u.clone());
+    }
+    if let Some(c) = &f.category {
+        q.push(" AND EXISTS (SELECT 1 FROM wf_post_items i WHERE i.post = v.id AND i.category = ")
+            .push_bind(c.clone())
+            .push(")");
+    }
+    match &f.verified {
+        Some(v) => {
+            q.push(format!(" AND ({VERIFICATION}) = "))
+                .push_bind(v.clone());
+        }
+        None => {
+            q.push(format!(" AND ({VERIFICATION}) != 'rejected'"));
+        }
+    }
+}
+
+fn post_from_row(r: &SqliteRow) -> PostView {
+    let org_id: Option<Vec<u8>> = r.get("org");
+    PostView {
+        id: hex(r.get("id")),
+        index: r.get("idx"),
+        kind: r.get("kind"),
+        author: hex(r.get("author")),
+        org: org_id.map(|id| OrgRef {
+            id: hex(id),
+            name: r.get("org_name"),
+            verification: r.get("org_verification"),
+        }),
+        urgency: r.get("urgency"),
+        until: r.get("needed_by"),
+        area: Area {
+            code: r.get("area_code"),
+            name: r.get("area_name"),
+        },
+        description: r.get("description"),
+        status: r.get("read_status"),
+        verification: r.get("verification"),
+        relayed: r.get("relayed"),
+        evidence_url: r.get("evidence_url"),
+        evidence_photo_sha256: r.get("evidence_photo"),
+        duplicate_of: r.get::<Option<Vec<u8>>, _>("duplicate_of").map(hex),
+        stale_flags: r.get("stale_flags"),
+        created_at: r.get("created_at"),
+        items: vec![],
+    }
+}
+
+async fn attach_items(pool: &SqlitePool, posts: &mut [PostView]) -> Result<(), QueryError> {
+    if posts.is_empty() {
+        return Ok(());
+    }
+    let mut q = QueryBuilder::<Sqlite>::new(
+        "SELECT post, line, item, category, unit, spec, requested, pledged, shipped, delivered
+         FROM wf_post_items WHERE post IN (",
+    );
+    let mut list = q.separated(", ");
+    for p in posts.iter() {
+        list.push_bind(
+            hex32::decode(&p.id)
+                .map(|h| h.0.to_vec())
+                .unwrap_or_default(),
+        );
+    }
+    q.push(") ORDER BY post, line");
+    let mut by_post: HashMap<String, Vec<ItemView>> = HashMap::new();
+    for r in q.build().fetch_all(pool).await? {
+        let requested: i64 = r.get("requested");
+        let pledged: i64 = r.get("pledged");
+        by_post
+            .entry(hex(r.get("post")))
+            .or_default()
+            .push(ItemView {
+                line: r.get("line"),
+                item: r.get("item"),
+                category: r.get("category"),
+                unit: r.get("unit"),
+                spec: r.get("spec"),
+                requested,
+                pledged,
+                shipped: r.get("shipped"),
+                delivered: r.get("delivered"),
+                remaining: (requested - pledged).max(0),
+            });
+    }
+    for p in posts {
+        p.items = by_post.remove(&p.id).unwrap_or_default();
+    }
+    Ok(())
+}
+
+/// Needs (`kind` = "need") or offers ("offer"), most urgent and oldest first.
+pub async fn list_posts(
+    pool: &SqlitePool,
+    policy: Policy,
+    kind: &str,
+    f: &PostFilter,
+) -> Result<Page<PostView>, QueryError> {
+    one_of(
+        "status",
+        &f.status,
+        &["open", "met", "withdrawn", "expired"],
+    )?;
+    one_of(
+        "urgency",
+        &f.urgency,
+        &["critical", "high", "medium", "low"],
+    )?;
+    one_of(
+        "verified",
+        &f.verified,
+        &["verified", "pending", "rejected"],
+    )?;
+    let categories: Vec<&str> = ledger::body::Category::ALL
+        .iter()
+        .map(|c| c.name())
+        .collect();
+    one_of("category", &f.category, &categories)?;
+    let (page, per_page) = pages(f.page, f.per_page)?;
+
+    let mut count = QueryBuilder::new("");
+    post_select(&mut count, "COUNT(*)", policy);
+    post_filters(&mut count, kind, f);
+    let total: i64 = count.build().fetch_one(pool).await?.get(0);
+
+    let mut q = QueryBuilder::new("");
+    post_select(
+        &mut q,
+        &format!("v.*, ({VERIFICATION}) AS verification"),
+        policy,
+    );
+    post_filters(&mut q, kind, f);
+    q.push(" ORDER BY v.urgency_rank, v.idx LIMIT ")
+        .push_bind(i64::from(per_page))
+        .push(" OFFSET ")
+        .push_bind(i64::from((page - 1) * per_page));
+    let mut items: Vec<PostView> = q
+        .build()
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(post_from_row)
+        .collect();
+    attach_items(pool, &mut items).await?;
+    Ok(Page {
+        items,
+        page,
+        per_page,
+        total,
+    })
+}
+
+/// One need or offer, whatever its status.
+pub async fn post(pool: &SqlitePool, policy: Policy, id: &str) -> Result<PostView, QueryError> {
+    let id_raw = id_bytes("id", id)?;
+    let mut q = QueryBuilder::new("");
+    post_select(
+        &mut q,
+        &format!("v.*, ({VERIFICATION}) AS verification"),
+        policy,
+    );
+    q.push(" AND v.id = ").push_bind(id_raw);
+    let row = q
+        .build()
+        .fetch_optional(pool)
+        .await?
+        .ok_or_else(|| QueryError::NotFound(format!("no need or offer has id {id}")))?;
+    let mut posts = [post_from_row(&row)];
+    attach_items(pool, &mut posts).await?;
+    let [post] = posts;
+    Ok(post)
+}
+
+const ORG_VERIFICATION: &str =
+    "CASE WHEN rejects > 0 THEN 'rejected' WHEN verifies >= ? THEN 'verified' ELSE 'pending' END";
+
+fn org_from_row(r: &SqliteRow) -> OrgView {
+    OrgView {
+        id: hex(r.get("id")),
+        index: r.get("idx"),
+        name: r.get("name"),
+        org_type: r.get("org_type"),
+        area: Area {
+            code: r.get("area_code"),
+            name: r.get("area_name"),
+        },
+        description: r.get("description"),
+        verification: r.get("verification"),
+        verified_by: r.get("verifies"),
+        created_at: r.get("created_at"),
+    }
+}
+
+/// Organisations, oldest first; rejected ones only when asked for.
+pub async fn list_orgs(
+    pool: &SqlitePool,
+    policy: Policy,
+    verified: Option<String>,
+    area: Option<String>,
+    page: u32,
+    per_page: u32,
+) -> Result<Page<OrgView>, QueryError> {
+    one_of("verified", &verified, &["verified", "pending", "rejected"])?;
+    let (page, per_page) = pages(page, per_page)?;
+    let filtered = |q: &mut QueryBuilder<'_, Sqlite>| {
+        q.push(" FROM (SELECT *, CASE WHEN rejects > 0 THEN 'rejected' WHEN verifies >= ")
+            .push_bind(i64::from(policy.quorum))
+            .push(" THEN 'verified' ELSE 'pending' END AS verification FROM wf_orgs) WHERE 1 = 1");
+        match &verified {
+            Some(v) => q.push(" AND verification = ").push_bind(v.clone()),
+            None => q.push(" AND verification != 'rejected'"),
+        };
+        if let Some(a) = &area {
+            q.push(" AND (area_code = ")
+                .push_bind(a.clone())
+                .push(" OR area_code LIKE ")
+                .push_bind(format!("{a}-%"))
+                .push(")");
+        }
+    };
+    let mut count = QueryBuilder::new("SELECT COUNT(*)");
+    filtered(&mut count);
+    let total: i64 = count.build().fetch_one(pool).await?.get(0);
+    let mut q = QueryBuilder::new("SELECT *");
+    filtered(&mut q);
+    q.push(" ORDER BY idx LIMIT ")
+        .push_bind(i64::from(per_page))
+        .push(" OFFSET ")
+        .push_bind(i64::from((page - 1) * per_page));
+    let items = q
+        .build()
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(org_from_row)
+        .collect();
+    Ok(Page {
+        items,
+        page,
+        per_page,
+        total,
+    })
+}
+
+pub async fn org(pool: &SqlitePool, policy: Policy, id: &str) -> Result<OrgView, QueryError> {
+    let row = sqlx::query(&format!(
+        "SELECT *, {ORG_VERIFICATION} AS verification FROM wf_orgs WHERE id = ?"
+    ))
+    .bind(i64::from(policy.quorum))
+    .bind(id_bytes("id", id)?)
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(|| QueryError::NotFound(format!("no organisation has id {id}")))?;
+    Ok(org_from_row(&row))
+}
+
+/// One item of the review queue.
+#[derive(Serialize, Debug)]
+pub struct ReviewItem {
+    pub id: String,
+    pub index: i64,
+    /// `org.register`, `need.post` or `offer.post`.
+    pub kind: String,
+    pub title: String,
+    pub area: Area,
+    pub created_at: String,
+    /// Verify verdicts so far (organisations need the quorum).
+    pub verifies: i64,
+}
+
+/// What awaits a moderator, oldest first: organisations short of the quorum and
+/// needs and offers without a verdict, none of them rejected.
+pub async fn review_queue(
+    pool: &SqlitePool,
+    policy: Policy,
+    kind: Option<String>,
+    area: Option<String>,
+    page: u32,
+    per_page: u32,
+) -> Result<Page<ReviewItem>, QueryError> {
+    one_of("kind", &kind, &["org.register", "need.post", "offer.post"])?;
+    let (page, per_page) = pages(page, per_page)?;
+    let queue = |q: &mut QueryBuilder<'_, Sqlite>| {
+        q.push(
+            " FROM (SELECT id, idx, 'org.register' AS kind, name AS title, area_code, area_name, created_at, verifies
+                    FROM wf_orgs WHERE rejects = 0 AND verifies < ",
+        )
+        .push_bind(i64::from(policy.quorum))
+        .push(
+            " UNION ALL
+                    SELECT p.id, p.idx, p.kind || '.post', COALESCE(
+                        (SELECT group_concat(item, ', ') FROM wf_post_items WHERE post = p.id), ''),
+                        p.area_code, p.area_name, p.created_at, p.verifies
+                    FROM wf_posts p WHERE p.rejects = 0 AND p.verifies = 0 AND p.status = 'open') WHERE 1 = 1",
+        );
+        if let Some(k) = &kind {
+            q.push(" AND kind = ").push_bind(k.clone());
+        }
+        if let Some(a) = &area {
+            q.push(" AND (area_code = ")
+                .push_bind(a.clone())
+                .push(" OR area_code LIKE ")
+                .push_bind(format!("{a}-%"))
+                .push(")");
+        }
+    };
+    let mut count = QueryBuilder::new("SELECT COUNT(*)");
+    queue(&mut count);
+    let total: i64 = count.build().fetch_one(pool).await?.get(0);
+    let mut q = QueryBuilder::new("SELECT *");
+    queue(&mut q);
+    q.push(" ORDER BY idx LIMIT ")
+        .push_bind(i64::from(per_page))
+        .push(" OFFSET ")
+        .push_bind(i64::from((page - 1) * per_page));
+    let items = q
+        .build()
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|r| ReviewItem {
+            id: hex(r.get("id")),
+            index: r.get("idx"),
+            kind: r.get("kind"),
+            title: r.get("title"),
+            area: Area {
+                code: r.get("area_code"),
+                name: r.get("area_name"),
+            },
+            created_at: r.get("created_at"),
+            verifies: r.get("verifies"),
+        })
+        .collect();
+    Ok(Page {
+        items,
+        page,
+        per_page,
+        total,
+    })
+}
+
+/// One link of a donation's chain.
+#[derive(Serialize, Debug, Clone)]
+pub struct ChainLink {
+    pub id: String,
+    pub index: i64,
+    pub kind: String,
+    /// The entry this one continues (a pledge's need, a shipment's pledge, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+}
+
+/// The chain through `id` (a need or a pledge): the need, its pledges, their shipments,
+/// the delivery confirmations, and every verdict on the need, in log order. A pledge's
+/// chain holds only the need, that pledge and what follows it.
+pub async fn chain(pool: &SqlitePool, id: &str) -> Result<Vec<ChainLink>, QueryError> {
+    let raw = id_bytes("hash", id)?;
+    let pledge: Option<Vec<u8>> =
+        sqlx::query("SELECT need FROM wf_links WHERE id = ? AND kind = 'pledge'")
+            .bind(&raw)
+            .fetch_optional(pool)
+            .await?
+            .map(|r| r.get(0));
+    let need = match &pledge {
+        Some(need) => need.clone(),
+        None => raw.clone(),
+    };
+    let need_row = sqlx::query("SELECT idx FROM wf_posts WHERE id = ? AND kind = 'need'")
+        .bind(&need)
+        .fetch_optional(pool)
+        .await?
+        .ok_or_else(|| QueryError::NotFound(format!("no need or pledge has hash {id}")))?;
+    let mut links = vec![ChainLink {
+        id: hex(need.clone()),
+        index: need_row.get(0),
+        kind: "need.post".into(),
+        parent: None,
+    }];
+    let rows = sqlx::query(
+        "SELECT id, idx, kind, parent FROM wf_links WHERE need = ?
+         UNION ALL SELECT id, idx, 'verdict', target FROM wf_verdicts WHERE target = ?
+         ORDER BY idx",
+    )
+    .bind(&need)
+    .bind(&need)
+    .fetch_all(pool)
+    .await?;
+    let mut wanted: Vec<Vec<u8>> = match &pledge {
+        Some(_) => vec![raw.clone()],
+        None => vec![],
+    };
+    for r in rows {
+        let (link_id, parent): (Vec<u8>, Vec<u8>) = (r.get(0), r.get(3));
+        let kind: String = r.get(2);
+        if pledge.is_some() {
+            // Only the pledge itself, its descendants and the need's verdicts.
+            let keep = link_id == raw || wanted.contains(&parent) || kind == "verdict";
+            if !keep {
+                continue;
+            }
+            wanted.push(link_id.clone());
+        }
+        links.push(ChainLink {
+            id: hex(link_id),
+            index: r.get(1),
+            kind,
+            parent: Some(hex(parent)),
+        });
+    }
+    Ok(links)
+}

@@ -1,0 +1,849 @@
+//! Who may write what, decided from the log alone, and the derived tables each
+//! admitted entry changes. Every rule reads the state left by the entries before it,
+//! so replaying the log reproduces every verdict (see `rebuild`).
+//!
+//! Each `admit_*` function checks everything first and writes last; the sequencer's
+//! savepoint undoes the writes anyway if a later step fails.
+
+use crate::private::{self, Sidecar};
+use ledger::body::{
+    Body, CloseReason, DeliveryConfirm, Item, LineQuantity, NeedPost, NeedUpdate, OfferPost,
+    OrgRegister, OrgVerdict, OrgVerify, Pledge, Redaction, Role, RoleChange, Shipment, Verdict,
+    VerdictKind,
+};
+use ledger::entry::{parse_timestamp, VerifiedEntry};
+use ledger::hex32;
+use ledger::rules::{BoxFuture, Denial, Refusal, Rules};
+use sqlx::{Row, Sqlite, SqliteConnection};
+
+/// Most open needs one organisation may have at once (an abuse limit that is part of
+/// validity, so it is fixed rather than configured).
+pub const MAX_OPEN_NEEDS_PER_ORG: i64 = 200;
+
+/// The aid workflow's rules over SQLite.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct WorkflowRules;
+
+impl Rules<Sqlite> for WorkflowRules {
+    fn admit<'a>(
+        &'a self,
+        conn: &'a mut SqliteConnection,
+        entry: &'a VerifiedEntry,
+        index: u64,
+        sidecar: Option<&'a serde_json::Value>,
+    ) -> BoxFuture<'a, Result<(), Refusal>> {
+        Box::pin(admit(conn, entry, index, sidecar))
+    }
+}
+
+/// An entry being admitted: who wrote it, its id, where it lands, when it was written.
+struct Ctx<'a> {
+    author: Vec<u8>,
+    id: Vec<u8>,
+    index: i64,
+    created_at: &'a str,
+    /// `created_at` as a calendar date, for comparisons with `needed_by`.
+    date: String,
+}
+
+async fn admit(
+    conn: &mut SqliteConnection,
+    entry: &VerifiedEntry,
+    index: u64,
+    sidecar: Option<&serde_json::Value>,
+) -> Result<(), Refusal> {
+    let created_at = entry.entry().created_at.as_str();
+    let date = parse_timestamp(created_at)
+        .map(|t| t.date().to_string())
+        .unwrap_or_default();
+    let ctx = Ctx {
+        author: entry.author_key().to_bytes().to_vec(),
+        id: entry.leaf_hash().0.to_vec(),
+        index: index as i64,
+        created_at,
+        date,
+    };
+    match entry.body() {
+        Body::RoleGrant(b) => grant(conn, &ctx, b).await,
+        Body::RoleRevoke(b) => revoke(conn, &ctx, b).await,
+        Body::OrgRegister(b) => register_org(conn, &ctx, b).await,
+        Body::OrgVerify(b) => verify_org(conn, &ctx, b).await,
+        Body::NeedPost(b) => post_need(conn, &ctx, b).await,
+        Body::NeedUpdate(b) => update_need(conn, &ctx, b).await,
+        Body::OfferPost(b) => post_offer(conn, &ctx, b).await,
+        Body::Pledge(b) => pledge(conn, &ctx, b).await,
+        Body::Shipment(b) => ship(conn, &ctx, b).await,
+        Body::DeliveryConfirm(b) => confirm(conn, &ctx, b).await,
+        Body::Verdict(b) => verdict(conn, &ctx, b).await,
+        Body::Redaction(b) => redact(conn, &ctx, b).await,
+    }?;
+    if let Some(commitment) = entry.body().contact_commitment() {
+        sqlx::query("INSERT INTO wf_commitments (entry, commitment, author) VALUES (?, ?, ?)")
+            .bind(&ctx.id)
+            .bind(bytes(commitment))
+            .bind(&ctx.author)
+            .execute(&mut *conn)
+            .await?;
+    }
+    if let Some(sidecar) = sidecar {
+        let sidecar: Sidecar = serde_json::from_value(sidecar.clone())
+            .map_err(|_| Denial::conflict("private: malformed private data"))?;
+        sidecar
+            .check(entry.body().contact_commitment())
+            .map_err(|e| Denial::conflict(e.to_string()))?;
+        private::store(conn, &ctx.id, &sidecar).await?;
+    }
+    Ok(())
+}
+
+/// Hex references were checked by the body schema; this decodes one.
+fn bytes(hex_ref: &str) -> Vec<u8> {
+    hex32::decode(hex_ref)
+        .map(|h| h.0.to_vec())
+        .unwrap_or_default()
+}
+
+async fn has_role(
+    conn: &mut SqliteConnection,
+    key: &[u8],
+    role: Role,
+    org: &[u8],
+) -> Result<bool, sqlx::Error> {
+    let row = sqlx::query("SELECT 1 FROM wf_roles WHERE key = ? AND role = ? AND org = ?")
+        .bind(key)
+        .bind(role_name(role))
+        .bind(org)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.is_some())
+}
+
+pub(crate) fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Administrator => "administrator",
+        Role::Moderator => "moderator",
+        Role::Member => "member",
+    }
+}
+
+async fn is_member(
+    conn: &mut SqliteConnection,
+    key: &[u8],
+    org: &[u8],
+) -> Result<bool, sqlx::Error> {
+    has_role(conn, key, Role::Member, org).await
+}
+
+async fn require(
+    conn: &mut SqliteConnection,
+    ctx: &Ctx<'_>,
+    role: Role,
+    what: &str,
+) -> Result<(), Refusal> {
+    if has_role(conn, &ctx.author, role, b"").await? {
+        Ok(())
+    } else {
+        Err(Denial::forbidden(format!("only a {} may {what}", role_name(role))).into())
+    }
+}
+
+async fn grant(conn: &mut SqliteConnection, ctx: &Ctx<'_>, b: &RoleChange) -> Result<(), Refusal> {
+    let key = bytes(&b.key);
+    let org = b.org.as_deref().map(bytes).unwrap_or_default();
+    let any_admin = sqlx::query("SELECT 1 FROM wf_roles WHERE role = 'administrator' LIMIT 1")
+        .fetch_optional(&mut *conn)
+        .await?
+        .is_some();
+    if any_admin {
+        require(conn, ctx, Role::Administrator, "grant roles").await?;
+    } else if !(b.role == Role::Administrator && key == ctx.author) {
+        return Err(Denial::forbidden(
+            "the log has no administrator yet: its first role.grant must be an administrator granting the role to its own key",
+        )
+        .into());
+    }
+    if b.role == Role::Member && !org_exists(conn, &org).await? {
+        return Err(Denial::unknown("org: no registered organisation has this id").into());
+    }
+    if has_role(conn, &key, b.role, &org).await? {
+        return Err(
+            Denial::conflict(format!("key already holds the {} role", role_name(b.role))).into(),
+        );
+    }
+    sqlx::query("INSERT INTO wf_roles (key, role, org, idx) VALUES (?, ?, ?, ?)")
+        .bind(&key)
+        .bind(role_name(b.role))
+        .bind(&org)
+        .bind(ctx.index)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+async fn revoke(conn: &mut SqliteConnection, ctx: &Ctx<'_>, b: &RoleChange) -> Result<(), Refusal> {
+    require(conn, ctx, Role::Administrator, "revoke roles").await?;
+    let key = bytes(&b.key);
+    let org = b.org.as_deref().map(bytes).unwrap_or_default();
+    if !has_role(conn, &key, b.role, &org).await? {
+        return Err(
+            Denial::conflict(format!("key does not hold the {} role", role_name(b.role))).into(),
+        );
+    }
+    if b.role == Role::Administrator {
+        let admins: i64 = sqlx::query("SELECT COUNT(*) FROM wf_roles WHERE role = 'administrator'")
+            .fetch_one(&mut *conn)
+            .await?
+            .get(0);
+        if admins == 1 {
+            return Err(Denial::conflict("cannot revoke the last administrator").into());
+        }
+    }
+    sqlx::query("DELETE FROM wf_roles WHERE key = ? AND role = ? AND org = ?")
+        .bind(&key)
+        .bind(role_name(b.role))
+        .bind(&org)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+async fn org_exists(conn: &mut SqliteConnection, org: &[u8]) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query("SELECT 1 FROM wf_orgs WHERE id = ?")
+        .bind(org)
+        .fetch_optional(&mut *conn)
+        .await?
+        .is_some())
+}
+
+async fn register_org(
+    conn: &mut SqliteConnection,
+    ctx: &Ctx<'_>,
+    b: &OrgRegister,
+) -> Result<(), Refusal> {
+    sqlx::query(
+        "INSERT INTO wf_orgs (id, idx, author, name, org_type, area_code, area_name, description, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&ctx.id)
+    .bind(ctx.index)
+    .bind(&ctx.author)
+    .bind(&b.name)
+    .bind(serde_json::to_value(b.org_type).ok().and_then(|v| v.as_str().map(str::to_owned)))
+    .bind(&b.area.code)
+    .bind(&b.area.name)
+    .bind(&b.description)
+    .bind(ctx.created_at)
+    .execute(&mut *conn)
+    .await?;
+    // Whoever registers an organisation is its first member.
+    sqlx::query("INSERT INTO wf_roles (key, role, org, idx) VALUES (?, 'member', ?, ?)")
+        .bind(&ctx.author)
+        .bind(&ctx.id)
+        .bind(ctx.index)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+async fn verify_org(
+    conn: &mut SqliteConnection,
+    ctx: &Ctx<'_>,
+    b: &OrgVerify,
+) -> Result<(), Refusal> {
+    require(conn, ctx, Role::Moderator, "verify organisations").await?;
+    let org = bytes(&b.org);
+    if !org_exists(conn, &org).await? {
+        return Err(Denial::unknown("org: no registered organisation has this id").into());
+    }
+    if is_member(conn, &ctx.author, &org).await? {
+        return Err(
+            Denial::forbidden("a moderator cannot verify an organisation they belong to").into(),
+        );
+    }
+    let (verdict, column) = match b.verdict {
+        OrgVerdict::Verified => ("verify", "verifies"),
+        OrgVerdict::Rejected => ("reject", "rejects"),
+    };
+    record_verdict(conn, ctx, &org, verdict, &b.reason, None).await?;
+    sqlx::query(&format!(
+        "UPDATE wf_orgs SET {column} = {column} + 1 WHERE id = ?"
+    ))
+    .bind(&org)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+async fn record_verdict(
+    conn: &mut SqliteConnection,
+    ctx: &Ctx<'_>,
+    target: &[u8],
+    verdict: &str,
+    reason: &str,
+    original: Option<Vec<u8>>,
+) -> Result<(), Refusal> {
+    let repeated =
+        sqlx::query("SELECT 1 FROM wf_verdicts WHERE target = ? AND author = ? AND verdict = ?")
+            .bind(target)
+            .bind(&ctx.author)
+            .bind(verdict)
+            .fetch_optional(&mut *conn)
+            .await?
+            .is_some();
+    if repeated {
+        return Err(Denial::conflict(format!(
+            "this key already gave the verdict {verdict} on this entry"
+        ))
+        .into());
+    }
+    sqlx::query("INSERT INTO wf_verdicts (id, idx, target, author, verdict, reason, original) VALUES (?, ?, ?, ?, ?, ?, ?)")
+        .bind(&ctx.id)
+        .bind(ctx.index)
+        .bind(target)
+        .bind(&ctx.author)
+        .bind(verdict)
+        .bind(reason)
+        .bind(original)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+fn category_name(item: &Item) -> &'static str {
+    item.category.name()
+}
+
+fn unit_name(item: &Item) -> String {
+    serde_json::to_value(item.unit)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+async fn insert_items(
+    conn: &mut SqliteConnection,
+    post: &[u8],
+    items: &[Item],
+) -> Result<(), sqlx::Error> {
+    for (line, item) in items.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO wf_post_items (post, line, item, category, unit, spec, requested) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(post)
+        .bind(line as i64)
+        .bind(&item.item)
+        .bind(category_name(item))
+        .bind(unit_name(item))
+        .bind(&item.spec)
+        .bind(item.quantity as i64)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+async fn post_need(
+    conn: &mut SqliteConnection,
+    ctx: &Ctx<'_>,
+    b: &NeedPost,
+) -> Result<(), Refusal> {
+    let org = bytes(&b.org);
+    let rejected: Option<i64> = sqlx::query("SELECT rejects FROM wf_orgs WHERE id = ?")
+        .bind(&org)
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|r| r.get(0));
+    match rejected {
+        None => return Err(Denial::unknown("org: no registered organisation has this id").into()),
+        Some(r) if r > 0 => {
+            return Err(
+                Denial::forbidden("org: the organisation was rejected by a moderator").into(),
+            )
+        }
+        Some(_) => {}
+    }
+    let member = is_member(conn, &ctx.author, &org).await?;
+    if !member && b.evidence.is_none() {
+        return Err(Denial::forbidden(
+            "evidence: required when posting on behalf of an organisation you are not a member of",
+        )
+        .into());
+    }
+    if b.needed_by.as_str() < ctx.date.as_str() {
+        return Err(
+            Denial::conflict("needed_by: the date is before the entry's created_at").into(),
+        );
+    }
+    let open: i64 = sqlx::query(
+        "SELECT COUNT(*) FROM wf_posts WHERE org = ? AND kind = 'need' AND status = 'open'",
+    )
+    .bind(&org)
+    .fetch_one(&mut *conn)
+    .await?
+    .get(0);
+    if open >= MAX_OPEN_NEEDS_PER_ORG {
+        return Err(Denial::conflict(format!(
+            "the organisation already has {MAX_OPEN_NEEDS_PER_ORG} open needs; close some first"
+        ))
+        .into());
+    }
+    sqlx::query(
+        "INSERT INTO wf_posts (id, idx, kind, author, org, urgency, urgency_rank, needed_by, area_code, area_name,
+                               description, evidence_url, evidence_photo, relayed, created_at, has_contact)
+         VALUES (?, ?, 'need', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&ctx.id)
+    .bind(ctx.index)
+    .bind(&ctx.author)
+    .bind(&org)
+    .bind(b.urgency.name())
+    .bind(i64::from(b.urgency.rank()))
+    .bind(&b.needed_by)
+    .bind(&b.area.code)
+    .bind(&b.area.name)
+    .bind(&b.description)
+    .bind(b.evidence.as_ref().and_then(|e| e.url.clone()))
+    .bind(b.evidence.as_ref().and_then(|e| e.photo_sha256.clone()))
+    .bind(!member)
+    .bind(ctx.created_at)
+    .bind(b.contact.is_some())
+    .execute(&mut *conn)
+    .await?;
+    insert_items(conn, &ctx.id, &b.items).await?;
+    Ok(())
+}
+
+/// The need `id` refers to: its org, author, status and deadline.
+struct NeedRef {
+    org: Vec<u8>,
+    author: Vec<u8>,
+    status: String,
+    needed_by: String,
+    rejects: i64,
+}
+
+async fn need(conn: &mut SqliteConnection, field: &str, id: &[u8]) -> Result<NeedRef, Refusal> {
+    let row = sqlx::query("SELECT org, author, status, needed_by, rejects FROM wf_posts WHERE id = ? AND kind = 'need'")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| Denial::unknown(format!("{field}: no need in the log has this id")))?;
+    Ok(NeedRef {
+        org: row.get(0),
+        author: row.get(1),
+        status: row.get(2),
+        needed_by: row.get(3),
+        rejects: row.get(4),
+    })
+}
+
+/// Quantities of one line of a need: (requested, pledged).
+async fn need_line(
+    conn: &mut SqliteConnection,
+    need: &[u8],
+    line: u32,
+    field: &str,
+) -> Result<(i64, i64), Refusal> {
+    let row =
+        sqlx::query("SELECT requested, pledged FROM wf_post_items WHERE post = ? AND line = ?")
+            .bind(need)
+            .bind(i64::from(line))
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or_else(|| Denial::unknown(format!("{field}: the need has no such line")))?;
+    Ok((row.get(0), row.get(1)))
+}
+
+async fn update_need(
+    conn: &mut SqliteConnection,
+    ctx: &Ctx<'_>,
+    b: &NeedUpdate,
+) -> Result<(), Refusal> {
+    let id = bytes(&b.need);
+    let n = need(conn, "need", &id).await?;
+    if n.author != ctx.author && !is_member(conn, &ctx.author, &n.org).await? {
+        return Err(Denial::forbidden(
+            "only the need's author or a member of its organisation may update it",
+        )
+        .into());
+    }
+    if n.status != "open" {
+        return Err(
+            Denial::conflict(format!("need: the need is already closed ({})", n.status)).into(),
+        );
+    }
+    for (i, l) in b.items.iter().enumerate() {
+        let field = format!("items[{i}]");
+        let (_, pledged) = need_line(conn, &id, l.line, &format!("{field}.line")).await?;
+        if (l.quantity as i64) < pledged {
+            return Err(Denial::conflict(format!(
+                "{field}.quantity: {pledged} are already pledged; the request cannot go below that"
+            ))
+            .into());
+        }
+    }
+    for l in &b.items {
+        sqlx::query("UPDATE wf_post_items SET requested = ? WHERE post = ? AND line = ?")
+            .bind(l.quantity as i64)
+            .bind(&id)
+            .bind(i64::from(l.line))
+            .execute(&mut *conn)
+            .await?;
+    }
+    if let Some(reason) = b.close {
+        let status = match reason {
+            CloseReason::Met => "met",
+            CloseReason::Withdrawn => "withdrawn",
+            CloseReason::Expired => "expired",
+        };
+        sqlx::query("UPDATE wf_posts SET status = ?, closed_at = ? WHERE id = ?")
+            .bind(status)
+            .bind(ctx.created_at)
+            .bind(&id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn post_offer(
+    conn: &mut SqliteConnection,
+    ctx: &Ctx<'_>,
+    b: &OfferPost,
+) -> Result<(), Refusal> {
+    sqlx::query(
+        "INSERT INTO wf_posts (id, idx, kind, author, needed_by, area_code, area_name, description, created_at, has_contact)
+         VALUES (?, ?, 'offer', ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&ctx.id)
+    .bind(ctx.index)
+    .bind(&ctx.author)
+    .bind(&b.available_until)
+    .bind(&b.area.code)
+    .bind(&b.area.name)
+    .bind(&b.description)
+    .bind(ctx.created_at)
+    .bind(b.contact.is_some())
+    .execute(&mut *conn)
+    .await?;
+    insert_items(conn, &ctx.id, &b.items).await?;
+    Ok(())
+}
+
+async fn insert_link(
+    conn: &mut SqliteConnection,
+    ctx: &Ctx<'_>,
+    kind: &str,
+    parent: &[u8],
+    need: &[u8],
+    detail: serde_json::Value,
+    items: &[LineQuantity],
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO wf_links (id, idx, kind, author, parent, need, detail, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+        .bind(&ctx.id)
+        .bind(ctx.index)
+        .bind(kind)
+        .bind(&ctx.author)
+        .bind(parent)
+        .bind(need)
+        .bind(detail.to_string())
+        .bind(ctx.created_at)
+        .execute(&mut *conn)
+        .await?;
+    for l in items {
+        sqlx::query("INSERT INTO wf_link_items (link, line, quantity) VALUES (?, ?, ?)")
+            .bind(&ctx.id)
+            .bind(i64::from(l.line))
+            .bind(l.quantity as i64)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn pledge(conn: &mut SqliteConnection, ctx: &Ctx<'_>, b: &Pledge) -> Result<(), Refusal> {
+    let id = bytes(&b.need);
+    let n = need(conn, "need", &id).await?;
+    if n.status != "open" {
+        return Err(Denial::conflict(format!(
+            "need: the need is closed ({}); pledges go to open needs",
+            n.status
+        ))
+        .into());
+    }
+    if n.needed_by.as_str() < ctx.date.as_str() {
+        return Err(Denial::conflict("need: the need expired on its needed_by date").into());
+    }
+    if n.rejects > 0 {
+        return Err(Denial::conflict("need: the need was rejected by a moderator").into());
+    }
+    if let Some(offer) = &b.offer {
+        let offer_author: Option<Vec<u8>> =
+            sqlx::query("SELECT author FROM wf_posts WHERE id = ? AND kind = 'offer'")
+                .bind(bytes(offer))
+                .fetch_optional(&mut *conn)
+                .await?
+                .map(|r| r.get(0));
+        match offer_author {
+            None => return Err(Denial::unknown("offer: no offer in the log has this id").into()),
+            Some(a) if a != ctx.author => {
+                return Err(Denial::forbidden(
+                    "offer: a pledge may only draw on the pledger's own offer",
+                )
+                .into())
+            }
+            Some(_) => {}
+        }
+    }
+    for (i, l) in b.items.iter().enumerate() {
+        let field = format!("items[{i}]");
+        let (requested, pledged) = need_line(conn, &id, l.line, &format!("{field}.line")).await?;
+        let remaining = requested - pledged;
+        if l.quantity as i64 > remaining {
+            return Err(Denial::conflict(format!(
+                "{field}.quantity: only {remaining} remain to be pledged on line {}",
+                l.line
+            ))
+            .into());
+        }
+    }
+    for l in &b.items {
+        sqlx::query("UPDATE wf_post_items SET pledged = pledged + ? WHERE post = ? AND line = ?")
+            .bind(l.quantity as i64)
+            .bind(&id)
+            .bind(i64::from(l.line))
+            .execute(&mut *conn)
+            .await?;
+    }
+    let detail = serde_json::json!({ "offer": b.offer });
+    insert_link(conn, ctx, "pledge", &id, &id, detail, &b.items).await?;
+    Ok(())
+}
+
+/// A pledge or shipment and how much of each of its lines has passed on.
+async fn link(
+    conn: &mut SqliteConnection,
+    field: &str,
+    id: &[u8],
+    kind: &str,
+) -> Result<(Vec<u8>, Vec<u8>), Refusal> {
+    let row = sqlx::query("SELECT author, need FROM wf_links WHERE id = ? AND kind = ?")
+        .bind(id)
+        .bind(kind)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| Denial::unknown(format!("{field}: no {kind} in the log has this id")))?;
+    Ok((row.get(0), row.get(1)))
+}
+
+/// Checks that each line's quantity fits what is left on that line of `parent`, then
+/// moves it on: `passed` grows on the parent, `column` on the need's items.
+async fn pass_on(
+    conn: &mut SqliteConnection,
+    parent: &[u8],
+    need: &[u8],
+    items: &[LineQuantity],
+    column: &str,
+    what: &str,
+) -> Result<(), Refusal> {
+    for (i, l) in items.iter().enumerate() {
+        let row =
+            sqlx::query("SELECT quantity, passed FROM wf_link_items WHERE link = ? AND line = ?")
+                .bind(parent)
+                .bind(i64::from(l.line))
+                .fetch_optional(&mut *conn)
+                .await?
+                .ok_or_else(|| {
+                    Denial::unknown(format!(
+                        "items[{i}].line: the referenced entry has no such line"
+                    ))
+                })?;
+        let (quantity, passed): (i64, i64) = (row.get(0), row.get(1));
+        if l.quantity as i64 > quantity - passed {
+            return Err(Denial::conflict(format!(
+                "items[{i}].quantity: only {} remain to be {what} on line {}",
+                quantity - passed,
+                l.line
+            ))
+            .into());
+        }
+    }
+    for l in items {
+        sqlx::query("UPDATE wf_link_items SET passed = passed + ? WHERE link = ? AND line = ?")
+            .bind(l.quantity as i64)
+            .bind(parent)
+            .bind(i64::from(l.line))
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query(&format!(
+            "UPDATE wf_post_items SET {column} = {column} + ? WHERE post = ? AND line = ?"
+        ))
+        .bind(l.quantity as i64)
+        .bind(need)
+        .bind(i64::from(l.line))
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+async fn ship(conn: &mut SqliteConnection, ctx: &Ctx<'_>, b: &Shipment) -> Result<(), Refusal> {
+    let pledge_id = bytes(&b.pledge);
+    let (pledger, need) = link(conn, "pledge", &pledge_id, "pledge").await?;
+    if pledger != ctx.author {
+        return Err(Denial::forbidden(
+            "only the donor who made the pledge may record its shipments",
+        )
+        .into());
+    }
+    pass_on(conn, &pledge_id, &need, &b.items, "shipped", "shipped").await?;
+    let detail = serde_json::json!({ "carrier": b.carrier, "tracking": b.tracking });
+    insert_link(conn, ctx, "shipment", &pledge_id, &need, detail, &b.items).await?;
+    Ok(())
+}
+
+async fn confirm(
+    conn: &mut SqliteConnection,
+    ctx: &Ctx<'_>,
+    b: &DeliveryConfirm,
+) -> Result<(), Refusal> {
+    let shipment_id = bytes(&b.shipment);
+    let (_, need_id) = link(conn, "shipment", &shipment_id, "shipment").await?;
+    let n = need(conn, "shipment", &need_id).await?;
+    if !is_member(conn, &ctx.author, &n.org).await? {
+        return Err(Denial::forbidden(
+            "only a member of the receiving organisation may confirm a delivery",
+        )
+        .into());
+    }
+    pass_on(
+        conn,
+        &shipment_id,
+        &need_id,
+        &b.items,
+        "delivered",
+        "delivered",
+    )
+    .await?;
+    let detail = serde_json::json!({ "condition": b.condition, "note": b.note });
+    insert_link(
+        conn,
+        ctx,
+        "delivery.confirm",
+        &shipment_id,
+        &need_id,
+        detail,
+        &b.items,
+    )
+    .await?;
+    Ok(())
+}
+
+async fn verdict(conn: &mut SqliteConnection, ctx: &Ctx<'_>, b: &Verdict) -> Result<(), Refusal> {
+    let target = bytes(&b.entry);
+    let post = sqlx::query("SELECT kind, author, org FROM wf_posts WHERE id = ?")
+        .bind(&target)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| {
+            Denial::unknown(
+                "entry: verdicts apply to needs and offers; no such need or offer is in the log",
+            )
+        })?;
+    let (kind, author, org): (String, Vec<u8>, Option<Vec<u8>>) =
+        (post.get(0), post.get(1), post.get(2));
+    let (name, update) = match b.verdict {
+        VerdictKind::Verify | VerdictKind::Reject => {
+            require(conn, ctx, Role::Moderator, "verify or reject entries").await?;
+            if author == ctx.author {
+                return Err(Denial::forbidden(
+                    "a moderator cannot give a verdict on an entry they wrote",
+                )
+                .into());
+            }
+            if let Some(org) = &org {
+                if is_member(conn, &ctx.author, org).await? {
+                    return Err(Denial::forbidden(
+                        "a moderator cannot give a verdict on an entry of an organisation they belong to",
+                    )
+                    .into());
+                }
+            }
+            if b.verdict == VerdictKind::Verify {
+                ("verify", "verifies = verifies + 1")
+            } else {
+                ("reject", "rejects = rejects + 1")
+            }
+        }
+        VerdictKind::FlagDuplicate => ("flag_duplicate", "duplicate_of = ?"),
+        VerdictKind::FlagStale => ("flag_stale", "stale_flags = stale_flags + 1"),
+    };
+    let original = match &b.original {
+        Some(o) => {
+            let original = bytes(o);
+            let same_kind = sqlx::query("SELECT 1 FROM wf_posts WHERE id = ? AND kind = ? AND idx < (SELECT idx FROM wf_posts WHERE id = ?)")
+                .bind(&original)
+                .bind(&kind)
+                .bind(&target)
+                .fetch_optional(&mut *conn)
+                .await?
+                .is_some();
+            if !same_kind {
+                return Err(Denial::unknown(format!(
+                    "original: must be an earlier {kind} in the log"
+                ))
+                .into());
+            }
+            Some(original)
+        }
+        None => None,
+    };
+    record_verdict(conn, ctx, &target, name, &b.reason, original.clone()).await?;
+    let sql_update = format!("UPDATE wf_posts SET {update} WHERE id = ?");
+    let mut query = sqlx::query(&sql_update);
+    if let Some(o) = original {
+        query = query.bind(o);
+    }
+    query.bind(&target).execute(&mut *conn).await?;
+    Ok(())
+}
+
+async fn redact(conn: &mut SqliteConnection, ctx: &Ctx<'_>, b: &Redaction) -> Result<(), Refusal> {
+    let target = bytes(&b.entry);
+    let owner: Vec<u8> = sqlx::query("SELECT author FROM wf_commitments WHERE entry = ?")
+        .bind(&target)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| Denial::unknown("entry: no entry with private data has this id"))?
+        .get(0);
+    if owner != ctx.author && !has_role(conn, &ctx.author, Role::Moderator, b"").await? {
+        return Err(Denial::forbidden(
+            "only the entry's author or a moderator may erase its private data",
+        )
+        .into());
+    }
+    let done = sqlx::query("SELECT 1 FROM wf_redactions WHERE entry = ?")
+        .bind(&target)
+        .fetch_optional(&mut *conn)
+        .await?
+        .is_some();
+    if done {
+        return Err(Denial::conflict("entry: its private data was already erased").into());
+    }
+    let reason = match b.reason {
+        ledger::body::RedactionReason::Request => "request",
+        ledger::body::RedactionReason::Retention => "retention",
+    };
+    sqlx::query(
+        "INSERT INTO wf_redactions (entry, idx, author, reason, rule) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(&target)
+    .bind(ctx.index)
+    .bind(&ctx.author)
+    .bind(reason)
+    .bind(&b.rule)
+    .execute(&mut *conn)
+    .await?;
+    private::erase(conn, &target, ctx.created_at, reason).await?;
+    Ok(())
+}

@@ -1,0 +1,210 @@
+//! Read routes of the aid workflow: needs, offers, organisations, the review queue,
+//! one author's entries and the verifiable chain of a donation (docs/API.md).
+
+use super::api::{parse_hash, query};
+use super::error::ApiError;
+use super::AppState;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use base64::prelude::*;
+use ledger::hex32;
+use moderation::queries::{self, Page, PostFilter, PostView};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/needs", get(needs))
+        .route("/api/v1/needs/{id}", get(one_post))
+        .route("/api/v1/offers", get(offers))
+        .route("/api/v1/offers/{id}", get(one_post))
+        .route("/api/v1/orgs", get(orgs))
+        .route("/api/v1/orgs/{id}", get(one_org))
+        .route("/api/v1/review", get(review))
+        .route("/api/v1/authors/{key}/entries", get(author_entries))
+        .route("/api/v1/trace/{hash}", get(trace))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct PostQuery {
+    status: Option<String>,
+    category: Option<String>,
+    area: Option<String>,
+    urgency: Option<String>,
+    verified: Option<String>,
+    #[serde(default)]
+    page: u32,
+    #[serde(default)]
+    per_page: u32,
+}
+
+impl From<PostQuery> for PostFilter {
+    fn from(q: PostQuery) -> Self {
+        PostFilter {
+            status: q.status,
+            category: q.category,
+            area: q.area,
+            urgency: q.urgency,
+            verified: q.verified,
+            page: q.page,
+            per_page: q.per_page,
+        }
+    }
+}
+
+async fn list(
+    state: &AppState,
+    kind: &str,
+    q: Result<Query<PostQuery>, QueryRejection>,
+) -> Result<Json<Page<PostView>>, ApiError> {
+    let filter = query(q)?.into();
+    Ok(Json(
+        queries::list_posts(state.store.pool(), state.policy, kind, &filter).await?,
+    ))
+}
+
+async fn needs(
+    State(state): State<AppState>,
+    q: Result<Query<PostQuery>, QueryRejection>,
+) -> Result<Json<Page<PostView>>, ApiError> {
+    list(&state, "need", q).await
+}
+
+async fn offers(
+    State(state): State<AppState>,
+    q: Result<Query<PostQuery>, QueryRejection>,
+) -> Result<Json<Page<PostView>>, ApiError> {
+    list(&state, "offer", q).await
+}
+
+async fn one_post(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<PostView>, ApiError> {
+    Ok(Json(
+        queries::post(state.store.pool(), state.policy, &id).await?,
+    ))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    kind: Option<String>,
+    verified: Option<String>,
+    area: Option<String>,
+    #[serde(default)]
+    page: u32,
+    #[serde(default)]
+    per_page: u32,
+}
+
+async fn orgs(
+    State(state): State<AppState>,
+    q: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let q = query(q)?;
+    let page = queries::list_orgs(
+        state.store.pool(),
+        state.policy,
+        q.verified,
+        q.area,
+        q.page,
+        q.per_page,
+    )
+    .await?;
+    Ok(Json(json!(page)))
+}
+
+async fn one_org(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!(
+        queries::org(state.store.pool(), state.policy, &id).await?
+    )))
+}
+
+async fn review(
+    State(state): State<AppState>,
+    q: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let q = query(q)?;
+    let page = queries::review_queue(
+        state.store.pool(),
+        state.policy,
+        q.kind,
+        q.area,
+        q.page,
+        q.per_page,
+    )
+    .await?;
+    Ok(Json(json!(page)))
+}
+
+#[derive(Deserialize)]
+struct AuthorQuery {
+    #[serde(default)]
+    start: u64,
+    #[serde(default = "default_limit")]
+    limit: u64,
+}
+
+fn default_limit() -> u64 {
+    100
+}
+
+async fn author_entries(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    q: Result<Query<AuthorQuery>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let q = query(q)?;
+    let author = parse_hash("key", &key)?;
+    let size = state.reader.head().size;
+    let entries: Vec<Value> = state
+        .store
+        .entries_by_author(&author.0, q.start, q.limit.min(ledger::reader::MAX_PAGE))
+        .await
+        .map_err(ledger::reader::ReadError::from)?
+        .into_iter()
+        .filter(|e| e.index < size)
+        .map(|e| json!({"index": e.index, "leaf": BASE64_STANDARD.encode(&e.leaf), "leaf_hash": hex32::encode(&e.leaf_hash)}))
+        .collect();
+    Ok(Json(json!({ "entries": entries })))
+}
+
+/// The chain of a need or pledge, each link with its leaf and an inclusion proof
+/// against one checkpoint, so that a client can verify the whole chain offline.
+async fn trace(
+    State(state): State<AppState>,
+    Path(hash): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    parse_hash("hash", &hash)?;
+    let head = state.reader.head();
+    let links = queries::chain(state.store.pool(), &hash).await?;
+    let mut out = Vec::with_capacity(links.len());
+    for link in links.into_iter().filter(|l| (l.index as u64) < head.size) {
+        let leaf_hash = parse_hash("hash", &link.id)?;
+        let proof = state.reader.inclusion_proof(leaf_hash, head.size).await?;
+        let leaf = state
+            .reader
+            .entries(proof.leaf_index, 1)
+            .await?
+            .pop()
+            .ok_or_else(|| ApiError::NotFound(format!("entry {}", proof.leaf_index)))?;
+        out.push(json!({
+            "kind": link.kind,
+            "index": proof.leaf_index,
+            "leaf_hash": link.id,
+            "parent": link.parent,
+            "leaf": BASE64_STANDARD.encode(&leaf.leaf),
+            "proof": proof.hashes.iter().map(hex32::encode).collect::<Vec<_>>(),
+        }));
+    }
+    Ok(Json(
+        json!({ "checkpoint": head.note, "tree_size": head.size, "links": out }),
+    ))
+}
