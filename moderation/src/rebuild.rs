@@ -47,7 +47,7 @@ pub async fn rebuild(
     size: u64,
     mut progress: impl FnMut(u64),
 ) -> Result<(), RebuildError> {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     for table in TABLES {
         sqlx::query(&format!("DELETE FROM {table}"))
             .execute(&mut *tx)

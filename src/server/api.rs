@@ -12,7 +12,8 @@ use axum::{Json, Router};
 use base64::prelude::*;
 use ledger::entry::{VerifiedEntry, MAX_LEAF_BYTES};
 use ledger::hex32;
-use ledger::Hash;
+use ledger::storage::sqlite::SqliteStore;
+use ledger::{Hash, Kind};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 
@@ -82,7 +83,11 @@ pub(super) async fn sequence(
     sidecar: Option<serde_json::Value>,
 ) -> Result<Response, ApiError> {
     state.limiter.check_key(&entry.author_key().to_bytes())?;
+    let erasure = entry.kind() == Kind::Redaction;
     let appended = state.sequencer.submit_with(entry, sidecar).await?;
+    if erasure {
+        flush_erased(&state.store).await;
+    }
     let status = if appended.duplicate {
         StatusCode::OK
     } else {
@@ -94,6 +99,14 @@ pub(super) async fn sequence(
         tree_size: appended.tree_size,
     };
     Ok((status, Json(body)).into_response())
+}
+
+/// After an erasure, empties the WAL so the erased data's old page images go too. A
+/// busy database leaves it for the next erasure or the retention run; it is logged.
+pub(super) async fn flush_erased(store: &SqliteStore) {
+    if let Err(error) = store.truncate_wal().await {
+        tracing::warn!(%error, "could not truncate the WAL after an erasure");
+    }
 }
 
 async fn checkpoint(State(state): State<AppState>) -> Response {

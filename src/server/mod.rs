@@ -95,7 +95,7 @@ pub async fn start(
     retention::spawn(
         config.data_dir.clone(),
         sequencer.clone(),
-        store.pool().clone(),
+        store.clone(),
         config.retention,
     );
     let state = AppState {

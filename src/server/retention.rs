@@ -6,10 +6,12 @@ use super::bootstrap::OPERATOR_KEY_FILE;
 use crate::keys;
 use ledger::entry::{format_timestamp, UnsignedEntry};
 use ledger::sequencer::Sequencer;
+use ledger::storage::sqlite::SqliteStore;
 use ledger::Kind;
 use serde_json::json;
 use sqlx::SqlitePool;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
 
@@ -34,15 +36,17 @@ impl Default for Retention {
 pub(super) fn spawn(
     data_dir: PathBuf,
     sequencer: Sequencer,
-    pool: SqlitePool,
+    store: Arc<SqliteStore>,
     retention: Retention,
 ) {
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(retention.every);
         loop {
             ticks.tick().await;
-            if let Err(error) = purge_once(&data_dir, &sequencer, &pool, retention.days).await {
-                tracing::warn!(%error, "retention purge did not complete");
+            match purge_once(&data_dir, &sequencer, store.pool(), retention.days).await {
+                Ok(0) => {}
+                Ok(_) => super::api::flush_erased(&store).await,
+                Err(error) => tracing::warn!(%error, "retention purge did not complete"),
             }
         }
     });

@@ -25,6 +25,8 @@ impl SqliteStore {
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
+            // Erased private data must not linger in free pages.
+            .pragma("secure_delete", "on")
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
@@ -50,6 +52,15 @@ impl SqliteStore {
 
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+
+    /// Copies the write-ahead log into the database and empties it, so that no old page
+    /// image (such as erased private data) survives in the WAL file.
+    pub async fn truncate_wal(&self) -> Result<(), StorageError> {
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// Every checkpoint, by tree size.
@@ -207,7 +218,9 @@ impl LogStore for SqliteStore {
     }
 
     async fn begin(&self) -> Result<Tx<Self>, StorageError> {
-        Ok(self.pool.begin().await?)
+        // Take the write lock up front: a deferred transaction that reads first fails at
+        // once with "database is locked" if another connection wrote in between.
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }
 
     async fn savepoint(
