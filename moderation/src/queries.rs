@@ -165,6 +165,40 @@ fn pages(page: u32, per_page: u32) -> Result<(u32, u32), QueryError> {
     Ok((page, per_page))
 }
 
+/// Rows skipped before `page` (computed wide: a huge page is just past the end).
+fn offset(page: u32, per_page: u32) -> i64 {
+    i64::from(page - 1) * i64::from(per_page)
+}
+
+/// Matches a region code exactly, or a country code against its regions (`CN`
+/// matches `CN-HB`), without pattern characters.
+fn area_filter(q: &mut QueryBuilder<'_, Sqlite>, column: &str, area: &str) {
+    q.push(format!(" AND ({column} = "))
+        .push_bind(area.to_owned())
+        .push(format!(" OR substr({column}, 1, "))
+        .push_bind(area.len() as i64 + 1)
+        .push(") = ")
+        .push_bind(format!("{area}-"))
+        .push(")");
+}
+
+/// An `area` filter must look like a region code.
+fn check_area(area: &Option<String>) -> Result<(), QueryError> {
+    match area {
+        Some(a)
+            if a.is_empty()
+                || !a
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-') =>
+        {
+            Err(QueryError::BadFilter(
+                "area must be a region code such as CN or CN-HB".into(),
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
 fn today() -> String {
     time::OffsetDateTime::now_utc().date().to_string()
 }
@@ -202,11 +236,7 @@ fn post_filters(q: &mut QueryBuilder<'_, Sqlite>, kind: &str, f: &PostFilter) {
         q.push(" AND v.read_status = ").push_bind(s.clone());
     }
     if let Some(a) = &f.area {
-        q.push(" AND (v.area_code = ")
-            .push_bind(a.clone())
-            .push(" OR v.area_code LIKE ")
-            .push_bind(format!("{a}-%"))
-            .push(")");
+        area_filter(q, "v.area_code", a);
     }
     if let Some(u) = &f.urgency {
         q.push(" AND v.urgency = ").push_bind(u.clone());
@@ -345,7 +375,7 @@ pub async fn list_posts(
     q.push(" ORDER BY v.urgency_rank, v.idx LIMIT ")
         .push_bind(i64::from(per_page))
         .push(" OFFSET ")
-        .push_bind(i64::from((page - 1) * per_page));
+        .push_bind(offset(page, per_page));
     let mut items: Vec<PostView> = q
         .build()
         .fetch_all(pool)
@@ -362,8 +392,13 @@ pub async fn list_posts(
     })
 }
 
-/// One need or offer, whatever its status.
-pub async fn post(pool: &SqlitePool, policy: Policy, id: &str) -> Result<PostView, QueryError> {
+/// One need (`kind` = "need") or offer ("offer"), whatever its status.
+pub async fn post(
+    pool: &SqlitePool,
+    policy: Policy,
+    kind: &str,
+    id: &str,
+) -> Result<PostView, QueryError> {
     let id_raw = id_bytes("id", id)?;
     let mut q = QueryBuilder::new("");
     post_select(
@@ -371,7 +406,10 @@ pub async fn post(pool: &SqlitePool, policy: Policy, id: &str) -> Result<PostVie
         &format!("v.*, ({VERIFICATION}) AS verification"),
         policy,
     );
-    q.push(" AND v.id = ").push_bind(id_raw);
+    q.push(" AND v.id = ")
+        .push_bind(id_raw)
+        .push(" AND v.kind = ")
+        .push_bind(kind.to_owned());
     let row = q
         .build()
         .fetch_optional(pool)
@@ -413,6 +451,7 @@ pub async fn list_orgs(
     per_page: u32,
 ) -> Result<Page<OrgView>, QueryError> {
     one_of("verified", &verified, &["verified", "pending", "rejected"])?;
+    check_area(&area)?;
     let (page, per_page) = pages(page, per_page)?;
     let filtered = |q: &mut QueryBuilder<'_, Sqlite>| {
         q.push(" FROM (SELECT *, CASE WHEN rejects > 0 THEN 'rejected' WHEN verifies >= ")
@@ -423,11 +462,7 @@ pub async fn list_orgs(
             None => q.push(" AND verification != 'rejected'"),
         };
         if let Some(a) = &area {
-            q.push(" AND (area_code = ")
-                .push_bind(a.clone())
-                .push(" OR area_code LIKE ")
-                .push_bind(format!("{a}-%"))
-                .push(")");
+            area_filter(q, "area_code", a);
         }
     };
     let mut count = QueryBuilder::new("SELECT COUNT(*)");
@@ -438,7 +473,7 @@ pub async fn list_orgs(
     q.push(" ORDER BY idx LIMIT ")
         .push_bind(i64::from(per_page))
         .push(" OFFSET ")
-        .push_bind(i64::from((page - 1) * per_page));
+        .push_bind(offset(page, per_page));
     let items = q
         .build()
         .fetch_all(pool)
@@ -491,6 +526,7 @@ pub async fn review_queue(
     per_page: u32,
 ) -> Result<Page<ReviewItem>, QueryError> {
     one_of("kind", &kind, &["org.register", "need.post", "offer.post"])?;
+    check_area(&area)?;
     let (page, per_page) = pages(page, per_page)?;
     let queue = |q: &mut QueryBuilder<'_, Sqlite>| {
         q.push(
@@ -503,17 +539,18 @@ pub async fn review_queue(
                     SELECT p.id, p.idx, p.kind || '.post', COALESCE(
                         (SELECT group_concat(item, ', ') FROM wf_post_items WHERE post = p.id), ''),
                         p.area_code, p.area_name, p.created_at, p.verifies
-                    FROM wf_posts p WHERE p.rejects = 0 AND p.verifies = 0 AND p.status = 'open') WHERE 1 = 1",
+                    FROM wf_posts p WHERE p.rejects = 0 AND p.verifies = 0 AND p.status = 'open'
+                      AND (p.needed_by IS NULL OR p.needed_by >= ",
+        )
+        .push_bind(today())
+        .push(
+            ")) WHERE 1 = 1",
         );
         if let Some(k) = &kind {
             q.push(" AND kind = ").push_bind(k.clone());
         }
         if let Some(a) = &area {
-            q.push(" AND (area_code = ")
-                .push_bind(a.clone())
-                .push(" OR area_code LIKE ")
-                .push_bind(format!("{a}-%"))
-                .push(")");
+            area_filter(q, "area_code", a);
         }
     };
     let mut count = QueryBuilder::new("SELECT COUNT(*)");
@@ -524,7 +561,7 @@ pub async fn review_queue(
     q.push(" ORDER BY idx LIMIT ")
         .push_bind(i64::from(per_page))
         .push(" OFFSET ")
-        .push_bind(i64::from((page - 1) * per_page));
+        .push_bind(offset(page, per_page));
     let items = q
         .build()
         .fetch_all(pool)

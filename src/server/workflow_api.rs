@@ -17,9 +17,9 @@ use serde_json::{json, Value};
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/needs", get(needs))
-        .route("/api/v1/needs/{id}", get(one_post))
+        .route("/api/v1/needs/{id}", get(one_need))
         .route("/api/v1/offers", get(offers))
-        .route("/api/v1/offers/{id}", get(one_post))
+        .route("/api/v1/offers/{id}", get(one_offer))
         .route("/api/v1/orgs", get(orgs))
         .route("/api/v1/orgs/{id}", get(one_org))
         .route("/api/v1/review", get(review))
@@ -80,20 +80,39 @@ async fn offers(
     list(&state, "offer", q).await
 }
 
-async fn one_post(
+async fn one_need(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<PostView>, ApiError> {
     Ok(Json(
-        queries::post(state.store.pool(), state.policy, &id).await?,
+        queries::post(state.store.pool(), state.policy, "need", &id).await?,
+    ))
+}
+
+async fn one_offer(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<PostView>, ApiError> {
+    Ok(Json(
+        queries::post(state.store.pool(), state.policy, "offer", &id).await?,
     ))
 }
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-struct ListQuery {
-    kind: Option<String>,
+struct OrgQuery {
     verified: Option<String>,
+    area: Option<String>,
+    #[serde(default)]
+    page: u32,
+    #[serde(default)]
+    per_page: u32,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ReviewQuery {
+    kind: Option<String>,
     area: Option<String>,
     #[serde(default)]
     page: u32,
@@ -103,7 +122,7 @@ struct ListQuery {
 
 async fn orgs(
     State(state): State<AppState>,
-    q: Result<Query<ListQuery>, QueryRejection>,
+    q: Result<Query<OrgQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let q = query(q)?;
     let page = queries::list_orgs(
@@ -129,7 +148,7 @@ async fn one_org(
 
 async fn review(
     State(state): State<AppState>,
-    q: Result<Query<ListQuery>, QueryRejection>,
+    q: Result<Query<ReviewQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let q = query(q)?;
     let page = queries::review_queue(
