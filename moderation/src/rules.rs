@@ -143,7 +143,15 @@ async fn require(
     if has_role(conn, &ctx.author, role, b"").await? {
         Ok(())
     } else {
-        Err(Denial::forbidden(format!("only a {} may {what}", role_name(role))).into())
+        Err(Denial::forbidden(format!(
+            "only {} may {what}",
+            match role {
+                Role::Administrator => "an administrator",
+                Role::Moderator => "a moderator",
+                Role::Member => "a member",
+            }
+        ))
+        .into())
     }
 }
 
@@ -255,10 +263,16 @@ async fn verify_org(
     if !org_exists(conn, &org).await? {
         return Err(Denial::unknown("org: no registered organisation has this id").into());
     }
-    if is_member(conn, &ctx.author, &org).await? {
-        return Err(
-            Denial::forbidden("a moderator cannot verify an organisation they belong to").into(),
-        );
+    let registrant: Vec<u8> = sqlx::query("SELECT author FROM wf_orgs WHERE id = ?")
+        .bind(&org)
+        .fetch_one(&mut *conn)
+        .await?
+        .get(0);
+    if registrant == ctx.author || is_member(conn, &ctx.author, &org).await? {
+        return Err(Denial::forbidden(
+            "a moderator cannot verify an organisation they registered or belong to",
+        )
+        .into());
     }
     let (verdict, column) = match b.verdict {
         OrgVerdict::Verified => ("verify", "verifies"),

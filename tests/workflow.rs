@@ -1,0 +1,2360 @@
+//! The workflow rules (docs/FORMAT.md §5 "Authorisation", DESIGN.md §5–6), end to end
+//! through the HTTP API of a real instance started with `bootstrap: true`: every rule
+//! once allowed and once refused.
+//!
+//! A refusal must carry its status (403 forbidden, 409 conflict, 422 unknown
+//! reference), a message naming the problem, and change nothing: the same checkpoint
+//! (so the same tree size), the same row counts in the log's own tables, and the same
+//! rows in every derived (`wf_*`) and private-data (`pd_*`) table, read straight from
+//! the database file.
+
+use aidledger::sample::Workflow;
+use aidledger::server::limits::Limits;
+use aidledger::server::{self, Config, DATABASE_FILE};
+use ed25519_dalek::SigningKey;
+use ledger::body::{Body, LineQuantity};
+use ledger::entry::{format_timestamp, UnsignedEntry, VerifiedEntry};
+use ledger::storage::sqlite::SqliteStore;
+use ledger::{hex32, Kind};
+use moderation::private::{commitment, Contact};
+use rand::{Rng, SeedableRng};
+use serde_json::{json, Value};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
+use sqlx::Row;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::OnceLock;
+use tempfile::TempDir;
+use time::{Duration, OffsetDateTime};
+use tokio::sync::oneshot;
+
+// ---------------------------------------------------------------------------------
+// An instance, its database, and how to submit to it
+// ---------------------------------------------------------------------------------
+
+/// Name of the operator's key file that `bootstrap` writes in the data directory.
+const OPERATOR_KEY_FILE: &str = "operator.key";
+
+struct Instance {
+    url: String,
+    http: reqwest::Client,
+    dir: TempDir,
+    /// The key `bootstrap` made administrator and moderator (none without bootstrap).
+    operator: Option<SigningKey>,
+    /// A read-only view of the instance's SQLite file.
+    db: SqlitePool,
+    stop: oneshot::Sender<()>,
+    serve: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+/// An answer: status and JSON body.
+struct Reply {
+    status: u16,
+    body: Value,
+}
+
+/// Everything a refused submission must leave as it was.
+#[derive(Debug, PartialEq)]
+struct Snapshot {
+    checkpoint: String,
+    tree_size: u64,
+    /// Row counts of the log's own tables.
+    log_rows: BTreeMap<&'static str, i64>,
+    /// Every row of every `wf_*` and `pd_*` table, each row rendered with SQL `quote`.
+    tables: BTreeMap<String, Vec<String>>,
+}
+
+impl Instance {
+    /// A new instance over a new data directory.
+    async fn start(bootstrap: bool) -> Instance {
+        Self::start_in(tempfile::tempdir().expect("temp dir"), bootstrap).await
+    }
+
+    /// An instance over `dir`, through the same `server::start` as `aidledger serve`,
+    /// with write rate limits off (the random workflow writes fast).
+    async fn start_in(dir: TempDir, bootstrap: bool) -> Instance {
+        let (stop, stopped) = oneshot::channel::<()>();
+        let config = Config {
+            bootstrap,
+            limits: Limits {
+                per_ip_per_minute: 0,
+                per_key_per_minute: 0,
+            },
+            ..Config::new(dir.path().to_path_buf(), "127.0.0.1:0".parse().unwrap())
+        };
+        let running = server::start(config, async {
+            let _ = stopped.await;
+        })
+        .await
+        .expect("server starts");
+        let key_file = dir.path().join(OPERATOR_KEY_FILE);
+        let operator = key_file.exists().then(|| {
+            aidledger::keys::read_author_key(&key_file).expect("the operator key file reads")
+        });
+        let db = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(
+                SqliteConnectOptions::new()
+                    .filename(dir.path().join(DATABASE_FILE))
+                    .read_only(true),
+            )
+            .await
+            .expect("database opens read-only");
+        Instance {
+            url: running.url,
+            http: reqwest::Client::new(),
+            dir,
+            operator,
+            db,
+            stop,
+            serve: running.serve,
+        }
+    }
+
+    /// Stops serving, waits for the shutdown, and hands back the data directory.
+    async fn stop(self) -> TempDir {
+        let Instance {
+            dir,
+            db,
+            stop,
+            serve,
+            ..
+        } = self;
+        db.close().await;
+        let _ = stop.send(());
+        serve.await.unwrap().unwrap();
+        dir
+    }
+
+    fn operator(&self) -> SigningKey {
+        self.operator
+            .clone()
+            .expect("a bootstrapped instance has an operator key")
+    }
+
+    /// Submits an entry: through `POST /api/v1/entries`, or with its private data
+    /// through `POST /api/v1/submissions`.
+    async fn submit(&self, s: &Signed) -> Reply {
+        send(self.http.clone(), self.url.clone(), s.clone()).await
+    }
+
+    /// Submits all of `entries` at once (so that they share sequencer batches); the
+    /// replies in the same order.
+    async fn submit_all(&self, entries: &[Signed]) -> Vec<Reply> {
+        let tasks: Vec<_> = entries
+            .iter()
+            .map(|s| tokio::spawn(send(self.http.clone(), self.url.clone(), s.clone())))
+            .collect();
+        let mut replies = Vec::new();
+        for task in tasks {
+            replies.push(task.await.expect("the submission task completes"));
+        }
+        replies
+    }
+
+    /// Submits an entry the rules must admit; returns its id (leaf hash, hex).
+    async fn ok(&self, s: &Signed) -> String {
+        let reply = self.submit(s).await;
+        assert_eq!(
+            reply.status,
+            201,
+            "{} should be appended, got {}",
+            s.entry.kind().name(),
+            reply.body
+        );
+        let id = s.id();
+        assert_eq!(reply.body["leaf_hash"], json!(id));
+        id
+    }
+
+    /// Submits an entry the rules must refuse with `status` and a message containing
+    /// every one of `needles`, and checks that nothing changed.
+    async fn deny(&self, s: &Signed, status: u16, needles: &[&str]) {
+        let before = self.snapshot().await;
+        let reply = self.submit(s).await;
+        let kind = s.entry.kind().name();
+        let message = reply.body["error"]
+            .as_str()
+            .unwrap_or_else(|| {
+                panic!(
+                    "{kind}: status {}: no error message: {}",
+                    reply.status, reply.body
+                )
+            })
+            .to_owned();
+        assert_eq!(
+            reply.status, status,
+            "{kind} should be refused with {status}, got {}: {message}",
+            reply.status
+        );
+        for needle in needles {
+            assert!(
+                message.contains(needle),
+                "{kind}: the message {message:?} should name the problem ({needle:?})"
+            );
+        }
+        let after = self.snapshot().await;
+        assert_eq!(
+            before.checkpoint, after.checkpoint,
+            "{kind} was refused ({message}) but the checkpoint changed"
+        );
+        assert_eq!(before.tree_size, after.tree_size);
+        assert_eq!(
+            before.log_rows, after.log_rows,
+            "{kind} was refused ({message}) but the log's tables changed"
+        );
+        for (table, rows) in &before.tables {
+            assert_eq!(
+                Some(rows),
+                after.tables.get(table),
+                "{kind} was refused ({message}) but {table} changed"
+            );
+        }
+        assert_eq!(before, after);
+    }
+
+    async fn checkpoint(&self) -> String {
+        let response = self
+            .http
+            .get(format!("{}/checkpoint", self.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        response.text().await.unwrap()
+    }
+
+    async fn tree_size(&self) -> u64 {
+        tree_size_of(&self.checkpoint().await)
+    }
+
+    async fn snapshot(&self) -> Snapshot {
+        let checkpoint = self.checkpoint().await;
+        let tree_size = tree_size_of(&checkpoint);
+        let mut log_rows = BTreeMap::new();
+        for table in ["entries", "tree_hashes", "checkpoints"] {
+            log_rows.insert(
+                table,
+                self.int(&format!("SELECT COUNT(*) FROM {table}")).await,
+            );
+        }
+        let names: Vec<String> = sqlx::query_scalar(
+            "SELECT name FROM sqlite_master WHERE type = 'table'
+               AND (name LIKE 'wf!_%' ESCAPE '!' OR name LIKE 'pd!_%' ESCAPE '!') ORDER BY name",
+        )
+        .fetch_all(&self.db)
+        .await
+        .unwrap();
+        for table in moderation::rebuild::TABLES {
+            assert!(
+                names.iter().any(|n| n.as_str() == *table),
+                "derived table {table} is missing"
+            );
+        }
+        let mut tables = BTreeMap::new();
+        for name in names {
+            let columns: Vec<String> =
+                sqlx::query_scalar("SELECT name FROM pragma_table_info(?) ORDER BY cid")
+                    .bind(&name)
+                    .fetch_all(&self.db)
+                    .await
+                    .unwrap();
+            let row = columns
+                .iter()
+                .map(|c| format!("quote(\"{c}\")"))
+                .collect::<Vec<_>>()
+                .join(" || '|' || ");
+            let rows: Vec<String> =
+                sqlx::query_scalar(&format!("SELECT {row} AS r FROM \"{name}\" ORDER BY r"))
+                    .fetch_all(&self.db)
+                    .await
+                    .unwrap();
+            tables.insert(name, rows);
+        }
+        Snapshot {
+            checkpoint,
+            tree_size,
+            log_rows,
+            tables,
+        }
+    }
+
+    /// One integer from the database (ids go into SQL as `X'hex'` literals).
+    async fn int(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sql)
+            .fetch_one(&self.db)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    async fn text(&self, sql: &str) -> Option<String> {
+        sqlx::query_scalar(sql)
+            .fetch_one(&self.db)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    /// The roles `key` holds, as "role" or "member:<org>".
+    async fn roles(&self, key: &SigningKey) -> Vec<String> {
+        sqlx::query(&format!(
+            "SELECT role, hex(org) FROM wf_roles WHERE key = X'{}' ORDER BY role, org",
+            public(key)
+        ))
+        .fetch_all(&self.db)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let (role, org): (String, String) = (r.get(0), r.get(1));
+            if org.is_empty() {
+                role
+            } else {
+                format!("{role}:{}", org.to_lowercase())
+            }
+        })
+        .collect()
+    }
+
+    /// (requested, pledged, shipped, delivered) of each line of a need or offer.
+    async fn quantities(&self, post: &str) -> Vec<[i64; 4]> {
+        sqlx::query(&format!(
+            "SELECT requested, pledged, shipped, delivered FROM wf_post_items
+             WHERE post = X'{post}' ORDER BY line"
+        ))
+        .fetch_all(&self.db)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| [r.get(0), r.get(1), r.get(2), r.get(3)])
+        .collect()
+    }
+
+    /// Quantity passed on (shipped of a pledge, delivered of a shipment) per line.
+    async fn passed(&self, link: &str) -> Vec<(i64, i64, i64)> {
+        sqlx::query(&format!(
+            "SELECT line, quantity, passed FROM wf_link_items WHERE link = X'{link}' ORDER BY line"
+        ))
+        .fetch_all(&self.db)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect()
+    }
+
+    async fn post_column(&self, post: &str, column: &str) -> i64 {
+        self.int(&format!(
+            "SELECT {column} FROM wf_posts WHERE id = X'{post}'"
+        ))
+        .await
+    }
+}
+
+async fn send(http: reqwest::Client, url: String, s: Signed) -> Reply {
+    let leaf = s.entry.leaf().to_vec();
+    let request = match &s.private {
+        None => http
+            .post(format!("{url}/api/v1/entries"))
+            .header("content-type", "application/json")
+            .body(leaf),
+        Some(private) => http
+            .post(format!("{url}/api/v1/submissions"))
+            .json(&json!({"entry": String::from_utf8(leaf).unwrap(), "private": private})),
+    };
+    let response = request.send().await.expect("the server answers");
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("the answer has a body");
+    let body = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("status {status}: the body is not JSON ({e}): {text}"));
+    Reply { status, body }
+}
+
+fn tree_size_of(checkpoint: &str) -> u64 {
+    checkpoint
+        .lines()
+        .nth(1)
+        .and_then(|l| l.parse().ok())
+        .unwrap_or_else(|| panic!("not a checkpoint: {checkpoint:?}"))
+}
+
+// ---------------------------------------------------------------------------------
+// Entries
+// ---------------------------------------------------------------------------------
+
+/// A signed entry and, for one carrying a contact commitment, its private data.
+#[derive(Clone)]
+struct Signed {
+    entry: VerifiedEntry,
+    private: Option<Value>,
+}
+
+impl Signed {
+    fn id(&self) -> String {
+        hex32::encode(&self.entry.leaf_hash())
+    }
+}
+
+fn key() -> SigningKey {
+    aidledger::keys::generate_author_key()
+}
+
+fn public(key: &SigningKey) -> String {
+    hex::encode(key.verifying_key().as_bytes())
+}
+
+/// A distinct `created_at` for every entry this file signs, counting back one second
+/// at a time from the start of the run: two entries with the same author and body are
+/// still two entries (the log would otherwise answer the second as a duplicate).
+fn next_time() -> OffsetDateTime {
+    static START: OnceLock<OffsetDateTime> = OnceLock::new();
+    static TICKS: AtomicI64 = AtomicI64::new(0);
+    *START.get_or_init(OffsetDateTime::now_utc)
+        - Duration::seconds(TICKS.fetch_add(1, Ordering::Relaxed))
+}
+
+/// `YYYY-MM-DD` of a time.
+fn date(t: OffsetDateTime) -> String {
+    format_timestamp(t)[..10].to_owned()
+}
+
+fn sign_at(key: &SigningKey, kind: Kind, body: Value, at: OffsetDateTime) -> Signed {
+    let entry = UnsignedEntry::new(kind, &key.verifying_key(), at, body)
+        .sign(key)
+        .unwrap_or_else(|e| panic!("{} does not sign: {e}", kind.name()));
+    Signed {
+        entry,
+        private: None,
+    }
+}
+
+fn sign(key: &SigningKey, kind: Kind, body: Value) -> Signed {
+    sign_at(key, kind, body, next_time())
+}
+
+/// Signs `body` with a `contact` commitment to fresh private data, sent beside it.
+fn sign_private(key: &SigningKey, kind: Kind, mut body: Value) -> Signed {
+    let salt: [u8; 32] = rand::random();
+    let contact = Contact {
+        name: Some("Zhang Min / 张敏".into()),
+        phone: Some("+86 27 8574 0000".into()),
+        email: Some("logistics@example.org".into()),
+        address: None,
+    };
+    body["contact"] = json!(commitment(&salt, &contact));
+    let mut signed = sign(key, kind, body);
+    signed.private = Some(json!({"salt": hex::encode(salt), "contact": contact}));
+    signed
+}
+
+/// A reference to nothing in the log.
+fn nowhere() -> String {
+    hex::encode(rand::random::<[u8; 32]>())
+}
+
+fn hubei() -> Value {
+    json!({"code": "CN-HB", "name": "Hubei"})
+}
+
+fn lines(items: &[(u32, u64)]) -> Value {
+    items
+        .iter()
+        .map(|(line, quantity)| json!({"line": line, "quantity": quantity}))
+        .collect()
+}
+
+fn role_change(
+    by: &SigningKey,
+    kind: Kind,
+    to: &SigningKey,
+    role: &str,
+    org: Option<&str>,
+) -> Signed {
+    let mut body = json!({"key": public(to), "role": role});
+    if let Some(org) = org {
+        body["org"] = json!(org);
+    }
+    sign(by, kind, body)
+}
+
+fn grant(by: &SigningKey, to: &SigningKey, role: &str, org: Option<&str>) -> Signed {
+    role_change(by, Kind::RoleGrant, to, role, org)
+}
+
+fn revoke(by: &SigningKey, to: &SigningKey, role: &str, org: Option<&str>) -> Signed {
+    role_change(by, Kind::RoleRevoke, to, role, org)
+}
+
+fn org_body(name: &str) -> Value {
+    json!({
+        "name": name,
+        "type": "hospital",
+        "area": hubei(),
+        "description": "Designated hospital / 定点医院",
+    })
+}
+
+fn org_register(by: &SigningKey, name: &str) -> Signed {
+    sign(by, Kind::OrgRegister, org_body(name))
+}
+
+fn org_verify(by: &SigningKey, org: &str, verdict: &str, reason: &str) -> Signed {
+    sign(
+        by,
+        Kind::OrgVerify,
+        json!({"org": org, "verdict": verdict, "reason": reason}),
+    )
+}
+
+fn need_body(org: &str, quantities: &[u64], needed_by: &str) -> Value {
+    const ITEMS: [(&str, &str, &str); 3] = [
+        ("医用防护口罩 N95", "respirator", "piece"),
+        ("Isolation gowns", "gown_coverall", "piece"),
+        ("Nitrile gloves", "gloves", "box"),
+    ];
+    let items: Vec<Value> = quantities
+        .iter()
+        .enumerate()
+        .map(|(i, q)| {
+            let (item, category, unit) = ITEMS[i % ITEMS.len()];
+            json!({"item": item, "category": category, "quantity": q, "unit": unit})
+        })
+        .collect();
+    json!({
+        "org": org,
+        "items": items,
+        "urgency": "critical",
+        "needed_by": needed_by,
+        "area": hubei(),
+        "description": "Stock runs out within days / 物资仅够维持数日",
+    })
+}
+
+/// A need due in 30 days.
+fn need_post(by: &SigningKey, org: &str, quantities: &[u64]) -> Signed {
+    let needed_by = date(OffsetDateTime::now_utc() + Duration::days(30));
+    sign(by, Kind::NeedPost, need_body(org, quantities, &needed_by))
+}
+
+/// A need relayed with evidence of where it was found.
+fn need_relay(by: &SigningKey, org: &str, quantities: &[u64]) -> Signed {
+    let needed_by = date(OffsetDateTime::now_utc() + Duration::days(30));
+    let mut body = need_body(org, quantities, &needed_by);
+    body["evidence"] = json!({"url": "https://weibo.example/hospital/appeal/1"});
+    sign(by, Kind::NeedPost, body)
+}
+
+fn need_update(by: &SigningKey, need: &str, items: &[(u32, u64)], close: Option<&str>) -> Signed {
+    let mut body = json!({"need": need});
+    if !items.is_empty() {
+        body["items"] = lines(items);
+    }
+    if let Some(close) = close {
+        body["close"] = json!(close);
+    }
+    sign(by, Kind::NeedUpdate, body)
+}
+
+fn offer_body() -> Value {
+    json!({
+        "items": [{"item": "Nitrile gloves", "category": "gloves", "quantity": 500, "unit": "box"},
+                  {"item": "KN95 mask", "category": "respirator", "quantity": 2000, "unit": "piece"}],
+        "area": hubei(),
+        "description": "Donation batch / 捐赠物资",
+    })
+}
+
+fn offer_post(by: &SigningKey) -> Signed {
+    sign(by, Kind::OfferPost, offer_body())
+}
+
+fn pledge(by: &SigningKey, need: &str, items: &[(u32, u64)], offer: Option<&str>) -> Signed {
+    let mut body = json!({"need": need, "items": lines(items)});
+    if let Some(offer) = offer {
+        body["offer"] = json!(offer);
+    }
+    sign(by, Kind::Pledge, body)
+}
+
+fn shipment(by: &SigningKey, pledge: &str, items: &[(u32, u64)]) -> Signed {
+    sign(
+        by,
+        Kind::Shipment,
+        json!({"pledge": pledge, "carrier": "SF Express", "tracking": "SF0123456789", "items": lines(items)}),
+    )
+}
+
+fn confirm(by: &SigningKey, shipment: &str, items: &[(u32, u64)]) -> Signed {
+    sign(
+        by,
+        Kind::DeliveryConfirm,
+        json!({"shipment": shipment, "items": lines(items), "condition": "good"}),
+    )
+}
+
+fn verdict(by: &SigningKey, entry: &str, verdict: &str, original: Option<&str>) -> Signed {
+    let mut body =
+        json!({"entry": entry, "verdict": verdict, "reason": "checked with the hospital / 已核实"});
+    if let Some(original) = original {
+        body["original"] = json!(original);
+    }
+    sign(by, Kind::Verdict, body)
+}
+
+fn redaction(by: &SigningKey, entry: &str) -> Signed {
+    sign(
+        by,
+        Kind::Redaction,
+        json!({"entry": entry, "reason": "request"}),
+    )
+}
+
+// ---------------------------------------------------------------------------------
+// A small world most tests start from
+// ---------------------------------------------------------------------------------
+
+/// A bootstrapped instance with: the operator (administrator and moderator), a second
+/// moderator, a hospital that registered `org`, a second member of `org` granted by the
+/// operator, and an open need of `org` by the hospital with lines of 100 and 50.
+/// `volunteer`, `donor`, `donor2` and `stranger` hold no role.
+struct World {
+    inst: Instance,
+    op: SigningKey,
+    moderator: SigningKey,
+    hospital: SigningKey,
+    member: SigningKey,
+    volunteer: SigningKey,
+    donor: SigningKey,
+    donor2: SigningKey,
+    stranger: SigningKey,
+    org: String,
+    need: String,
+}
+
+impl std::ops::Deref for World {
+    type Target = Instance;
+    fn deref(&self) -> &Instance {
+        &self.inst
+    }
+}
+
+impl World {
+    async fn new() -> World {
+        let inst = Instance::start(true).await;
+        let op = inst.operator();
+        let (moderator, hospital, member) = (key(), key(), key());
+        inst.ok(&grant(&op, &moderator, "moderator", None)).await;
+        let org = inst
+            .ok(&org_register(&hospital, "Wuhan Union Hospital"))
+            .await;
+        inst.ok(&grant(&op, &member, "member", Some(&org))).await;
+        let need = inst.ok(&need_post(&hospital, &org, &[100, 50])).await;
+        World {
+            inst,
+            op,
+            moderator,
+            hospital,
+            member,
+            volunteer: key(),
+            donor: key(),
+            donor2: key(),
+            stranger: key(),
+            org,
+            need,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Roles and bootstrap
+// ---------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn bootstrap_makes_the_operator_administrator_and_moderator_once() {
+    let inst = Instance::start(true).await;
+    let op = inst.operator();
+    assert_eq!(
+        inst.tree_size().await,
+        2,
+        "bootstrap appends two role.grant"
+    );
+    assert_eq!(inst.roles(&op).await, ["administrator", "moderator"]);
+    assert_eq!(inst.int("SELECT COUNT(*) FROM wf_roles").await, 2);
+    // The two entries, as served: the operator granting itself each role.
+    let page: Value = inst
+        .http
+        .get(format!("{}/api/v1/log/entries?start=0&limit=10", inst.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let served: Vec<VerifiedEntry> = page["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            use base64::prelude::*;
+            let leaf = BASE64_STANDARD.decode(e["leaf"].as_str().unwrap()).unwrap();
+            VerifiedEntry::from_leaf(&leaf).unwrap()
+        })
+        .collect();
+    assert_eq!(served.len(), 2);
+    for (entry, role) in served.iter().zip(["administrator", "moderator"]) {
+        assert_eq!(entry.kind(), Kind::RoleGrant);
+        assert_eq!(entry.author_key(), &op.verifying_key());
+        assert_eq!(
+            entry.entry().body,
+            json!({"key": public(&op), "role": role})
+        );
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(inst.dir.path().join(OPERATOR_KEY_FILE))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "the operator key is private");
+    }
+    // The operator acts as both.
+    let moderator = key();
+    inst.ok(&grant(&op, &moderator, "moderator", None)).await;
+    let hospital = key();
+    let org = inst
+        .ok(&org_register(&hospital, "Jinyintan Hospital"))
+        .await;
+    inst.ok(&org_verify(&op, &org, "verified", "called the switchboard"))
+        .await;
+
+    // A restart over the same data directory bootstraps nothing more.
+    let dir = inst.stop().await;
+    let inst = Instance::start_in(dir, true).await;
+    assert_eq!(inst.tree_size().await, 5);
+    assert_eq!(inst.operator().verifying_key(), op.verifying_key());
+    assert_eq!(inst.roles(&op).await, ["administrator", "moderator"]);
+    assert_eq!(
+        inst.int("SELECT COUNT(*) FROM wf_roles WHERE role = 'administrator'")
+            .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn the_first_administrator_is_a_self_grant_on_a_log_without_one() {
+    let inst = Instance::start(false).await;
+    assert!(inst.operator.is_none(), "no bootstrap, no operator key");
+    assert_eq!(inst.tree_size().await, 0);
+    let (a, b) = (key(), key());
+    // Granting administrator to another key, or any other role to oneself: refused.
+    inst.deny(
+        &grant(&a, &b, "administrator", None),
+        403,
+        &["no administrator yet", "to its own key"],
+    )
+    .await;
+    inst.deny(
+        &grant(&a, &a, "moderator", None),
+        403,
+        &[
+            "no administrator yet",
+            "administrator granting the role to its own key",
+        ],
+    )
+    .await;
+    inst.deny(
+        &revoke(&a, &a, "administrator", None),
+        403,
+        &["administrator", "revoke roles"],
+    )
+    .await;
+    // The self-grant of administrator is the bootstrap.
+    inst.ok(&grant(&a, &a, "administrator", None)).await;
+    assert_eq!(inst.roles(&a).await, ["administrator"]);
+    // Once there is one, nobody else can bootstrap themselves.
+    inst.deny(
+        &grant(&b, &b, "administrator", None),
+        403,
+        &["administrator", "grant roles"],
+    )
+    .await;
+    // Later grants come from an administrator.
+    inst.ok(&grant(&a, &b, "administrator", None)).await;
+    inst.ok(&grant(&b, &b, "moderator", None)).await;
+    assert_eq!(inst.roles(&b).await, ["administrator", "moderator"]);
+    assert_eq!(inst.tree_size().await, 3);
+}
+
+#[tokio::test]
+async fn only_administrators_grant_and_revoke_roles() {
+    let w = World::new().await;
+    let target = key();
+    // Not by a moderator, a member or anybody else.
+    for by in [&w.moderator, &w.member, &w.stranger] {
+        w.deny(
+            &grant(by, &target, "moderator", None),
+            403,
+            &["administrator", "grant roles"],
+        )
+        .await;
+    }
+    w.deny(
+        &grant(&w.stranger, &w.stranger, "administrator", None),
+        403,
+        &["administrator", "grant roles"],
+    )
+    .await;
+    w.deny(
+        &revoke(&w.moderator, &w.member, "member", Some(&w.org)),
+        403,
+        &["administrator", "revoke roles"],
+    )
+    .await;
+
+    // An administrator grants; granting a role already held conflicts.
+    w.ok(&grant(&w.op, &target, "moderator", None)).await;
+    assert_eq!(w.roles(&target).await, ["moderator"]);
+    w.deny(
+        &grant(&w.op, &target, "moderator", None),
+        409,
+        &["already holds the moderator role"],
+    )
+    .await;
+    w.deny(
+        &grant(&w.op, &w.op, "administrator", None),
+        409,
+        &["already holds the administrator role"],
+    )
+    .await;
+
+    // Revoking a role not held conflicts; revoking a held one removes it, and with it
+    // what it allowed.
+    w.deny(
+        &revoke(&w.op, &target, "administrator", None),
+        409,
+        &["does not hold the administrator role"],
+    )
+    .await;
+    w.ok(&revoke(&w.op, &target, "moderator", None)).await;
+    assert!(w.roles(&target).await.is_empty());
+    w.deny(
+        &revoke(&w.op, &target, "moderator", None),
+        409,
+        &["does not hold the moderator role"],
+    )
+    .await;
+    w.deny(
+        &org_verify(
+            &target,
+            &w.org,
+            "verified",
+            "revoked moderators cannot verify",
+        ),
+        403,
+        &["only a moderator may verify organisations"],
+    )
+    .await;
+
+    // The last administrator stays.
+    w.deny(
+        &revoke(&w.op, &w.op, "administrator", None),
+        409,
+        &["cannot revoke the last administrator"],
+    )
+    .await;
+    let admin2 = key();
+    w.ok(&grant(&w.op, &admin2, "administrator", None)).await;
+    w.ok(&revoke(&admin2, &w.op, "administrator", None)).await;
+    assert_eq!(w.roles(&w.op).await, ["moderator"]);
+    // The former administrator can no longer grant.
+    w.deny(
+        &grant(&w.op, &target, "moderator", None),
+        403,
+        &["administrator", "grant roles"],
+    )
+    .await;
+    w.deny(
+        &revoke(&admin2, &admin2, "administrator", None),
+        409,
+        &["cannot revoke the last administrator"],
+    )
+    .await;
+    assert_eq!(
+        w.int("SELECT COUNT(*) FROM wf_roles WHERE role = 'administrator'")
+            .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_member_grant_names_a_registered_organisation() {
+    let w = World::new().await;
+    // Not an entry at all, and an entry that is not an organisation.
+    w.deny(
+        &grant(&w.op, &w.stranger, "member", Some(&nowhere())),
+        422,
+        &["org:", "no registered organisation has this id"],
+    )
+    .await;
+    w.deny(
+        &grant(&w.op, &w.stranger, "member", Some(&w.need)),
+        422,
+        &["org:", "no registered organisation has this id"],
+    )
+    .await;
+    // Without membership a need needs evidence...
+    let refused = need_post(&w.stranger, &w.org, &[10]);
+    w.deny(&refused, 403, &["evidence", "not a member"]).await;
+    // ...with it, not.
+    w.ok(&grant(&w.op, &w.stranger, "member", Some(&w.org)))
+        .await;
+    assert_eq!(w.roles(&w.stranger).await, [format!("member:{}", w.org)]);
+    w.deny(
+        &grant(&w.op, &w.stranger, "member", Some(&w.org)),
+        409,
+        &["already holds the member role"],
+    )
+    .await;
+    // The registrant is a member already.
+    w.deny(
+        &grant(&w.op, &w.hospital, "member", Some(&w.org)),
+        409,
+        &["already holds the member role"],
+    )
+    .await;
+    // A refused entry left no trace: the very same bytes are admitted now.
+    let need = w.ok(&refused).await;
+    assert_eq!(w.post_column(&need, "relayed").await, 0);
+    // Membership of one organisation is not membership of another.
+    let other = w
+        .ok(&org_register(&key(), "Xiaogan Central Hospital"))
+        .await;
+    w.deny(
+        &need_post(&w.stranger, &other, &[10]),
+        403,
+        &["evidence", "not a member"],
+    )
+    .await;
+    // Revoked, it is gone.
+    w.ok(&revoke(&w.op, &w.stranger, "member", Some(&w.org)))
+        .await;
+    w.deny(
+        &need_post(&w.stranger, &w.org, &[11]),
+        403,
+        &["evidence", "not a member"],
+    )
+    .await;
+}
+
+// ---------------------------------------------------------------------------------
+// Organisations
+// ---------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn registering_an_organisation_makes_its_author_a_member() {
+    let w = World::new().await;
+    assert_eq!(w.roles(&w.hospital).await, [format!("member:{}", w.org)]);
+    // Anyone may register, with or without private contact data.
+    let registrant = key();
+    let registration = sign_private(&registrant, Kind::OrgRegister, org_body("黄冈市中心医院"));
+    let org = w.ok(&registration).await;
+    assert_eq!(w.roles(&registrant).await, [format!("member:{org}")]);
+    assert_eq!(
+        w.int(&format!(
+            "SELECT COUNT(*) FROM wf_orgs WHERE id = X'{org}' AND author = X'{}' AND verifies = 0 AND rejects = 0",
+            public(&registrant)
+        ))
+        .await,
+        1
+    );
+    assert_eq!(
+        w.int(&format!(
+            "SELECT COUNT(*) FROM wf_commitments WHERE entry = X'{org}'"
+        ))
+        .await,
+        1
+    );
+    assert_eq!(
+        w.int(&format!(
+            "SELECT COUNT(*) FROM pd_contacts WHERE entry = X'{org}' AND data IS NOT NULL"
+        ))
+        .await,
+        1
+    );
+    // Registering makes the author a member of that organisation only.
+    w.deny(&need_post(&registrant, &w.org, &[5]), 403, &["evidence"])
+        .await;
+    w.ok(&need_post(&registrant, &org, &[5])).await;
+}
+
+#[tokio::test]
+async fn organisations_are_verified_by_moderators_who_are_not_members() {
+    let w = World::new().await;
+    for by in [&w.stranger, &w.hospital, &w.member] {
+        w.deny(
+            &org_verify(by, &w.org, "verified", "looks right"),
+            403,
+            &["only a moderator may verify organisations"],
+        )
+        .await;
+    }
+    w.deny(
+        &org_verify(&w.moderator, &nowhere(), "verified", "no such org"),
+        422,
+        &["org:", "no registered organisation has this id"],
+    )
+    .await;
+    w.deny(
+        &org_verify(&w.moderator, &w.need, "verified", "a need is not an org"),
+        422,
+        &["org:", "no registered organisation has this id"],
+    )
+    .await;
+    // A moderator who belongs to the organisation: refused, whatever the verdict.
+    w.ok(&grant(&w.op, &w.member, "moderator", None)).await;
+    w.deny(
+        &org_verify(&w.member, &w.org, "verified", "my own hospital"),
+        403,
+        &["cannot verify an organisation they registered or belong to"],
+    )
+    .await;
+    w.deny(
+        &org_verify(&w.member, &w.org, "rejected", "my own hospital"),
+        403,
+        &["cannot verify an organisation they registered or belong to"],
+    )
+    .await;
+    // Its registrant stays unable to verify it after leaving it.
+    w.ok(&grant(&w.op, &w.hospital, "moderator", None)).await;
+    w.ok(&revoke(&w.op, &w.hospital, "member", Some(&w.org)))
+        .await;
+    w.deny(
+        &org_verify(&w.hospital, &w.org, "verified", "I registered it"),
+        403,
+        &["cannot verify an organisation they registered or belong to"],
+    )
+    .await;
+
+    let org_counts =
+        |id: &str| format!("SELECT verifies * 1000 + rejects FROM wf_orgs WHERE id = X'{id}'");
+    w.ok(&org_verify(
+        &w.moderator,
+        &w.org,
+        "verified",
+        "called the switchboard",
+    ))
+    .await;
+    assert_eq!(w.int(&org_counts(&w.org)).await, 1000);
+    // One verdict of each kind per moderator per organisation.
+    w.deny(
+        &org_verify(&w.moderator, &w.org, "verified", "called again"),
+        409,
+        &["already gave the verdict verify"],
+    )
+    .await;
+    w.ok(&org_verify(&w.op, &w.org, "verified", "visited"))
+        .await;
+    assert_eq!(w.int(&org_counts(&w.org)).await, 2000);
+    assert_eq!(
+        w.int(&format!(
+            "SELECT COUNT(*) FROM wf_verdicts WHERE target = X'{}' AND verdict = 'verify'",
+            w.org
+        ))
+        .await,
+        2
+    );
+
+    // Rejection: once per moderator; a rejected organisation posts no needs.
+    let other = w.ok(&org_register(&key(), "Fake Field Hospital")).await;
+    w.ok(&org_verify(
+        &w.moderator,
+        &other,
+        "rejected",
+        "no such hospital",
+    ))
+    .await;
+    assert_eq!(w.int(&org_counts(&other)).await, 1);
+    w.deny(
+        &org_verify(&w.moderator, &other, "rejected", "still no such hospital"),
+        409,
+        &["already gave the verdict reject"],
+    )
+    .await;
+    // docs/FORMAT.md: "each moderator gives each verdict once" — a different verdict
+    // by the same moderator is a new verdict (a moderator may change their mind).
+    w.ok(&org_verify(
+        &w.moderator,
+        &w.org,
+        "rejected",
+        "the phone number was fake",
+    ))
+    .await;
+    assert_eq!(w.int(&org_counts(&w.org)).await, 2001);
+}
+
+// ---------------------------------------------------------------------------------
+// Needs
+// ---------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn needs_are_posted_by_members_or_with_evidence_for_a_live_organisation() {
+    let w = World::new().await;
+    // The organisation must be a registered organisation.
+    w.deny(
+        &need_post(&w.hospital, &nowhere(), &[10]),
+        422,
+        &["org:", "no registered organisation has this id"],
+    )
+    .await;
+    w.deny(
+        &need_post(&w.hospital, &w.need, &[10]),
+        422,
+        &["org:", "no registered organisation has this id"],
+    )
+    .await;
+    // A non-member relays with evidence, or not at all.
+    w.deny(
+        &need_post(&w.volunteer, &w.org, &[10]),
+        403,
+        &["evidence", "not a member"],
+    )
+    .await;
+    let relayed = w.ok(&need_relay(&w.volunteer, &w.org, &[10])).await;
+    assert_eq!(w.post_column(&relayed, "relayed").await, 1);
+    assert_eq!(
+        w.text(&format!(
+            "SELECT evidence_url FROM wf_posts WHERE id = X'{relayed}'"
+        ))
+        .await
+        .as_deref(),
+        Some("https://weibo.example/hospital/appeal/1")
+    );
+    // Members post without evidence: the registrant and a granted member.
+    assert_eq!(w.post_column(&w.need, "relayed").await, 0);
+    let by_member = w.ok(&need_post(&w.member, &w.org, &[7, 8, 9])).await;
+    assert_eq!(
+        w.quantities(&by_member).await,
+        [[7, 0, 0, 0], [8, 0, 0, 0], [9, 0, 0, 0]]
+    );
+
+    // needed_by may not be before the entry's created_at date; the same day is fine.
+    let now = OffsetDateTime::now_utc();
+    let yesterday = date(now - Duration::days(1));
+    w.deny(
+        &sign_at(
+            &w.hospital,
+            Kind::NeedPost,
+            need_body(&w.org, &[10], &yesterday),
+            now,
+        ),
+        409,
+        &["needed_by", "before the entry's created_at"],
+    )
+    .await;
+    let last_year = date(now - Duration::days(365));
+    w.deny(
+        &sign_at(
+            &w.volunteer,
+            Kind::NeedPost,
+            {
+                let mut body = need_body(&w.org, &[10], &last_year);
+                body["evidence"] = json!({"photo_sha256": nowhere()});
+                body
+            },
+            now,
+        ),
+        409,
+        &["needed_by", "before the entry's created_at"],
+    )
+    .await;
+    w.ok(&sign_at(
+        &w.hospital,
+        Kind::NeedPost,
+        need_body(&w.org, &[10], &date(now)),
+        now,
+    ))
+    .await;
+
+    // A rejected organisation posts nothing, not even through its members.
+    w.ok(&org_verify(
+        &w.moderator,
+        &w.org,
+        "rejected",
+        "not a hospital",
+    ))
+    .await;
+    w.deny(
+        &need_post(&w.hospital, &w.org, &[10]),
+        403,
+        &["org:", "rejected by a moderator"],
+    )
+    .await;
+    w.deny(
+        &need_relay(&w.volunteer, &w.org, &[10]),
+        403,
+        &["org:", "rejected by a moderator"],
+    )
+    .await;
+    // Its existing needs are untouched.
+    assert_eq!(w.quantities(&w.need).await, [[100, 0, 0, 0], [50, 0, 0, 0]]);
+}
+
+#[tokio::test]
+async fn an_organisation_has_at_most_200_open_needs() {
+    let cap = moderation::rules::MAX_OPEN_NEEDS_PER_ORG;
+    assert_eq!(cap, 200);
+    let w = World::new().await;
+    let open = format!(
+        "SELECT COUNT(*) FROM wf_posts WHERE org = X'{}' AND kind = 'need' AND status = 'open'",
+        w.org
+    );
+    // The world has one; one more is closed and does not count.
+    let closed = w.ok(&need_post(&w.hospital, &w.org, &[1])).await;
+    w.ok(&need_update(&w.hospital, &closed, &[], Some("met")))
+        .await;
+    let mut needs = vec![w.need.clone()];
+    for i in 1..cap {
+        let by = if i % 2 == 0 { &w.hospital } else { &w.member };
+        needs.push(w.ok(&need_post(by, &w.org, &[i as u64])).await);
+    }
+    assert_eq!(w.int(&open).await, cap);
+    w.deny(
+        &need_post(&w.hospital, &w.org, &[5]),
+        409,
+        &["already has 200 open needs", "close some first"],
+    )
+    .await;
+    w.deny(
+        &need_relay(&w.volunteer, &w.org, &[5]),
+        409,
+        &["already has 200 open needs"],
+    )
+    .await;
+    // The limit is per organisation.
+    let other = w.ok(&org_register(&w.hospital, "Second campus")).await;
+    w.ok(&need_post(&w.hospital, &other, &[5])).await;
+    // Closing one makes room for exactly one.
+    w.ok(&need_update(&w.member, &needs[17], &[], Some("withdrawn")))
+        .await;
+    assert_eq!(w.int(&open).await, cap - 1);
+    w.ok(&need_post(&w.hospital, &w.org, &[6])).await;
+    assert_eq!(w.int(&open).await, cap);
+    w.deny(
+        &need_post(&w.member, &w.org, &[7]),
+        409,
+        &["already has 200 open needs"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn needs_are_updated_by_their_author_or_members_while_open() {
+    let w = World::new().await;
+    w.deny(
+        &need_update(&w.hospital, &nowhere(), &[(0, 10)], None),
+        422,
+        &["need:", "no need in the log has this id"],
+    )
+    .await;
+    let offer = w.ok(&offer_post(&w.donor)).await;
+    w.deny(
+        &need_update(&w.donor, &offer, &[(0, 10)], None),
+        422,
+        &["need:", "no need in the log has this id"],
+    )
+    .await;
+    // Neither strangers, nor donors, nor moderators.
+    for by in [&w.stranger, &w.donor, &w.moderator, &w.op] {
+        w.deny(
+            &need_update(by, &w.need, &[(0, 120)], None),
+            403,
+            &["only the need's author or a member of its organisation"],
+        )
+        .await;
+        w.deny(
+            &need_update(by, &w.need, &[], Some("withdrawn")),
+            403,
+            &["only the need's author or a member of its organisation"],
+        )
+        .await;
+    }
+    // A member who did not write it, and its author.
+    w.ok(&need_update(&w.member, &w.need, &[(0, 120)], None))
+        .await;
+    w.ok(&need_update(&w.hospital, &w.need, &[(1, 60)], None))
+        .await;
+    assert_eq!(w.quantities(&w.need).await, [[120, 0, 0, 0], [60, 0, 0, 0]]);
+    w.deny(
+        &need_update(&w.hospital, &w.need, &[(2, 5)], None),
+        422,
+        &["items[0].line", "no such line"],
+    )
+    .await;
+    w.deny(
+        &need_update(&w.hospital, &w.need, &[(0, 5), (7, 5)], None),
+        422,
+        &["items[1].line", "no such line"],
+    )
+    .await;
+
+    // Not below what is already pledged.
+    w.ok(&pledge(&w.donor, &w.need, &[(0, 30), (1, 10)], None))
+        .await;
+    w.deny(
+        &need_update(&w.hospital, &w.need, &[(0, 29)], None),
+        409,
+        &["items[0].quantity", "30 are already pledged"],
+    )
+    .await;
+    // Refused whole: the first line's change does not happen either.
+    w.deny(
+        &need_update(&w.member, &w.need, &[(1, 80), (0, 1)], Some("met")),
+        409,
+        &["items[1].quantity", "30 are already pledged"],
+    )
+    .await;
+    w.ok(&need_update(
+        &w.hospital,
+        &w.need,
+        &[(0, 30), (1, 10)],
+        None,
+    ))
+    .await;
+    assert_eq!(
+        w.quantities(&w.need).await,
+        [[30, 30, 0, 0], [10, 10, 0, 0]]
+    );
+
+    // A volunteer updates the need they relayed (they are its author).
+    let relayed = w.ok(&need_relay(&w.volunteer, &w.org, &[40])).await;
+    w.ok(&need_update(&w.volunteer, &relayed, &[(0, 45)], None))
+        .await;
+    w.ok(&need_update(&w.member, &relayed, &[(0, 50)], None))
+        .await;
+    w.deny(
+        &need_update(&w.stranger, &relayed, &[(0, 55)], None),
+        403,
+        &["only the need's author or a member"],
+    )
+    .await;
+    assert_eq!(w.quantities(&relayed).await, [[50, 0, 0, 0]]);
+
+    // Closing, then nothing more: neither quantities nor another close.
+    w.ok(&need_update(&w.hospital, &w.need, &[], Some("met")))
+        .await;
+    assert_eq!(
+        w.text(&format!(
+            "SELECT status FROM wf_posts WHERE id = X'{}'",
+            w.need
+        ))
+        .await
+        .as_deref(),
+        Some("met")
+    );
+    w.deny(
+        &need_update(&w.hospital, &w.need, &[(0, 40)], None),
+        409,
+        &["need:", "already closed (met)"],
+    )
+    .await;
+    w.deny(
+        &need_update(&w.member, &w.need, &[], Some("withdrawn")),
+        409,
+        &["need:", "already closed (met)"],
+    )
+    .await;
+    w.ok(&need_update(
+        &w.volunteer,
+        &relayed,
+        &[(0, 20)],
+        Some("expired"),
+    ))
+    .await;
+    assert_eq!(w.quantities(&relayed).await, [[20, 0, 0, 0]]);
+    w.deny(
+        &need_update(&w.volunteer, &relayed, &[], Some("met")),
+        409,
+        &["already closed (expired)"],
+    )
+    .await;
+}
+
+// ---------------------------------------------------------------------------------
+// Offers and pledges
+// ---------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn offers_are_posted_by_anyone() {
+    let w = World::new().await;
+    for by in [&w.stranger, &w.donor, &w.hospital, &w.moderator] {
+        let offer = w.ok(&offer_post(by)).await;
+        assert_eq!(
+            w.text(&format!("SELECT kind FROM wf_posts WHERE id = X'{offer}'"))
+                .await
+                .as_deref(),
+            Some("offer")
+        );
+        assert_eq!(
+            w.quantities(&offer).await,
+            [[500, 0, 0, 0], [2000, 0, 0, 0]]
+        );
+    }
+    let mut body = offer_body();
+    body["available_until"] = json!(date(OffsetDateTime::now_utc() + Duration::days(10)));
+    let offer = w.ok(&sign_private(&w.donor2, Kind::OfferPost, body)).await;
+    assert_eq!(w.post_column(&offer, "has_contact").await, 1);
+}
+
+#[tokio::test]
+async fn pledges_go_to_open_needs_within_what_remains() {
+    let w = World::new().await;
+    w.deny(
+        &pledge(&w.donor, &nowhere(), &[(0, 1)], None),
+        422,
+        &["need:", "no need in the log has this id"],
+    )
+    .await;
+    let offer = w.ok(&offer_post(&w.donor)).await;
+    for not_a_need in [&offer, &w.org] {
+        w.deny(
+            &pledge(&w.donor, not_a_need, &[(0, 1)], None),
+            422,
+            &["need:", "no need in the log has this id"],
+        )
+        .await;
+    }
+    w.deny(
+        &pledge(&w.donor, &w.need, &[(2, 1)], None),
+        422,
+        &["items[0].line", "no such line"],
+    )
+    .await;
+    w.deny(
+        &pledge(&w.donor, &w.need, &[(0, 101)], None),
+        409,
+        &[
+            "items[0].quantity",
+            "only 100 remain to be pledged on line 0",
+        ],
+    )
+    .await;
+    // Refused whole, and with private data beside it nothing of that is kept either.
+    w.deny(
+        &pledge(&w.donor, &w.need, &[(0, 10), (1, 51)], None),
+        409,
+        &[
+            "items[1].quantity",
+            "only 50 remain to be pledged on line 1",
+        ],
+    )
+    .await;
+    let mut body = json!({"need": w.need, "items": lines(&[(0, 10), (1, 51)])});
+    body["offer"] = json!(offer);
+    w.deny(
+        &sign_private(&w.donor, Kind::Pledge, body),
+        409,
+        &["only 50 remain to be pledged on line 1"],
+    )
+    .await;
+    assert_eq!(w.quantities(&w.need).await, [[100, 0, 0, 0], [50, 0, 0, 0]]);
+
+    // Anyone may pledge, up to what remains.
+    let p1 = w
+        .ok(&pledge(&w.donor, &w.need, &[(0, 60), (1, 50)], None))
+        .await;
+    assert_eq!(
+        w.quantities(&w.need).await,
+        [[100, 60, 0, 0], [50, 50, 0, 0]]
+    );
+    assert_eq!(w.passed(&p1).await, [(0, 60, 0), (1, 50, 0)]);
+    w.deny(
+        &pledge(&w.donor2, &w.need, &[(1, 1)], None),
+        409,
+        &["only 0 remain to be pledged on line 1"],
+    )
+    .await;
+    w.deny(
+        &pledge(&w.donor2, &w.need, &[(0, 41)], None),
+        409,
+        &["only 40 remain to be pledged on line 0"],
+    )
+    .await;
+    w.ok(&sign_private(
+        &w.donor2,
+        Kind::Pledge,
+        json!({"need": w.need, "items": lines(&[(0, 40)])}),
+    ))
+    .await;
+    assert_eq!(
+        w.quantities(&w.need).await,
+        [[100, 100, 0, 0], [50, 50, 0, 0]]
+    );
+    // A need update that raises the request makes room again.
+    w.ok(&need_update(&w.hospital, &w.need, &[(1, 55)], None))
+        .await;
+    w.ok(&pledge(&w.hospital, &w.need, &[(1, 5)], None)).await;
+
+    // An offer named by a pledge must exist and be the pledger's own.
+    let need = w.ok(&need_post(&w.hospital, &w.org, &[30])).await;
+    w.deny(
+        &pledge(&w.donor2, &need, &[(0, 1)], Some(&nowhere())),
+        422,
+        &["offer:", "no offer in the log has this id"],
+    )
+    .await;
+    w.deny(
+        &pledge(&w.donor2, &need, &[(0, 1)], Some(&w.need)),
+        422,
+        &["offer:", "no offer in the log has this id"],
+    )
+    .await;
+    w.deny(
+        &pledge(&w.donor2, &need, &[(0, 1)], Some(&offer)),
+        403,
+        &["offer:", "the pledger's own offer"],
+    )
+    .await;
+    w.ok(&pledge(&w.donor, &need, &[(0, 1)], Some(&offer)))
+        .await;
+
+    // Not to a closed need.
+    let closed = w.ok(&need_post(&w.hospital, &w.org, &[30])).await;
+    w.ok(&need_update(&w.hospital, &closed, &[], Some("withdrawn")))
+        .await;
+    w.deny(
+        &pledge(&w.donor, &closed, &[(0, 1)], None),
+        409,
+        &["need:", "closed (withdrawn)"],
+    )
+    .await;
+    // Not to a rejected one.
+    let rejected = w.ok(&need_relay(&w.volunteer, &w.org, &[30])).await;
+    w.ok(&verdict(&w.moderator, &rejected, "reject", None))
+        .await;
+    w.deny(
+        &pledge(&w.donor, &rejected, &[(0, 1)], None),
+        409,
+        &["need:", "rejected by a moderator"],
+    )
+    .await;
+    // Not after its needed_by date (compared with the pledge's created_at); on the
+    // day itself, yes.
+    let now = OffsetDateTime::now_utc();
+    let expired = w
+        .ok(&sign_at(
+            &w.hospital,
+            Kind::NeedPost,
+            need_body(&w.org, &[30], &date(now - Duration::days(2))),
+            now - Duration::days(3),
+        ))
+        .await;
+    w.deny(
+        &sign_at(
+            &w.donor,
+            Kind::Pledge,
+            json!({"need": expired, "items": lines(&[(0, 1)])}),
+            now,
+        ),
+        409,
+        &["need:", "expired on its needed_by date"],
+    )
+    .await;
+    w.ok(&sign_at(
+        &w.donor,
+        Kind::Pledge,
+        json!({"need": expired, "items": lines(&[(0, 1)])}),
+        now - Duration::days(2),
+    ))
+    .await;
+    assert_eq!(
+        w.int("SELECT COUNT(*) FROM wf_links WHERE kind = 'pledge'")
+            .await,
+        5
+    );
+}
+
+// ---------------------------------------------------------------------------------
+// Shipments and delivery confirmations
+// ---------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn shipments_are_recorded_by_the_pledger_within_what_was_pledged() {
+    let w = World::new().await;
+    let p = w
+        .ok(&pledge(&w.donor, &w.need, &[(0, 40), (1, 20)], None))
+        .await;
+    let p_line0 = w.ok(&pledge(&w.donor, &w.need, &[(0, 5)], None)).await;
+    w.deny(
+        &shipment(&w.donor, &nowhere(), &[(0, 1)]),
+        422,
+        &["pledge:", "no pledge in the log has this id"],
+    )
+    .await;
+    w.deny(
+        &shipment(&w.donor, &w.need, &[(0, 1)]),
+        422,
+        &["pledge:", "no pledge in the log has this id"],
+    )
+    .await;
+    for by in [&w.donor2, &w.hospital, &w.moderator, &w.op] {
+        w.deny(
+            &shipment(by, &p, &[(0, 1)]),
+            403,
+            &["only the donor who made the pledge"],
+        )
+        .await;
+    }
+    // Only lines the pledge has.
+    w.deny(
+        &shipment(&w.donor, &p_line0, &[(1, 1)]),
+        422,
+        &["items[0].line", "no such line"],
+    )
+    .await;
+    w.deny(
+        &shipment(&w.donor, &p, &[(0, 41)]),
+        409,
+        &[
+            "items[0].quantity",
+            "only 40 remain to be shipped on line 0",
+        ],
+    )
+    .await;
+    w.deny(
+        &shipment(&w.donor, &p, &[(0, 10), (1, 21)]),
+        409,
+        &[
+            "items[1].quantity",
+            "only 20 remain to be shipped on line 1",
+        ],
+    )
+    .await;
+    // In parts, up to the pledge.
+    let s1 = w.ok(&shipment(&w.donor, &p, &[(0, 25)])).await;
+    assert_eq!(
+        w.quantities(&w.need).await,
+        [[100, 45, 25, 0], [50, 20, 0, 0]]
+    );
+    w.deny(
+        &shipment(&w.donor, &p, &[(0, 16)]),
+        409,
+        &["only 15 remain to be shipped on line 0"],
+    )
+    .await;
+    let s2 = w
+        .ok(&sign_private(
+            &w.donor,
+            Kind::Shipment,
+            json!({"pledge": p, "carrier": "顺丰速运", "items": lines(&[(0, 15), (1, 20)])}),
+        ))
+        .await;
+    assert_eq!(w.passed(&p).await, [(0, 40, 40), (1, 20, 20)]);
+    assert_eq!(w.passed(&s1).await, [(0, 25, 0)]);
+    assert_eq!(w.passed(&s2).await, [(0, 15, 0), (1, 20, 0)]);
+    w.deny(
+        &shipment(&w.donor, &p, &[(0, 1)]),
+        409,
+        &["only 0 remain to be shipped on line 0"],
+    )
+    .await;
+    // The other pledge of the same need has its own allowance.
+    w.ok(&shipment(&w.donor, &p_line0, &[(0, 5)])).await;
+    assert_eq!(
+        w.quantities(&w.need).await,
+        [[100, 45, 45, 0], [50, 20, 20, 0]]
+    );
+}
+
+#[tokio::test]
+async fn deliveries_are_confirmed_by_members_within_what_was_shipped() {
+    let w = World::new().await;
+    let p = w
+        .ok(&pledge(&w.donor, &w.need, &[(0, 40), (1, 10)], None))
+        .await;
+    let s = w.ok(&shipment(&w.donor, &p, &[(0, 30)])).await;
+    w.deny(
+        &confirm(&w.hospital, &nowhere(), &[(0, 1)]),
+        422,
+        &["shipment:", "no shipment in the log has this id"],
+    )
+    .await;
+    for not_a_shipment in [&p, &w.need] {
+        w.deny(
+            &confirm(&w.hospital, not_a_shipment, &[(0, 1)]),
+            422,
+            &["shipment:", "no shipment in the log has this id"],
+        )
+        .await;
+    }
+    for by in [&w.donor, &w.stranger, &w.moderator, &w.op] {
+        w.deny(
+            &confirm(by, &s, &[(0, 1)]),
+            403,
+            &["only a member of the receiving organisation"],
+        )
+        .await;
+    }
+    w.deny(
+        &confirm(&w.hospital, &s, &[(1, 1)]),
+        422,
+        &["items[0].line", "no such line"],
+    )
+    .await;
+    w.deny(
+        &confirm(&w.member, &s, &[(0, 31)]),
+        409,
+        &[
+            "items[0].quantity",
+            "only 30 remain to be delivered on line 0",
+        ],
+    )
+    .await;
+    // In parts, by any member.
+    let c1 = w.ok(&confirm(&w.member, &s, &[(0, 20)])).await;
+    assert_eq!(
+        w.quantities(&w.need).await,
+        [[100, 40, 30, 20], [50, 10, 0, 0]]
+    );
+    w.deny(
+        &confirm(&w.hospital, &s, &[(0, 11)]),
+        409,
+        &["only 10 remain to be delivered on line 0"],
+    )
+    .await;
+    w.ok(&confirm(&w.hospital, &s, &[(0, 10)])).await;
+    assert_eq!(w.passed(&s).await, [(0, 30, 30)]);
+    assert_eq!(w.passed(&c1).await, [(0, 20, 0)]);
+    w.deny(
+        &confirm(&w.hospital, &s, &[(0, 1)]),
+        409,
+        &["only 0 remain to be delivered on line 0"],
+    )
+    .await;
+    assert_eq!(
+        w.quantities(&w.need).await,
+        [[100, 40, 30, 30], [50, 10, 0, 0]]
+    );
+
+    // A volunteer who relayed a need is not a member of its organisation.
+    let relayed = w.ok(&need_relay(&w.volunteer, &w.org, &[8])).await;
+    let p2 = w.ok(&pledge(&w.donor2, &relayed, &[(0, 8)], None)).await;
+    let s2 = w.ok(&shipment(&w.donor2, &p2, &[(0, 8)])).await;
+    w.deny(
+        &confirm(&w.volunteer, &s2, &[(0, 8)]),
+        403,
+        &["only a member of the receiving organisation"],
+    )
+    .await;
+    // A member of another organisation is not either.
+    let elsewhere = key();
+    w.ok(&org_register(&elsewhere, "Another hospital")).await;
+    w.deny(
+        &confirm(&elsewhere, &s2, &[(0, 8)]),
+        403,
+        &["only a member of the receiving organisation"],
+    )
+    .await;
+    w.ok(&confirm(&w.member, &s2, &[(0, 8)])).await;
+    assert_eq!(w.quantities(&relayed).await, [[8, 8, 8, 8]]);
+}
+
+// ---------------------------------------------------------------------------------
+// Verdicts
+// ---------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn verify_and_reject_are_for_moderators_outside_the_entry() {
+    let w = World::new().await;
+    let p = w.ok(&pledge(&w.donor, &w.need, &[(0, 1)], None)).await;
+    // Verdicts apply to needs and offers only.
+    for target in [nowhere(), w.org.clone(), p.clone()] {
+        w.deny(
+            &verdict(&w.moderator, &target, "verify", None),
+            422,
+            &["entry:", "verdicts apply to needs and offers"],
+        )
+        .await;
+    }
+    for by in [&w.stranger, &w.donor, &w.hospital, &w.member] {
+        for v in ["verify", "reject"] {
+            w.deny(
+                &verdict(by, &w.need, v, None),
+                403,
+                &["only a moderator may verify or reject entries"],
+            )
+            .await;
+        }
+    }
+    // Not on one's own entry.
+    let own_offer = w.ok(&offer_post(&w.moderator)).await;
+    for v in ["verify", "reject"] {
+        w.deny(
+            &verdict(&w.moderator, &own_offer, v, None),
+            403,
+            &["cannot give a verdict on an entry they wrote"],
+        )
+        .await;
+    }
+    // Not on an entry of an organisation one belongs to, even one somebody else wrote.
+    w.ok(&grant(&w.op, &w.member, "moderator", None)).await;
+    let relayed = w.ok(&need_relay(&w.volunteer, &w.org, &[10])).await;
+    for target in [&w.need, &relayed] {
+        for v in ["verify", "reject"] {
+            w.deny(
+                &verdict(&w.member, target, v, None),
+                403,
+                &["cannot give a verdict on an entry of an organisation they belong to"],
+            )
+            .await;
+        }
+    }
+
+    let counts =
+        |id: &str| format!("SELECT verifies * 1000 + rejects FROM wf_posts WHERE id = X'{id}'");
+    w.ok(&verdict(&w.moderator, &w.need, "verify", None)).await;
+    assert_eq!(w.int(&counts(&w.need)).await, 1000);
+    w.deny(
+        &verdict(&w.moderator, &w.need, "verify", None),
+        409,
+        &["already gave the verdict verify on this entry"],
+    )
+    .await;
+    w.ok(&verdict(&w.op, &w.need, "verify", None)).await;
+    w.ok(&verdict(&w.op, &own_offer, "verify", None)).await;
+    // The member-moderator may judge entries of other organisations and offers.
+    w.ok(&verdict(&w.member, &own_offer, "reject", None)).await;
+    assert_eq!(w.int(&counts(&own_offer)).await, 1001);
+    w.ok(&verdict(&w.moderator, &relayed, "reject", None)).await;
+    assert_eq!(w.int(&counts(&relayed)).await, 1);
+    w.deny(
+        &verdict(&w.moderator, &relayed, "reject", None),
+        409,
+        &["already gave the verdict reject on this entry"],
+    )
+    .await;
+    assert_eq!(w.int(&counts(&w.need)).await, 2000);
+}
+
+#[tokio::test]
+async fn anyone_flags_stale_entries_once() {
+    let w = World::new().await;
+    let offer = w.ok(&offer_post(&w.donor)).await;
+    w.deny(
+        &verdict(&w.stranger, &nowhere(), "flag_stale", None),
+        422,
+        &["verdicts apply to needs and offers"],
+    )
+    .await;
+    w.deny(
+        &verdict(&w.stranger, &w.org, "flag_stale", None),
+        422,
+        &["verdicts apply to needs and offers"],
+    )
+    .await;
+    // Anyone, the author included.
+    for (n, by) in [&w.stranger, &w.volunteer, &w.hospital, &w.moderator]
+        .into_iter()
+        .enumerate()
+    {
+        w.ok(&verdict(by, &w.need, "flag_stale", None)).await;
+        assert_eq!(w.post_column(&w.need, "stale_flags").await, n as i64 + 1);
+    }
+    w.deny(
+        &verdict(&w.stranger, &w.need, "flag_stale", None),
+        409,
+        &["already gave the verdict flag_stale on this entry"],
+    )
+    .await;
+    w.ok(&verdict(&w.stranger, &offer, "flag_stale", None))
+        .await;
+    assert_eq!(w.post_column(&offer, "stale_flags").await, 1);
+    assert_eq!(w.post_column(&w.need, "stale_flags").await, 4);
+}
+
+#[tokio::test]
+async fn duplicates_name_an_earlier_entry_of_the_same_kind() {
+    let w = World::new().await;
+    let later = w.ok(&need_post(&w.hospital, &w.org, &[100, 50])).await;
+    let offer1 = w.ok(&offer_post(&w.donor)).await;
+    let offer2 = w.ok(&offer_post(&w.donor)).await;
+    for (target, original) in [
+        (later.clone(), nowhere()),       // not in the log
+        (later.clone(), later.clone()),   // itself
+        (w.need.clone(), later.clone()),  // a later need
+        (later.clone(), offer1.clone()),  // an offer for a need
+        (offer2.clone(), w.need.clone()), // a need for an offer
+        (later.clone(), w.org.clone()),   // not a post at all
+    ] {
+        w.deny(
+            &verdict(&w.stranger, &target, "flag_duplicate", Some(&original)),
+            422,
+            &["original:", "must be an earlier"],
+        )
+        .await;
+    }
+    w.deny(
+        &verdict(&w.stranger, &nowhere(), "flag_duplicate", Some(&w.need)),
+        422,
+        &["verdicts apply to needs and offers"],
+    )
+    .await;
+    let dup = w
+        .ok(&verdict(
+            &w.stranger,
+            &later,
+            "flag_duplicate",
+            Some(&w.need),
+        ))
+        .await;
+    assert_eq!(
+        w.text(&format!(
+            "SELECT lower(hex(duplicate_of)) FROM wf_posts WHERE id = X'{later}'"
+        ))
+        .await,
+        Some(w.need.clone())
+    );
+    assert_eq!(
+        w.text(&format!(
+            "SELECT lower(hex(original)) FROM wf_verdicts WHERE id = X'{dup}'"
+        ))
+        .await,
+        Some(w.need.clone())
+    );
+    w.deny(
+        &verdict(&w.stranger, &later, "flag_duplicate", Some(&w.need)),
+        409,
+        &["already gave the verdict flag_duplicate on this entry"],
+    )
+    .await;
+    // Somebody else may flag it too; offers likewise.
+    w.ok(&verdict(&w.donor, &later, "flag_duplicate", Some(&w.need)))
+        .await;
+    w.ok(&verdict(
+        &w.volunteer,
+        &offer2,
+        "flag_duplicate",
+        Some(&offer1),
+    ))
+    .await;
+    assert_eq!(
+        w.text(&format!(
+            "SELECT lower(hex(duplicate_of)) FROM wf_posts WHERE id = X'{offer2}'"
+        ))
+        .await,
+        Some(offer1.clone())
+    );
+    assert_eq!(
+        w.int(&format!(
+            "SELECT duplicate_of IS NULL FROM wf_posts WHERE id = X'{}'",
+            w.need
+        ))
+        .await,
+        1
+    );
+}
+
+// ---------------------------------------------------------------------------------
+// Redactions
+// ---------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn private_data_is_erased_by_its_author_or_a_moderator_once() {
+    let w = World::new().await;
+    let need = w
+        .ok(&sign_private(
+            &w.hospital,
+            Kind::NeedPost,
+            need_body(
+                &w.org,
+                &[10],
+                &date(OffsetDateTime::now_utc() + Duration::days(9)),
+            ),
+        ))
+        .await;
+    let p = w
+        .ok(&sign_private(
+            &w.donor,
+            Kind::Pledge,
+            json!({"need": need, "items": lines(&[(0, 10)])}),
+        ))
+        .await;
+    // Only entries that carry a commitment.
+    for target in [nowhere(), w.need.clone(), w.org.clone()] {
+        w.deny(
+            &redaction(&w.moderator, &target),
+            422,
+            &["entry:", "no entry with private data has this id"],
+        )
+        .await;
+    }
+    // Not by the counterpart, a fellow member, or a stranger.
+    for by in [&w.donor, &w.member, &w.stranger, &w.volunteer] {
+        w.deny(
+            &redaction(by, &need),
+            403,
+            &["only the entry's author or a moderator may erase its private data"],
+        )
+        .await;
+    }
+    w.deny(
+        &redaction(&w.hospital, &p),
+        403,
+        &["only the entry's author or a moderator"],
+    )
+    .await;
+
+    let contact = |id: &str| {
+        format!(
+            "SELECT (salt IS NULL) * 100 + (data IS NULL) * 10 + (erased_at IS NOT NULL)
+             FROM pd_contacts WHERE entry = X'{id}'"
+        )
+    };
+    assert_eq!(w.int(&contact(&need)).await, 0);
+    let r = w.ok(&redaction(&w.hospital, &need)).await;
+    assert_eq!(w.int(&contact(&need)).await, 111);
+    assert_eq!(
+        w.text(&format!(
+            "SELECT lower(hex(author)) || ' ' || reason FROM wf_redactions WHERE entry = X'{need}'"
+        ))
+        .await,
+        Some(format!("{} request", public(&w.hospital)))
+    );
+    // Once: not again by anyone, for any reason.
+    w.deny(
+        &redaction(&w.moderator, &need),
+        409,
+        &["entry:", "already erased"],
+    )
+    .await;
+    w.deny(
+        &sign(
+            &w.hospital,
+            Kind::Redaction,
+            json!({"entry": need, "reason": "retention", "rule": "365 days after the need closed"}),
+        ),
+        409,
+        &["already erased"],
+    )
+    .await;
+    // A moderator erases anybody's.
+    w.ok(&redaction(&w.moderator, &p)).await;
+    assert_eq!(w.int(&contact(&p)).await, 111);
+    assert_eq!(
+        w.int("SELECT COUNT(*) FROM wf_redactions").await,
+        2,
+        "redaction {r} and the moderator's"
+    );
+}
+
+// ---------------------------------------------------------------------------------
+// Concurrent submissions: entries of one batch see each other's effects
+// ---------------------------------------------------------------------------------
+
+/// Submits `entries` at once and checks that exactly `admitted` of them are appended
+/// and that every other one is refused with `status` and `needle`.
+async fn race(inst: &Instance, entries: &[Signed], admitted: usize, status: u16, needle: &str) {
+    let size = inst.tree_size().await;
+    let replies = inst.submit_all(entries).await;
+    let mut appended = 0;
+    for reply in &replies {
+        if reply.status == 201 {
+            appended += 1;
+        } else {
+            assert_eq!(reply.status, status, "{}", reply.body);
+            let message = reply.body["error"].as_str().unwrap_or_default();
+            assert!(
+                message.contains(needle),
+                "{message:?} should contain {needle:?}"
+            );
+        }
+    }
+    assert_eq!(appended, admitted, "admitted of {}", entries.len());
+    assert_eq!(inst.tree_size().await, size + admitted as u64);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_submissions_never_exceed_what_remains() {
+    let w = World::new().await;
+    // Ten donors race for line 0 (100): three pledges of 30 fit.
+    let donors: Vec<SigningKey> = (0..10).map(|_| key()).collect();
+    let pledges: Vec<Signed> = donors
+        .iter()
+        .map(|d| pledge(d, &w.need, &[(0, 30)], None))
+        .collect();
+    race(&w, &pledges, 3, 409, "remain to be pledged on line 0").await;
+    assert_eq!(
+        w.quantities(&w.need).await,
+        [[100, 90, 0, 0], [50, 0, 0, 0]]
+    );
+    assert_eq!(
+        w.int("SELECT COUNT(*) FROM wf_links WHERE kind = 'pledge'")
+            .await,
+        3
+    );
+
+    // Shipments race for one pledge of 50: two of 20 fit.
+    let p = w.ok(&pledge(&w.donor, &w.need, &[(1, 50)], None)).await;
+    let shipments: Vec<Signed> = (0..6).map(|_| shipment(&w.donor, &p, &[(1, 20)])).collect();
+    race(&w, &shipments, 2, 409, "remain to be shipped on line 1").await;
+    assert_eq!(w.passed(&p).await, [(1, 50, 40)]);
+    let s = w
+        .int(&format!(
+            "SELECT COUNT(*) FROM wf_links WHERE kind = 'shipment' AND parent = X'{p}'"
+        ))
+        .await;
+    assert_eq!(s, 2);
+
+    // Confirmations race for one shipment of 20: two of 10 fit.
+    let shipment_id: String = w
+        .text(&format!(
+            "SELECT lower(hex(id)) FROM wf_links WHERE kind = 'shipment' AND parent = X'{p}' ORDER BY idx LIMIT 1"
+        ))
+        .await
+        .unwrap();
+    let confirms: Vec<Signed> = (0..5)
+        .map(|i| {
+            confirm(
+                if i % 2 == 0 { &w.hospital } else { &w.member },
+                &shipment_id,
+                &[(1, 10)],
+            )
+        })
+        .collect();
+    race(&w, &confirms, 2, 409, "remain to be delivered on line 1").await;
+    assert_eq!(
+        w.quantities(&w.need).await,
+        [[100, 90, 0, 0], [50, 50, 40, 20]]
+    );
+
+    // One grant of a role, however many copies race.
+    let target = key();
+    let grants: Vec<Signed> = (0..5)
+        .map(|_| grant(&w.op, &target, "moderator", None))
+        .collect();
+    race(&w, &grants, 1, 409, "already holds the moderator role").await;
+    // One verdict per author, however many race.
+    let verdicts: Vec<Signed> = (0..5)
+        .map(|_| verdict(&w.stranger, &w.need, "flag_stale", None))
+        .collect();
+    race(&w, &verdicts, 1, 409, "already gave the verdict flag_stale").await;
+    assert_eq!(w.post_column(&w.need, "stale_flags").await, 1);
+}
+
+// ---------------------------------------------------------------------------------
+// A long random workflow
+// ---------------------------------------------------------------------------------
+
+/// What one need or offer line should read after the entries submitted.
+type Expected = HashMap<(String, i64), [i64; 4]>;
+
+fn add(expected: &mut Expected, need: &str, items: &[LineQuantity], column: usize) {
+    for l in items {
+        let line = expected
+            .get_mut(&(need.to_owned(), i64::from(l.line)))
+            .unwrap_or_else(|| panic!("line {} of {need} is not known", l.line));
+        line[column] += l.quantity as i64;
+    }
+}
+
+fn account(expected: &mut Expected, parents: &mut HashMap<String, String>, entry: &VerifiedEntry) {
+    let id = hex32::encode(&entry.leaf_hash());
+    let posted = match entry.body() {
+        Body::NeedPost(b) => Some(&b.items),
+        Body::OfferPost(b) => Some(&b.items),
+        _ => None,
+    };
+    for (i, item) in posted.into_iter().flatten().enumerate() {
+        expected.insert((id.clone(), i as i64), [item.quantity as i64, 0, 0, 0]);
+    }
+    match entry.body() {
+        Body::NeedUpdate(b) => {
+            for l in &b.items {
+                expected
+                    .get_mut(&(b.need.clone(), i64::from(l.line)))
+                    .expect("updated line is known")[0] = l.quantity as i64;
+            }
+        }
+        Body::Pledge(b) => {
+            add(expected, &b.need, &b.items, 1);
+            parents.insert(id, b.need.clone());
+        }
+        Body::Shipment(b) => {
+            let need = parents[&b.pledge].clone();
+            add(expected, &need, &b.items, 2);
+            parents.insert(id, need);
+        }
+        Body::DeliveryConfirm(b) => {
+            let need = parents[&b.shipment].clone();
+            add(expected, &need, &b.items, 3);
+        }
+        _ => {}
+    }
+}
+
+async fn post_items(db: &SqlitePool) -> Expected {
+    sqlx::query(
+        "SELECT lower(hex(post)), line, requested, pledged, shipped, delivered FROM wf_post_items",
+    )
+    .fetch_all(db)
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| {
+        (
+            (r.get(0), r.get(1)),
+            [r.get(2), r.get(3), r.get(4), r.get(5)],
+        )
+    })
+    .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_long_random_workflow_is_admitted_and_its_quantities_add_up() {
+    let inst = Instance::start(true).await;
+    let seed: u64 = rand::random();
+    println!("workflow seed {seed}");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut workflow = Workflow::new(Some(inst.operator()));
+    let mut expected = Expected::new();
+    let mut parents = HashMap::new();
+    let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut submitted = 0u64;
+    for round in 0..40 {
+        let max = rng.gen_range(10..60);
+        let entries = workflow.round(&mut rng, max).expect("the workflow signs");
+        // The entries of one round are independent: submit them all at once, so they
+        // share batches; the rounds go in order.
+        let mut tasks = tokio::task::JoinSet::new();
+        for entry in &entries {
+            let (http, url) = (inst.http.clone(), inst.url.clone());
+            let leaf = entry.leaf().to_vec();
+            let kind = entry.kind().name();
+            tasks.spawn(async move {
+                let response = http
+                    .post(format!("{url}/api/v1/entries"))
+                    .header("content-type", "application/json")
+                    .body(leaf)
+                    .send()
+                    .await
+                    .unwrap();
+                let status = response.status().as_u16();
+                let text = response.text().await.unwrap();
+                assert_eq!(status, 201, "round {round}: {kind} refused: {text}");
+            });
+        }
+        while let Some(done) = tasks.join_next().await {
+            done.unwrap();
+        }
+        for entry in &entries {
+            account(&mut expected, &mut parents, entry);
+            *kinds.entry(entry.kind().name()).or_default() += 1;
+        }
+        submitted += entries.len() as u64;
+    }
+    println!("submitted {submitted} entries: {kinds:?}");
+    for kind in [
+        "org.register",
+        "org.verify",
+        "need.post",
+        "offer.post",
+        "pledge",
+        "shipment",
+        "delivery.confirm",
+    ] {
+        assert!(
+            kinds.get(kind).copied().unwrap_or(0) > 0,
+            "the workflow made no {kind}"
+        );
+    }
+    assert_eq!(
+        inst.tree_size().await,
+        2 + submitted,
+        "every entry was appended"
+    );
+    let actual = post_items(&inst.db).await;
+    assert_eq!(actual.len(), expected.len());
+    for (line, quantities) in &expected {
+        assert_eq!(
+            actual.get(line),
+            Some(quantities),
+            "post {} line {}: (requested, pledged, shipped, delivered)",
+            line.0,
+            line.1
+        );
+    }
+    let links = inst.int("SELECT COUNT(*) FROM wf_links").await;
+    assert_eq!(
+        links as usize,
+        kinds["pledge"] + kinds["shipment"] + kinds["delivery.confirm"]
+    );
+    // The API reads the same quantities.
+    let needs: Vec<String> = sqlx::query_scalar(
+        "SELECT lower(hex(id)) FROM wf_posts WHERE kind = 'need' ORDER BY random() LIMIT 25",
+    )
+    .fetch_all(&inst.db)
+    .await
+    .unwrap();
+    for need in needs {
+        let served: Value = inst
+            .http
+            .get(format!("{}/api/v1/needs/{need}", inst.url))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let items = served["items"].as_array().expect("a need has items");
+        for item in items {
+            let line = item["line"].as_i64().unwrap();
+            let [requested, pledged, shipped, delivered] = expected[&(need.clone(), line)];
+            assert_eq!(
+                [
+                    &item["requested"],
+                    &item["pledged"],
+                    &item["shipped"],
+                    &item["delivered"],
+                    &item["remaining"]
+                ],
+                [
+                    &json!(requested),
+                    &json!(pledged),
+                    &json!(shipped),
+                    &json!(delivered),
+                    &json!(requested - pledged)
+                ],
+                "GET /api/v1/needs/{need} line {line}"
+            );
+        }
+    }
+    // Nothing is beyond what its parent allows.
+    assert_eq!(
+        inst.int(
+            "SELECT COUNT(*) FROM wf_post_items
+             WHERE pledged > requested OR shipped > pledged OR delivered > shipped"
+        )
+        .await,
+        0
+    );
+
+    // Replaying the log through the rules reproduces every derived table.
+    let before = inst.snapshot().await;
+    let dir = inst.stop().await;
+    let store = SqliteStore::open(&dir.path().join(DATABASE_FILE))
+        .await
+        .unwrap();
+    moderation::rebuild::rebuild(&store, before.tree_size, |_| {})
+        .await
+        .expect("the log replays");
+    store.pool().close().await;
+    let inst = Instance::start_in(dir, true).await;
+    let after = inst.snapshot().await;
+    assert_eq!(before.tree_size, after.tree_size);
+    for table in moderation::rebuild::TABLES {
+        assert_eq!(
+            before.tables[*table], after.tables[*table],
+            "{table} differs after a rebuild"
+        );
+    }
+    assert_eq!(post_items(&inst.db).await, expected);
+}
