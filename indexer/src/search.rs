@@ -1,0 +1,632 @@
+//! Queries: free text, filters, sort and paging; hits with snippets, total, facets.
+
+use crate::schema::{self, julian, Fields, FACET_FIELDS, KINDS};
+use crate::SearchIndex;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::ops::Bound;
+use std::str::FromStr;
+use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
+use tantivy::columnar::{Column, ColumnValues, StrColumn};
+use tantivy::query::{
+    AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query as TQuery, QueryParser, RangeQuery,
+    TermQuery,
+};
+use tantivy::schema::{Field, IndexRecordOption, Term, Value};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader, TantivyDocument, TantivyError};
+
+/// Most hits on one page.
+pub const MAX_PER_PAGE: u32 = 100;
+const DEFAULT_PER_PAGE: u32 = 20;
+/// Deepest hit that paging reaches (`page × per_page`): top-k collection keeps that
+/// many candidates in memory.
+const MAX_WINDOW: u64 = 10_000;
+/// Longest free-text query, in characters.
+const MAX_QUERY_CHARS: usize = 500;
+/// Longest snippet fragment, in bytes of the stored text.
+const SNIPPET_BYTES: usize = 240;
+
+/// Order of the hits.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Sort {
+    /// Best match first (most recent first among equals, e.g. with no free text).
+    #[default]
+    Relevance,
+    /// Most urgent first, then nearest deadline, then best match.
+    Urgency,
+    /// Nearest deadline first (documents without one last), then most urgent.
+    Deadline,
+    /// Most recently created first.
+    Recent,
+}
+
+impl FromStr for Sort {
+    type Err = SearchError;
+
+    fn from_str(s: &str) -> Result<Sort, SearchError> {
+        match s {
+            "relevance" => Ok(Sort::Relevance),
+            "urgency" => Ok(Sort::Urgency),
+            "deadline" => Ok(Sort::Deadline),
+            "recent" => Ok(Sort::Recent),
+            _ => Err(SearchError::BadQuery(
+                "sort must be one of relevance, urgency, deadline, recent".into(),
+            )),
+        }
+    }
+}
+
+/// A search. `None` filters match anything, except that rejected documents are left
+/// out unless `verified` asks for them (as in the workflow listings).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Query {
+    /// Free text in tantivy's query syntax (`masks`, `N95 口罩`, `"surgical mask"`,
+    /// `gloves OR goggles`, `masks -gloves`, `title:wuhan`). Terms are ANDed by default;
+    /// empty matches everything.
+    pub q: String,
+    /// A category name (`respirator`, `surgical_mask`, …).
+    pub category: Option<String>,
+    /// A region code (`CN-HB`) or a prefix of one at a `-` (`CN` matches `CN-HB`).
+    pub area: Option<String>,
+    /// `open`, `met`, `withdrawn`, `expired` or another stored status; `open` and
+    /// `expired` are read at `today` (an open document past its deadline is expired).
+    pub status: Option<String>,
+    /// `critical`, `high`, `medium` or `low`.
+    pub urgency: Option<String>,
+    /// `verified`, `pending` or `rejected`.
+    pub verified: Option<String>,
+    /// `need`, `offer` or `org`.
+    pub kind: Option<String>,
+    pub sort: Sort,
+    /// From 1; 0 means 1.
+    pub page: u32,
+    /// 1 to [`MAX_PER_PAGE`]; 0 means 20.
+    pub per_page: u32,
+    /// The date that decides expiry; `None` means today (UTC).
+    #[serde(skip)]
+    pub today: Option<time::Date>,
+}
+
+/// One result.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Hit {
+    pub id: String,
+    pub kind: String,
+    /// Plain text: escape it when rendering.
+    pub title: String,
+    /// Relevance score (whatever the sort).
+    pub score: f32,
+    /// HTML: the best fragments of the items and description, query terms in
+    /// `<b>…</b>`, everything else escaped; the start of the description when no
+    /// term matched there (empty query, match on the title only).
+    pub snippet: String,
+    /// Read at the query's `today`: `open` past the deadline reads `expired`.
+    pub status: String,
+    pub urgency: Option<String>,
+    pub verification: String,
+    pub area_code: String,
+    pub area_name: String,
+    pub deadline: Option<String>,
+    pub created_at: String,
+    pub index: u64,
+}
+
+/// How many matching documents have a value.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FacetCount {
+    pub value: String,
+    pub count: u64,
+}
+
+/// Counts over every document that matches the query and its filters, most
+/// frequent first.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Facets {
+    /// A document with several items counts once per distinct category.
+    pub category: Vec<FacetCount>,
+    /// Country part of the area code (`CN`).
+    pub country: Vec<FacetCount>,
+    /// Full area code (`CN-HB`).
+    pub area: Vec<FacetCount>,
+    /// As read at `today`.
+    pub status: Vec<FacetCount>,
+    pub urgency: Vec<FacetCount>,
+    pub verification: Vec<FacetCount>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Results {
+    pub hits: Vec<Hit>,
+    /// Number of matching documents.
+    pub total: u64,
+    pub page: u32,
+    pub per_page: u32,
+    pub facets: Facets,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    /// The query or a filter is malformed; the message says how, for the user.
+    #[error("bad query: {0}")]
+    BadQuery(String),
+    #[error("search index: {0}")]
+    Index(#[from] TantivyError),
+}
+
+fn bad(msg: impl Into<String>) -> SearchError {
+    SearchError::BadQuery(msg.into())
+}
+
+fn one_of(field: &str, value: &Option<String>, allowed: &[&str]) -> Result<(), SearchError> {
+    match value {
+        Some(v) if !allowed.contains(&v.as_str()) => Err(bad(format!(
+            "{field} must be one of {}",
+            allowed.join(", ")
+        ))),
+        _ => Ok(()),
+    }
+}
+
+fn term(field: Field, value: &str) -> Box<dyn TQuery> {
+    Box::new(TermQuery::new(
+        Term::from_field_text(field, value),
+        IndexRecordOption::Basic,
+    ))
+}
+
+/// A clause that filters without changing scores.
+fn filter(q: Box<dyn TQuery>) -> (Occur, Box<dyn TQuery>) {
+    (Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0)))
+}
+
+/// Open documents whose deadline is before `today`: they read as expired.
+fn past_due(f: &Fields, today: u64) -> Box<dyn TQuery> {
+    Box::new(BooleanQuery::new(vec![
+        (Occur::Must, term(f.status, "open")),
+        (
+            Occur::Must,
+            Box::new(RangeQuery::new(
+                Bound::Unbounded,
+                Bound::Excluded(Term::from_field_u64(f.deadline_day, today)),
+            )),
+        ),
+    ]))
+}
+
+impl SearchIndex {
+    /// Runs `query`. Malformed queries and filters give [`SearchError::BadQuery`].
+    pub fn search(&self, query: &Query) -> Result<Results, SearchError> {
+        let f = &self.fields;
+        let page = query.page.max(1);
+        let per_page = match query.per_page {
+            0 => DEFAULT_PER_PAGE,
+            n if n > MAX_PER_PAGE => {
+                return Err(bad(format!("per_page must be at most {MAX_PER_PAGE}")))
+            }
+            n => n,
+        };
+        if u64::from(page) * u64::from(per_page) > MAX_WINDOW {
+            return Err(bad(format!(
+                "page × per_page must be at most {MAX_WINDOW}: narrow the search instead"
+            )));
+        }
+        if query.q.chars().count() > MAX_QUERY_CHARS {
+            return Err(bad(format!(
+                "q must be at most {MAX_QUERY_CHARS} characters"
+            )));
+        }
+        let categories: Vec<&str> = ledger::body::Category::ALL
+            .iter()
+            .map(|c| c.name())
+            .collect();
+        one_of("category", &query.category, &categories)?;
+        one_of(
+            "urgency",
+            &query.urgency,
+            &["critical", "high", "medium", "low"],
+        )?;
+        one_of(
+            "verified",
+            &query.verified,
+            &["verified", "pending", "rejected"],
+        )?;
+        one_of("kind", &query.kind, &KINDS)?;
+        if let Some(a) = &query.area {
+            if !schema::is_area_code(a) {
+                return Err(bad("area must be a region code such as CN or CN-HB"));
+            }
+        }
+        if let Some(s) = &query.status {
+            if !schema::is_keyword(s) {
+                return Err(bad(
+                    "status must be a status such as open, met, withdrawn or expired",
+                ));
+            }
+        }
+        let today = julian(
+            query
+                .today
+                .unwrap_or_else(|| time::OffsetDateTime::now_utc().date()),
+        );
+
+        let text = if query.q.trim().is_empty() {
+            None
+        } else {
+            let mut parser = QueryParser::for_index(
+                &self.index,
+                vec![f.title, f.items, f.description, f.area_name],
+            );
+            parser.set_conjunction_by_default();
+            parser.set_field_boost(f.title, 2.0);
+            parser.set_field_boost(f.items, 2.0);
+            Some(
+                parser
+                    .parse_query(&query.q)
+                    .map_err(|e| bad(format!("cannot parse q: {e}")))?,
+            )
+        };
+
+        let mut clauses: Vec<(Occur, Box<dyn TQuery>)> = vec![(
+            Occur::Must,
+            match &text {
+                Some(t) => t.box_clone(),
+                None => Box::new(AllQuery),
+            },
+        )];
+        if let Some(k) = &query.kind {
+            clauses.push(filter(term(f.kind, k)));
+        }
+        if let Some(c) = &query.category {
+            clauses.push(filter(term(f.category, c)));
+        }
+        if let Some(a) = &query.area {
+            clauses.push(filter(term(f.area_path, a)));
+        }
+        if let Some(u) = &query.urgency {
+            clauses.push(filter(term(f.urgency, u)));
+        }
+        match &query.verified {
+            Some(v) => clauses.push(filter(term(f.verification, v))),
+            None => clauses.push((Occur::MustNot, term(f.verification, "rejected"))),
+        }
+        match query.status.as_deref() {
+            None => {}
+            Some("open") => {
+                clauses.push(filter(term(f.status, "open")));
+                clauses.push((Occur::MustNot, past_due(f, today)));
+            }
+            Some("expired") => clauses.push(filter(Box::new(BooleanQuery::new(vec![
+                (Occur::Should, term(f.status, "expired")),
+                (Occur::Should, past_due(f, today)),
+            ])))),
+            Some(s) => clauses.push(filter(term(f.status, s))),
+        }
+        let full = BooleanQuery::new(clauses);
+
+        let sort = query.sort;
+        let top = TopDocs::with_limit(per_page as usize)
+            .and_offset(((page - 1) * per_page) as usize)
+            .tweak_score(move |seg: &SegmentReader| {
+                let ff = seg.fast_fields();
+                let urgency = u64_column(ff.column_opt::<u64>("urgency_key"), 0);
+                let deadline = u64_column(ff.column_opt::<u64>("deadline_day"), u64::MAX);
+                let created = ff
+                    .column_opt::<i64>("created_ts")
+                    .ok()
+                    .flatten()
+                    .map(|c| c.first_or_default_col(i64::MIN));
+                move |doc: DocId, score: Score| {
+                    let urgency = urgency.as_ref().map_or(0, |c| c.get_val(doc));
+                    let soon = u64::MAX - deadline.as_ref().map_or(u64::MAX, |c| c.get_val(doc));
+                    // i64 to u64 keeping the order.
+                    let recent = created
+                        .as_ref()
+                        .map_or(0, |c| (c.get_val(doc) as u64) ^ (1 << 63));
+                    match sort {
+                        Sort::Relevance => (ordered(score), recent, score),
+                        Sort::Urgency => (urgency, soon, score),
+                        Sort::Deadline => (soon, urgency, score),
+                        Sort::Recent => (recent, 0, score),
+                    }
+                }
+            });
+        let searcher = self.reader.searcher();
+        let (top, total, counts) =
+            searcher.search(&full, &(top, Count, FacetCollector { today }))?;
+
+        let snippets = match &text {
+            None => None,
+            Some(t) => {
+                let mut items = SnippetGenerator::create(&searcher, t.as_ref(), f.items)?;
+                items.set_max_num_chars(SNIPPET_BYTES);
+                let mut description =
+                    SnippetGenerator::create(&searcher, t.as_ref(), f.description)?;
+                description.set_max_num_chars(SNIPPET_BYTES);
+                Some((items, description))
+            }
+        };
+        let mut hits = Vec::with_capacity(top.len());
+        for ((_, _, score), address) in top {
+            let doc: TantivyDocument = searcher.doc(address)?;
+            hits.push(self.hit(&doc, score, today, snippets.as_ref()));
+        }
+        Ok(Results {
+            hits,
+            total: total as u64,
+            page,
+            per_page,
+            facets: counts,
+        })
+    }
+
+    fn hit(
+        &self,
+        doc: &TantivyDocument,
+        score: Score,
+        today: u64,
+        snippets: Option<&(SnippetGenerator, SnippetGenerator)>,
+    ) -> Hit {
+        let f = &self.fields;
+        let text = |field: Field| -> Option<String> {
+            doc.get_first(field)
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+        };
+        let u64_of = |field: Field| doc.get_first(field).and_then(|v| v.as_u64());
+        let items: Vec<&str> = doc.get_all(f.items).filter_map(|v| v.as_str()).collect();
+        let items = items.join("; ");
+        let description = text(f.description).unwrap_or_default();
+
+        let mut parts: Vec<String> = vec![];
+        if let Some((gen_items, gen_description)) = snippets {
+            for (generator, body) in [(gen_items, &items), (gen_description, &description)] {
+                let s = generator.snippet(body);
+                if !s.is_empty() {
+                    parts.push(s.to_html());
+                }
+            }
+        }
+        let snippet = if parts.is_empty() {
+            let body = if description.trim().is_empty() {
+                &items
+            } else {
+                &description
+            };
+            escape(&truncate(body.trim(), SNIPPET_BYTES))
+        } else {
+            parts.join(" … ")
+        };
+
+        let deadline = text(f.deadline);
+        let mut status = text(f.status).unwrap_or_default();
+        let past_due = deadline
+            .as_deref()
+            .and_then(schema::parse_day)
+            .is_some_and(|d| julian(d) < today);
+        if status == "open" && past_due {
+            status = "expired".into();
+        }
+        Hit {
+            id: text(f.id).unwrap_or_default(),
+            kind: text(f.kind).unwrap_or_default(),
+            title: text(f.title).unwrap_or_default(),
+            score,
+            snippet,
+            status,
+            urgency: text(f.urgency),
+            verification: text(f.verification).unwrap_or_default(),
+            area_code: text(f.area_code).unwrap_or_default(),
+            area_name: text(f.area_name).unwrap_or_default(),
+            deadline,
+            created_at: text(f.created_at).unwrap_or_default(),
+            index: u64_of(f.log_index).unwrap_or_default(),
+        }
+    }
+}
+
+/// Maps a score to a `u64` in the same order (negative scores included: a query
+/// may carry negative boosts).
+fn ordered(score: Score) -> u64 {
+    let bits = score.to_bits();
+    u64::from(if bits >> 31 == 1 {
+        !bits
+    } else {
+        bits | 1 << 31
+    })
+}
+
+fn u64_column(
+    column: tantivy::Result<Option<Column<u64>>>,
+    missing: u64,
+) -> Option<std::sync::Arc<dyn ColumnValues<u64>>> {
+    column
+        .ok()
+        .flatten()
+        .map(|c| c.first_or_default_col(missing))
+}
+
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// At most `max` bytes of `s`, cut at a character boundary, with `…` if cut.
+fn truncate(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_owned();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
+/// Counts the facet values of the matching documents, reading status at `today`.
+struct FacetCollector {
+    today: u64,
+}
+
+struct FacetSegment {
+    columns: Vec<Option<StrColumn>>,
+    counts: Vec<Vec<u64>>,
+    /// Term ordinal of `open` in this segment's status column.
+    open_ord: Option<u64>,
+    deadline: Option<std::sync::Arc<dyn ColumnValues<u64>>>,
+    today: u64,
+    /// Open documents counted as expired instead.
+    past_due: u64,
+}
+
+const STATUS: usize = 3;
+
+impl Collector for FacetCollector {
+    type Fruit = Facets;
+    type Child = FacetSegment;
+
+    fn for_segment(
+        &self,
+        _segment_local_id: SegmentOrdinal,
+        segment: &SegmentReader,
+    ) -> tantivy::Result<FacetSegment> {
+        let ff = segment.fast_fields();
+        let columns = FACET_FIELDS
+            .iter()
+            .map(|name| ff.str(name))
+            .collect::<tantivy::Result<Vec<_>>>()?;
+        let counts = columns
+            .iter()
+            .map(|c| vec![0; c.as_ref().map_or(0, |c| c.num_terms())])
+            .collect();
+        let open_ord = match &columns[STATUS] {
+            Some(c) => c.dictionary().term_ord("open")?,
+            None => None,
+        };
+        Ok(FacetSegment {
+            columns,
+            counts,
+            open_ord,
+            deadline: u64_column(ff.column_opt::<u64>("deadline_day"), u64::MAX),
+            today: self.today,
+            past_due: 0,
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, segments: Vec<SegmentFacets>) -> tantivy::Result<Facets> {
+        let mut merged: Vec<HashMap<String, u64>> = vec![HashMap::new(); FACET_FIELDS.len()];
+        for segment in segments {
+            for (into, from) in merged.iter_mut().zip(segment) {
+                for (value, count) in from {
+                    *into.entry(value).or_default() += count;
+                }
+            }
+        }
+        let mut lists = merged.into_iter().map(|m| {
+            let mut list: Vec<FacetCount> = m
+                .into_iter()
+                .filter(|(_, count)| *count > 0)
+                .map(|(value, count)| FacetCount { value, count })
+                .collect();
+            list.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+            list
+        });
+        let mut next = || lists.next().unwrap_or_default();
+        Ok(Facets {
+            category: next(),
+            country: next(),
+            area: next(),
+            status: next(),
+            urgency: next(),
+            verification: next(),
+        })
+    }
+}
+
+/// Per facet field, counts by value.
+type SegmentFacets = Vec<Vec<(String, u64)>>;
+
+impl SegmentCollector for FacetSegment {
+    type Fruit = SegmentFacets;
+
+    fn collect(&mut self, doc: DocId, _score: Score) {
+        for (i, column) in self.columns.iter().enumerate() {
+            let Some(column) = column else { continue };
+            for ord in column.term_ords(doc) {
+                if i == STATUS && Some(ord) == self.open_ord {
+                    let due = self.deadline.as_ref().map_or(u64::MAX, |c| c.get_val(doc));
+                    if due < self.today {
+                        self.past_due += 1;
+                        continue;
+                    }
+                }
+                if let Some(count) = self.counts[i].get_mut(ord as usize) {
+                    *count += 1;
+                }
+            }
+        }
+    }
+
+    fn harvest(self) -> SegmentFacets {
+        let mut out: SegmentFacets = vec![];
+        for (i, (column, counts)) in self.columns.iter().zip(self.counts).enumerate() {
+            let mut values = vec![];
+            if let Some(column) = column {
+                let mut buf = String::new();
+                for (ord, count) in counts.into_iter().enumerate() {
+                    if count > 0 && matches!(column.ord_to_str(ord as u64, &mut buf), Ok(true)) {
+                        values.push((buf.clone(), count));
+                    }
+                }
+            }
+            if i == STATUS && self.past_due > 0 {
+                values.push(("expired".to_owned(), self.past_due));
+            }
+            out.push(values);
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ordered_scores_keep_their_order() {
+        let scores = [f32::MIN, -2.5, -1.0, -0.0, 0.0, 1e-6, 1.0, 2.5, f32::MAX];
+        for pair in scores.windows(2) {
+            assert!(ordered(pair[0]) <= ordered(pair[1]), "{pair:?}");
+        }
+        assert!(ordered(-1.0) < ordered(0.0));
+    }
+
+    #[test]
+    fn escape_and_truncate() {
+        assert_eq!(
+            escape(r#"<a href="x">'&'</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
+        assert_eq!(truncate("abc", 3), "abc");
+        assert_eq!(truncate("abcd", 3), "abc…");
+        // 口 is three bytes: never cut inside it.
+        assert_eq!(truncate("a口罩", 2), "a…");
+        assert_eq!(truncate("a口罩", 4), "a口…");
+    }
+}
