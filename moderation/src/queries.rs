@@ -658,3 +658,29 @@ pub async fn chain(pool: &SqlitePool, id: &str) -> Result<Vec<ChainLink>, QueryE
     }
     Ok(links)
 }
+
+/// Ids (hex) of the needs of an organisation, whose verification follows it.
+pub async fn need_ids_of_org(pool: &SqlitePool, org: &str) -> Result<Vec<String>, QueryError> {
+    let rows = sqlx::query("SELECT id FROM wf_posts WHERE org = ? AND kind = 'need' ORDER BY idx")
+        .bind(id_bytes("org", org)?)
+        .fetch_all(pool)
+        .await?;
+    Ok(rows.iter().map(|r| hex(r.get(0))).collect())
+}
+
+/// Every need, offer and organisation id (hex) with its kind, in log order.
+pub async fn all_searchable(pool: &SqlitePool) -> Result<Vec<(String, String)>, QueryError> {
+    let rows = sqlx::query("SELECT id, kind, idx FROM wf_posts UNION ALL SELECT id, 'org', idx FROM wf_orgs ORDER BY idx")
+        .fetch_all(pool)
+        .await?;
+    Ok(rows.iter().map(|r| (hex(r.get(0)), r.get(1))).collect())
+}
+
+/// Whether `id` (hex) is a need or an offer, if it is either.
+pub async fn post_kind(pool: &SqlitePool, id: &str) -> Result<Option<String>, QueryError> {
+    let row = sqlx::query("SELECT kind FROM wf_posts WHERE id = ?")
+        .bind(id_bytes("id", id)?)
+        .fetch_optional(pool)
+        .await?;
+    Ok(row.map(|r| r.get(0)))
+}

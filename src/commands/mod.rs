@@ -2,6 +2,8 @@
 
 mod keygen;
 mod rebuild;
+mod reindex;
+mod search;
 mod seed;
 mod serve;
 mod sign;
@@ -40,6 +42,10 @@ enum Command {
     Trace(trace::Args),
     /// Rebuild the derived workflow tables of a stopped instance by replaying its log.
     Rebuild(rebuild::Args),
+    /// Rebuild the search index of a stopped instance.
+    Reindex(reindex::Args),
+    /// Search needs, offers and organisations of a running instance.
+    Search(search::Args),
 }
 
 impl Cli {
@@ -53,6 +59,8 @@ impl Cli {
             Command::Verify(a) => verify::run(a).await,
             Command::Trace(a) => trace::run(a).await,
             Command::Rebuild(a) => rebuild::run(a).await,
+            Command::Reindex(a) => reindex::run(a).await,
+            Command::Search(a) => search::run(a).await,
         }
     }
 }

@@ -21,6 +21,8 @@ pub(crate) enum ApiError {
     Sequence(#[from] SequenceError),
     #[error(transparent)]
     Query(#[from] QueryError),
+    #[error(transparent)]
+    Search(#[from] indexer::SearchError),
     #[error("{0}")]
     BadRequest(String),
     #[error("no such resource: {0}")]
@@ -76,6 +78,8 @@ impl ApiError {
             }
             ApiError::Query(QueryError::BadFilter(_)) => StatusCode::BAD_REQUEST,
             ApiError::Query(QueryError::Database(_)) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Search(indexer::SearchError::BadQuery(_)) => StatusCode::BAD_REQUEST,
+            ApiError::Search(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }

@@ -7,6 +7,7 @@ mod error;
 pub mod limits;
 mod private_api;
 pub mod retention;
+pub mod search_sync;
 mod workflow_api;
 
 use crate::keys;
@@ -23,6 +24,9 @@ use tokio::net::TcpListener;
 
 /// Name of the SQLite database file inside a data directory.
 pub const DATABASE_FILE: &str = "aidledger.db";
+
+/// Name of the search index directory inside a data directory.
+pub const INDEX_DIR: &str = "index";
 
 /// Default origin line of checkpoints (and name of the log key).
 pub const DEFAULT_ORIGIN: &str = "aidledger.localhost/log";
@@ -70,6 +74,7 @@ pub(crate) struct AppState {
     pub store: Arc<SqliteStore>,
     pub policy: Policy,
     pub limiter: limits::WriteLimiter,
+    pub search: Arc<indexer::SearchIndex>,
     pub sequencer: Sequencer,
     pub origin: String,
     pub vkey: String,
@@ -92,17 +97,28 @@ pub async fn start(
     if config.bootstrap && heads.borrow().size == 0 {
         bootstrap::create_operator(&config.data_dir, &sequencer).await?;
     }
-    retention::spawn(
+    let retention_task = retention::spawn(
         config.data_dir.clone(),
         sequencer.clone(),
         store.clone(),
         config.retention,
+    );
+    let search = Arc::new(indexer::SearchIndex::open_or_create(
+        config.data_dir.join(INDEX_DIR),
+    )?);
+    let search_task = search_sync::spawn(
+        search.clone(),
+        LogReader::new(store.clone(), heads.clone()),
+        heads.clone(),
+        store.pool().clone(),
+        config.policy,
     );
     let state = AppState {
         reader: LogReader::new(store.clone(), heads),
         store,
         policy: config.policy,
         limiter: limits::WriteLimiter::new(config.limits),
+        search,
         sequencer,
         origin: origin.clone(),
         vkey: vkey.clone(),
@@ -113,12 +129,19 @@ pub async fn start(
         .with_context(|| format!("listening on {}", config.listen))?;
     let url = format!("http://{}", listener.local_addr()?);
     let serve = tokio::spawn(async move {
-        axum::serve(
+        let served = axum::serve(
             listener,
             api::router(state).into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+        // The background tasks hold the sequencer and the index writer: end them so
+        // that stopping the server releases the data directory.
+        for task in [retention_task, search_task] {
+            task.abort();
+            let _ = task.await;
+        }
+        served
     });
     tracing::info!(%url, %origin, "serving");
     Ok(Running {

@@ -38,7 +38,7 @@ pub(super) fn spawn(
     sequencer: Sequencer,
     store: Arc<SqliteStore>,
     retention: Retention,
-) {
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(retention.every);
         loop {
@@ -49,7 +49,7 @@ pub(super) fn spawn(
                 Err(error) => tracing::warn!(%error, "retention purge did not complete"),
             }
         }
-    });
+    })
 }
 
 /// Erases everything due now; returns how many entries' data was erased.

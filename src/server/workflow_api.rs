@@ -25,6 +25,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/api/v1/review", get(review))
         .route("/api/v1/authors/{key}/entries", get(author_entries))
         .route("/api/v1/trace/{hash}", get(trace))
+        .route("/api/v1/search", get(search))
 }
 
 #[derive(Deserialize, Default)]
@@ -226,4 +227,17 @@ async fn trace(
     Ok(Json(
         json!({ "checkpoint": head.note, "tree_size": head.size, "links": out }),
     ))
+}
+
+/// Full-text search over needs, offers and organisations (docs/API.md).
+async fn search(
+    State(state): State<AppState>,
+    q: Result<Query<indexer::Query>, QueryRejection>,
+) -> Result<Json<indexer::Results>, ApiError> {
+    let q = query(q)?;
+    let index = state.search.clone();
+    let results = tokio::task::spawn_blocking(move || index.search(&q))
+        .await
+        .map_err(|_| ApiError::BadRequest("search failed".into()))??;
+    Ok(Json(results))
 }

@@ -1,0 +1,58 @@
+use crate::server::search_sync::document;
+use crate::server::{Policy, DATABASE_FILE, INDEX_DIR};
+use anyhow::Context;
+use indicatif::ProgressBar;
+use ledger::checkpoint::LogVerifier;
+use ledger::storage::sqlite::SqliteStore;
+use ledger::storage::LogStore;
+use std::path::PathBuf;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Data directory of a stopped instance.
+    #[arg(long, env = "AIDLEDGER_DATA_DIR", default_value = "data")]
+    data_dir: PathBuf,
+    /// The verification quorum the instance runs with.
+    #[arg(long, env = "AIDLEDGER_QUORUM", default_value_t = 2)]
+    quorum: u32,
+}
+
+/// Rebuilds the search index from the workflow tables (themselves derived from the
+/// log; `aidledger rebuild` redoes those first if needed).
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let db = args.data_dir.join(DATABASE_FILE);
+    if !db.exists() {
+        anyhow::bail!("{} does not exist", db.display());
+    }
+    let signer = crate::keys::load_existing_log_key(&args.data_dir)?;
+    let store = SqliteStore::open(&db).await?;
+    moderation::schema::migrate(store.pool()).await?;
+    let stored = store
+        .latest_checkpoint()
+        .await?
+        .context("the database holds no checkpoint")?;
+    let size = LogVerifier::new(&signer.vkey())?
+        .verify(stored.note.as_bytes())?
+        .size;
+    let all = moderation::queries::all_searchable(store.pool()).await?;
+    let bar = ProgressBar::new(all.len() as u64);
+    let policy = Policy {
+        quorum: args.quorum,
+    };
+    let mut docs = Vec::with_capacity(all.len());
+    for (id, kind) in all {
+        docs.push(document(store.pool(), policy, &kind, &id).await?);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let index = indexer::SearchIndex::open_or_create(args.data_dir.join(INDEX_DIR))?;
+    match size.checked_sub(1) {
+        Some(last) => index.rebuild(&docs, last)?,
+        None => index.clear()?,
+    }
+    println!(
+        "indexed {} needs, offers and organisations from {size} entries",
+        docs.len()
+    );
+    Ok(())
+}

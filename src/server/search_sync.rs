@@ -1,0 +1,181 @@
+//! Keeps the search index caught up with the log: after every new checkpoint, the
+//! needs, offers and organisations touched by the new entries are re-read from the
+//! workflow tables and upserted, with the last covered log index committed inside the
+//! index. After a restart it resumes from that index; `aidledger reindex` rebuilds it.
+
+use indexer::{SearchDoc, SearchIndex, SearchItem};
+use ledger::body::Body;
+use ledger::entry::VerifiedEntry;
+use ledger::reader::LogReader;
+use ledger::storage::sqlite::SqliteStore;
+use moderation::queries::{self, OrgView, Policy, PostView, QueryError};
+use sqlx::SqlitePool;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+const PAGE: u64 = 1000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Index(#[from] indexer::IndexError),
+    #[error(transparent)]
+    Query(#[from] QueryError),
+    #[error(transparent)]
+    Read(#[from] ledger::reader::ReadError),
+    #[error("entry {0} in the log is not valid")]
+    Invalid(u64),
+}
+
+fn post_doc(p: PostView) -> SearchDoc {
+    let title = match &p.org {
+        Some(org) => org.name.clone(),
+        None => p.items.first().map(|i| i.item.clone()).unwrap_or_default(),
+    };
+    SearchDoc {
+        title,
+        items: p
+            .items
+            .into_iter()
+            .map(|i| SearchItem {
+                item: i.item,
+                category: i.category,
+                spec: i.spec,
+            })
+            .collect(),
+        description: p.description.unwrap_or_default(),
+        area_code: p.area.code,
+        area_name: p.area.name,
+        status: p.status,
+        urgency: p.urgency,
+        verification: p.verification,
+        created_at: p.created_at,
+        deadline: p.until,
+        index: p.index as u64,
+        id: p.id,
+        kind: p.kind,
+    }
+}
+
+fn org_doc(o: OrgView) -> SearchDoc {
+    SearchDoc {
+        id: o.id,
+        kind: "org".into(),
+        title: o.name,
+        items: vec![],
+        description: o.description.unwrap_or_default(),
+        area_code: o.area.code,
+        area_name: o.area.name,
+        status: "open".into(),
+        urgency: None,
+        verification: o.verification,
+        created_at: o.created_at,
+        deadline: None,
+        index: o.index as u64,
+    }
+}
+
+/// The current document of a need, offer or organisation.
+pub async fn document(
+    pool: &SqlitePool,
+    policy: Policy,
+    kind: &str,
+    id: &str,
+) -> Result<SearchDoc, QueryError> {
+    Ok(match kind {
+        "org" => org_doc(queries::org(pool, policy, id).await?),
+        _ => post_doc(queries::post(pool, policy, kind, id).await?),
+    })
+}
+
+/// The searchable things an entry changes, as (kind, id).
+async fn touched(
+    pool: &SqlitePool,
+    entry: &VerifiedEntry,
+) -> Result<Vec<(String, String)>, QueryError> {
+    let own = ledger::hex32::encode(&entry.leaf_hash());
+    Ok(match entry.body() {
+        Body::OrgRegister(_) => vec![("org".into(), own)],
+        Body::NeedPost(_) => vec![("need".into(), own)],
+        Body::OfferPost(_) => vec![("offer".into(), own)],
+        Body::NeedUpdate(b) => vec![("need".into(), b.need.clone())],
+        // Pledges, shipments and deliveries change quantities, which are not indexed.
+        Body::Verdict(b) => queries::post_kind(pool, &b.entry)
+            .await?
+            .map(|kind| (kind, b.entry.clone()))
+            .into_iter()
+            .collect(),
+        // A need's verification follows its organisation's.
+        Body::OrgVerify(b) => std::iter::once(("org".to_owned(), b.org.clone()))
+            .chain(
+                queries::need_ids_of_org(pool, &b.org)
+                    .await?
+                    .into_iter()
+                    .map(|id| ("need".to_owned(), id)),
+            )
+            .collect(),
+        _ => vec![],
+    })
+}
+
+/// Brings the index up to the log's head; returns the new covered index, if any.
+pub async fn catch_up(
+    index: &Arc<SearchIndex>,
+    reader: &LogReader<SqliteStore>,
+    pool: &SqlitePool,
+    policy: Policy,
+) -> Result<Option<u64>, SyncError> {
+    let head = reader.head().size;
+    let covered = index.covered_through()?;
+    let mut next = covered.map_or(0, |c| c + 1);
+    while next < head {
+        let page = reader.entries(next, PAGE.min(head - next)).await?;
+        let Some(last) = page.last().map(|e| e.index) else {
+            break;
+        };
+        let mut changed = BTreeSet::new();
+        for stored in &page {
+            let entry = VerifiedEntry::from_leaf(&stored.leaf)
+                .map_err(|_| SyncError::Invalid(stored.index))?;
+            changed.extend(touched(pool, &entry).await?);
+        }
+        let mut docs = Vec::with_capacity(changed.len());
+        for (kind, id) in changed {
+            match document(pool, policy, &kind, &id).await {
+                Ok(doc) => docs.push(doc),
+                // Only entries the rules admitted are in the log, so what they touch
+                // exists; a missing row means the tables are being rebuilt.
+                Err(QueryError::NotFound(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let index = index.clone();
+        tokio::task::spawn_blocking(move || index.apply(&docs, &[], last))
+            .await
+            .expect("index task panicked")?;
+        next = last + 1;
+    }
+    Ok(next.checked_sub(1))
+}
+
+/// Follows the log for as long as the server runs.
+pub(super) fn spawn(
+    index: Arc<SearchIndex>,
+    reader: LogReader<SqliteStore>,
+    mut heads: tokio::sync::watch::Receiver<ledger::sequencer::Head>,
+    pool: SqlitePool,
+    policy: Policy,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            if let Err(error) = catch_up(&index, &reader, &pool, policy).await {
+                tracing::warn!(%error, "search index did not catch up; retrying");
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                continue;
+            }
+            if heads.changed().await.is_err() {
+                break;
+            }
+        }
+    })
+}

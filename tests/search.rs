@@ -1,0 +1,213 @@
+//! Search follows the log: what is sequenced becomes findable, status changes show up,
+//! the index survives restarts and can be rebuilt, and bad queries get a 400.
+
+mod common;
+
+use aidledger::server::limits::Limits;
+use aidledger::server::{self, Config};
+use common::signed;
+use ed25519_dalek::SigningKey;
+use ledger::Kind;
+use serde_json::{json, Value};
+use std::path::Path;
+use std::time::Duration;
+
+struct Instance {
+    url: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    serve: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+async fn start(dir: &Path) -> Instance {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let config = Config {
+        limits: Limits {
+            per_ip_per_minute: 0,
+            per_key_per_minute: 0,
+        },
+        ..Config::new(dir.to_path_buf(), "127.0.0.1:0".parse().unwrap())
+    };
+    let running = server::start(config, async {
+        let _ = stopped.await;
+    })
+    .await
+    .unwrap();
+    Instance {
+        url: running.url,
+        stop,
+        serve: running.serve,
+    }
+}
+
+async fn stop(i: Instance) {
+    let _ = i.stop.send(());
+    i.serve.await.unwrap().unwrap();
+}
+
+async fn post(url: &str, leaf: Vec<u8>) -> String {
+    let r = reqwest::Client::new()
+        .post(format!("{url}/api/v1/entries"))
+        .body(leaf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    r.json::<Value>().await.unwrap()["leaf_hash"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn search(url: &str, query: &str) -> (u16, Value) {
+    let r = reqwest::get(format!("{url}/api/v1/search?{query}"))
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap())
+}
+
+/// Polls until the search answers with `id` among its hits (the index follows the log
+/// asynchronously); fails after a generous bound, without asserting any latency.
+async fn eventually_finds(url: &str, query: &str, id: &str) -> Value {
+    for _ in 0..100 {
+        let (status, body) = search(url, query).await;
+        assert_eq!(status, 200, "{body}");
+        if body["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["id"] == id)
+        {
+            return body;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{query} never found {id}");
+}
+
+fn need_body(org: &str) -> Value {
+    json!({
+        "org": org,
+        "items": [
+            {"item": "医用防护口罩 N95口罩", "category": "respirator", "quantity": 1000, "unit": "piece", "spec": "GB 19083-2010"},
+            {"item": "医用防护服", "category": "gown_coverall", "quantity": 200, "unit": "piece"},
+        ],
+        "urgency": "critical",
+        "needed_by": "2099-01-01",
+        "area": {"code": "CN-HB", "name": "湖北"},
+        "description": "Surgical masks and protective gowns for the fever clinic",
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sequenced_needs_are_found_in_english_and_chinese_and_follow_status_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let instance = start(dir.path()).await;
+    let hospital = SigningKey::from_bytes(&[41; 32]);
+    let org = post(
+        &instance.url,
+        signed(&hospital, Kind::OrgRegister, json!({"name": "Wuhan Union Hospital", "type": "hospital", "area": {"code": "CN-HB", "name": "Hubei"}})),
+    )
+    .await;
+    let need = post(
+        &instance.url,
+        signed(&hospital, Kind::NeedPost, need_body(&org)),
+    )
+    .await;
+
+    for q in [
+        "q=口罩",
+        "q=防护服",
+        "q=mask",
+        "q=gown",
+        "q=N95 口罩",
+        "q=Wuhan",
+    ] {
+        eventually_finds(&instance.url, &format!("{q}&kind=need"), &need).await;
+    }
+    let found = eventually_finds(
+        &instance.url,
+        "q=口罩&category=respirator&area=CN&status=open",
+        &need,
+    )
+    .await;
+    assert!(
+        found["hits"][0]["snippet"]
+            .as_str()
+            .unwrap()
+            .contains("<b>口罩</b>"),
+        "{found}"
+    );
+    assert!(
+        found["facets"]["category"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["value"] == "respirator"),
+        "{found}"
+    );
+    let (_, none) = search(&instance.url, "q=ventilator&kind=need").await;
+    assert_eq!(none["total"], 0);
+
+    post(
+        &instance.url,
+        signed(
+            &hospital,
+            Kind::NeedUpdate,
+            json!({"need": need, "close": "met"}),
+        ),
+    )
+    .await;
+    eventually_finds(&instance.url, "q=口罩&status=met", &need).await;
+    let (_, open) = search(&instance.url, "q=口罩&status=open&kind=need").await;
+    assert!(
+        !open["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["id"] == need),
+        "{open}"
+    );
+
+    for bad in [
+        "q=%22unbalanced",
+        "category=masks",
+        "per_page=1000",
+        "sort=sideways",
+    ] {
+        let (status, body) = search(&instance.url, bad).await;
+        assert_eq!(status, 400, "{bad}: {body}");
+        assert!(
+            body["error"].as_str().is_some_and(|e| !e.is_empty()),
+            "{body}"
+        );
+    }
+    stop(instance).await;
+
+    // The index records what it covers: after a restart it serves at once and resumes.
+    let instance = start(dir.path()).await;
+    eventually_finds(&instance.url, "q=口罩&status=met", &need).await;
+    let offer = post(
+        &instance.url,
+        signed(&hospital, Kind::OfferPost, json!({"items": [{"item": "Nitrile gloves", "category": "gloves", "quantity": 100, "unit": "box"}], "area": {"code": "IT-25", "name": "Lombardy"}})),
+    )
+    .await;
+    eventually_finds(&instance.url, "q=gloves", &offer).await;
+    stop(instance).await;
+
+    // A rebuilt index answers the same.
+    std::fs::remove_dir_all(dir.path().join("index")).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_aidledger"))
+        .args(["reindex", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let instance = start(dir.path()).await;
+    eventually_finds(&instance.url, "q=口罩&status=met", &need).await;
+    eventually_finds(&instance.url, "q=gloves", &offer).await;
+    stop(instance).await;
+}
