@@ -11,6 +11,8 @@
 //! `store_append/n` and `find_leaves/n` time the two storage calls of one batch of
 //! `n` entries alone (synthetic 600-byte leaves, in a second database), so that
 //! `submit/n` minus them is the integrator's own work and its waits.
+//! `savepoint_release` is one `SAVEPOINT` plus its `RELEASE` inside an open transaction:
+//! two statement round trips to sqlx's SQLite worker thread.
 //!
 //! Run: `cargo bench -p aidledger-ledger --features storage --bench sequencer`.
 
@@ -185,6 +187,21 @@ fn sequencer(c: &mut Criterion) {
             })
         });
     }
+
+    // One SAVEPOINT and its RELEASE on a connection already in a transaction: the
+    // statement round trips a per-entry savepoint in the integrator would cost.
+    g.throughput(Throughput::Elements(1));
+    let mut tx = rt.block_on(raw.pool().begin()).expect("begins");
+    g.bench_function("savepoint_release", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                sqlx::query("SAVEPOINT bench").execute(&mut *tx).await?;
+                sqlx::query("RELEASE bench").execute(&mut *tx).await
+            })
+            .expect("savepoint")
+        })
+    });
+    rt.block_on(tx.rollback()).expect("rolls back");
     g.finish();
 }
 
