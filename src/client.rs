@@ -63,15 +63,7 @@ impl LogClient {
 
     /// GETs a JSON resource; a non-2xx answer is an error carrying the server's message.
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> anyhow::Result<T> {
-        let response = self.http.get(format!("{}{path}", self.base)).send().await?;
-        let status = response.status();
-        if !status.is_success() {
-            bail!(
-                "GET {path}: {status}: {}",
-                response.text().await.unwrap_or_default()
-            );
-        }
-        Ok(response.json().await?)
+        Self::json_of(path, self.http.get(format!("{}{path}", self.base))).await
     }
 
     /// GETs a JSON resource with a request signed by `key` (for private data).
@@ -81,12 +73,18 @@ impl LogClient {
         key: &ed25519_dalek::SigningKey,
     ) -> anyhow::Result<T> {
         let auth = crate::server::auth::authorization(key, "GET", path);
-        let response = self
+        let request = self
             .http
             .get(format!("{}{path}", self.base))
-            .header("authorization", auth)
-            .send()
-            .await?;
+            .header("authorization", auth);
+        Self::json_of(path, request).await
+    }
+
+    async fn json_of<T: DeserializeOwned>(
+        path: &str,
+        request: reqwest::RequestBuilder,
+    ) -> anyhow::Result<T> {
+        let response = request.send().await?;
         let status = response.status();
         if !status.is_success() {
             bail!(

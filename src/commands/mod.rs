@@ -11,7 +11,32 @@ mod submit;
 mod trace;
 mod verify;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
+use ledger::checkpoint::LogVerifier;
+use ledger::storage::sqlite::SqliteStore;
+use ledger::storage::LogStore;
+use std::path::Path;
+
+/// Opens the database of a stopped instance (applying migrations) and returns it with
+/// the size of its latest checkpoint, whose signature is checked with the log key.
+async fn open_stopped(data_dir: &Path) -> anyhow::Result<(SqliteStore, u64)> {
+    let db = data_dir.join(crate::server::DATABASE_FILE);
+    if !db.exists() {
+        anyhow::bail!("{} does not exist", db.display());
+    }
+    let signer = crate::keys::load_existing_log_key(data_dir)?;
+    let store = SqliteStore::open(&db).await?;
+    moderation::schema::migrate(store.pool()).await?;
+    let stored = store
+        .latest_checkpoint()
+        .await?
+        .context("the database holds no checkpoint")?;
+    let size = LogVerifier::new(&signer.vkey())?
+        .verify(stored.note.as_bytes())?
+        .size;
+    Ok((store, size))
+}
 
 #[derive(Parser)]
 #[command(

@@ -1,10 +1,6 @@
 use crate::server::search_sync::document;
-use crate::server::{Policy, DATABASE_FILE, INDEX_DIR};
-use anyhow::Context;
+use crate::server::{Policy, INDEX_DIR};
 use indicatif::ProgressBar;
-use ledger::checkpoint::LogVerifier;
-use ledger::storage::sqlite::SqliteStore;
-use ledger::storage::LogStore;
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
@@ -20,20 +16,7 @@ pub struct Args {
 /// Rebuilds the search index from the workflow tables (themselves derived from the
 /// log; `aidledger rebuild` redoes those first if needed).
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let db = args.data_dir.join(DATABASE_FILE);
-    if !db.exists() {
-        anyhow::bail!("{} does not exist", db.display());
-    }
-    let signer = crate::keys::load_existing_log_key(&args.data_dir)?;
-    let store = SqliteStore::open(&db).await?;
-    moderation::schema::migrate(store.pool()).await?;
-    let stored = store
-        .latest_checkpoint()
-        .await?
-        .context("the database holds no checkpoint")?;
-    let size = LogVerifier::new(&signer.vkey())?
-        .verify(stored.note.as_bytes())?
-        .size;
+    let (store, size) = super::open_stopped(&args.data_dir).await?;
     let all = moderation::queries::all_searchable(store.pool()).await?;
     let bar = ProgressBar::new(all.len() as u64);
     let policy = Policy {
