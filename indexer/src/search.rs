@@ -3,7 +3,7 @@
 use crate::schema::{self, julian, Fields, FACET_FIELDS, KINDS};
 use crate::SearchIndex;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Bound;
 use std::str::FromStr;
 use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
@@ -12,9 +12,15 @@ use tantivy::query::{
     AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query as TQuery, QueryParser, RangeQuery,
     TermQuery,
 };
+use tantivy::query_grammar::{
+    self, Delimiter, Occur as GOccur, UserInputAst, UserInputLeaf, UserInputLiteral,
+};
 use tantivy::schema::{Field, IndexRecordOption, Term, Value};
 use tantivy::snippet::SnippetGenerator;
-use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader, TantivyDocument, TantivyError};
+use tantivy::tokenizer::TextAnalyzer;
+use tantivy::{
+    DocId, Score, Searcher, SegmentOrdinal, SegmentReader, TantivyDocument, TantivyError,
+};
 
 /// Most hits on one page.
 pub const MAX_PER_PAGE: u32 = 100;
@@ -252,6 +258,7 @@ impl SearchIndex {
                 .unwrap_or_else(|| time::OffsetDateTime::now_utc().date()),
         );
 
+        let searcher = self.reader.searcher();
         let text = if query.q.trim().is_empty() {
             None
         } else {
@@ -262,11 +269,10 @@ impl SearchIndex {
             parser.set_conjunction_by_default();
             parser.set_field_boost(f.title, 2.0);
             parser.set_field_boost(f.items, 2.0);
-            Some(
-                parser
-                    .parse_query(&query.q)
-                    .map_err(|e| bad(format!("cannot parse q: {e}")))?,
-            )
+            let exact = parser
+                .parse_query(&query.q)
+                .map_err(|e| bad(format!("cannot parse q: {e}")))?;
+            Some(self.with_typos(&parser, &query.q, exact)?)
         };
 
         let mut clauses: Vec<(Occur, Box<dyn TQuery>)> = vec![(
@@ -333,7 +339,6 @@ impl SearchIndex {
                     }
                 }
             });
-        let searcher = self.reader.searcher();
         let (top, total, counts) =
             searcher.search(&full, &(top, Count, FacetCollector { today }))?;
 
@@ -360,6 +365,38 @@ impl SearchIndex {
             per_page,
             facets: counts,
         })
+    }
+
+    /// `exact` (the parse of `q`), or, when some words of `q` may be typos, `q`
+    /// parsed again with each such word `w` read as `(w OR (alternatives)^0.1)`:
+    /// the alternatives are the words one edit away from `w` whose stems are in the
+    /// index (see [`FUZZY_MIN_LETTERS`]). They match on their own, so `ventilatr`
+    /// finds ventilators, but score far below the word as typed, so that documents
+    /// with the word itself come first.
+    fn with_typos(
+        &self,
+        parser: &QueryParser,
+        q: &str,
+        exact: Box<dyn TQuery>,
+    ) -> Result<Box<dyn TQuery>, SearchError> {
+        let Ok(ast) = query_grammar::parse_query(q) else {
+            return Ok(exact);
+        };
+        let f = &self.fields;
+        let mut typos = Typos {
+            searcher: self.reader.searcher(),
+            analyzer: crate::tokenizer::en_zh_analyzer(),
+            fields: [f.title, f.items, f.description, f.area_name],
+            words: 0,
+            expanded: false,
+        };
+        let ast = typos.rewrite(ast);
+        if !typos.expanded {
+            return Ok(exact);
+        }
+        parser
+            .build_query_from_user_input_ast(ast)
+            .map_err(|e| bad(format!("cannot parse q: {e}")))
     }
 
     fn hit(
@@ -425,6 +462,165 @@ impl SearchIndex {
             index: u64_of(f.log_index).unwrap_or_default(),
         }
     }
+}
+
+/// Typo tolerance: an unquoted word of the free text, without a field, made of at
+/// least this many ASCII letters (not codes such as `N95` or `FFP2`, not CJK) also
+/// matches the words at Damerau-Levenshtein distance 1 from it.
+const FUZZY_MIN_LETTERS: usize = 5;
+/// Weight of the alternatives of a word relative to the word as typed.
+const FUZZY_BOOST: f64 = 0.1;
+/// Words of one query that get alternatives, at most.
+const FUZZY_MAX_WORDS: usize = 8;
+/// Alternatives of one word, at most (the most frequent in the index are kept).
+const FUZZY_MAX_ALTERNATIVES: usize = 8;
+
+/// Adds the alternatives of possibly misspelt words to a parsed query.
+///
+/// The index holds stems (`ventilator` → `ventil`), so an edit distance between the
+/// typed word and indexed terms means little (`ventilatr` is three edits from
+/// `ventil`). Instead every word one edit away from the typed one (a letter deleted,
+/// inserted, replaced, or two neighbours swapped) is stemmed, and those whose stems
+/// are in the index become alternatives (`ventilatr` → `ventilator` → `ventil`).
+struct Typos {
+    searcher: Searcher,
+    analyzer: TextAnalyzer,
+    fields: [Field; 4],
+    words: usize,
+    expanded: bool,
+}
+
+impl Typos {
+    fn rewrite(&mut self, ast: UserInputAst) -> UserInputAst {
+        match ast {
+            UserInputAst::Clause(clauses) => UserInputAst::Clause(
+                clauses
+                    .into_iter()
+                    .map(|(occur, sub)| (occur, self.rewrite(sub)))
+                    .collect(),
+            ),
+            UserInputAst::Boost(sub, boost) => {
+                UserInputAst::Boost(Box::new(self.rewrite(*sub)), boost)
+            }
+            UserInputAst::Leaf(leaf) => {
+                let alternatives = match leaf.as_ref() {
+                    UserInputLeaf::Literal(lit)
+                        if lit.field_name.is_none()
+                            && lit.delimiter == Delimiter::None
+                            && !lit.prefix
+                            && lit.phrase.len() >= FUZZY_MIN_LETTERS
+                            && lit.phrase.bytes().all(|b| b.is_ascii_alphabetic())
+                            && self.words < FUZZY_MAX_WORDS =>
+                    {
+                        self.words += 1;
+                        self.alternatives(&lit.phrase.to_ascii_lowercase())
+                    }
+                    _ => vec![],
+                };
+                if alternatives.is_empty() {
+                    return UserInputAst::Leaf(leaf);
+                }
+                self.expanded = true;
+                let literal = |phrase: String| {
+                    let leaf = UserInputLeaf::Literal(UserInputLiteral {
+                        field_name: None,
+                        phrase,
+                        delimiter: Delimiter::None,
+                        slop: 0,
+                        prefix: false,
+                    });
+                    (Some(GOccur::Should), UserInputAst::Leaf(Box::new(leaf)))
+                };
+                let alternatives =
+                    UserInputAst::Clause(alternatives.into_iter().map(literal).collect());
+                UserInputAst::Clause(vec![
+                    (Some(GOccur::Should), UserInputAst::Leaf(leaf)),
+                    (
+                        Some(GOccur::Should),
+                        UserInputAst::Boost(Box::new(alternatives), FUZZY_BOOST),
+                    ),
+                ])
+            }
+        }
+    }
+
+    /// The single stem of `word`, if it is one token.
+    fn stem(&mut self, word: &str) -> Option<String> {
+        let mut stream = self.analyzer.token_stream(word);
+        let first = stream.next()?.text.clone();
+        if stream.next().is_some() {
+            return None;
+        }
+        Some(first)
+    }
+
+    /// Words one edit away from `word` (lowercase ASCII letters) whose stems are in
+    /// the index and differ from the stem of `word`, one per stem, most frequent
+    /// first.
+    fn alternatives(&mut self, word: &str) -> Vec<String> {
+        let Some(own) = self.stem(word) else {
+            return vec![];
+        };
+        let mut seen = HashSet::from([own]);
+        let mut found: Vec<(u64, String)> = vec![];
+        for candidate in edits(word) {
+            let Some(stem) = self.stem(&candidate) else {
+                continue;
+            };
+            if !seen.insert(stem.clone()) {
+                continue;
+            }
+            let freq: u64 = self
+                .fields
+                .iter()
+                .map(|&field| {
+                    self.searcher
+                        .doc_freq(&Term::from_field_text(field, &stem))
+                        .unwrap_or(0)
+                })
+                .sum();
+            if freq > 0 {
+                found.push((freq, candidate));
+            }
+        }
+        found.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        found.truncate(FUZZY_MAX_ALTERNATIVES);
+        found.into_iter().map(|(_, w)| w).collect()
+    }
+}
+
+/// Every string one deletion, transposition, substitution or insertion of a
+/// lowercase ASCII letter away from `word` (lowercase ASCII letters).
+fn edits(word: &str) -> Vec<String> {
+    let w = word.as_bytes();
+    let n = w.len();
+    let text = |v: Vec<u8>| String::from_utf8(v).expect("ASCII letters");
+    let mut out = Vec::with_capacity(54 * n + 26);
+    for i in 0..n {
+        let mut v = w.to_vec();
+        v.remove(i);
+        out.push(text(v));
+        if i + 1 < n && w[i] != w[i + 1] {
+            let mut v = w.to_vec();
+            v.swap(i, i + 1);
+            out.push(text(v));
+        }
+        for c in b'a'..=b'z' {
+            if c != w[i] {
+                let mut v = w.to_vec();
+                v[i] = c;
+                out.push(text(v));
+            }
+        }
+    }
+    for i in 0..=n {
+        for c in b'a'..=b'z' {
+            let mut v = w.to_vec();
+            v.insert(i, c);
+            out.push(text(v));
+        }
+    }
+    out
 }
 
 /// Maps a score to a `u64` in the same order (negative scores included: a query
