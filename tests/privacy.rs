@@ -1918,6 +1918,11 @@ async fn sweep(api: &Api) {
         "/api/v1/review?kind=need.post",
         "/api/v1/review?kind=org.register",
         "/api/v1/review?kind=offer.post",
+        "/api/v1/search",
+        "/api/v1/search?per_page=100&verified=rejected",
+        "/api/v1/search?q=canary",
+        "/api/v1/search?q=hospital&per_page=100",
+        "/api/v1/search?q=口罩&kind=need",
     ] {
         let reply = api.get(path).await;
         assert_eq!(reply.status, 200, "{path}: {}", reply.text());
