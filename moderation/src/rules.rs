@@ -236,7 +236,7 @@ async fn register_org(
     .bind(ctx.index)
     .bind(&ctx.author)
     .bind(&b.name)
-    .bind(serde_json::to_value(b.org_type).ok().and_then(|v| v.as_str().map(str::to_owned)))
+    .bind(wire_name(b.org_type))
     .bind(&b.area.code)
     .bind(&b.area.name)
     .bind(&b.description)
@@ -323,15 +323,12 @@ async fn record_verdict(
     Ok(())
 }
 
-fn category_name(item: &Item) -> &'static str {
-    item.category.name()
-}
-
-fn unit_name(item: &Item) -> String {
-    serde_json::to_value(item.unit)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
+/// The name an enum value has in an entry body (`"box"`, `"hospital"`), for its column.
+fn wire_name(value: impl serde::Serialize) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(name)) => name,
+        _ => unreachable!("body enums serialise as their names"),
+    }
 }
 
 async fn insert_items(
@@ -346,8 +343,8 @@ async fn insert_items(
         .bind(post)
         .bind(line as i64)
         .bind(&item.item)
-        .bind(category_name(item))
-        .bind(unit_name(item))
+        .bind(item.category.name())
+        .bind(wire_name(item.unit))
         .bind(&item.spec)
         .bind(item.quantity as i64)
         .execute(&mut *conn)
