@@ -7,10 +7,13 @@
 
 pub mod audit;
 pub mod body;
+pub mod chain;
 pub mod checkpoint;
+pub mod contact;
 pub mod entry;
 pub mod hex32;
 pub mod kind;
+pub mod request;
 pub mod tiles;
 pub mod tree;
 

@@ -5,45 +5,18 @@
 //!
 //! Nothing in this module logs or formats the data itself into an error.
 
+pub use ledger::contact::{commitment, Contact, ContactError, Sidecar};
 use ledger::entry::canonical_json;
 use ledger::hex32;
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use serde::Serialize;
 use sqlx::{Row, SqliteConnection, SqlitePool};
-
-/// Contact details; at least one field is required.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct Contact {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<String>,
-}
-
-/// What a submitter sends beside the entry: the data and the salt of its commitment.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct Sidecar {
-    /// 32 random bytes, 64 lowercase hex digits.
-    pub salt: String,
-    pub contact: Contact,
-}
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum PrivateError {
     #[error("private.{0}")]
     Invalid(String),
-    #[error("private: the data does not match the entry's contact commitment")]
-    CommitmentMismatch,
-    #[error("private: the entry has no contact commitment, so it takes no private data")]
-    NoCommitment,
-    #[error("private: the entry's contact commitment needs the private data beside it")]
-    Missing,
+    #[error(transparent)]
+    Contact(#[from] ContactError),
     #[error("{0}")]
     Forbidden(String),
     #[error("{0}")]
@@ -57,65 +30,6 @@ pub enum PrivateError {
 impl From<sqlx::Error> for PrivateError {
     fn from(_: sqlx::Error) -> Self {
         PrivateError::Database
-    }
-}
-
-/// `SHA-256(salt || JCS(contact))`, lowercase hex.
-pub fn commitment(salt: &[u8], contact: &Contact) -> String {
-    let mut h = Sha256::new();
-    h.update(salt);
-    h.update(canonical_json(contact));
-    hex::encode(h.finalize())
-}
-
-impl Sidecar {
-    /// Checks the form of the data and that it opens `commitment`.
-    pub fn check(&self, commitment_hex: Option<&str>) -> Result<(), PrivateError> {
-        let commitment_hex = commitment_hex.ok_or(PrivateError::NoCommitment)?;
-        let salt = hex32::decode(&self.salt)
-            .ok_or_else(|| PrivateError::Invalid("salt: must be 64 lowercase hex digits".into()))?;
-        let c = &self.contact;
-        let fields = [
-            ("name", &c.name),
-            ("phone", &c.phone),
-            ("email", &c.email),
-            ("address", &c.address),
-        ];
-        if fields.iter().all(|(_, v)| v.is_none()) {
-            return Err(PrivateError::Invalid(
-                "contact: give at least one of name, phone, email, address".into(),
-            ));
-        }
-        for (field, value) in fields {
-            if let Some(v) = value {
-                if v.trim().is_empty() || v.chars().count() > 200 {
-                    return Err(PrivateError::Invalid(format!(
-                        "contact.{field}: must be 1 to 200 characters"
-                    )));
-                }
-            }
-        }
-        if let Some(phone) = &c.phone {
-            if !phone
-                .chars()
-                .all(|ch| ch.is_ascii_digit() || " +-()".contains(ch))
-            {
-                return Err(PrivateError::Invalid(
-                    "contact.phone: only digits, spaces and + - ( )".into(),
-                ));
-            }
-        }
-        if let Some(email) = &c.email {
-            if !email.contains('@') || email.contains(char::is_whitespace) {
-                return Err(PrivateError::Invalid(
-                    "contact.email: not an e-mail address".into(),
-                ));
-            }
-        }
-        if commitment(&salt.0, c) != commitment_hex {
-            return Err(PrivateError::CommitmentMismatch);
-        }
-        Ok(())
     }
 }
 

@@ -1,35 +1,17 @@
-//! Signed requests: reads of private data are authenticated with the reader's own
-//! author key, no passwords and no sessions. The header is
-//!
-//! `Authorization: Aidledger key=<hex public key>, ts=<unix seconds>, sig=<hex>`
-//!
-//! where `sig` is ed25519 (`verify_strict`) over
-//! `"aidledger/request/v1\n" || METHOD || "\n" || path-and-query || "\n" || ts`.
-//! A request is accepted within `MAX_SKEW` seconds of its timestamp.
+//! Authentication of signed requests (the scheme and the signing side are in
+//! `ledger::request`): a request is accepted within `MAX_SKEW` seconds of its timestamp.
 
 use super::error::ApiError;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
+use ed25519_dalek::{Signature, SigningKey, VerifyingKey};
+pub use ledger::request::{message as request_message, MAX_SKEW};
 use time::OffsetDateTime;
-
-pub const REQUEST_DOMAIN: &str = "aidledger/request/v1\n";
-pub const MAX_SKEW: i64 = 300;
-
-/// The message a request signature covers.
-pub fn request_message(method: &str, path_and_query: &str, ts: i64) -> String {
-    format!("{REQUEST_DOMAIN}{method}\n{path_and_query}\n{ts}")
-}
 
 /// The `Authorization` header value for a request signed by `key` now.
 pub fn authorization(key: &SigningKey, method: &str, path_and_query: &str) -> String {
     let ts = OffsetDateTime::now_utc().unix_timestamp();
-    let sig = key.sign(request_message(method, path_and_query, ts).as_bytes());
-    format!(
-        "Aidledger key={}, ts={ts}, sig={}",
-        hex::encode(key.verifying_key().as_bytes()),
-        hex::encode(sig.to_bytes())
-    )
+    ledger::request::authorization(key, method, path_and_query, ts)
 }
 
 /// The key that signed the request.

@@ -11,7 +11,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use ledger::entry::{format_timestamp, VerifiedEntry, MAX_LEAF_BYTES};
-use moderation::private::{self, PrivateError, Sidecar};
+use moderation::private::{self, ContactError, PrivateError, Sidecar};
 use serde_json::Value;
 use std::net::SocketAddr;
 
@@ -48,13 +48,13 @@ async fn submit(
     let entry = VerifiedEntry::from_leaf(entry.as_bytes())?;
     let commitment = entry.body().contact_commitment();
     match (&sidecar, commitment) {
-        (None, Some(_)) => return Err(PrivateError::Missing.into()),
+        (None, Some(_)) => return Err(PrivateError::from(ContactError::Missing).into()),
         (None, None) => {}
         (Some(value), _) => {
             let parsed: Sidecar = serde_json::from_value(value.clone()).map_err(|_| {
                 PrivateError::Invalid("private: must be {\"salt\", \"contact\"} with only name, phone, email, address".into())
             })?;
-            parsed.check(commitment)?;
+            parsed.check(commitment).map_err(PrivateError::from)?;
         }
     }
     sequence(&state, entry, sidecar).await
