@@ -13,6 +13,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== tests"
 cargo test --workspace --locked
 
+echo "== the web app in a real browser (headless Chromium, Playwright)"
+bash tests/browser/run.sh
+
 echo "== ledger builds for wasm32 (the browser verifies with the same code)"
 bash ../shared/tools/wasm-toolchain.sh >/dev/null
 PATH=/opt/rust-wasm/bin:$PATH CARGO_TARGET_DIR=target-wasm \

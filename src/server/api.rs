@@ -28,7 +28,6 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/tile/{*path}", get(tile))
         .merge(super::workflow_api::routes())
         .merge(super::private_api::routes())
-        .fallback(|| async { ApiError::NotFound("see docs/API.md for the routes".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         // Bodies are read with our own limit so that an oversized one gets our error.
         .layer(DefaultBodyLimit::disable())

@@ -8,6 +8,7 @@ pub mod limits;
 mod private_api;
 pub mod retention;
 pub mod search_sync;
+pub mod web;
 mod workflow_api;
 
 use crate::keys;
@@ -21,6 +22,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::net::TcpListener;
+pub use web::BUNDLE_SOURCES;
 
 /// Name of the SQLite database file inside a data directory.
 pub const DATABASE_FILE: &str = "aidledger.db";
@@ -131,7 +133,7 @@ pub async fn start(
     let serve = tokio::spawn(async move {
         let served = axum::serve(
             listener,
-            api::router(state).into_make_service_with_connect_info::<SocketAddr>(),
+            app(state).into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
         .await;
@@ -150,6 +152,12 @@ pub async fn start(
         vkey,
         serve,
     })
+}
+
+/// The API and, beside it, the web app that renders its pages from the API.
+fn app(state: AppState) -> axum::Router {
+    let api = api::router(state);
+    api.clone().merge(web::router(api))
 }
 
 /// Logs to stderr; `RUST_LOG` overrides the default level (info).

@@ -1,0 +1,107 @@
+//! The shell (the HTML document around every page), the layout and the routes.
+
+use crate::i18n::Lang;
+use crate::pages;
+use crate::session::{provide_session, t, use_session};
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Html, Meta, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes, A};
+use leptos_router::hooks::use_location;
+use leptos_router::{path, SsrMode};
+
+/// The whole document, rendered on the server; `options` says where the bundle is.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html>
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="icon" href="/static/favicon.svg" type="image/svg+xml"/>
+                <HydrationScripts options/>
+                <leptos_meta::MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let session = provide_session();
+    view! {
+        <Html attr:lang=session.lang.code()/>
+        <Meta name="description" content=t("app.tagline")/>
+        <Stylesheet href="/static/app.css"/>
+        <Title formatter=|page: String| format!("{page} · aidledger")/>
+        <Router>
+            <Header/>
+            <main id="main">
+                <Routes fallback=|| view! { <pages::NotFound/> }>
+                    <Route path=path!("/") view=pages::board::Board ssr=SsrMode::Async/>
+                    <Route path=path!("/needs/:id") view=pages::need::NeedPage ssr=SsrMode::Async/>
+                    <Route path=path!("/post/need") view=pages::post::PostNeed ssr=SsrMode::Async/>
+                    <Route path=path!("/post/offer") view=pages::post::PostOffer ssr=SsrMode::Async/>
+                    <Route path=path!("/orgs") view=pages::orgs::OrgList ssr=SsrMode::Async/>
+                    <Route path=path!("/orgs/new") view=pages::orgs::RegisterOrg ssr=SsrMode::Async/>
+                    <Route path=path!("/orgs/:id") view=pages::orgs::OrgPage ssr=SsrMode::Async/>
+                    <Route path=path!("/keys") view=pages::keys::MyKey ssr=SsrMode::Async/>
+                    <Route path=path!("/moderation") view=pages::moderation::Queue ssr=SsrMode::Async/>
+                    <Route path=path!("/audit") view=pages::audit::Audit ssr=SsrMode::Async/>
+                </Routes>
+            </main>
+            <footer>
+                <p>{t("app.footer")}</p>
+            </footer>
+        </Router>
+    }
+}
+
+#[component]
+fn Header() -> impl IntoView {
+    let session = use_session();
+    let location = use_location();
+    // Works without JavaScript: the server sets the cookie and sends the visitor back.
+    let switch = move || {
+        let back = location.pathname.get();
+        let other = match session.lang {
+            Lang::En => Lang::Zh,
+            Lang::Zh => Lang::En,
+        };
+        format!("/lang/{}?back={}", other.code(), back)
+    };
+    view! {
+        <header>
+            <a class="skip" href="#main">{t("nav.skip")}</a>
+            <nav aria-label=t("nav.label")>
+                <A href="/" attr:class="brand">"aidledger"</A>
+                <A href="/">{t("nav.board")}</A>
+                <A href="/post/need">{t("nav.post_need")}</A>
+                <A href="/post/offer">{t("nav.post_offer")}</A>
+                <A href="/orgs">{t("nav.orgs")}</A>
+                <A href="/moderation">{t("nav.moderation")}</A>
+                <A href="/audit">{t("nav.audit")}</A>
+                <A href="/keys">{t("nav.keys")}</A>
+                <a href=switch rel="nofollow" hreflang=match session.lang { Lang::En => "zh", Lang::Zh => "en" }>
+                    {t("nav.other_language")}
+                </a>
+            </nav>
+            <p class="key-status" data-testid="key-status">
+                {move || {
+                    if !session.hydrated.get() {
+                        t("key.status.loading").to_owned()
+                    } else if let Some(k) = session.key.get() {
+                        format!("{} {}…", t("key.status.signed_in"), &crate::keystore::public_hex(&k)[..12])
+                    } else if session.locked.get() {
+                        t("key.status.locked").to_owned()
+                    } else {
+                        t("key.status.none").to_owned()
+                    }
+                }}
+            </p>
+        </header>
+    }
+}

@@ -1,0 +1,223 @@
+//! The few things the app asks of the browser: `fetch`, local storage, the clock,
+//! cookies, file download and upload. In the server build the same functions exist so
+//! that event handlers compile, but they are never called there (handlers run only in
+//! the browser); they answer that the action needs the browser.
+
+use crate::api::Failure;
+
+/// Extra parts of a request beside method and path.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+pub struct Outgoing<'a> {
+    /// The body and its content type (none for a GET).
+    pub body: Option<(&'a str, &'a str)>,
+    pub authorization: Option<&'a str>,
+}
+
+#[cfg(feature = "hydrate")]
+mod imp {
+    use super::Outgoing;
+    use crate::api::Failure;
+    use wasm_bindgen::{JsCast, JsValue};
+    use wasm_bindgen_futures::JsFuture;
+
+    fn js_failure(e: JsValue) -> Failure {
+        Failure::local(format!(
+            "the browser could not reach the server ({})",
+            e.as_string().unwrap_or_else(|| format!("{e:?}"))
+        ))
+    }
+
+    pub async fn fetch(
+        method: &str,
+        path: &str,
+        outgoing: Option<Outgoing<'_>>,
+    ) -> Result<(u16, String), Failure> {
+        let init = web_sys::RequestInit::new();
+        init.set_method(method);
+        let headers = web_sys::Headers::new().map_err(js_failure)?;
+        if let Some(o) = outgoing {
+            if let Some((body, content_type)) = o.body {
+                headers
+                    .set("content-type", content_type)
+                    .map_err(js_failure)?;
+                init.set_body(&JsValue::from_str(body));
+            }
+            if let Some(a) = o.authorization {
+                headers.set("authorization", a).map_err(js_failure)?;
+            }
+        }
+        init.set_headers(&headers);
+        let request = web_sys::Request::new_with_str_and_init(path, &init).map_err(js_failure)?;
+        let window = web_sys::window().ok_or_else(|| Failure::local("no window"))?;
+        let response: web_sys::Response = JsFuture::from(window.fetch_with_request(&request))
+            .await
+            .map_err(js_failure)?
+            .dyn_into()
+            .map_err(js_failure)?;
+        let text = JsFuture::from(response.text().map_err(js_failure)?)
+            .await
+            .map_err(js_failure)?
+            .as_string()
+            .unwrap_or_default();
+        Ok((response.status(), text))
+    }
+
+    fn storage() -> Option<web_sys::Storage> {
+        web_sys::window()?.local_storage().ok()?
+    }
+
+    pub fn storage_get(key: &str) -> Option<String> {
+        storage()?.get_item(key).ok()?
+    }
+
+    pub fn storage_set(key: &str, value: &str) -> Result<(), Failure> {
+        storage()
+            .ok_or_else(|| Failure::local("this browser has no local storage"))?
+            .set_item(key, value)
+            .map_err(|_| Failure::local("the browser refused to store the value"))
+    }
+
+    pub fn storage_remove(key: &str) {
+        if let Some(s) = storage() {
+            let _ = s.remove_item(key);
+        }
+    }
+
+    pub fn now_unix() -> i64 {
+        (js_sys::Date::now() / 1000.0) as i64
+    }
+
+    pub fn cookie(name: &str) -> Option<String> {
+        let doc: web_sys::HtmlDocument = web_sys::window()?.document()?.dyn_into().ok()?;
+        super::cookie_value(&doc.cookie().ok()?, name)
+    }
+
+    pub fn download(file_name: &str, text: &str) -> Result<(), Failure> {
+        let parts = js_sys::Array::of1(&JsValue::from_str(text));
+        let props = web_sys::BlobPropertyBag::new();
+        props.set_type("application/json");
+        let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &props)
+            .map_err(|_| Failure::local("could not prepare the file"))?;
+        let url = web_sys::Url::create_object_url_with_blob(&blob)
+            .map_err(|_| Failure::local("could not prepare the file"))?;
+        let document = web_sys::window()
+            .and_then(|w| w.document())
+            .ok_or_else(|| Failure::local("no document"))?;
+        let a: web_sys::HtmlAnchorElement = document
+            .create_element("a")
+            .map_err(|_| Failure::local("could not prepare the file"))?
+            .dyn_into()
+            .map_err(|_| Failure::local("could not prepare the file"))?;
+        a.set_href(&url);
+        a.set_download(file_name);
+        a.click();
+        let _ = web_sys::Url::revoke_object_url(&url);
+        Ok(())
+    }
+
+    pub async fn read_file(input_id: &str) -> Result<String, Failure> {
+        let input: web_sys::HtmlInputElement = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.get_element_by_id(input_id))
+            .and_then(|e| e.dyn_into().ok())
+            .ok_or_else(|| Failure::local("no file input"))?;
+        let file = input
+            .files()
+            .and_then(|f| f.get(0))
+            .ok_or_else(|| Failure::local("choose a file first"))?;
+        JsFuture::from(file.text())
+            .await
+            .map_err(|_| Failure::local("could not read the file"))?
+            .as_string()
+            .ok_or_else(|| Failure::local("the file is not text"))
+    }
+
+    pub fn send<F: std::future::Future>(f: F) -> send_wrapper::SendWrapper<F> {
+        send_wrapper::SendWrapper::new(f)
+    }
+}
+
+#[cfg(not(feature = "hydrate"))]
+mod imp {
+    use super::Outgoing;
+    use crate::api::Failure;
+
+    fn browser_only() -> Failure {
+        Failure::local("this action runs in the browser")
+    }
+
+    pub async fn fetch(
+        _method: &str,
+        _path: &str,
+        _outgoing: Option<Outgoing<'_>>,
+    ) -> Result<(u16, String), Failure> {
+        Err(browser_only())
+    }
+
+    pub fn storage_get(_key: &str) -> Option<String> {
+        None
+    }
+
+    pub fn storage_set(_key: &str, _value: &str) -> Result<(), Failure> {
+        Err(browser_only())
+    }
+
+    pub fn storage_remove(_key: &str) {}
+
+    pub fn now_unix() -> i64 {
+        time::OffsetDateTime::now_utc().unix_timestamp()
+    }
+
+    #[cfg_attr(feature = "ssr", allow(dead_code))]
+    pub fn cookie(_name: &str) -> Option<String> {
+        None
+    }
+
+    pub fn download(_file_name: &str, _text: &str) -> Result<(), Failure> {
+        Err(browser_only())
+    }
+
+    pub async fn read_file(_input_id: &str) -> Result<String, Failure> {
+        Err(browser_only())
+    }
+
+    #[cfg_attr(feature = "ssr", allow(dead_code))]
+    pub fn send<F: std::future::Future>(f: F) -> F {
+        f
+    }
+}
+
+pub use imp::*;
+
+/// The value of cookie `name` in a `Cookie` header (or `document.cookie`).
+pub fn cookie_value(header: &str, name: &str) -> Option<String> {
+    header.split(';').find_map(|part| {
+        let (k, v) = part.trim().split_once('=')?;
+        (k == name).then(|| v.to_owned())
+    })
+}
+
+/// POSTs JSON to `path` and decodes the answer.
+pub async fn post_json<T: serde::de::DeserializeOwned>(
+    path: &str,
+    json: &str,
+) -> Result<T, Failure> {
+    let outgoing = Outgoing {
+        body: Some((json, "application/json")),
+        authorization: None,
+    };
+    let (status, body) = fetch("POST", path, Some(outgoing)).await?;
+    crate::api::decode(status, &body)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn finds_a_cookie_among_others() {
+        assert_eq!(
+            super::cookie_value("a=1; lang=zh; b=2", "lang").as_deref(),
+            Some("zh")
+        );
+        assert_eq!(super::cookie_value("a=1", "lang"), None);
+    }
+}

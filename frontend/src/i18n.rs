@@ -1,0 +1,419 @@
+//! English and Chinese: every string a page shows. `tr` looks a key up in [`STRINGS`];
+//! `value` translates a value of a closed vocabulary (category, unit, status, …). A
+//! test checks that every key the pages use is here in both languages.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Lang {
+    #[default]
+    En,
+    Zh,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Zh => "zh",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Lang> {
+        match code {
+            "en" => Some(Lang::En),
+            "zh" => Some(Lang::Zh),
+            _ => None,
+        }
+    }
+}
+
+fn pick(lang: Lang, (en, zh): (&'static str, &'static str)) -> &'static str {
+    match lang {
+        Lang::En => en,
+        Lang::Zh => zh,
+    }
+}
+
+/// The text of `key`; the key itself if it is missing (the test makes sure none is).
+pub fn tr(lang: Lang, key: &'static str) -> &'static str {
+    STRINGS
+        .iter()
+        .find(|(k, _, _)| *k == key)
+        .map_or(key, |(_, en, zh)| pick(lang, (en, zh)))
+}
+
+/// The label of value `value` of vocabulary `group`; unknown values show as they are.
+pub fn value(lang: Lang, group: &str, value: &str) -> String {
+    VALUES
+        .iter()
+        .find(|(g, v, _, _)| *g == group && *v == value)
+        .map_or(value, |(_, _, en, zh)| pick(lang, (en, zh)))
+        .to_owned()
+}
+
+/// The label key of a board filter.
+pub fn filter_label(param: &str) -> &'static str {
+    match param {
+        "category" => "filter.category",
+        "area" => "filter.area",
+        "status" => "filter.status",
+        "urgency" => "filter.urgency",
+        "verified" => "filter.verified",
+        _ => "filter.sort",
+    }
+}
+
+pub const UNITS: &[&str] = &[
+    "piece", "pair", "box", "carton", "bottle", "litre", "kilogram", "unit", "set", "dose",
+    "cylinder",
+];
+pub const URGENCIES: &[&str] = &["critical", "high", "medium", "low"];
+pub const STATUSES: &[&str] = &["open", "met", "withdrawn", "expired"];
+pub const VERIFICATIONS: &[&str] = &["verified", "pending", "rejected"];
+pub const SORTS: &[&str] = &["relevance", "urgency", "deadline", "recent"];
+pub const ORG_TYPES: &[&str] = &[
+    "hospital", "clinic", "shelter", "charity", "carrier", "company",
+];
+pub const CONDITIONS: &[&str] = &["good", "damaged", "partial"];
+
+pub const STRINGS: &[(&str, &str, &str)] = &[
+    ("app.tagline", "A public, tamper-evident ledger for crowdsourced disaster aid", "公开、防篡改的众包救灾物资账本"),
+    ("app.footer", "Every entry is signed by its author and appended to a public Merkle log. Anyone can verify it.", "每条记录都由作者签名并追加到公开的默克尔日志中，任何人都可以验证。"),
+    ("nav.skip", "Skip to content", "跳到正文"),
+    ("nav.label", "Main", "主导航"),
+    ("nav.board", "Needs", "需求"),
+    ("nav.post_need", "Post a need", "发布需求"),
+    ("nav.post_offer", "Offer supplies", "捐赠物资"),
+    ("nav.orgs", "Organisations", "机构"),
+    ("nav.moderation", "Review", "审核"),
+    ("nav.audit", "Audit", "审计"),
+    ("nav.keys", "My key", "我的密钥"),
+    ("nav.other_language", "中文", "English"),
+    ("key.status.loading", "Loading your key…", "正在载入密钥…"),
+    ("key.status.signed_in", "Signing as", "签名身份"),
+    ("key.status.locked", "Your key is locked: unlock it on the My key page", "密钥已锁定：请在“我的密钥”页面解锁"),
+    ("key.status.none", "No key in this browser yet", "此浏览器中还没有密钥"),
+    ("load.loading", "Loading…", "加载中…"),
+    ("load.failed", "Could not load:", "无法加载："),
+    ("notfound.title", "Page not found", "页面不存在"),
+    ("notfound.back", "Back to the needs board", "返回需求列表"),
+    ("board.title", "Needs", "物资需求"),
+    ("board.search_label", "Search needs", "搜索需求"),
+    ("board.search_placeholder", "masks, 口罩, ventilator…", "口罩、防护服、masks…"),
+    ("board.search", "Search", "搜索"),
+    ("board.results", "needs found", "条需求"),
+    ("board.pages", "Pages", "分页"),
+    ("board.prev", "Previous", "上一页"),
+    ("board.next", "Next", "下一页"),
+    ("filter.any", "Any", "全部"),
+    ("filter.category", "Category", "类别"),
+    ("filter.area", "Area", "地区"),
+    ("filter.status", "Status", "状态"),
+    ("filter.urgency", "Urgency", "紧急程度"),
+    ("filter.verified", "Verification", "核实状态"),
+    ("filter.sort", "Sort by", "排序"),
+    ("items.caption", "Items requested and what remains", "所需物资及缺口"),
+    ("items.item", "Item", "物资"),
+    ("items.requested", "Requested", "需求量"),
+    ("items.pledged", "Pledged", "已认捐"),
+    ("items.delivered", "Delivered", "已送达"),
+    ("items.remaining", "Still needed", "仍缺"),
+    ("need.title", "Need", "需求"),
+    ("need.relayed", "Relayed by a volunteer", "志愿者转发"),
+    ("need.needed_by", "Needed by", "截止日期"),
+    ("need.area", "Area", "地区"),
+    ("need.posted", "Posted", "发布时间"),
+    ("need.org", "Organisation", "机构"),
+    ("need.evidence", "Source", "信息来源"),
+    ("need.entry", "Entry", "记录哈希"),
+    ("chain.title", "The chain of this need", "此需求的完整链条"),
+    ("chain.by", "by", "作者"),
+    ("chain.line", "line", "第"),
+    ("verify.button", "Verify in this browser", "在浏览器中验证"),
+    ("verify.hint", "Checks the log's signature on the checkpoint and, for every link, the author's signature, the inclusion proof and the link to the entry before it — here, not on the server.", "在本地检查检查点的日志签名，以及每一环节的作者签名、包含证明和与前一条记录的关联——不依赖服务器。"),
+    ("verify.passed", "Verified.", "验证通过。"),
+    ("verify.failed", "Verification failed:", "验证失败："),
+    ("verify.checkpoint", "Every link is in the signed checkpoint of size", "所有环节都包含在已签名的检查点中，树大小"),
+    ("verify.link_ok", "signature, inclusion and link verified", "签名、包含证明和关联均已验证"),
+    ("form.needs_key", "Create or unlock your key first (My key).", "请先创建或解锁密钥（我的密钥）。"),
+    ("form.sending", "Signing and sending…", "正在签名并提交…"),
+    ("form.done", "Recorded in the log as entry", "已记入日志，序号"),
+    ("form.quantities", "Quantities", "数量"),
+    ("form.up_to", "up to", "最多"),
+    ("contact.legend", "Private contact (optional)", "私密联系方式（可选）"),
+    ("contact.hint", "Never published: only a commitment goes into the log. Moderators and your counterpart may read it, and every read is recorded.", "不会公开：日志中只记录承诺值。审核员和对接方可以查看，每次查看都会被记录。"),
+    ("contact.name", "Contact person", "联系人"),
+    ("contact.phone", "Phone", "电话"),
+    ("contact.email", "E-mail", "电子邮件"),
+    ("contact.address", "Delivery address", "收货地址"),
+    ("pledge.title", "Pledge supplies to this need", "为此需求认捐物资"),
+    ("pledge.submit", "Sign and pledge", "签名并认捐"),
+    ("shipment.title", "Record a shipment for pledge", "登记发货，认捐"),
+    ("shipment.carrier", "Carrier", "承运方"),
+    ("shipment.tracking", "Tracking reference", "运单号"),
+    ("shipment.submit", "Sign and record shipment", "签名并登记发货"),
+    ("delivery.title", "Confirm delivery of shipment", "确认收货，发货"),
+    ("delivery.condition", "Condition", "货物状况"),
+    ("delivery.note", "Note", "备注"),
+    ("delivery.submit", "Sign and confirm delivery", "签名并确认收货"),
+    ("post.org", "Organisation", "机构"),
+    ("post.items", "Items", "物资清单"),
+    ("post.item", "Item", "物资名称"),
+    ("post.category", "Category", "类别"),
+    ("post.quantity", "Quantity", "数量"),
+    ("post.unit", "Unit", "单位"),
+    ("post.spec", "Specification or standard", "规格或标准"),
+    ("post.add_item", "Add an item", "添加物资"),
+    ("post.urgency", "Urgency", "紧急程度"),
+    ("post.needed_by", "Needed by", "截止日期"),
+    ("post.area_code", "Region code (ISO 3166)", "地区代码（ISO 3166）"),
+    ("post.area_name", "Region name", "地区名称"),
+    ("post.description", "Description", "说明"),
+    ("post.evidence_url", "Source link (volunteers relaying a need)", "信息来源链接（志愿者转发时填写）"),
+    ("post.available_until", "Available until", "可供至"),
+    ("post_need.title", "Post a need", "发布物资需求"),
+    ("post_need.hint", "Members of an organisation post its needs; a volunteer may relay one on its behalf with a source link.", "机构成员发布本机构的需求；志愿者可附上信息来源代为转发。"),
+    ("post_need.submit", "Sign and post the need", "签名并发布需求"),
+    ("post_need.view", "View the need", "查看需求"),
+    ("post_offer.title", "Offer supplies", "捐赠物资"),
+    ("post_offer.submit", "Sign and post the offer", "签名并发布捐赠"),
+    ("orgs.title", "Organisations", "机构"),
+    ("orgs.register", "Register an organisation", "登记机构"),
+    ("orgs.submit", "Sign and register", "签名并登记"),
+    ("orgs.view", "View the organisation", "查看机构"),
+    ("org.title", "Organisation", "机构"),
+    ("org.name", "Name", "名称"),
+    ("org.type", "Type", "类型"),
+    ("org.verified_by", "Moderators who verified it", "已核实的审核员人数"),
+    ("key.title", "My key", "我的密钥"),
+    ("key.hint", "Your ed25519 key is made and kept in this browser; it never leaves it. Everything you write is signed with it.", "您的 ed25519 密钥在此浏览器中生成并保存，绝不会离开浏览器。您提交的每条记录都用它签名。"),
+    ("key.public", "Public key", "公钥"),
+    ("key.manage", "Manage", "管理"),
+    ("key.passphrase", "Passphrase (optional)", "口令（可选）"),
+    ("key.passphrase_hint", "With a passphrase (8 characters or more), the key is stored and exported sealed; you type it to unlock or import.", "设置口令（至少 8 个字符）后，密钥会加密保存和导出，解锁或导入时需要输入。"),
+    ("key.generate", "Generate a new key", "生成新密钥"),
+    ("key.export", "Export to a file", "导出到文件"),
+    ("key.unlock", "Unlock", "解锁"),
+    ("key.forget", "Remove from this browser", "从此浏览器删除"),
+    ("key.file", "Key file", "密钥文件"),
+    ("key.import", "Import", "导入"),
+    ("key.generated", "A new key was generated and stored in this browser.", "已生成新密钥并保存在此浏览器中。"),
+    ("key.exported", "The key file was downloaded.", "密钥文件已下载。"),
+    ("key.imported", "The key was imported.", "密钥已导入。"),
+    ("key.unlocked", "The key is unlocked.", "密钥已解锁。"),
+    ("key.forgotten", "The key was removed from this browser.", "密钥已从此浏览器删除。"),
+    ("key.entries", "My entries", "我的记录"),
+    ("key.entries_none", "No entries yet.", "暂无记录。"),
+    ("mod.title", "Review queue", "审核队列"),
+    ("mod.hint", "Organisations short of the verification quorum, and needs and offers without a verdict. Only moderators' verdicts are accepted by the log.", "尚未达到核实人数的机构，以及尚无结论的需求和捐赠。日志只接受审核员的结论。"),
+    ("mod.empty", "Nothing awaits review.", "没有待审核的条目。"),
+    ("mod.verifies", "verifications:", "已核实："),
+    ("mod.reason", "Reason", "理由"),
+    ("mod.verify", "Sign: verified", "签名：核实通过"),
+    ("mod.reject", "Sign: rejected", "签名：驳回"),
+    ("mod.show_contact", "Show private contact", "查看私密联系方式"),
+    ("mod.read_recorded", "This read was recorded.", "本次查看已被记录。"),
+    ("audit.title", "Audit", "审计"),
+    ("audit.hint", "Check the log yourself: every check below runs in this browser with the same code as the command-line verifier.", "亲自检查日志：以下每项检查都在浏览器中运行，与命令行验证工具使用相同代码。"),
+    ("audit.checkpoint", "Latest checkpoint", "最新检查点"),
+    ("audit.verify_checkpoint", "Verify its signature", "验证签名"),
+    ("audit.save", "Save it in this browser", "保存在此浏览器"),
+    ("audit.saved", "Saved the checkpoint of size", "已保存检查点，树大小"),
+    ("audit.size", "size", "大小"),
+    ("audit.root", "root", "根哈希"),
+    ("audit.consistency", "Has the log only grown?", "日志是否只增不改？"),
+    ("audit.saved_checkpoint", "Saved checkpoint", "已保存的检查点"),
+    ("audit.check", "Check against the latest", "与最新检查点比对"),
+    ("audit.consistent", "The log only grew:", "日志只增未改："),
+    ("audit.forked", "The latest checkpoint does not extend the saved one: the log was rewritten.", "最新检查点不是已保存检查点的延续：日志被改写。"),
+    ("audit.shrunk", "The latest checkpoint is smaller than the saved one: the log was rewritten.", "最新检查点比已保存的更小：日志被改写。"),
+    ("audit.lookup", "Find an entry", "查找记录"),
+    ("audit.lookup_label", "Entry hash (64 hex digits) or index", "记录哈希（64 位十六进制）或序号"),
+    ("audit.lookup_hint", "Enter an index or a 64-digit lowercase hex hash.", "请输入序号或 64 位小写十六进制哈希。"),
+    ("audit.find", "Find and verify", "查找并验证"),
+    ("audit.no_entry", "No entry at that index in the latest checkpoint.", "最新检查点中没有该序号的记录。"),
+    ("audit.bad_hash", "The server sent a malformed hash.", "服务器返回了格式错误的哈希。"),
+    ("audit.not_included", "The inclusion proof does not verify.", "包含证明验证失败。"),
+    ("audit.included", "signature verified, included in the checkpoint of size", "签名已验证，包含在检查点中，树大小"),
+];
+
+/// (vocabulary, value, English, Chinese).
+pub const VALUES: &[(&str, &str, &str, &str)] = &[
+    (
+        "category",
+        "respirator",
+        "Respirator (N95/KN95)",
+        "医用防护口罩（N95/KN95）",
+    ),
+    ("category", "surgical_mask", "Surgical mask", "医用外科口罩"),
+    ("category", "gown_coverall", "Gown or coverall", "防护服"),
+    ("category", "gloves", "Gloves", "手套"),
+    ("category", "goggles", "Goggles", "护目镜"),
+    ("category", "face_shield", "Face shield", "防护面屏"),
+    ("category", "disinfectant", "Disinfectant", "消毒用品"),
+    ("category", "thermometer", "Thermometer", "体温计"),
+    ("category", "ventilator", "Ventilator", "呼吸机"),
+    ("category", "oxygen", "Oxygen", "医用氧气"),
+    ("category", "medicine", "Medicine", "药品"),
+    ("category", "food", "Food", "食品"),
+    ("category", "other", "Other", "其他"),
+    ("unit", "piece", "pieces", "个"),
+    ("unit", "pair", "pairs", "副"),
+    ("unit", "box", "boxes", "盒"),
+    ("unit", "carton", "cartons", "箱"),
+    ("unit", "bottle", "bottles", "瓶"),
+    ("unit", "litre", "litres", "升"),
+    ("unit", "kilogram", "kg", "公斤"),
+    ("unit", "unit", "units", "台"),
+    ("unit", "set", "sets", "套"),
+    ("unit", "dose", "doses", "剂"),
+    ("unit", "cylinder", "cylinders", "瓶（钢瓶）"),
+    ("urgency", "critical", "Critical", "特急"),
+    ("urgency", "high", "High", "紧急"),
+    ("urgency", "medium", "Medium", "一般"),
+    ("urgency", "low", "Low", "不急"),
+    ("status", "open", "Open", "进行中"),
+    ("status", "met", "Met", "已满足"),
+    ("status", "withdrawn", "Withdrawn", "已撤回"),
+    ("status", "expired", "Expired", "已过期"),
+    ("verification", "verified", "Verified", "已核实"),
+    ("verification", "pending", "Not yet verified", "待核实"),
+    ("verification", "rejected", "Rejected", "已驳回"),
+    ("sort", "relevance", "Relevance", "相关度"),
+    ("sort", "urgency", "Urgency", "紧急程度"),
+    ("sort", "deadline", "Deadline", "截止日期"),
+    ("sort", "recent", "Most recent", "最新"),
+    ("org_type", "hospital", "Hospital", "医院"),
+    ("org_type", "clinic", "Clinic", "诊所"),
+    ("org_type", "shelter", "Shelter", "安置点"),
+    ("org_type", "charity", "Charity", "慈善机构"),
+    ("org_type", "carrier", "Carrier", "物流公司"),
+    ("org_type", "company", "Company", "企业"),
+    ("condition", "good", "Good", "完好"),
+    ("condition", "damaged", "Damaged", "破损"),
+    ("condition", "partial", "Partly received", "部分收到"),
+    ("verdict", "verify", "Verified", "核实通过"),
+    ("verdict", "reject", "Rejected", "驳回"),
+    (
+        "verdict",
+        "flag_duplicate",
+        "Flagged as duplicate",
+        "标记为重复",
+    ),
+    ("verdict", "flag_stale", "Flagged as stale", "标记为过时"),
+    ("kind", "org.register", "Organisation", "机构登记"),
+    ("kind", "org.verify", "Organisation verdict", "机构核实"),
+    ("kind", "need.post", "Need", "需求"),
+    ("kind", "need.update", "Need update", "需求更新"),
+    ("kind", "offer.post", "Offer", "捐赠"),
+    ("kind", "pledge", "Pledge", "认捐"),
+    ("kind", "shipment", "Shipment", "发货"),
+    ("kind", "delivery.confirm", "Delivery", "收货确认"),
+    ("kind", "verdict", "Verdict", "审核结论"),
+    ("kind", "role.grant", "Role granted", "授予角色"),
+    ("kind", "role.revoke", "Role revoked", "撤销角色"),
+    ("kind", "redaction", "Redaction", "隐私数据删除"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    /// Every `t("…")` and `tr(…, "…")` key in the crate's sources.
+    fn used_keys() -> BTreeSet<String> {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut keys = BTreeSet::new();
+        let mut dirs = vec![src];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                for marker in ["t(\"", "lang, \""] {
+                    for (at, _) in text.match_indices(marker) {
+                        let rest = &text[at + marker.len()..];
+                        let key = &rest[..rest.find('"').unwrap()];
+                        if key.contains('.') && !key.contains(' ') {
+                            keys.insert(key.to_owned());
+                        }
+                    }
+                }
+            }
+        }
+        keys
+    }
+
+    #[test]
+    fn every_key_the_pages_use_is_translated() {
+        let known: BTreeSet<&str> = STRINGS.iter().map(|(k, _, _)| *k).collect();
+        let missing: Vec<String> = used_keys()
+            .into_iter()
+            .filter(|k| !known.contains(k.as_str()))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "keys without a translation: {missing:?}"
+        );
+        assert_eq!(known.len(), STRINGS.len(), "a key is listed twice");
+        for (key, en, zh) in STRINGS {
+            assert!(
+                !en.is_empty() && !zh.is_empty(),
+                "{key} is empty in a language"
+            );
+        }
+    }
+
+    #[test]
+    fn every_vocabulary_value_is_translated() {
+        let vocabularies: [(&str, Vec<&str>); 8] = [
+            (
+                "category",
+                ledger::body::Category::ALL
+                    .iter()
+                    .map(|c| c.name())
+                    .collect(),
+            ),
+            ("unit", UNITS.to_vec()),
+            ("urgency", URGENCIES.to_vec()),
+            ("status", STATUSES.to_vec()),
+            ("verification", VERIFICATIONS.to_vec()),
+            ("sort", SORTS.to_vec()),
+            ("org_type", ORG_TYPES.to_vec()),
+            ("condition", CONDITIONS.to_vec()),
+        ];
+        for (group, values) in vocabularies {
+            for v in values {
+                assert!(
+                    VALUES.iter().any(|(g, val, _, _)| *g == group && *val == v),
+                    "{group}.{v} has no label"
+                );
+            }
+        }
+        for kind in ledger::Kind::ALL {
+            assert_ne!(
+                value(Lang::Zh, "kind", kind.name()),
+                kind.name(),
+                "{kind:?}"
+            );
+        }
+        assert_eq!(
+            value(Lang::Zh, "category", "respirator"),
+            "医用防护口罩（N95/KN95）"
+        );
+        assert_eq!(tr(Lang::Zh, "nav.board"), "需求");
+    }
+
+    #[test]
+    fn vocabularies_match_what_the_log_accepts() {
+        for unit in UNITS {
+            let item =
+                serde_json::json!({"item": "x", "category": "other", "quantity": 1, "unit": unit});
+            serde_json::from_value::<ledger::body::Item>(item).unwrap();
+        }
+    }
+}

@@ -1,0 +1,80 @@
+//! One module per page; the small pieces several pages show live here.
+
+pub mod audit;
+pub mod board;
+pub mod keys;
+pub mod moderation;
+pub mod need;
+pub mod orgs;
+pub mod post;
+
+use crate::api::Failure;
+use crate::i18n;
+use crate::session::{t, use_session};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <Title text=t("notfound.title")/>
+        <h1>{t("notfound.title")}</h1>
+        <p><a href="/">{t("notfound.back")}</a></p>
+    }
+}
+
+/// A badge for a value of a closed vocabulary (verification, urgency, status), in the
+/// page's language, styled by its value.
+#[component]
+pub fn Badge(group: &'static str, value: String) -> impl IntoView {
+    let lang = use_session().lang;
+    let text = i18n::value(lang, group, &value);
+    view! { <span class=format!("badge {group}-{value}") data-badge=group>{text}</span> }
+}
+
+/// A failed read, in words.
+#[component]
+pub fn LoadError(error: Failure) -> impl IntoView {
+    view! { <p class="form-error" role="alert">{t("load.failed")} " " {error.message}</p> }
+}
+
+/// The first characters of a hash, for display (the full one is in the title).
+pub fn short(hash: &str) -> String {
+    hash.chars().take(12).collect()
+}
+
+/// Percent-encodes a query value.
+pub fn encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// `(value, label)` options of a vocabulary for a select, with an "any" first when
+/// `any` is given.
+pub fn options(
+    group: &'static str,
+    values: &[&str],
+    any: Option<&'static str>,
+) -> Vec<(String, String)> {
+    let lang = use_session().lang;
+    any.map(|a| (String::new(), a.to_owned()))
+        .into_iter()
+        .chain(
+            values
+                .iter()
+                .map(|v| (v.to_string(), i18n::value(lang, group, v))),
+        )
+        .collect()
+}

@@ -1,0 +1,149 @@
+//! The review queue: organisations short of the verification quorum, needs and offers
+//! without a verdict. A moderator verifies or rejects with a reason (signed in the
+//! browser) and may open the private contact an entry committed to, a read the server
+//! records. The server decides who is a moderator; this page only asks.
+
+use super::{short, LoadError};
+use crate::api::{client, decode, Failure};
+use crate::browser;
+use crate::forms::{FormOutcome, FormState};
+use crate::i18n;
+use crate::model::{Opened, Page, ReviewItem};
+use crate::session::{t, use_session};
+use ledger::Kind;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use serde_json::json;
+
+#[component]
+pub fn Queue() -> impl IntoView {
+    let api = client();
+    let refresh = RwSignal::new(0u32);
+    let queue = Resource::new(
+        move || refresh.get(),
+        move |_| {
+            let api = api.clone();
+            async move {
+                api.get::<Page<ReviewItem>>("/api/v1/review?per_page=100".into())
+                    .await
+            }
+        },
+    );
+    view! {
+        <Title text=t("mod.title")/>
+        <h1>{t("mod.title")}</h1>
+        <p class="hint">{t("mod.hint")}</p>
+        <Suspense fallback=|| view! { <p>{t("load.loading")}</p> }>
+            {move || Suspend::new(async move {
+                match queue.await {
+                    Err(e) => view! { <LoadError error=e/> }.into_any(),
+                    Ok(page) if page.items.is_empty() => view! { <p>{t("mod.empty")}</p> }.into_any(),
+                    Ok(page) => view! {
+                        <ol class="queue">
+                            {page.items.into_iter().map(|item| view! { <QueueItem item refresh/> }).collect_view()}
+                        </ol>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn QueueItem(item: ReviewItem, refresh: RwSignal<u32>) -> impl IntoView {
+    let lang = use_session().lang;
+    let state = FormState::new();
+    let reason = RwSignal::new(String::new());
+    let is_org = item.kind == "org.register";
+    let decide = move |verify: bool, id: String| {
+        state.send(if is_org { Kind::OrgVerify } else { Kind::Verdict }, move || {
+            let reason = reason.get_untracked().trim().to_owned();
+            Ok(if is_org {
+                (json!({"org": id, "verdict": if verify { "verified" } else { "rejected" }, "reason": reason}), None)
+            } else {
+                (json!({"entry": id, "verdict": if verify { "verify" } else { "reject" }, "reason": reason}), None)
+            })
+        })
+    };
+    Effect::new(move |_| {
+        if state.done.get().is_some() {
+            refresh.update(|r| *r += 1);
+        }
+    });
+    let link = if is_org {
+        format!("/orgs/{}", item.id)
+    } else if item.kind == "need.post" {
+        format!("/needs/{}", item.id)
+    } else {
+        format!("/audit?entry={}", item.id)
+    };
+    let reason_id = format!("reason-{}", item.index);
+    let (verify_id, reject_id) = (item.id.clone(), item.id.clone());
+    view! {
+        <li class="queue-item" data-testid="queue-item" data-entry=item.id.clone()>
+            <h2><a href=link>{item.title.clone()}</a></h2>
+            <p class="meta">
+                <span class="badge kind">{i18n::value(lang, "kind", &item.kind)}</span>
+                " " {item.area.name.clone()} " · " {item.created_at.clone()} " · " <code>{short(&item.id)}</code>
+                {is_org.then(|| view! { " · " {t("mod.verifies")} " " {item.verifies} })}
+            </p>
+            <ContactView entry=item.id.clone()/>
+            <div class="field">
+                <label for=reason_id.clone()>{t("mod.reason")}</label>
+                <input id=reason_id type="text" required prop:value=move || reason.get() on:input=move |ev| reason.set(event_target_value(&ev))/>
+                <crate::forms::FieldError state field="reason"/>
+            </div>
+            <div class="actions">
+                <button type="button" on:click=move |_| decide(true, verify_id.clone()) data-testid="verify-entry" disabled=move || state.busy.get()>{t("mod.verify")}</button>
+                <button type="button" class="danger" on:click=move |_| decide(false, reject_id.clone()) disabled=move || state.busy.get()>{t("mod.reject")}</button>
+            </div>
+            <FormOutcome state/>
+        </li>
+    }
+}
+
+/// The private contact of an entry, fetched with a request signed by this browser's key.
+#[component]
+fn ContactView(entry: String) -> impl IntoView {
+    let session = use_session();
+    let shown = RwSignal::new(None::<Result<Opened, Failure>>);
+    let open = move |_| {
+        let Some(key) = session.key.get_untracked() else {
+            return shown.set(Some(Err(Failure::local(t("form.needs_key")))));
+        };
+        let path = format!("/api/v1/private/{entry}");
+        leptos::task::spawn_local(async move {
+            let auth = ledger::request::authorization(&key, "GET", &path, browser::now_unix());
+            let result = browser::fetch(
+                "GET",
+                &path,
+                Some(browser::Outgoing {
+                    body: None,
+                    authorization: Some(&auth),
+                }),
+            )
+            .await
+            .and_then(|(status, body)| decode::<Opened>(status, &body));
+            shown.set(Some(result));
+        });
+    };
+    view! {
+        <div class="contact-view">
+            <button type="button" class="secondary" on:click=open data-testid="show-contact">{t("mod.show_contact")}</button>
+            <div aria-live="polite">
+                {move || shown.get().map(|r| match r {
+                    Ok(o) => view! {
+                        <dl class="facts private" data-testid="contact">
+                            {o.contact.name.map(|v| view! { <dt>{t("contact.name")}</dt><dd>{v}</dd> })}
+                            {o.contact.phone.map(|v| view! { <dt>{t("contact.phone")}</dt><dd>{v}</dd> })}
+                            {o.contact.email.map(|v| view! { <dt>{t("contact.email")}</dt><dd>{v}</dd> })}
+                            {o.contact.address.map(|v| view! { <dt>{t("contact.address")}</dt><dd>{v}</dd> })}
+                        </dl>
+                        <p class="hint">{t("mod.read_recorded")}</p>
+                    }.into_any(),
+                    Err(e) => view! { <p class="form-error" role="alert">{e.message}</p> }.into_any(),
+                })}
+            </div>
+        </div>
+    }
+}

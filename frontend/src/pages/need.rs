@@ -1,0 +1,429 @@
+//! A need with its whole chain (pledges, shipments, deliveries, verdicts), the forms
+//! that continue it, and "verify": the browser checks the checkpoint's signature
+//! against the pinned log key and every link's signature, inclusion proof and parent,
+//! with `ledger::chain::verify`, on a trace it fetches itself.
+
+use super::board::ItemTable;
+use super::{short, Badge, LoadError};
+use crate::api::{client, Failure};
+use crate::browser;
+use crate::forms::{
+    quantity, ContactDraft, ContactFields, FormOutcome, FormState, SelectField, TextField,
+};
+use crate::i18n;
+use crate::model::{LogKey, Post};
+use crate::session::{t, use_session, PINNED_VKEY_STORAGE};
+use base64::prelude::*;
+use ledger::chain::{self, Trace};
+use ledger::checkpoint::LogVerifier;
+use ledger::entry::SignedEntry;
+use ledger::Kind;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+use serde_json::{json, Value};
+
+/// One link of the chain as shown: the entry as it is in the log (not yet verified).
+#[derive(Clone)]
+struct Shown {
+    index: u64,
+    hash: String,
+    entry: SignedEntry,
+}
+
+fn shown(trace: &Trace) -> Vec<Shown> {
+    trace
+        .links
+        .iter()
+        .filter_map(|l| {
+            let leaf = BASE64_STANDARD.decode(&l.leaf).ok()?;
+            Some(Shown {
+                index: l.index,
+                hash: l.leaf_hash.clone(),
+                entry: serde_json::from_slice(&leaf).ok()?,
+            })
+        })
+        .collect()
+}
+
+/// Item lines (`{line, quantity}`) of a pledge, shipment or delivery body.
+fn lines_of(body: &Value) -> Vec<(u32, u64)> {
+    body["items"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|l| Some((l["line"].as_u64()? as u32, l["quantity"].as_u64()?)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[component]
+pub fn NeedPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").unwrap_or_default());
+    let api = client();
+    let refresh = RwSignal::new(0u32);
+    let data = Resource::new(
+        move || (id(), refresh.get()),
+        move |(id, _)| {
+            let api = api.clone();
+            async move {
+                let need: Post = api.get(format!("/api/v1/needs/{id}")).await?;
+                let trace: Trace = api.get(format!("/api/v1/trace/{id}")).await?;
+                Ok::<_, Failure>((need, trace))
+            }
+        },
+    );
+    view! {
+        <Title text=t("need.title")/>
+        <Suspense fallback=|| view! { <p>{t("load.loading")}</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Err(e) => view! { <h1>{t("need.title")}</h1><LoadError error=e/> }.into_any(),
+                    Ok((need, trace)) => view! { <NeedView need trace refresh/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn NeedView(need: Post, trace: Trace, refresh: RwSignal<u32>) -> impl IntoView {
+    let lang = use_session().lang;
+    let links = shown(&trace);
+    let org = need.org.clone();
+    let open = need.status == "open";
+    let id = need.id.clone();
+    let pledges: Vec<Shown> = links
+        .iter()
+        .filter(|l| l.entry.kind == "pledge")
+        .cloned()
+        .collect();
+    let shipments: Vec<Shown> = links
+        .iter()
+        .filter(|l| l.entry.kind == "shipment")
+        .cloned()
+        .collect();
+    view! {
+        <article class="need">
+            <h1>{org.as_ref().map(|o| o.name.clone()).unwrap_or_else(|| t("need.title").to_owned())}</h1>
+            <p class="badges">
+                <Badge group="urgency" value=need.urgency.clone().unwrap_or_default()/>
+                <Badge group="verification" value=need.verification.clone()/>
+                <Badge group="status" value=need.status.clone()/>
+                {need.relayed.then(|| view! { <span class="badge relayed">{t("need.relayed")}</span> })}
+            </p>
+            <dl class="facts">
+                <dt>{t("need.area")}</dt><dd>{need.area.name.clone()} " (" {need.area.code.clone()} ")"</dd>
+                <dt>{t("need.needed_by")}</dt><dd>{need.until.clone().unwrap_or_default()}</dd>
+                <dt>{t("need.posted")}</dt><dd>{need.created_at.clone()}</dd>
+                {org.map(|o| view! { <dt>{t("need.org")}</dt><dd><a href=format!("/orgs/{}", o.id)>{o.name}</a> " " <Badge group="verification" value=o.verification/></dd> })}
+                {need.evidence_url.clone().map(|u| { let href = u.clone(); view! { <dt>{t("need.evidence")}</dt><dd><a href=href rel="nofollow noopener">{u}</a></dd> } })}
+                <dt>{t("need.entry")}</dt><dd><code>{need.id.clone()}</code></dd>
+            </dl>
+            {need.description.clone().map(|d| view! { <p class="description">{d}</p> })}
+            <ItemTable post=need.clone()/>
+
+            <section aria-labelledby="chain-h">
+                <h2 id="chain-h">{t("chain.title")}</h2>
+                <ol class="chain" data-testid="chain">
+                    {links.into_iter().map(|l| view! {
+                        <li data-kind=l.entry.kind.clone() data-testid="chain-link">
+                            <span class="badge kind">{i18n::value(lang, "kind", &l.entry.kind)}</span>
+                            " #" {l.index} " · " <code title=l.hash.clone()>{short(&l.hash)}</code>
+                            " · " {t("chain.by")} " " <code title=l.entry.author.clone()>{short(&l.entry.author)}</code>
+                            " · " {l.entry.created_at.clone()}
+                            <span class="summary">" " {summary(lang, &l.entry)}</span>
+                        </li>
+                    }).collect_view()}
+                </ol>
+                <Verify id=id.clone()/>
+            </section>
+
+            {open.then(|| view! { <PledgeForm need=need.clone() refresh/> })}
+            {pledges.into_iter().map(|p| view! { <ShipmentForm pledge=p refresh/> }).collect_view()}
+            {shipments.into_iter().map(|s| view! { <DeliveryForm shipment=s refresh/> }).collect_view()}
+        </article>
+    }
+}
+
+fn summary(lang: i18n::Lang, entry: &SignedEntry) -> String {
+    let lines = lines_of(&entry.body)
+        .iter()
+        .map(|(line, q)| format!("{} {line}: {q}", i18n::tr(lang, "chain.line")))
+        .collect::<Vec<_>>()
+        .join(", ");
+    match entry.kind.as_str() {
+        "shipment" => format!(
+            "{lines} · {}",
+            entry.body["carrier"].as_str().unwrap_or_default()
+        ),
+        "delivery.confirm" => format!(
+            "{lines} · {}",
+            i18n::value(
+                lang,
+                "condition",
+                entry.body["condition"].as_str().unwrap_or_default()
+            )
+        ),
+        "verdict" => format!(
+            "{} · {}",
+            i18n::value(
+                lang,
+                "verdict",
+                entry.body["verdict"].as_str().unwrap_or_default()
+            ),
+            entry.body["reason"].as_str().unwrap_or_default()
+        ),
+        _ => lines,
+    }
+}
+
+/// The log key to verify against: pinned in this browser on first use, so a server
+/// that later swaps its key is caught.
+pub async fn pinned_verifier() -> Result<LogVerifier, Failure> {
+    let vkey = match browser::storage_get(PINNED_VKEY_STORAGE) {
+        Some(v) => v,
+        None => {
+            let key: LogKey = client().get("/api/v1/log/key".into()).await?;
+            let _ = browser::storage_set(PINNED_VKEY_STORAGE, &key.vkey);
+            key.vkey
+        }
+    };
+    LogVerifier::new(&vkey).map_err(|e| Failure::local(e.to_string()))
+}
+
+#[derive(Clone)]
+enum Outcome {
+    Passed {
+        size: u64,
+        links: Vec<(u64, String)>,
+    },
+    Failed(String),
+}
+
+#[component]
+fn Verify(id: String) -> impl IntoView {
+    let outcome = RwSignal::new(None::<Outcome>);
+    let busy = RwSignal::new(false);
+    let run = move |_| {
+        let id = id.clone();
+        let api = client();
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            let result = async {
+                let verifier = pinned_verifier().await?;
+                let trace: Trace = api.get(format!("/api/v1/trace/{id}")).await?;
+                let chain =
+                    chain::verify(&trace, &verifier).map_err(|e| Failure::local(e.to_string()))?;
+                Ok::<_, Failure>(Outcome::Passed {
+                    size: chain.checkpoint.size,
+                    links: chain
+                        .entries
+                        .iter()
+                        .map(|(i, e)| (*i, e.kind().name().to_owned()))
+                        .collect(),
+                })
+            }
+            .await;
+            outcome.set(Some(result.unwrap_or_else(|e| Outcome::Failed(e.message))));
+            busy.set(false);
+        });
+    };
+    let lang = use_session().lang;
+    view! {
+        <div class="verify">
+            <button type="button" on:click=run disabled=move || busy.get() data-testid="verify">{t("verify.button")}</button>
+            <p class="hint">{t("verify.hint")}</p>
+            <div aria-live="polite" data-testid="verify-result">
+                {move || outcome.get().map(|o| match o {
+                    Outcome::Passed { size, links } => view! {
+                        <div class="verify-ok" data-verified="true">
+                            <p><strong>{t("verify.passed")}</strong> " " {t("verify.checkpoint")} " " {size}</p>
+                            <ul>
+                                {links.into_iter().map(|(i, k)| view! { <li>"✓ #" {i} " " {i18n::value(lang, "kind", &k)} " — " {t("verify.link_ok")}</li> }).collect_view()}
+                            </ul>
+                        </div>
+                    }.into_any(),
+                    Outcome::Failed(why) => view! {
+                        <div class="verify-fail" data-verified="false" role="alert">
+                            <p><strong>{t("verify.failed")}</strong> " " {why}</p>
+                        </div>
+                    }.into_any(),
+                })}
+            </div>
+        </div>
+    }
+}
+
+/// One quantity input per line, keyed by the line number.
+#[component]
+fn LineInputs(
+    prefix: String,
+    lines: Vec<(u32, String, i64)>,
+    values: RwSignal<Vec<(u32, RwSignal<String>)>>,
+    state: FormState,
+) -> impl IntoView {
+    let inputs = lines
+        .into_iter()
+        .enumerate()
+        .map(|(i, (line, label, max))| {
+            let value = RwSignal::new(String::new());
+            values.update(|v| v.push((line, value)));
+            let id = format!("{prefix}-line-{line}");
+            view! {
+                <div class="field">
+                    <label for=id.clone()>{label} " (" {t("form.up_to")} " " {max} ")"</label>
+                    <input id=id type="number" min="0" max=max inputmode="numeric"
+                        prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev))/>
+                    <crate::forms::FieldError state field=format!("items[{i}].quantity")/>
+                </div>
+            }
+        })
+        .collect_view();
+    view! { <fieldset><legend>{t("form.quantities")}</legend>{inputs}</fieldset> }
+}
+
+/// The `{line, quantity}` array of the non-blank inputs.
+fn typed_lines(values: &[(u32, RwSignal<String>)]) -> Result<Value, Failure> {
+    let mut out = Vec::new();
+    for (line, value) in values {
+        let text = value.get_untracked();
+        if text.trim().is_empty() {
+            continue;
+        }
+        let q = quantity(&format!("items[{}].quantity", out.len()), &text)?;
+        out.push(json!({"line": line, "quantity": q}));
+    }
+    Ok(Value::Array(out))
+}
+
+#[component]
+fn PledgeForm(need: Post, refresh: RwSignal<u32>) -> impl IntoView {
+    let state = FormState::new();
+    let values = RwSignal::new(Vec::new());
+    let contact = ContactDraft::new();
+    let lines = need
+        .items
+        .iter()
+        .filter(|i| i.remaining > 0)
+        .map(|i| (i.line, i.item.clone(), i.remaining))
+        .collect();
+    let id = need.id.clone();
+    Effect::new(move |_| {
+        if state.done.get().is_some() {
+            refresh.update(|r| *r += 1);
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let id = id.clone();
+        state.send(Kind::Pledge, move || {
+            let items = typed_lines(&values.get_untracked())?;
+            Ok((json!({"need": id, "items": items}), contact.contact()))
+        });
+    };
+    view! {
+        <section aria-labelledby="pledge-h">
+            <h2 id="pledge-h">{t("pledge.title")}</h2>
+            <form on:submit=submit data-testid="pledge-form">
+                <LineInputs prefix="pledge".to_owned() lines values state/>
+                <ContactFields draft=contact state/>
+                <button type="submit" disabled=move || state.busy.get()>{t("pledge.submit")}</button>
+                <FormOutcome state/>
+            </form>
+        </section>
+    }
+}
+
+#[component]
+fn ShipmentForm(pledge: Shown, refresh: RwSignal<u32>) -> impl IntoView {
+    let state = FormState::new();
+    let values = RwSignal::new(Vec::new());
+    let carrier = RwSignal::new(String::new());
+    let tracking = RwSignal::new(String::new());
+    let lines = lines_of(&pledge.entry.body)
+        .into_iter()
+        .map(|(line, q)| (line, format!("{} {line}", t("chain.line")), q as i64))
+        .collect();
+    let id = pledge.hash.clone();
+    Effect::new(move |_| {
+        if state.done.get().is_some() {
+            refresh.update(|r| *r += 1);
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let id = id.clone();
+        state.send(Kind::Shipment, move || {
+            let items = typed_lines(&values.get_untracked())?;
+            let mut body =
+                json!({"pledge": id, "carrier": carrier.get_untracked().trim(), "items": items});
+            let tracking = tracking.get_untracked();
+            if !tracking.trim().is_empty() {
+                body["tracking"] = json!(tracking.trim());
+            }
+            Ok((body, None))
+        });
+    };
+    let prefix = format!("ship-{}", pledge.index);
+    view! {
+        <details class="continue">
+            <summary>{t("shipment.title")} " #" {pledge.index}</summary>
+            <form on:submit=submit data-testid="shipment-form">
+                <TextField label=t("shipment.carrier") id=format!("{prefix}-carrier") value=carrier state field="carrier" required=true/>
+                <TextField label=t("shipment.tracking") id=format!("{prefix}-tracking") value=tracking state field="tracking"/>
+                <LineInputs prefix lines values state/>
+                <button type="submit" disabled=move || state.busy.get()>{t("shipment.submit")}</button>
+                <FormOutcome state/>
+            </form>
+        </details>
+    }
+}
+
+#[component]
+fn DeliveryForm(shipment: Shown, refresh: RwSignal<u32>) -> impl IntoView {
+    let state = FormState::new();
+    let values = RwSignal::new(Vec::new());
+    let condition = RwSignal::new("good".to_owned());
+    let note = RwSignal::new(String::new());
+    let lines = lines_of(&shipment.entry.body)
+        .into_iter()
+        .map(|(line, q)| (line, format!("{} {line}", t("chain.line")), q as i64))
+        .collect();
+    let id = shipment.hash.clone();
+    let prefix = format!("deliver-{}", shipment.index);
+    Effect::new(move |_| {
+        if state.done.get().is_some() {
+            refresh.update(|r| *r += 1);
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let id = id.clone();
+        state.send(Kind::DeliveryConfirm, move || {
+            let items = typed_lines(&values.get_untracked())?;
+            let mut body =
+                json!({"shipment": id, "items": items, "condition": condition.get_untracked()});
+            let note = note.get_untracked();
+            if !note.trim().is_empty() {
+                body["note"] = json!(note.trim());
+            }
+            Ok((body, None))
+        });
+    };
+    view! {
+        <details class="continue">
+            <summary>{t("delivery.title")} " #" {shipment.index}</summary>
+            <form on:submit=submit data-testid="delivery-form">
+                <LineInputs prefix=prefix.clone() lines values state/>
+                <SelectField label=t("delivery.condition") id=format!("{prefix}-condition") value=condition
+                    options=super::options("condition", i18n::CONDITIONS, None) state field="condition"/>
+                <TextField label=t("delivery.note") id=format!("{prefix}-note") value=note state field="note"/>
+                <button type="submit" disabled=move || state.busy.get()>{t("delivery.submit")}</button>
+                <FormOutcome state/>
+            </form>
+        </details>
+    }
+}

@@ -1,0 +1,131 @@
+//! Organisations: the list, one organisation's public profile, and registration
+//! (the registrant becomes its first member; the contact stays private).
+
+use super::{options, Badge, LoadError};
+use crate::api::{client, Failure};
+use crate::forms::{ContactDraft, ContactFields, FormOutcome, FormState, SelectField, TextField};
+use crate::i18n;
+use crate::model::{Org, Page};
+use crate::session::{t, use_session};
+use ledger::Kind;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+use serde_json::json;
+
+#[component]
+pub fn OrgList() -> impl IntoView {
+    let api = client();
+    let orgs = Resource::new(
+        || (),
+        move |_| {
+            let api = api.clone();
+            async move {
+                api.get::<Page<Org>>("/api/v1/orgs?per_page=100".into())
+                    .await
+            }
+        },
+    );
+    let lang = use_session().lang;
+    view! {
+        <Title text=t("orgs.title")/>
+        <h1>{t("orgs.title")}</h1>
+        <p><a href="/orgs/new" class="button">{t("orgs.register")}</a></p>
+        <Suspense fallback=|| view! { <p>{t("load.loading")}</p> }>
+            {move || Suspend::new(async move {
+                match orgs.await {
+                    Err(e) => view! { <LoadError error=e/> }.into_any(),
+                    Ok(page) => view! {
+                        <ul class="orgs">
+                            {page.items.into_iter().map(|o| view! {
+                                <li data-testid="org">
+                                    <a href=format!("/orgs/{}", o.id)>{o.name}</a>
+                                    " · " {i18n::value(lang, "org_type", &o.org_type)} " · " {o.area.name}
+                                    " " <Badge group="verification" value=o.verification/>
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn OrgPage() -> impl IntoView {
+    let params = use_params_map();
+    let api = client();
+    let org = Resource::new(
+        move || params.with(|p| p.get("id").unwrap_or_default()),
+        move |id| {
+            let api = api.clone();
+            async move { api.get::<Org>(format!("/api/v1/orgs/{id}")).await }
+        },
+    );
+    let lang = use_session().lang;
+    view! {
+        <Title text=t("org.title")/>
+        <Suspense fallback=|| view! { <p>{t("load.loading")}</p> }>
+            {move || Suspend::new(async move {
+                match org.await {
+                    Err(e) => view! { <h1>{t("org.title")}</h1><LoadError error=e/> }.into_any(),
+                    Ok(o) => view! {
+                        <article class="org">
+                            <h1>{o.name.clone()}</h1>
+                            <p class="badges"><Badge group="verification" value=o.verification.clone()/></p>
+                            <dl class="facts">
+                                <dt>{t("org.type")}</dt><dd>{i18n::value(lang, "org_type", &o.org_type)}</dd>
+                                <dt>{t("need.area")}</dt><dd>{o.area.name.clone()} " (" {o.area.code.clone()} ")"</dd>
+                                <dt>{t("org.verified_by")}</dt><dd data-testid="verified-by">{o.verified_by}</dd>
+                                <dt>{t("need.posted")}</dt><dd>{o.created_at.clone()}</dd>
+                                <dt>{t("need.entry")}</dt><dd><code data-testid="org-id">{o.id.clone()}</code></dd>
+                            </dl>
+                            {o.description.clone().map(|d| view! { <p class="description">{d}</p> })}
+                        </article>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn RegisterOrg() -> impl IntoView {
+    let state = FormState::new();
+    let name = RwSignal::new(String::new());
+    let org_type = RwSignal::new("hospital".to_owned());
+    let (area_code, area_name) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
+    let description = RwSignal::new(String::new());
+    let contact = ContactDraft::new();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        state.send(Kind::OrgRegister, move || {
+            let mut body = json!({
+                "name": name.get_untracked().trim(),
+                "type": org_type.get_untracked(),
+                "area": {"code": area_code.get_untracked().trim(), "name": area_name.get_untracked().trim()},
+            });
+            let d = description.get_untracked();
+            if !d.trim().is_empty() {
+                body["description"] = json!(d.trim());
+            }
+            Ok::<_, Failure>((body, contact.contact()))
+        });
+    };
+    view! {
+        <Title text=t("orgs.register")/>
+        <h1>{t("orgs.register")}</h1>
+        <form on:submit=submit data-testid="org-form">
+            <TextField label=t("org.name") id="org-name" value=name state field="name" required=true/>
+            <SelectField label=t("org.type") id="org-type" value=org_type options=options("org_type", i18n::ORG_TYPES, None) state field="type"/>
+            <TextField label=t("post.area_code") id="area-code" value=area_code state field="area.code" required=true placeholder="CN-HB"/>
+            <TextField label=t("post.area_name") id="area-name" value=area_name state field="area.name" required=true/>
+            <TextField label=t("post.description") id="description" value=description state field="description"/>
+            <ContactFields draft=contact state/>
+            <button type="submit" disabled=move || state.busy.get()>{t("orgs.submit")}</button>
+            <FormOutcome state/>
+            {move || state.done.get().map(|s| view! { <p><a href=format!("/orgs/{}", s.leaf_hash) data-testid="new-org-link">{t("orgs.view")}</a></p> })}
+        </form>
+    }
+}

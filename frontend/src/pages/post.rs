@@ -1,0 +1,215 @@
+//! Posting a need (a hospital member, or a volunteer relaying it with evidence) and
+//! posting an offer. Both list items: name, category, quantity, unit, specification.
+
+use super::{options, LoadError};
+use crate::api::{client, Failure};
+use crate::forms::{
+    quantity, ContactDraft, ContactFields, FieldError, FormOutcome, FormState, SelectField,
+    TextField,
+};
+use crate::i18n;
+use crate::model::{Org, Page};
+use crate::session::t;
+use ledger::Kind;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use serde_json::{json, Value};
+
+/// One item line being typed.
+#[derive(Clone, Copy)]
+struct ItemDraft {
+    item: RwSignal<String>,
+    category: RwSignal<String>,
+    quantity: RwSignal<String>,
+    unit: RwSignal<String>,
+    spec: RwSignal<String>,
+}
+
+impl ItemDraft {
+    fn new() -> Self {
+        ItemDraft {
+            item: RwSignal::new(String::new()),
+            category: RwSignal::new("respirator".into()),
+            quantity: RwSignal::new(String::new()),
+            unit: RwSignal::new("piece".into()),
+            spec: RwSignal::new(String::new()),
+        }
+    }
+}
+
+fn items_json(drafts: &[ItemDraft]) -> Result<Value, Failure> {
+    drafts
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let mut item = json!({
+                "item": d.item.get_untracked().trim(),
+                "category": d.category.get_untracked(),
+                "quantity": quantity(&format!("items[{i}].quantity"), &d.quantity.get_untracked())?,
+                "unit": d.unit.get_untracked(),
+            });
+            let spec = d.spec.get_untracked();
+            if !spec.trim().is_empty() {
+                item["spec"] = json!(spec.trim());
+            }
+            Ok(item)
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Value::Array)
+}
+
+#[component]
+fn ItemsEditor(drafts: RwSignal<Vec<ItemDraft>>, state: FormState) -> impl IntoView {
+    let categories: Vec<&str> = ledger::body::Category::ALL
+        .iter()
+        .map(|c| c.name())
+        .collect();
+    view! {
+        <fieldset class="items-editor">
+            <legend>{t("post.items")}</legend>
+            <For each=move || drafts.get().into_iter().enumerate() key=|(i, _)| *i let:((i, d))>
+                <div class="item-line" data-testid="item-line">
+                    <TextField label=t("post.item") id=format!("item-{i}-name") value=d.item state field=format!("items[{i}].item") required=true placeholder="N95 口罩"/>
+                    <SelectField label=t("post.category") id=format!("item-{i}-category") value=d.category
+                        options=options("category", &categories, None) state field=format!("items[{i}].category")/>
+                    <TextField label=t("post.quantity") id=format!("item-{i}-quantity") value=d.quantity state field=format!("items[{i}].quantity") input_type="number" required=true/>
+                    <SelectField label=t("post.unit") id=format!("item-{i}-unit") value=d.unit
+                        options=options("unit", i18n::UNITS, None) state field=format!("items[{i}].unit")/>
+                    <TextField label=t("post.spec") id=format!("item-{i}-spec") value=d.spec state field=format!("items[{i}].spec") placeholder="GB 19083-2010"/>
+                </div>
+            </For>
+            <FieldError state field="items"/>
+            <button type="button" class="secondary" on:click=move |_| drafts.update(|d| d.push(ItemDraft::new()))>
+                {t("post.add_item")}
+            </button>
+        </fieldset>
+    }
+}
+
+#[component]
+fn AreaFields(code: RwSignal<String>, name: RwSignal<String>, state: FormState) -> impl IntoView {
+    view! {
+        <TextField label=t("post.area_code") id="area-code" value=code state field="area.code" required=true placeholder="CN-HB"/>
+        <TextField label=t("post.area_name") id="area-name" value=name state field="area.name" required=true placeholder="湖北 Hubei"/>
+    }
+}
+
+#[component]
+pub fn PostNeed() -> impl IntoView {
+    let api = client();
+    let orgs = Resource::new(
+        || (),
+        move |_| {
+            let api = api.clone();
+            async move {
+                api.get::<Page<Org>>("/api/v1/orgs?per_page=100".into())
+                    .await
+            }
+        },
+    );
+    let state = FormState::new();
+    let org = RwSignal::new(String::new());
+    let drafts = RwSignal::new(vec![ItemDraft::new()]);
+    let urgency = RwSignal::new("high".to_owned());
+    let needed_by = RwSignal::new(String::new());
+    let (area_code, area_name) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
+    let description = RwSignal::new(String::new());
+    let evidence_url = RwSignal::new(String::new());
+    let contact = ContactDraft::new();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        state.send(Kind::NeedPost, move || {
+            let mut body = json!({
+                "org": org.get_untracked(),
+                "items": items_json(&drafts.get_untracked())?,
+                "urgency": urgency.get_untracked(),
+                "needed_by": needed_by.get_untracked(),
+                "area": {"code": area_code.get_untracked().trim(), "name": area_name.get_untracked().trim()},
+            });
+            let d = description.get_untracked();
+            if !d.trim().is_empty() {
+                body["description"] = json!(d.trim());
+            }
+            let e = evidence_url.get_untracked();
+            if !e.trim().is_empty() {
+                body["evidence"] = json!({"url": e.trim()});
+            }
+            Ok((body, contact.contact()))
+        });
+    };
+    view! {
+        <Title text=t("post_need.title")/>
+        <h1>{t("post_need.title")}</h1>
+        <p class="hint">{t("post_need.hint")}</p>
+        <form on:submit=submit data-testid="need-form">
+            <Suspense fallback=|| view! { <p>{t("load.loading")}</p> }>
+                {move || Suspend::new(async move {
+                    match orgs.await {
+                        Err(e) => view! { <LoadError error=e/> }.into_any(),
+                        Ok(page) => {
+                            if org.get_untracked().is_empty() {
+                                if let Some(first) = page.items.first() {
+                                    org.set(first.id.clone());
+                                }
+                            }
+                            let opts = page.items.into_iter().map(|o| (o.id, format!("{} ({})", o.name, o.area.code))).collect();
+                            view! { <SelectField label=t("post.org") id="org" value=org options=opts state field="org"/> }.into_any()
+                        }
+                    }
+                })}
+            </Suspense>
+            <ItemsEditor drafts state/>
+            <SelectField label=t("post.urgency") id="urgency" value=urgency options=options("urgency", i18n::URGENCIES, None) state field="urgency"/>
+            <TextField label=t("post.needed_by") id="needed-by" value=needed_by state field="needed_by" input_type="date" required=true/>
+            <AreaFields code=area_code name=area_name state/>
+            <TextField label=t("post.description") id="description" value=description state field="description"/>
+            <TextField label=t("post.evidence_url") id="evidence-url" value=evidence_url state field="evidence.url" input_type="url" placeholder="https://"/>
+            <FieldError state field="evidence"/>
+            <ContactFields draft=contact state/>
+            <button type="submit" disabled=move || state.busy.get()>{t("post_need.submit")}</button>
+            <FormOutcome state/>
+            {move || state.done.get().map(|s| view! { <p><a href=format!("/needs/{}", s.leaf_hash) data-testid="new-need-link">{t("post_need.view")}</a></p> })}
+        </form>
+    }
+}
+
+#[component]
+pub fn PostOffer() -> impl IntoView {
+    let state = FormState::new();
+    let drafts = RwSignal::new(vec![ItemDraft::new()]);
+    let (area_code, area_name) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
+    let available_until = RwSignal::new(String::new());
+    let description = RwSignal::new(String::new());
+    let contact = ContactDraft::new();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        state.send(Kind::OfferPost, move || {
+            let mut body = json!({
+                "items": items_json(&drafts.get_untracked())?,
+                "area": {"code": area_code.get_untracked().trim(), "name": area_name.get_untracked().trim()},
+            });
+            let until = available_until.get_untracked();
+            if !until.is_empty() {
+                body["available_until"] = json!(until);
+            }
+            let d = description.get_untracked();
+            if !d.trim().is_empty() {
+                body["description"] = json!(d.trim());
+            }
+            Ok((body, contact.contact()))
+        });
+    };
+    view! {
+        <Title text=t("post_offer.title")/>
+        <h1>{t("post_offer.title")}</h1>
+        <form on:submit=submit data-testid="offer-form">
+            <ItemsEditor drafts state/>
+            <AreaFields code=area_code name=area_name state/>
+            <TextField label=t("post.available_until") id="available-until" value=available_until state field="available_until" input_type="date"/>
+            <TextField label=t("post.description") id="description" value=description state field="description"/>
+            <ContactFields draft=contact state/>
+            <button type="submit" disabled=move || state.busy.get()>{t("post_offer.submit")}</button>
+            <FormOutcome state/>
+        </form>
+    }
+}

@@ -1,0 +1,192 @@
+//! The web app: leptos pages rendered on the server (each page fully rendered before it
+//! is sent, so it reads without JavaScript), the WASM bundle and stylesheet that
+//! hydrate them, and the language switch. Pages read the public API in-process through
+//! [`InProcessApi`]: the same answers any client gets, so no private data can reach a
+//! page by another path.
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Path, Query};
+use axum::http::{header, HeaderMap, Request, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use frontend::api::{ApiSource, ServerApi};
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use serde::Deserialize;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use tower::ServiceExt;
+
+/// Hash of the sources the committed bundle was built from (scripts/build-frontend.sh).
+pub const BUNDLE_SOURCES: &str = include_str!("../../static/pkg/SOURCES");
+
+/// A file served from the binary itself, so that `cargo run` needs nothing beside it.
+struct Asset {
+    path: &'static str,
+    content_type: &'static str,
+    bytes: &'static [u8],
+    /// The same file gzipped at build time, served to browsers that accept it.
+    gzipped: Option<&'static [u8]>,
+}
+
+const ASSETS: &[Asset] = &[
+    Asset {
+        path: "pkg/aidledger.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../../static/pkg/aidledger.js"),
+        gzipped: Some(include_bytes!("../../static/pkg/aidledger.js.gz")),
+    },
+    Asset {
+        path: "pkg/aidledger_bg.wasm",
+        content_type: "application/wasm",
+        bytes: include_bytes!("../../static/pkg/aidledger_bg.wasm"),
+        gzipped: Some(include_bytes!("../../static/pkg/aidledger_bg.wasm.gz")),
+    },
+    Asset {
+        path: "static/app.css",
+        content_type: "text/css; charset=utf-8",
+        bytes: include_bytes!("../../static/app.css"),
+        gzipped: None,
+    },
+    Asset {
+        path: "static/favicon.svg",
+        content_type: "image/svg+xml",
+        bytes: include_bytes!("../../static/favicon.svg"),
+        gzipped: None,
+    },
+];
+
+/// The API router, answering GETs for pages being rendered.
+struct InProcessApi(Router);
+
+impl ApiSource for InProcessApi {
+    fn get(&self, path_and_query: String) -> Pin<Box<dyn Future<Output = (u16, String)> + Send>> {
+        let router = self.0.clone();
+        Box::pin(async move {
+            let Ok(mut request) = Request::get(&path_and_query).body(Body::empty()) else {
+                return (400, r#"{"error":"malformed path"}"#.to_owned());
+            };
+            // Handlers that limit by client address see the server itself.
+            request
+                .extensions_mut()
+                .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 0))));
+            let response = router.oneshot(request).await.unwrap_or_else(|e| match e {});
+            let status = response.status().as_u16();
+            let body = axum::body::to_bytes(response.into_body(), 16 << 20)
+                .await
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .unwrap_or_default();
+            (status, body)
+        })
+    }
+}
+
+fn options() -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name(frontend::OUTPUT_NAME)
+        .site_pkg_dir(frontend::PKG_DIR)
+        .build()
+}
+
+/// The pages, the assets and the language switch, rendering with `api` for data.
+pub(crate) fn router(api: Router) -> Router {
+    let options = options();
+    let source = ServerApi(Arc::new(InProcessApi(api)));
+    let context = move || provide_context(source.clone());
+    let routes = generate_route_list(frontend::App);
+    let shell_options = options.clone();
+    let fallback = leptos_axum::render_app_async_with_context(context.clone(), move || {
+        frontend::shell(shell_options.clone())
+    });
+    let shell_options = options.clone();
+    Router::new()
+        .leptos_routes_with_context(&options, routes, context, move || {
+            frontend::shell(shell_options.clone())
+        })
+        .route("/pkg/{file}", get(asset_in("pkg")))
+        .route("/static/{file}", get(asset_in("static")))
+        .route("/lang/{code}", get(switch_language))
+        .fallback(move |request: Request<Body>| {
+            let fallback = fallback.clone();
+            async move {
+                let path = request.uri().path();
+                if path.starts_with("/api/") || path.starts_with("/tile/") {
+                    super::error::ApiError::NotFound("see docs/API.md for the routes".into())
+                        .into_response()
+                } else {
+                    fallback(request).await.into_response()
+                }
+            }
+        })
+        .with_state(options)
+}
+
+fn asset_in(
+    dir: &'static str,
+) -> impl Fn(Path<String>, HeaderMap) -> std::future::Ready<Response> + Clone {
+    move |Path(file): Path<String>, headers: HeaderMap| {
+        std::future::ready(serve_asset(&format!("{dir}/{file}"), &headers))
+    }
+}
+
+fn serve_asset(path: &str, headers: &HeaderMap) -> Response {
+    let Some(asset) = ASSETS.iter().find(|a| a.path == path) else {
+        return (StatusCode::NOT_FOUND, "no such file").into_response();
+    };
+    let etag = format!("\"{}\"", BUNDLE_SOURCES.trim());
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .is_some_and(|v| v.as_bytes() == etag.as_bytes())
+    {
+        return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
+    }
+    let accepts_gzip = headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
+    let common = [
+        (header::CONTENT_TYPE, asset.content_type.to_owned()),
+        (header::CACHE_CONTROL, "no-cache".to_owned()),
+        (header::ETAG, etag),
+        (header::VARY, "accept-encoding".to_owned()),
+    ];
+    match asset.gzipped.filter(|_| accepts_gzip) {
+        Some(gz) => (common, [(header::CONTENT_ENCODING, "gzip")], gz).into_response(),
+        None => (common, asset.bytes).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct Back {
+    back: Option<String>,
+}
+
+/// Sets the language cookie and sends the visitor back to the page they were on.
+async fn switch_language(Path(code): Path<String>, Query(q): Query<Back>) -> Response {
+    if frontend::i18n::Lang::parse(&code).is_none() {
+        return super::error::ApiError::BadRequest(format!(
+            "unknown language {code:?}: use en or zh"
+        ))
+        .into_response();
+    }
+    // Only a path on this site, never another origin.
+    let back = q
+        .back
+        .filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\'))
+        .unwrap_or_else(|| "/".to_owned());
+    (
+        StatusCode::SEE_OTHER,
+        [
+            (
+                header::SET_COOKIE,
+                format!("lang={code}; Path=/; Max-Age=31536000; SameSite=Lax"),
+            ),
+            (header::LOCATION, back),
+        ],
+    )
+        .into_response()
+}

@@ -1,0 +1,279 @@
+//! The web app as a browser without JavaScript sees it: pages rendered on the server
+//! from the public API, the language switch, the bundle served from the binary, and no
+//! private data on any page. (tests/browser/ drives the hydrated app in Chromium.)
+
+mod common;
+
+use common::{author, signed, TestInstance};
+use ledger::contact::{commitment, Contact};
+use ledger::Kind;
+use serde_json::{json, Value};
+use std::time::Duration;
+
+const CANARY_NAME: &str = "Canary Zhang Wei 7731";
+const CANARY_PHONE: &str = "+86 139 0000 7731";
+
+async fn post(url: &str, leaf: Vec<u8>) -> String {
+    let r = reqwest::Client::new()
+        .post(format!("{url}/api/v1/entries"))
+        .body(leaf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    r.json::<Value>().await.unwrap()["leaf_hash"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// A hospital that registered with a private contact, and one of its needs.
+async fn hospital_with_need(url: &str) -> (String, String) {
+    let key = author(41);
+    let contact = Contact {
+        name: Some(CANARY_NAME.into()),
+        phone: Some(CANARY_PHONE.into()),
+        email: None,
+        address: None,
+    };
+    let salt = [7u8; 32];
+    let mut body = common::org_body("fever clinic");
+    body["name"] = json!("Jinyintan Hospital 金银潭医院");
+    body["contact"] = json!(commitment(&salt, &contact));
+    let leaf = String::from_utf8(signed(&key, Kind::OrgRegister, body)).unwrap();
+    let r = reqwest::Client::new()
+        .post(format!("{url}/api/v1/submissions"))
+        .json(&json!({"entry": leaf, "private": {"salt": hex::encode(salt), "contact": contact}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let org_id = r.json::<Value>().await.unwrap()["leaf_hash"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let need = signed(
+        &key,
+        Kind::NeedPost,
+        json!({
+            "org": org_id,
+            "items": [{"item": "N95口罩", "category": "respirator", "quantity": 1000, "unit": "piece", "spec": "GB 19083-2010"}],
+            "urgency": "critical",
+            "needed_by": "2099-01-01",
+            "area": {"code": "CN-HB", "name": "湖北"},
+        }),
+    );
+    let need_id = post(url, need).await;
+    (org_id, need_id)
+}
+
+async fn page(url: &str, path: &str, lang: Option<&str>) -> (u16, String) {
+    let mut request = reqwest::Client::new().get(format!("{url}{path}"));
+    if let Some(l) = lang {
+        request = request.header("cookie", format!("lang={l}"));
+    }
+    let r = request.send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.text().await.unwrap())
+}
+
+/// Polls the board until the index has caught up with the need (no latency asserted).
+async fn board_showing(url: &str, need_id: &str) -> String {
+    for _ in 0..100 {
+        let (status, html) = page(url, "/?q=口罩", None).await;
+        assert_eq!(status, 200);
+        if html.contains(need_id) {
+            return html;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the board never showed {need_id}");
+}
+
+#[tokio::test]
+async fn pages_are_whole_html_before_any_javascript_runs() {
+    let instance = TestInstance::start().await;
+    let url = &instance.url;
+    let (org_id, need_id) = hospital_with_need(url).await;
+
+    let board = board_showing(url, &need_id).await;
+    assert!(board.contains("Jinyintan Hospital 金银潭医院"), "{board}");
+    let remaining = &board[board
+        .find("data-testid=\"remaining\"")
+        .expect("a remaining cell")..];
+    assert!(
+        remaining[remaining.find('>').unwrap() + 1..].starts_with("1000"),
+        "remaining quantity"
+    );
+    assert!(
+        board.contains("/pkg/aidledger.js"),
+        "the hydration script is linked"
+    );
+    assert!(
+        board.contains("<b>口罩</b>"),
+        "the snippet highlights the match"
+    );
+
+    let (status, need) = page(url, &format!("/needs/{need_id}"), None).await;
+    assert_eq!(status, 200);
+    assert!(need.contains("data-testid=\"chain-link\""), "{need}");
+    assert!(need.contains("GB 19083-2010"));
+    assert!(need.contains("data-testid=\"pledge-form\""));
+
+    let (_, org_page) = page(url, &format!("/orgs/{org_id}"), None).await;
+    assert!(org_page.contains("Jinyintan Hospital"));
+    assert!(org_page.contains("Not yet verified"));
+
+    let (_, audit) = page(url, "/audit", None).await;
+    assert!(
+        audit.contains("aidledger.localhost/log"),
+        "the checkpoint is on the page"
+    );
+
+    let (_, queue) = page(url, "/moderation", None).await;
+    assert!(queue.contains(&org_id), "the hospital awaits review");
+
+    for path in ["/post/need", "/post/offer", "/orgs/new", "/keys"] {
+        let (status, html) = page(url, path, None).await;
+        assert_eq!(status, 200, "{path}");
+        for input in html.match_indices("<input id=\"") {
+            let id = &html[input.0 + 11..];
+            let id = &id[..id.find('"').unwrap()];
+            assert!(
+                html.contains(&format!("for=\"{id}\"")),
+                "{path}: input {id} has no label"
+            );
+        }
+    }
+    instance.stop().await;
+}
+
+#[tokio::test]
+async fn the_language_cookie_turns_every_string_to_chinese() {
+    let instance = TestInstance::start().await;
+    let url = &instance.url;
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = no_redirects
+        .get(format!("{url}/lang/zh?back=/orgs"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/orgs");
+    assert!(r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .starts_with("lang=zh;"));
+
+    let (_, zh) = page(url, "/orgs", Some("zh")).await;
+    assert!(zh.contains("<html lang=\"zh\""), "{zh}");
+    assert!(zh.contains("登记机构"));
+    assert!(!zh.contains("Register an organisation"));
+    let (_, en) = page(url, "/orgs", None).await;
+    assert!(en.contains("Register an organisation"));
+
+    let r = no_redirects
+        .get(format!("{url}/lang/zh?back=//evil.example/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.headers()["location"],
+        "/",
+        "never a redirect off the site"
+    );
+    let r = no_redirects
+        .get(format!("{url}/lang/fr"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("unknown language \\\"fr\\\""));
+    instance.stop().await;
+}
+
+#[tokio::test]
+async fn the_bundle_is_served_gzipped_from_the_binary_and_revalidated() {
+    let instance = TestInstance::start().await;
+    let url = &instance.url;
+    let client = reqwest::Client::new();
+    let r = client
+        .get(format!("{url}/pkg/aidledger_bg.wasm"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/wasm");
+    assert_eq!(r.headers()["content-encoding"], "gzip");
+    let etag = r.headers()["etag"].clone();
+    let gz = std::fs::read("static/pkg/aidledger_bg.wasm.gz").unwrap();
+    assert_eq!(r.bytes().await.unwrap().len(), gz.len());
+
+    let r = client
+        .get(format!("{url}/pkg/aidledger_bg.wasm"))
+        .header("if-none-match", etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 304);
+
+    let r = client
+        .get(format!("{url}/pkg/other.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let r = client
+        .get(format!("{url}/api/v1/nothing"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert!(
+        r.json::<Value>().await.unwrap()["error"].is_string(),
+        "the API still answers JSON"
+    );
+    let (status, html) = page(url, "/no/such/page", None).await;
+    assert_eq!(status, 404);
+    assert!(html.contains("Page not found"));
+    instance.stop().await;
+}
+
+#[tokio::test]
+async fn no_page_shows_private_contact_data() {
+    let instance = TestInstance::start().await;
+    let url = &instance.url;
+    let (org_id, need_id) = hospital_with_need(url).await;
+    board_showing(url, &need_id).await;
+    let paths = [
+        "/".to_owned(),
+        "/?q=金银潭".to_owned(),
+        format!("/needs/{need_id}"),
+        format!("/orgs/{org_id}"),
+        "/orgs".to_owned(),
+        "/moderation".to_owned(),
+        format!("/audit?entry={org_id}"),
+    ];
+    for path in paths {
+        for lang in [None, Some("zh")] {
+            let (status, html) = page(url, &path, lang).await;
+            assert_eq!(status, 200, "{path}");
+            assert!(
+                !html.contains(CANARY_NAME) && !html.contains(CANARY_PHONE),
+                "{path} leaks the contact"
+            );
+        }
+    }
+    // The organisation exists and is shown; only its contact is withheld.
+    let (_, html) = page(url, &format!("/orgs/{org_id}"), None).await;
+    assert!(html.contains("Jinyintan"));
+    instance.stop().await;
+}
