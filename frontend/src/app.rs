@@ -65,6 +65,7 @@ fn Header() -> impl IntoView {
     let session = use_session();
     let location = use_location();
     // Works without JavaScript: the server sets the cookie and sends the visitor back.
+    // `external` keeps the router from handling it in the browser: the page must reload.
     let switch = move || {
         let back = location.pathname.get();
         let other = match session.lang {
@@ -85,7 +86,7 @@ fn Header() -> impl IntoView {
                 <A href="/moderation">{t("nav.moderation")}</A>
                 <A href="/audit">{t("nav.audit")}</A>
                 <A href="/keys">{t("nav.keys")}</A>
-                <a href=switch rel="nofollow" hreflang=match session.lang { Lang::En => "zh", Lang::Zh => "en" }>
+                <a href=switch rel="external nofollow" hreflang=match session.lang { Lang::En => "zh", Lang::Zh => "en" }>
                     {t("nav.other_language")}
                 </a>
             </nav>

@@ -127,6 +127,48 @@ impl FormState {
     }
 }
 
+/// What a page keeps of its last submission, for forms that a successful submission
+/// re-renders away (the page reloads its data, and the form with it).
+#[derive(Clone, Copy)]
+pub struct PageNotice {
+    pub last: RwSignal<Option<Submitted>>,
+    /// Bumped after each submission; the page's resources reload on it.
+    pub refresh: RwSignal<u32>,
+}
+
+impl PageNotice {
+    pub fn new() -> Self {
+        PageNotice {
+            last: RwSignal::new(None),
+            refresh: RwSignal::new(0),
+        }
+    }
+
+    /// Reports `state`'s submissions here and reloads the page's data after each.
+    pub fn follow(self, state: FormState) {
+        Effect::new(move |_| {
+            if let Some(done) = state.done.get() {
+                self.last.set(Some(done));
+                self.refresh.update(|r| *r += 1);
+            }
+        });
+    }
+}
+
+#[component]
+pub fn NoticeView(notice: PageNotice) -> impl IntoView {
+    view! {
+        <div aria-live="polite">
+            {move || notice.last.get().map(|s| view! {
+                <p class="form-done" role="status" data-testid="page-notice">
+                    {t("form.done")} " #" {s.index} " · "
+                    <code data-testid="new-entry">{s.leaf_hash.clone()}</code>
+                </p>
+            })}
+        </div>
+    }
+}
+
 /// The error of `state` if it names `field`, shown under that field's input.
 #[component]
 pub fn FieldError(state: FormState, #[prop(into)] field: String) -> impl IntoView {

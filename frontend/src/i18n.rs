@@ -213,6 +213,8 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("mod.verify", "Sign: verified", "签名：核实通过"),
     ("mod.reject", "Sign: rejected", "签名：驳回"),
     ("mod.show_contact", "Show private contact", "查看私密联系方式"),
+    ("mod.filter", "Show", "显示"),
+    ("mod.waiting", "entries await review", "条待审核"),
     ("mod.read_recorded", "This read was recorded.", "本次查看已被记录。"),
     ("audit.title", "Audit", "审计"),
     ("audit.hint", "Check the log yourself: every check below runs in this browser with the same code as the command-line verifier.", "亲自检查日志：以下每项检查都在浏览器中运行，与命令行验证工具使用相同代码。"),

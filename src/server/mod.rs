@@ -154,10 +154,13 @@ pub async fn start(
     })
 }
 
-/// The API and, beside it, the web app that renders its pages from the API.
+/// The API and, beside it, the web app that renders its pages from the API; answers
+/// are gzipped for clients that ask (the bundle is stored gzipped already).
 fn app(state: AppState) -> axum::Router {
     let api = api::router(state);
-    api.clone().merge(web::router(api))
+    api.clone()
+        .merge(web::router(api))
+        .layer(tower_http::compression::CompressionLayer::new())
 }
 
 /// Logs to stderr; `RUST_LOG` overrides the default level (info).

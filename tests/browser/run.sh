@@ -20,13 +20,23 @@ rm -rf "$artifacts" && mkdir -p "$artifacts"
 log="$artifacts/server.log"
 ./target/debug/aidledger serve --data-dir "$data" --listen 127.0.0.1:0 >"$log" 2>&1 &
 server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$data"' EXIT
+stop() {
+  local status=$?
+  kill "$server" 2>/dev/null || true
+  wait "$server" 2>/dev/null || true
+  rm -rf "$data"
+  exit "$status"
+}
+trap stop EXIT
 for _ in $(seq 100); do
   grep -q '^aidledger serving ' "$log" && break
   sleep 0.1
 done
 url=$(sed -n 's/^aidledger serving //p' "$log")
 [ -n "$url" ] || { cat "$log"; exit 1; }
+
+# A coherent sample aid effort, so the board is full as on a real instance.
+./target/debug/aidledger seed --url "$url" --count 300 --operator-key "$data/operator.key" >/dev/null
 
 AIDLEDGER_URL="$url" AIDLEDGER_DATA="$data" AIDLEDGER_BIN=./target/debug/aidledger \
   ARTIFACTS="$artifacts" node tests/browser/e2e.mjs

@@ -6,43 +6,80 @@
 use super::{short, LoadError};
 use crate::api::{client, decode, Failure};
 use crate::browser;
-use crate::forms::{FormOutcome, FormState};
+use crate::forms::{FormOutcome, FormState, NoticeView, PageNotice};
 use crate::i18n;
 use crate::model::{Opened, Page, ReviewItem};
 use crate::session::{t, use_session};
 use ledger::Kind;
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 use serde_json::json;
 
 #[component]
 pub fn Queue() -> impl IntoView {
     let api = client();
-    let refresh = RwSignal::new(0u32);
+    let notice = PageNotice::new();
+    let query = use_query_map();
+    let filter = move || {
+        query.with(|q| {
+            (
+                q.get("kind").unwrap_or_default(),
+                q.get("page")
+                    .and_then(|p| p.parse::<u32>().ok())
+                    .unwrap_or(1),
+            )
+        })
+    };
     let queue = Resource::new(
-        move || refresh.get(),
-        move |_| {
+        move || (filter(), notice.refresh.get()),
+        move |((kind, page), _)| {
             let api = api.clone();
             async move {
-                api.get::<Page<ReviewItem>>("/api/v1/review?per_page=100".into())
+                let kind = if kind.is_empty() {
+                    String::new()
+                } else {
+                    format!("&kind={}", super::encode(&kind))
+                };
+                api.get::<Page<ReviewItem>>(format!("/api/v1/review?per_page=50&page={page}{kind}"))
                     .await
             }
         },
     );
+    let lang = use_session().lang;
+    let tabs = ["", "org.register", "need.post", "offer.post"].map(|kind| {
+        let label = if kind.is_empty() {
+            t("filter.any").to_owned()
+        } else {
+            i18n::value(lang, "kind", kind)
+        };
+        view! { <a href=format!("/moderation?kind={kind}") data-kind=kind>{label}</a> }
+    });
     view! {
         <Title text=t("mod.title")/>
         <h1>{t("mod.title")}</h1>
         <p class="hint">{t("mod.hint")}</p>
+        <NoticeView notice/>
+        <nav class="tabs" aria-label=t("mod.filter")>{tabs}</nav>
         <Suspense fallback=|| view! { <p>{t("load.loading")}</p> }>
             {move || Suspend::new(async move {
+                let (kind, page) = filter();
                 match queue.await {
                     Err(e) => view! { <LoadError error=e/> }.into_any(),
                     Ok(page) if page.items.is_empty() => view! { <p>{t("mod.empty")}</p> }.into_any(),
-                    Ok(page) => view! {
-                        <ol class="queue">
-                            {page.items.into_iter().map(|item| view! { <QueueItem item refresh/> }).collect_view()}
-                        </ol>
-                    }.into_any(),
+                    Ok(found) => {
+                        let more = i64::from(page) * i64::from(found.per_page) < found.total;
+                        view! {
+                            <p>{found.total} " " {t("mod.waiting")}</p>
+                            <ol class="queue">
+                                {found.items.into_iter().map(|item| view! { <QueueItem item notice/> }).collect_view()}
+                            </ol>
+                            <nav class="pager" aria-label=t("board.pages")>
+                                {(page > 1).then(|| view! { <a href=format!("/moderation?kind={kind}&page={}", page - 1) rel="prev">{t("board.prev")}</a> })}
+                                {more.then(|| view! { <a href=format!("/moderation?kind={kind}&page={}", page + 1) rel="next">{t("board.next")}</a> })}
+                            </nav>
+                        }.into_any()
+                    }
                 }
             })}
         </Suspense>
@@ -50,7 +87,7 @@ pub fn Queue() -> impl IntoView {
 }
 
 #[component]
-fn QueueItem(item: ReviewItem, refresh: RwSignal<u32>) -> impl IntoView {
+fn QueueItem(item: ReviewItem, notice: PageNotice) -> impl IntoView {
     let lang = use_session().lang;
     let state = FormState::new();
     let reason = RwSignal::new(String::new());
@@ -65,11 +102,7 @@ fn QueueItem(item: ReviewItem, refresh: RwSignal<u32>) -> impl IntoView {
             })
         })
     };
-    Effect::new(move |_| {
-        if state.done.get().is_some() {
-            refresh.update(|r| *r += 1);
-        }
-    });
+    notice.follow(state);
     let link = if is_org {
         format!("/orgs/{}", item.id)
     } else if item.kind == "need.post" {

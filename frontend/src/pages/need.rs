@@ -8,7 +8,8 @@ use super::{short, Badge, LoadError};
 use crate::api::{client, Failure};
 use crate::browser;
 use crate::forms::{
-    quantity, ContactDraft, ContactFields, FormOutcome, FormState, SelectField, TextField,
+    quantity, ContactDraft, ContactFields, FormOutcome, FormState, NoticeView, PageNotice,
+    SelectField, TextField,
 };
 use crate::i18n;
 use crate::model::{LogKey, Post};
@@ -63,9 +64,9 @@ pub fn NeedPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.with(|p| p.get("id").unwrap_or_default());
     let api = client();
-    let refresh = RwSignal::new(0u32);
+    let notice = PageNotice::new();
     let data = Resource::new(
-        move || (id(), refresh.get()),
+        move || (id(), notice.refresh.get()),
         move |(id, _)| {
             let api = api.clone();
             async move {
@@ -81,7 +82,7 @@ pub fn NeedPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match data.await {
                     Err(e) => view! { <h1>{t("need.title")}</h1><LoadError error=e/> }.into_any(),
-                    Ok((need, trace)) => view! { <NeedView need trace refresh/> }.into_any(),
+                    Ok((need, trace)) => view! { <NeedView need trace notice/> }.into_any(),
                 }
             })}
         </Suspense>
@@ -89,7 +90,7 @@ pub fn NeedPage() -> impl IntoView {
 }
 
 #[component]
-fn NeedView(need: Post, trace: Trace, refresh: RwSignal<u32>) -> impl IntoView {
+fn NeedView(need: Post, trace: Trace, notice: PageNotice) -> impl IntoView {
     let lang = use_session().lang;
     let links = shown(&trace);
     let org = need.org.clone();
@@ -138,12 +139,13 @@ fn NeedView(need: Post, trace: Trace, refresh: RwSignal<u32>) -> impl IntoView {
                         </li>
                     }).collect_view()}
                 </ol>
+                <NoticeView notice/>
                 <Verify id=id.clone()/>
             </section>
 
-            {open.then(|| view! { <PledgeForm need=need.clone() refresh/> })}
-            {pledges.into_iter().map(|p| view! { <ShipmentForm pledge=p refresh/> }).collect_view()}
-            {shipments.into_iter().map(|s| view! { <DeliveryForm shipment=s refresh/> }).collect_view()}
+            {open.then(|| view! { <PledgeForm need=need.clone() notice/> })}
+            {pledges.into_iter().map(|p| view! { <ShipmentForm pledge=p notice/> }).collect_view()}
+            {shipments.into_iter().map(|s| view! { <DeliveryForm shipment=s notice/> }).collect_view()}
         </article>
     }
 }
@@ -300,7 +302,7 @@ fn typed_lines(values: &[(u32, RwSignal<String>)]) -> Result<Value, Failure> {
 }
 
 #[component]
-fn PledgeForm(need: Post, refresh: RwSignal<u32>) -> impl IntoView {
+fn PledgeForm(need: Post, notice: PageNotice) -> impl IntoView {
     let state = FormState::new();
     let values = RwSignal::new(Vec::new());
     let contact = ContactDraft::new();
@@ -311,11 +313,7 @@ fn PledgeForm(need: Post, refresh: RwSignal<u32>) -> impl IntoView {
         .map(|i| (i.line, i.item.clone(), i.remaining))
         .collect();
     let id = need.id.clone();
-    Effect::new(move |_| {
-        if state.done.get().is_some() {
-            refresh.update(|r| *r += 1);
-        }
-    });
+    notice.follow(state);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let id = id.clone();
@@ -338,7 +336,7 @@ fn PledgeForm(need: Post, refresh: RwSignal<u32>) -> impl IntoView {
 }
 
 #[component]
-fn ShipmentForm(pledge: Shown, refresh: RwSignal<u32>) -> impl IntoView {
+fn ShipmentForm(pledge: Shown, notice: PageNotice) -> impl IntoView {
     let state = FormState::new();
     let values = RwSignal::new(Vec::new());
     let carrier = RwSignal::new(String::new());
@@ -348,11 +346,7 @@ fn ShipmentForm(pledge: Shown, refresh: RwSignal<u32>) -> impl IntoView {
         .map(|(line, q)| (line, format!("{} {line}", t("chain.line")), q as i64))
         .collect();
     let id = pledge.hash.clone();
-    Effect::new(move |_| {
-        if state.done.get().is_some() {
-            refresh.update(|r| *r += 1);
-        }
-    });
+    notice.follow(state);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let id = id.clone();
@@ -383,7 +377,7 @@ fn ShipmentForm(pledge: Shown, refresh: RwSignal<u32>) -> impl IntoView {
 }
 
 #[component]
-fn DeliveryForm(shipment: Shown, refresh: RwSignal<u32>) -> impl IntoView {
+fn DeliveryForm(shipment: Shown, notice: PageNotice) -> impl IntoView {
     let state = FormState::new();
     let values = RwSignal::new(Vec::new());
     let condition = RwSignal::new("good".to_owned());
@@ -394,11 +388,7 @@ fn DeliveryForm(shipment: Shown, refresh: RwSignal<u32>) -> impl IntoView {
         .collect();
     let id = shipment.hash.clone();
     let prefix = format!("deliver-{}", shipment.index);
-    Effect::new(move |_| {
-        if state.done.get().is_some() {
-            refresh.update(|r| *r += 1);
-        }
-    });
+    notice.follow(state);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let id = id.clone();
