@@ -5,7 +5,7 @@ mod common;
 
 use aidledger::server::limits::Limits;
 use aidledger::server::{self, Config};
-use common::signed;
+use common::{post_entry, signed};
 use ed25519_dalek::SigningKey;
 use ledger::Kind;
 use serde_json::{json, Value};
@@ -42,20 +42,6 @@ async fn start(dir: &Path) -> Instance {
 async fn stop(i: Instance) {
     let _ = i.stop.send(());
     i.serve.await.unwrap().unwrap();
-}
-
-async fn post(url: &str, leaf: Vec<u8>) -> String {
-    let r = reqwest::Client::new()
-        .post(format!("{url}/api/v1/entries"))
-        .body(leaf)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
-    r.json::<Value>().await.unwrap()["leaf_hash"]
-        .as_str()
-        .unwrap()
-        .to_owned()
 }
 
 async fn search(url: &str, query: &str) -> (u16, Value) {
@@ -103,12 +89,12 @@ async fn sequenced_needs_are_found_in_english_and_chinese_and_follow_status_chan
     let dir = tempfile::tempdir().unwrap();
     let instance = start(dir.path()).await;
     let hospital = SigningKey::from_bytes(&[41; 32]);
-    let org = post(
+    let org = post_entry(
         &instance.url,
         signed(&hospital, Kind::OrgRegister, json!({"name": "Wuhan Union Hospital", "type": "hospital", "area": {"code": "CN-HB", "name": "Hubei"}})),
     )
     .await;
-    let need = post(
+    let need = post_entry(
         &instance.url,
         signed(&hospital, Kind::NeedPost, need_body(&org)),
     )
@@ -148,7 +134,7 @@ async fn sequenced_needs_are_found_in_english_and_chinese_and_follow_status_chan
     let (_, none) = search(&instance.url, "q=ventilator&kind=need").await;
     assert_eq!(none["total"], 0);
 
-    post(
+    post_entry(
         &instance.url,
         signed(
             &hospital,
@@ -186,7 +172,7 @@ async fn sequenced_needs_are_found_in_english_and_chinese_and_follow_status_chan
     // The index records what it covers: after a restart it serves at once and resumes.
     let instance = start(dir.path()).await;
     eventually_finds(&instance.url, "q=口罩&status=met", &need).await;
-    let offer = post(
+    let offer = post_entry(
         &instance.url,
         signed(&hospital, Kind::OfferPost, json!({"items": [{"item": "Nitrile gloves", "category": "gloves", "quantity": 100, "unit": "box"}], "area": {"code": "IT-25", "name": "Lombardy"}})),
     )

@@ -155,16 +155,22 @@ impl PageNotice {
     }
 }
 
+/// "Recorded in the log as entry #N · <hash>".
+#[component]
+fn Recorded(submitted: Submitted, testid: &'static str) -> impl IntoView {
+    view! {
+        <p class="form-done" role="status" data-testid=testid>
+            {t("form.done")} " #" {submitted.index} " · "
+            <code data-testid="new-entry">{submitted.leaf_hash}</code>
+        </p>
+    }
+}
+
 #[component]
 pub fn NoticeView(notice: PageNotice) -> impl IntoView {
     view! {
         <div aria-live="polite">
-            {move || notice.last.get().map(|s| view! {
-                <p class="form-done" role="status" data-testid="page-notice">
-                    {t("form.done")} " #" {s.index} " · "
-                    <code data-testid="new-entry">{s.leaf_hash.clone()}</code>
-                </p>
-            })}
+            {move || notice.last.get().map(|s| view! { <Recorded submitted=s testid="page-notice"/> })}
         </div>
     }
 }
@@ -208,12 +214,7 @@ pub fn FormOutcome(state: FormState) -> impl IntoView {
             <Show when=move || general().is_some()>
                 <p class="form-error" role="alert" data-testid="form-error">{general}</p>
             </Show>
-            {move || state.done.get().map(|s| view! {
-                <p class="form-done" role="status" data-testid="form-done">
-                    {t("form.done")} " #" {s.index} " · "
-                    <code data-testid="new-entry">{s.leaf_hash.clone()}</code>
-                </p>
-            })}
+            {move || state.done.get().map(|s| view! { <Recorded submitted=s testid="form-done"/> })}
         </div>
     }
 }

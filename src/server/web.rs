@@ -114,7 +114,11 @@ pub(crate) fn router(api: Router) -> Router {
             let fallback = fallback.clone();
             async move {
                 let path = request.uri().path();
-                if path.starts_with("/api/") || path.starts_with("/tile/") {
+                // The API's own prefixes keep its JSON errors.
+                if ["/api", "/tile", "/checkpoint"]
+                    .iter()
+                    .any(|p| path.starts_with(p))
+                {
                     super::error::ApiError::NotFound("see docs/API.md for the routes".into())
                         .into_response()
                 } else {

@@ -6,8 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-if [ ! -x /usr/bin/chromium ]; then
-  apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+# A CJK font, so that the Chinese in the screenshots is legible.
+if [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/fonts/truetype/wqy ]; then
+  apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null
 fi
 if [ ! -d tests/browser/node_modules/playwright-core ]; then
   npm install --silent --no-audit --no-fund --prefix tests/browser

@@ -131,3 +131,18 @@ pub fn signed(key: &SigningKey, kind: Kind, body: Value) -> Vec<u8> {
         .expect("signs")
         .into_leaf()
 }
+
+/// POSTs a signed entry to `url`, expects it appended, and returns its leaf hash.
+pub async fn post_entry(url: &str, leaf: Vec<u8>) -> String {
+    let r = reqwest::Client::new()
+        .post(format!("{url}/api/v1/entries"))
+        .body(leaf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    r.json::<Value>().await.unwrap()["leaf_hash"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}

@@ -13,19 +13,21 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 use serde_json::json;
 
-#[component]
-pub fn OrgList() -> impl IntoView {
+/// Every registered organisation (the first 100), for the list and the need form.
+pub fn all_orgs() -> Resource<Result<Page<Org>, Failure>> {
     let api = client();
-    let orgs = Resource::new(
+    Resource::new(
         || (),
         move |_| {
             let api = api.clone();
-            async move {
-                api.get::<Page<Org>>("/api/v1/orgs?per_page=100".into())
-                    .await
-            }
+            async move { api.get("/api/v1/orgs?per_page=100".into()).await }
         },
-    );
+    )
+}
+
+#[component]
+pub fn OrgList() -> impl IntoView {
+    let orgs = all_orgs();
     let lang = use_session().lang;
     view! {
         <Title text=t("orgs.title")/>

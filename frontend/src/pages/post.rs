@@ -2,13 +2,12 @@
 //! posting an offer. Both list items: name, category, quantity, unit, specification.
 
 use super::{options, LoadError};
-use crate::api::{client, Failure};
+use crate::api::Failure;
 use crate::forms::{
     quantity, ContactDraft, ContactFields, FieldError, FormOutcome, FormState, SelectField,
     TextField,
 };
 use crate::i18n;
-use crate::model::{Org, Page};
 use crate::session::t;
 use ledger::Kind;
 use leptos::prelude::*;
@@ -96,17 +95,7 @@ fn AreaFields(code: RwSignal<String>, name: RwSignal<String>, state: FormState) 
 
 #[component]
 pub fn PostNeed() -> impl IntoView {
-    let api = client();
-    let orgs = Resource::new(
-        || (),
-        move |_| {
-            let api = api.clone();
-            async move {
-                api.get::<Page<Org>>("/api/v1/orgs?per_page=100".into())
-                    .await
-            }
-        },
-    );
+    let orgs = super::orgs::all_orgs();
     let state = FormState::new();
     let org = RwSignal::new(String::new());
     let drafts = RwSignal::new(vec![ItemDraft::new()]);
