@@ -68,6 +68,15 @@ pub fn contact_from(name: &str, phone: &str, email: &str, address: &str) -> Opti
     (c.name.is_some() || c.phone.is_some() || c.email.is_some() || c.address.is_some()).then_some(c)
 }
 
+/// Sets `body[key]` to the trimmed text of `input` unless it is blank: an optional
+/// field left empty is absent from the entry, not an empty string.
+pub fn set_optional(body: &mut Value, key: &str, input: RwSignal<String>) {
+    let text = input.get_untracked();
+    if !text.trim().is_empty() {
+        body[key] = json!(text.trim());
+    }
+}
+
 /// A whole number typed into field `field`.
 pub fn quantity(field: &str, text: &str) -> Result<u64, Failure> {
     text.trim()

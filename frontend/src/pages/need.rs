@@ -8,8 +8,8 @@ use super::{short, Badge, LoadError};
 use crate::api::{client, Failure};
 use crate::browser;
 use crate::forms::{
-    quantity, ContactDraft, ContactFields, FormOutcome, FormState, NoticeView, PageNotice,
-    SelectField, TextField,
+    quantity, set_optional, ContactDraft, ContactFields, FormOutcome, FormState, NoticeView,
+    PageNotice, SelectField, TextField,
 };
 use crate::i18n;
 use crate::model::{LogKey, Post};
@@ -354,10 +354,7 @@ fn ShipmentForm(pledge: Shown, notice: PageNotice) -> impl IntoView {
             let items = typed_lines(&values.get_untracked())?;
             let mut body =
                 json!({"pledge": id, "carrier": carrier.get_untracked().trim(), "items": items});
-            let tracking = tracking.get_untracked();
-            if !tracking.trim().is_empty() {
-                body["tracking"] = json!(tracking.trim());
-            }
+            set_optional(&mut body, "tracking", tracking);
             Ok((body, None))
         });
     };
@@ -396,10 +393,7 @@ fn DeliveryForm(shipment: Shown, notice: PageNotice) -> impl IntoView {
             let items = typed_lines(&values.get_untracked())?;
             let mut body =
                 json!({"shipment": id, "items": items, "condition": condition.get_untracked()});
-            let note = note.get_untracked();
-            if !note.trim().is_empty() {
-                body["note"] = json!(note.trim());
-            }
+            set_optional(&mut body, "note", note);
             Ok((body, None))
         });
     };

@@ -3,7 +3,9 @@
 
 use super::{options, Badge, LoadError};
 use crate::api::{client, Failure};
-use crate::forms::{ContactDraft, ContactFields, FormOutcome, FormState, SelectField, TextField};
+use crate::forms::{
+    set_optional, ContactDraft, ContactFields, FormOutcome, FormState, SelectField, TextField,
+};
 use crate::i18n;
 use crate::model::{Org, Page};
 use crate::session::{t, use_session};
@@ -108,10 +110,7 @@ pub fn RegisterOrg() -> impl IntoView {
                 "type": org_type.get_untracked(),
                 "area": {"code": area_code.get_untracked().trim(), "name": area_name.get_untracked().trim()},
             });
-            let d = description.get_untracked();
-            if !d.trim().is_empty() {
-                body["description"] = json!(d.trim());
-            }
+            set_optional(&mut body, "description", description);
             Ok::<_, Failure>((body, contact.contact()))
         });
     };

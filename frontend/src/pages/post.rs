@@ -4,8 +4,8 @@
 use super::{options, LoadError};
 use crate::api::Failure;
 use crate::forms::{
-    quantity, ContactDraft, ContactFields, FieldError, FormOutcome, FormState, SelectField,
-    TextField,
+    quantity, set_optional, ContactDraft, ContactFields, FieldError, FormOutcome, FormState,
+    SelectField, TextField,
 };
 use crate::i18n;
 use crate::session::t;
@@ -47,10 +47,7 @@ fn items_json(drafts: &[ItemDraft]) -> Result<Value, Failure> {
                 "quantity": quantity(&format!("items[{i}].quantity"), &d.quantity.get_untracked())?,
                 "unit": d.unit.get_untracked(),
             });
-            let spec = d.spec.get_untracked();
-            if !spec.trim().is_empty() {
-                item["spec"] = json!(spec.trim());
-            }
+            set_optional(&mut item, "spec", d.spec);
             Ok(item)
         })
         .collect::<Result<Vec<_>, _>>()
@@ -115,10 +112,7 @@ pub fn PostNeed() -> impl IntoView {
                 "needed_by": needed_by.get_untracked(),
                 "area": {"code": area_code.get_untracked().trim(), "name": area_name.get_untracked().trim()},
             });
-            let d = description.get_untracked();
-            if !d.trim().is_empty() {
-                body["description"] = json!(d.trim());
-            }
+            set_optional(&mut body, "description", description);
             let e = evidence_url.get_untracked();
             if !e.trim().is_empty() {
                 body["evidence"] = json!({"url": e.trim()});
@@ -177,14 +171,8 @@ pub fn PostOffer() -> impl IntoView {
                 "items": items_json(&drafts.get_untracked())?,
                 "area": {"code": area_code.get_untracked().trim(), "name": area_name.get_untracked().trim()},
             });
-            let until = available_until.get_untracked();
-            if !until.is_empty() {
-                body["available_until"] = json!(until);
-            }
-            let d = description.get_untracked();
-            if !d.trim().is_empty() {
-                body["description"] = json!(d.trim());
-            }
+            set_optional(&mut body, "available_until", available_until);
+            set_optional(&mut body, "description", description);
             Ok((body, contact.contact()))
         });
     };
