@@ -85,6 +85,15 @@ async function submittedOnPage(page, form) {
   return (await notice.textContent()).trim();
 }
 
+/// Clicks `button` and returns the in-browser check's verdict shown under `testid`:
+/// `true` or `false` (its `data-verified`) and the text that explains it.
+async function verdict(page, button, testid) {
+  await page.click(button);
+  const result = page.locator(`[data-testid=${testid}] [data-verified]`);
+  await result.waitFor();
+  return { verified: (await result.getAttribute('data-verified')) === 'true', text: await result.textContent() };
+}
+
 async function treeSize() {
   const text = await (await fetch(`${url}/checkpoint`)).text();
   return Number(text.split('\n')[1]);
@@ -253,10 +262,8 @@ try {
     const kinds = await publicVisitor.locator('[data-testid=chain-link]').evaluateAll((ls) => ls.map((l) => l.dataset.kind));
     assert.deepEqual(kinds, ['need.post', 'pledge', 'shipment', 'delivery.confirm']);
     assert.equal((await publicVisitor.textContent('[data-testid=remaining]')).trim(), '300');
-    await publicVisitor.click('[data-testid=verify]');
-    const result = publicVisitor.locator('[data-testid=verify-result] [data-verified]');
-    await result.waitFor();
-    assert.equal(await result.getAttribute('data-verified'), 'true', await result.textContent());
+    const chain = await verdict(publicVisitor, '[data-testid=verify]', 'verify-result');
+    assert.ok(chain.verified, chain.text);
     await shot(publicVisitor, 'need-verified');
   });
 
@@ -271,11 +278,9 @@ try {
       await route.fulfill({ response, json: trace });
     });
     await open(page, `/needs/${needId}`);
-    await page.click('[data-testid=verify]');
-    const result = page.locator('[data-testid=verify-result] [data-verified]');
-    await result.waitFor();
-    assert.equal(await result.getAttribute('data-verified'), 'false');
-    assert.match(await result.textContent(), /not proved to be in the checkpoint/);
+    const chain = await verdict(page, '[data-testid=verify]', 'verify-result');
+    assert.ok(!chain.verified, chain.text);
+    assert.match(chain.text, /not proved to be in the checkpoint/);
     await shot(page, 'need-tampered');
     await page.context().close();
   });
@@ -288,17 +293,13 @@ try {
     cli(['submit', '--url', url], cli(['sign', '--key', `${data}/operator.key`],
       JSON.stringify({ kind: 'offer.post', body: { items: [{ item: 'Gloves', category: 'gloves', quantity: 10, unit: 'box' }], area: { code: 'CN', name: 'China' } } })));
     await open(publicVisitor, '/audit');
-    await publicVisitor.click('[data-testid=verify-checkpoint]');
-    await publicVisitor.locator('[data-testid=checkpoint-result] [data-verified=true]').waitFor();
-    await publicVisitor.click('[data-testid=check-consistency]');
-    const consistency = publicVisitor.locator('[data-testid=consistency-result] [data-verified]');
-    await consistency.waitFor();
-    assert.equal(await consistency.getAttribute('data-verified'), 'true', await consistency.textContent());
+    const checkpoint = await verdict(publicVisitor, '[data-testid=verify-checkpoint]', 'checkpoint-result');
+    assert.ok(checkpoint.verified, checkpoint.text);
+    const consistency = await verdict(publicVisitor, '[data-testid=check-consistency]', 'consistency-result');
+    assert.ok(consistency.verified, consistency.text);
     await publicVisitor.fill('#lookup', needId);
-    await publicVisitor.click('[data-testid=lookup-entry]');
-    const entry = publicVisitor.locator('[data-testid=entry-result] [data-verified]');
-    await entry.waitFor();
-    assert.equal(await entry.getAttribute('data-verified'), 'true', await entry.textContent());
+    const entry = await verdict(publicVisitor, '[data-testid=lookup-entry]', 'entry-result');
+    assert.ok(entry.verified, entry.text);
     await shot(publicVisitor, 'audit');
   });
 
