@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, exactly as CI runs it (.ci/run calls this script).
-# Every test uses real SQLite files in temporary directories; nothing is mocked.
+# Every test uses real databases, nothing is mocked: the integration suite runs twice,
+# on SQLite files in temporary directories and on a real PostgreSQL server on
+# 127.0.0.1 (installed and started here when none is running, scripts/postgres.sh),
+# each instance on a database of its own.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,8 +13,15 @@ cargo fmt --all -- --check
 echo "== lint"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-echo "== tests"
+echo "== tests (integration suite on SQLite)"
 cargo test --workspace --locked
+
+echo "== integration suite on PostgreSQL"
+admin_url=$(bash scripts/postgres.sh)
+# Throwaway databases: what an earlier run left is dropped before this one.
+psql "$admin_url" -Atqc "SELECT datname FROM pg_database WHERE datname LIKE 'aidledger_test_%'" |
+  while read -r db; do psql "$admin_url" -qc "DROP DATABASE \"$db\" WITH (FORCE)"; done
+AIDLEDGER_TEST_POSTGRES=$admin_url cargo test -p aidledger --locked
 
 echo "== the web app in a real browser (headless Chromium, Playwright)"
 bash tests/browser/run.sh

@@ -1,17 +1,18 @@
 //! The offline audit (`aidledger verify --db`) against tampered copies of a real log:
 //! every kind of edit to entries, tree hashes or checkpoints is refused with a message
 //! that says what is wrong, and a consistent truncation of the whole log is caught by
-//! a checkpoint saved earlier.
+//! a checkpoint saved earlier. On PostgreSQL the copies are databases made from the
+//! pristine one as a template, audited with `verify --db postgres://… --vkey`.
 
 mod common;
 
 use aidledger::keys::LOG_KEY_FILE;
 use aidledger::server::DATABASE_FILE;
+use common::process::path_str;
 use common::{author, offer, TestInstance};
 use ledger::tree::{leaf_hash, position, root_positions, Frontier, Hash};
 use ledger::Kind;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
-use sqlx::{Row, SqlitePool};
+use sqlx::{AnyPool, Row};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use tempfile::TempDir;
@@ -20,10 +21,6 @@ use tempfile::TempDir;
 const ENTRIES: u64 = 600;
 /// Concurrent writers while building it, so that batches (and checkpoints) vary.
 const WRITERS: u64 = 8;
-
-fn path_str(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
 
 /// What a run of the binary left behind.
 struct Run {
@@ -97,11 +94,10 @@ async fn run(what: &str, args: &[&str]) -> Run {
     .unwrap()
 }
 
-async fn open(db: &Path) -> SqlitePool {
-    let options = SqliteConnectOptions::new()
-        .filename(db)
-        .journal_mode(SqliteJournalMode::Delete);
-    SqlitePool::connect_with(options).await.expect("open copy")
+/// A database to audit: a SQLite file, or a PostgreSQL database with the log's key.
+struct Audited {
+    db: String,
+    vkey: Option<String>,
 }
 
 /// A stopped log of `ENTRIES` entries: a pristine copy of its data directory (one
@@ -109,7 +105,10 @@ async fn open(db: &Path) -> SqlitePool {
 /// `verify --url --save` while it was serving.
 struct Fixture {
     dir: TempDir,
+    /// On SQLite a data directory; on PostgreSQL the stopped instance's database.
     pristine: PathBuf,
+    pristine_url: Option<String>,
+    vkey: String,
     saved: PathBuf,
     /// Sizes of the stored checkpoints.
     checkpoint_sizes: Vec<u64>,
@@ -133,6 +132,7 @@ impl Fixture {
         for w in writers {
             w.await.unwrap();
         }
+        let vkey = instance.vkey.clone();
         let saved = dir.path().join("saved.checkpoint");
         run(
             "verify --url --save",
@@ -141,18 +141,13 @@ impl Fixture {
         .await
         .assert_ok(entries);
         instance.stop().await;
-
-        // Copy the (now idle) database with its WAL, then fold the WAL into the copy.
-        let pristine = dir.path().join("pristine");
-        std::fs::create_dir(&pristine).unwrap();
-        std::fs::copy(live.join(LOG_KEY_FILE), pristine.join(LOG_KEY_FILE)).unwrap();
-        for suffix in ["", "-wal"] {
-            let from = live.join(format!("{DATABASE_FILE}{suffix}"));
-            if from.exists() {
-                std::fs::copy(&from, pristine.join(format!("{DATABASE_FILE}{suffix}"))).unwrap();
-            }
-        }
-        let pool = open(&pristine.join(DATABASE_FILE)).await;
+        let pristine_url = common::database_url(&live).await;
+        let pristine = if pristine_url.is_some() {
+            live
+        } else {
+            Self::fold_into_one_file(dir.path(), &live).await
+        };
+        let pool = common::open_db(&pristine).await;
         let checkpoint_sizes = sqlx::query("SELECT tree_size FROM checkpoints ORDER BY tree_size")
             .fetch_all(&pool)
             .await
@@ -161,37 +156,95 @@ impl Fixture {
             .map(|r| r.get::<i64, _>(0) as u64)
             .collect::<Vec<_>>();
         pool.close().await;
-        assert!(
-            !pristine.join(format!("{DATABASE_FILE}-wal")).exists(),
-            "the copy is one file"
-        );
         assert_eq!(checkpoint_sizes.last(), Some(&entries));
         Fixture {
             dir,
             pristine,
+            pristine_url,
+            vkey,
             saved,
             checkpoint_sizes,
         }
     }
 
-    /// A fresh copy of the pristine data directory, named `name`; returns the
-    /// database path and an open connection pool to tamper with.
-    async fn copy(&self, name: &str) -> (PathBuf, SqlitePool) {
-        let dir = self.dir.path().join(name);
-        std::fs::create_dir(&dir).unwrap();
-        for file in [LOG_KEY_FILE, DATABASE_FILE] {
-            std::fs::copy(self.pristine.join(file), dir.join(file)).unwrap();
+    /// Copies the (now idle) SQLite database of `live` with its WAL into one file of
+    /// a new data directory, and returns that directory.
+    async fn fold_into_one_file(root: &Path, live: &Path) -> PathBuf {
+        let pristine = root.join("pristine");
+        std::fs::create_dir(&pristine).unwrap();
+        std::fs::copy(live.join(LOG_KEY_FILE), pristine.join(LOG_KEY_FILE)).unwrap();
+        for suffix in ["", "-wal"] {
+            let from = live.join(format!("{DATABASE_FILE}{suffix}"));
+            if from.exists() {
+                std::fs::copy(&from, pristine.join(format!("{DATABASE_FILE}{suffix}"))).unwrap();
+            }
         }
-        let db = dir.join(DATABASE_FILE);
-        let pool = open(&db).await;
-        (db, pool)
+        // Opening the copy in rollback-journal mode folds the WAL into it.
+        let pool = AnyPool::connect(&format!(
+            "sqlite://{}",
+            pristine.join(DATABASE_FILE).display()
+        ))
+        .await
+        .unwrap();
+        sqlx::query("PRAGMA journal_mode = DELETE")
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        assert!(
+            !pristine.join(format!("{DATABASE_FILE}-wal")).exists(),
+            "the copy is one file"
+        );
+        pristine
+    }
+
+    /// A fresh copy of the pristine database, named `name`; returns what to audit and
+    /// an open connection pool to tamper with.
+    async fn copy(&self, name: &str) -> (Audited, AnyPool) {
+        match &self.pristine_url {
+            Some(url) => {
+                let (server, pristine) = url.rsplit_once('/').unwrap();
+                let copy = format!("{pristine}_{}", name.replace('-', "_"));
+                let admin = AnyPool::connect(&format!("{server}/postgres"))
+                    .await
+                    .unwrap();
+                // A template must have no other sessions: the stopped instance's close
+                // as it shuts down.
+                let mut attempts = 0;
+                while let Err(e) =
+                    sqlx::query(&format!("CREATE DATABASE {copy} TEMPLATE {pristine}"))
+                        .execute(&admin)
+                        .await
+                {
+                    attempts += 1;
+                    assert!(attempts < 50, "copying {pristine}: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                admin.close().await;
+                let db = format!("{server}/{copy}");
+                let pool = AnyPool::connect(&db).await.unwrap();
+                let vkey = Some(self.vkey.clone());
+                (Audited { db, vkey }, pool)
+            }
+            None => {
+                let dir = self.dir.path().join(name);
+                std::fs::create_dir(&dir).unwrap();
+                for file in [LOG_KEY_FILE, DATABASE_FILE] {
+                    std::fs::copy(self.pristine.join(file), dir.join(file)).unwrap();
+                }
+                let pool = common::open_db(&dir).await;
+                let db = path_str(&dir.join(DATABASE_FILE)).to_owned();
+                (Audited { db, vkey: None }, pool)
+            }
+        }
     }
 
     /// Applies `statements` to a fresh copy and audits it with `verify --db`.
     async fn tampered(&self, name: &str, statements: &[&str]) -> Run {
         let (db, pool) = self.copy(name).await;
         for sql in statements {
-            let done = sqlx::query(sql).execute(&pool).await.unwrap();
+            let sql = common::sql(sql);
+            let done = sqlx::query(&sql).execute(&pool).await.unwrap();
             assert!(done.rows_affected() > 0, "{name}: {sql} changed nothing");
         }
         pool.close().await;
@@ -199,16 +252,19 @@ impl Fixture {
     }
 }
 
-async fn verify_db(what: &str, db: &Path, checkpoint: Option<&Path>) -> Run {
-    let mut args = vec!["verify", "--db", path_str(db)];
+async fn verify_db(what: &str, db: &Audited, checkpoint: Option<&Path>) -> Run {
+    let mut args = vec!["verify", "--db", &db.db];
+    if let Some(vkey) = &db.vkey {
+        args.extend(["--vkey", vkey]);
+    }
     if let Some(c) = checkpoint {
         args.extend(["--checkpoint", path_str(c)]);
     }
     run(what, &args).await
 }
 
-async fn leaf_at(pool: &SqlitePool, idx: u64) -> Vec<u8> {
-    sqlx::query("SELECT leaf FROM entries WHERE idx = ?")
+async fn leaf_at(pool: &AnyPool, idx: u64) -> Vec<u8> {
+    sqlx::query("SELECT leaf FROM entries WHERE idx = $1")
         .bind(idx as i64)
         .fetch_one(pool)
         .await
@@ -252,7 +308,7 @@ async fn offline_audit_detects_every_tampering() {
             .position(|w| w == b"audit entry")
             .expect("the body's title");
         leaf[at] = b'A';
-        sqlx::query("UPDATE entries SET leaf = ? WHERE idx = 123")
+        sqlx::query("UPDATE entries SET leaf = $1 WHERE idx = 123")
             .bind(&leaf)
             .execute(&pool)
             .await
@@ -269,7 +325,7 @@ async fn offline_audit_detects_every_tampering() {
         let mut leaf = leaf_at(&pool, 321).await;
         let at = leaf.windows(11).position(|w| w == b"audit entry").unwrap();
         leaf[at] = b'A';
-        sqlx::query("UPDATE entries SET leaf = ?, leaf_hash = ? WHERE idx = 321")
+        sqlx::query("UPDATE entries SET leaf = $1, leaf_hash = $2 WHERE idx = 321")
             .bind(&leaf)
             .bind(leaf_hash(&leaf).0.to_vec())
             .execute(&pool)
@@ -285,7 +341,7 @@ async fn offline_audit_detects_every_tampering() {
     {
         let (db, pool) = fixture.copy("leaf-replaced").await;
         let forged = offer(&author(99), "forged");
-        sqlx::query("UPDATE entries SET leaf = ?, leaf_hash = ? WHERE idx = 222")
+        sqlx::query("UPDATE entries SET leaf = $1, leaf_hash = $2 WHERE idx = 222")
             .bind(&forged)
             .bind(leaf_hash(&forged).0.to_vec())
             .execute(&pool)
@@ -305,7 +361,7 @@ async fn offline_audit_detects_every_tampering() {
     fixture
         .tampered(
             "leaf-hash",
-            &["UPDATE entries SET leaf_hash = zeroblob(32) WHERE idx = 200"],
+            &["UPDATE entries SET leaf_hash = X'0000000000000000000000000000000000000000000000000000000000000000' WHERE idx = 200"],
         )
         .await
         .assert_fails(&[
@@ -343,7 +399,7 @@ async fn offline_audit_detects_every_tampering() {
         let key = author(98);
         let forged = offer(&key, "inserted");
         sqlx::query(
-            "INSERT INTO entries (idx, leaf_hash, leaf, kind, author) VALUES (250, ?, ?, ?, ?)",
+            "INSERT INTO entries (idx, leaf_hash, leaf, kind, author) VALUES (250, $1, $2, $3, $4)",
         )
         .bind(leaf_hash(&forged).0.to_vec())
         .bind(&forged)
@@ -400,7 +456,7 @@ async fn offline_audit_detects_every_tampering() {
     fixture
         .tampered(
             "tree-hash-edited",
-            &["UPDATE tree_hashes SET hash = zeroblob(32) WHERE position = 777"],
+            &["UPDATE tree_hashes SET hash = X'0000000000000000000000000000000000000000000000000000000000000000' WHERE position = 777"],
         )
         .await
         .assert_fails(&["tree hash 777 differs from the one the entries give"]);
@@ -415,7 +471,7 @@ async fn offline_audit_detects_every_tampering() {
         .tampered(
             "tree-hash-added",
             &[&format!(
-                "INSERT INTO tree_hashes (position, hash) VALUES ({}, zeroblob(32))",
+                "INSERT INTO tree_hashes (position, hash) VALUES ({}, X'0000000000000000000000000000000000000000000000000000000000000000')",
                 last_position + 1
             )],
         )
@@ -427,12 +483,17 @@ async fn offline_audit_detects_every_tampering() {
 
     // A checkpoint note edited (its signed size), or stored under another size.
     let middle = fixture.checkpoint_sizes[fixture.checkpoint_sizes.len() / 2];
+    let nl = if common::on_postgres() {
+        "chr(10)"
+    } else {
+        "char(10)"
+    };
     fixture
         .tampered(
             "checkpoint-note-edited",
             &[&format!(
-                "UPDATE checkpoints SET note = replace(note, char(10) || '{middle}' || char(10), \
-                 char(10) || '{}' || char(10)) WHERE tree_size = {middle}",
+                "UPDATE checkpoints SET note = replace(note, {nl} || '{middle}' || {nl}, \
+                 {nl} || '{}' || {nl}) WHERE tree_size = {middle}",
                 middle + 1
             )],
         )
@@ -494,24 +555,26 @@ async fn consistent_truncation_is_caught_only_by_a_saved_checkpoint() {
 
 /// Appends a validly signed entry at index `size`, past the latest checkpoint (of
 /// `size`), with the tree hashes it implies if `with_hashes`.
-async fn append_forged(pool: &SqlitePool, size: u64, with_hashes: bool) {
+async fn append_forged(pool: &AnyPool, size: u64, with_hashes: bool) {
     let key = author(97);
     let forged = offer(&key, "appended");
-    sqlx::query("INSERT INTO entries (idx, leaf_hash, leaf, kind, author) VALUES (?, ?, ?, ?, ?)")
-        .bind(size as i64)
-        .bind(leaf_hash(&forged).0.to_vec())
-        .bind(&forged)
-        .bind(Kind::OfferPost.name())
-        .bind(key.verifying_key().to_bytes().to_vec())
-        .execute(pool)
-        .await
-        .unwrap();
+    sqlx::query(
+        "INSERT INTO entries (idx, leaf_hash, leaf, kind, author) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(size as i64)
+    .bind(leaf_hash(&forged).0.to_vec())
+    .bind(&forged)
+    .bind(Kind::OfferPost.name())
+    .bind(key.verifying_key().to_bytes().to_vec())
+    .execute(pool)
+    .await
+    .unwrap();
     if !with_hashes {
         return;
     }
     let mut frontier_hashes = Vec::new();
     for p in root_positions(size) {
-        let bytes: Vec<u8> = sqlx::query("SELECT hash FROM tree_hashes WHERE position = ?")
+        let bytes: Vec<u8> = sqlx::query("SELECT hash FROM tree_hashes WHERE position = $1")
             .bind(p as i64)
             .fetch_one(pool)
             .await
@@ -522,7 +585,7 @@ async fn append_forged(pool: &SqlitePool, size: u64, with_hashes: bool) {
     let mut frontier = Frontier::new(size, frontier_hashes);
     let new = frontier.append(leaf_hash(&forged));
     for (p, h) in (position(0, size)..).zip(new) {
-        sqlx::query("INSERT INTO tree_hashes (position, hash) VALUES (?, ?)")
+        sqlx::query("INSERT INTO tree_hashes (position, hash) VALUES ($1, $2)")
             .bind(p as i64)
             .bind(h.0.to_vec())
             .execute(pool)

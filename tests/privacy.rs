@@ -5,6 +5,8 @@
 //! still verifies, and no private value ever reaches a public response, an error
 //! message, a log line or a leaf.
 
+mod common;
+
 use aidledger::client::LogClient;
 use aidledger::server::auth::{authorization, request_message};
 use aidledger::server::retention::Retention;
@@ -250,7 +252,7 @@ async fn start(retention: Retention) -> Instance {
     let (stop, stopped) = oneshot::channel::<()>();
     let config = Config {
         retention,
-        ..Config::new(dir.path().to_path_buf(), "127.0.0.1:0".parse().unwrap())
+        ..common::config(dir.path()).await
     };
     assert!(
         config.bootstrap,
@@ -577,31 +579,18 @@ async fn scene(api: &Api, tag: &str) -> Scene {
 }
 
 // ---------------------------------------------------------------------------------
-// The database file
+// The database
 // ---------------------------------------------------------------------------------
 
-async fn open_db(data_dir: &Path) -> sqlx::SqlitePool {
-    sqlx::SqlitePool::connect(&format!(
-        "sqlite://{}?mode=ro",
-        data_dir.join(DATABASE_FILE).display()
-    ))
-    .await
-    .expect("the database opens read-only")
+/// The instance's database (SQLite file or PostgreSQL), for reading it directly.
+async fn open_db(data_dir: &Path) -> sqlx::AnyPool {
+    common::open_db(data_dir).await
 }
 
 /// Every table (but the migrations'), each row as `quote(col)|quote(col)|…`, sorted.
 async fn tables(data_dir: &Path) -> BTreeMap<String, Vec<String>> {
     let pool = open_db(data_dir).await;
-    let names: Vec<String> = sqlx::query(
-        "SELECT name FROM sqlite_master WHERE type = 'table'
-         AND name NOT LIKE 'sqlite_%' AND name != '_sqlx_migrations' ORDER BY name",
-    )
-    .fetch_all(&pool)
-    .await
-    .unwrap()
-    .iter()
-    .map(|r| r.get(0))
-    .collect();
+    let names = common::table_names(&pool).await;
     for wanted in [
         "entries",
         "checkpoints",
@@ -613,27 +602,7 @@ async fn tables(data_dir: &Path) -> BTreeMap<String, Vec<String>> {
     }
     let mut out = BTreeMap::new();
     for table in names {
-        let columns: Vec<String> =
-            sqlx::query(&format!("SELECT name FROM pragma_table_info('{table}')"))
-                .fetch_all(&pool)
-                .await
-                .unwrap()
-                .iter()
-                .map(|r| r.get(0))
-                .collect();
-        let expr = columns
-            .iter()
-            .map(|c| format!("quote(\"{c}\")"))
-            .collect::<Vec<_>>()
-            .join(" || '|' || ");
-        let mut rows: Vec<String> = sqlx::query(&format!("SELECT {expr} FROM \"{table}\""))
-            .fetch_all(&pool)
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| r.get(0))
-            .collect();
-        rows.sort();
+        let rows = common::table_rows(&pool, &table).await;
         out.insert(table, rows);
     }
     pool.close().await;
@@ -650,13 +619,14 @@ type ContactRow = (
 
 async fn contact_row(data_dir: &Path, entry: &str) -> Option<ContactRow> {
     let pool = open_db(data_dir).await;
-    let row =
-        sqlx::query("SELECT salt, data, erased_at, erased_reason FROM pd_contacts WHERE entry = ?")
-            .bind(hex::decode(entry).unwrap())
-            .fetch_optional(&pool)
-            .await
-            .unwrap()
-            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)));
+    let row = sqlx::query(
+        "SELECT salt, data, erased_at, erased_reason FROM pd_contacts WHERE entry = $1",
+    )
+    .bind(hex::decode(entry).unwrap())
+    .fetch_optional(&pool)
+    .await
+    .unwrap()
+    .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)));
     pool.close().await;
     row
 }
@@ -1625,8 +1595,9 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-/// Where the erased values of `held` still occur in the files of `dir`.
-fn residue(dir: &Path, held: &[&Held]) -> Vec<String> {
+/// Where the erased values of `held` still occur in `stores` (named byte strings: the
+/// files of the data directory, or the pages of the database's relations).
+fn residue_in(stores: &[(String, Vec<u8>)], held: &[&Held]) -> Vec<String> {
     let mut found = vec![];
     for held in held {
         let contact = held.private.contact.as_object().unwrap();
@@ -1636,19 +1607,67 @@ fn residue(dir: &Path, held: &[&Held]) -> Vec<String> {
             .collect();
         needles.push(("salt (hex)".into(), held.private.salt.as_bytes().to_vec()));
         needles.push(("salt".into(), hex::decode(&held.private.salt).unwrap()));
-        for (path, bytes) in data_files(dir) {
+        for (store, bytes) in stores {
             for (name, needle) in &needles {
-                if contains(&bytes, needle) {
-                    found.push(format!(
-                        "{}: the {name} of {}",
-                        path.file_name().unwrap().to_string_lossy(),
-                        held.entry.kind()
-                    ));
+                if contains(bytes, needle) {
+                    found.push(format!("{store}: the {name} of {}", held.entry.kind()));
                 }
             }
         }
     }
     found
+}
+
+/// Where the erased values of `held` still occur in the files of `dir`.
+fn residue(dir: &Path, held: &[&Held]) -> Vec<String> {
+    let files: Vec<(String, Vec<u8>)> = data_files(dir)
+        .into_iter()
+        .map(|(path, bytes)| {
+            (
+                path.file_name().unwrap().to_string_lossy().into_owned(),
+                bytes,
+            )
+        })
+        .collect();
+    residue_in(&files, held)
+}
+
+/// PostgreSQL: the raw bytes of every page of every relation of the database's tables
+/// (heaps, indexes, TOAST), as the server holds them (read with `pageinspect`), each
+/// named "relation page n": what would reach the database's files.
+async fn relation_pages(pool: &sqlx::AnyPool) -> Vec<(String, Vec<u8>)> {
+    sqlx::query("CREATE EXTENSION IF NOT EXISTS pageinspect")
+        .execute(pool)
+        .await
+        .expect("the pageinspect extension (PostgreSQL contrib) installs");
+    let relations: Vec<(String, i64)> = sqlx::query(
+        "SELECT c.oid::regclass::text,
+                pg_relation_size(c.oid) / current_setting('block_size')::bigint
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname IN ('public', 'pg_toast') AND c.relkind IN ('r', 'i', 't', 'm')
+         ORDER BY 1",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| (r.get(0), r.get(1)))
+    .collect();
+    assert!(relations.iter().any(|(name, _)| name == "pd_contacts"));
+    let mut pages = vec![];
+    for (relation, blocks) in relations {
+        for block in 0..blocks {
+            let page: Vec<u8> = sqlx::query("SELECT get_raw_page($1, $2)")
+                .bind(&relation)
+                .bind(block)
+                .fetch_one(pool)
+                .await
+                .unwrap_or_else(|e| panic!("page {block} of {relation}: {e}"))
+                .get(0);
+            pages.push((format!("{relation} page {block}"), page));
+        }
+    }
+    pages
 }
 
 #[tokio::test]
@@ -1658,26 +1677,43 @@ async fn erased_plaintext_is_gone_from_the_data_directory() {
     let s = scene(api, "residue").await;
     api.append(&redaction(&s.hospital, &s.need.id)).await;
     api.append(&redaction(&s.donor, &s.offer.id)).await;
+    // The last entry with private data written: on PostgreSQL its contact also passed
+    // through the `submissions` table on its way to the integrator.
+    api.append(&redaction(&s.other_donor, &s.other_pledge.id))
+        .await;
     assert_eq!(api.read_private(&s.need.id, &s.hospital).await.status, 410);
-    // Data not erased is of course still there (the scan does see the files' content).
     let kept = s.org.private.contact["name"].as_str().unwrap();
+    let erased: &[&Held] = &[&s.need, &s.offer, &s.other_pledge];
+    if common::on_postgres() {
+        // The data directory holds no database here; the analogue is the database's
+        // pages: no row version, live or dead (the server vacuums after an erasure),
+        // and no leftover bytes of any table, index or TOAST relation hold the values.
+        let pool = open_db(&api.data_dir).await;
+        let pages = relation_pages(&pool).await;
+        pool.close().await;
+        // Data not erased is of course still there (the scan does see the pages).
+        assert!(pages.iter().any(|(_, b)| contains(b, kept.as_bytes())));
+        let found = residue_in(&pages, erased);
+        assert!(
+            found.is_empty(),
+            "erased private data is still in the database's pages:\n{}",
+            found.join("\n")
+        );
+        return;
+    }
+    // Data not erased is of course still there (the scan does see the files' content).
     assert!(data_files(&api.data_dir)
         .iter()
         .any(|(_, b)| contains(b, kept.as_bytes())));
-    let mut found = residue(&api.data_dir, &[&s.need, &s.offer]);
+    let mut found = residue(&api.data_dir, erased);
     // And after the WAL is checkpointed into the database file.
-    let pool = sqlx::SqlitePool::connect(&format!(
-        "sqlite://{}",
-        api.data_dir.join(DATABASE_FILE).display()
-    ))
-    .await
-    .unwrap();
+    let pool = open_db(&api.data_dir).await;
     sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
         .execute(&pool)
         .await
         .unwrap();
     pool.close().await;
-    for f in residue(&api.data_dir, &[&s.need, &s.offer]) {
+    for f in residue(&api.data_dir, erased) {
         found.push(format!("after a checkpoint, {f}"));
     }
     assert!(
@@ -1745,17 +1781,23 @@ struct Child {
     url: String,
 }
 
-fn spawn_server(data_dir: &Path, lines: Arc<Mutex<Vec<String>>>) -> Child {
+/// (On the suite's backend: with `--database-url` when that is PostgreSQL.)
+async fn spawn_server(data_dir: &Path, lines: Arc<Mutex<Vec<String>>>) -> Child {
+    let mut args = vec![
+        "serve".to_owned(),
+        "--data-dir".to_owned(),
+        data_dir.to_str().unwrap().to_owned(),
+        "--listen".to_owned(),
+        "127.0.0.1:0".to_owned(),
+        "--retention-days".to_owned(),
+        "0".to_owned(),
+    ];
+    if let Some(url) = common::database_url(data_dir).await {
+        args.extend(["--database-url".to_owned(), url]);
+    }
     let mut process = Command::new(env!("CARGO_BIN_EXE_aidledger"))
-        .args([
-            "serve",
-            "--data-dir",
-            data_dir.to_str().unwrap(),
-            "--listen",
-            "127.0.0.1:0",
-            "--retention-days",
-            "0",
-        ])
+        .args(&args)
+        .env_remove("DATABASE_URL")
         .env_remove("AIDLEDGER_DATA_DIR")
         .env_remove("AIDLEDGER_LISTEN")
         .env_remove("AIDLEDGER_ORIGIN")
@@ -1819,7 +1861,7 @@ impl Child {
 }
 
 /// Finds private values: any "canary" (any case), the canary phone prefix (spaced and
-/// compact), every salt, and their hex spellings (as SQLite quotes blobs).
+/// compact), every salt, and their hex spellings (as SQLite and PostgreSQL quote blobs).
 struct Scanner {
     needles: Vec<(String, Vec<u8>)>,
 }
@@ -2019,7 +2061,7 @@ async fn no_private_value_reaches_a_public_response_an_error_a_log_line_or_a_lea
     let seen: Arc<Mutex<Vec<Exchange>>> = Arc::default();
     let mut cli_output: Vec<(String, String)> = vec![];
 
-    let child = spawn_server(dir.path(), lines.clone());
+    let child = spawn_server(dir.path(), lines.clone()).await;
     let vkey = LogClient::new(&child.url).key().await.unwrap().vkey;
     let api = Api::new(&child.url, &vkey, dir.path(), seen.clone());
 
@@ -2351,7 +2393,7 @@ async fn no_private_value_reaches_a_public_response_an_error_a_log_line_or_a_lea
 
     // A restart runs the retention rule (0 days) at once: the closed need's data goes.
     child.stop();
-    let child = spawn_server(dir.path(), lines.clone());
+    let child = spawn_server(dir.path(), lines.clone()).await;
     let api = Api::new(&child.url, &vkey, dir.path(), seen.clone());
     let purged: &[&Held] = &[&closed, &closed_pledge, &closed_shipment];
     let data_dir = dir.path();
@@ -2365,11 +2407,15 @@ async fn no_private_value_reaches_a_public_response_an_error_a_log_line_or_a_lea
     cli_output.push(("verify after restart stdout".into(), run.stdout));
     cli_output.push(("verify after restart stderr".into(), run.stderr));
     child.stop();
-    let db = dir.path().join(DATABASE_FILE);
-    let run = run_cli(&["verify", "--db", db.to_str().unwrap()], "debug").await;
-    assert!(run.ok, "verify --db: {}\n{}", run.stdout, run.stderr);
-    cli_output.push(("verify --db stdout".into(), run.stdout));
-    cli_output.push(("verify --db stderr".into(), run.stderr));
+    // The offline audit of the SQLite file (there is none on PostgreSQL; the audits
+    // over the API above are the ones whose output is scanned there).
+    if !common::on_postgres() {
+        let db = dir.path().join(DATABASE_FILE);
+        let run = run_cli(&["verify", "--db", db.to_str().unwrap()], "debug").await;
+        assert!(run.ok, "verify --db: {}\n{}", run.stdout, run.stderr);
+        cli_output.push(("verify --db stdout".into(), run.stdout));
+        cli_output.push(("verify --db stderr".into(), run.stderr));
+    }
 
     // The scan.
     let scanner = Scanner::new(&salts);

@@ -7,9 +7,11 @@
 //! keep the default bootstrap, so the data directory holds `operator.key`, the key of
 //! the first administrator and moderator.
 
+mod common;
+
 use aidledger::sample::Workflow;
 use aidledger::server::limits::Limits;
-use aidledger::server::{self, Config, Policy, DATABASE_FILE};
+use aidledger::server::{self, Config, Policy};
 use base64::prelude::*;
 use ed25519_dalek::SigningKey;
 use ledger::checkpoint::{Checkpoint, LogSigner, LogVerifier};
@@ -40,7 +42,7 @@ struct Instance {
 impl Instance {
     /// An instance over `data_dir` with the default configuration changed by `configure`.
     async fn start(data_dir: &Path, configure: impl FnOnce(&mut Config)) -> Instance {
-        let mut config = Config::new(data_dir.to_path_buf(), "127.0.0.1:0".parse().unwrap());
+        let mut config = common::config(data_dir).await;
         configure(&mut config);
         let (stop, stopped) = oneshot::channel::<()>();
         let running = server::start(config, async {
@@ -70,10 +72,6 @@ impl Instance {
     fn operator(&self) -> SigningKey {
         aidledger::keys::read_author_key(&self.data_dir.join("operator.key"))
             .expect("a bootstrapped instance has an operator key")
-    }
-
-    fn db_path(&self) -> PathBuf {
-        self.data_dir.join(DATABASE_FILE)
     }
 
     /// GET `path`: the status and the body (JSON, or the text as a JSON string).
@@ -175,9 +173,9 @@ impl Instance {
             .expect("the checkpoint verifies")
     }
 
-    /// Row counts of tables, read straight from the database file.
+    /// Row counts of tables, read straight from the database.
     async fn counts(&self, tables: &[&str]) -> Vec<i64> {
-        let pool = open_db(&self.db_path(), true).await;
+        let pool = common::open_db(&self.data_dir).await;
         let mut out = vec![];
         for table in tables {
             let row = sqlx::query(&format!("SELECT COUNT(*) FROM {table}"))
@@ -197,13 +195,6 @@ fn with_query(path: &str, extra: &str) -> String {
     } else {
         format!("{path}?{extra}")
     }
-}
-
-async fn open_db(path: &Path, read_only: bool) -> sqlx::SqlitePool {
-    let mode = if read_only { "ro" } else { "rw" };
-    sqlx::SqlitePool::connect(&format!("sqlite://{}?mode={mode}", path.display()))
-        .await
-        .expect("the database opens")
 }
 
 // ---------------------------------------------------------------------------------
@@ -1604,6 +1595,7 @@ async fn aidledger(args: &[&str]) -> Output {
             .args(&args)
             .env_remove("AIDLEDGER_URL")
             .env_remove("AIDLEDGER_DATA_DIR")
+            .env_remove("DATABASE_URL")
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .output()
@@ -1833,40 +1825,19 @@ async fn trace_returns_the_chain_with_proofs_and_the_cli_verifies_it() {
 // ---------------------------------------------------------------------------------
 // Rebuild.
 
-/// Every row of every `wf_*` table, each as its SQL literals, sorted.
-async fn dump_derived(db: &Path) -> BTreeMap<String, Vec<String>> {
-    let pool = open_db(db, true).await;
-    let tables: Vec<String> = sqlx::query(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'wf\\_%' ESCAPE '\\' ORDER BY name",
-    )
-    .fetch_all(&pool)
-    .await
-    .unwrap()
-    .iter()
-    .map(|r| r.get(0))
-    .collect();
+/// Every row of every `wf_*` table of the instance over `data_dir`, each as its SQL
+/// literals, sorted.
+async fn dump_derived(data_dir: &Path) -> BTreeMap<String, Vec<String>> {
+    let pool = common::open_db(data_dir).await;
+    let tables: Vec<String> = common::table_names(&pool)
+        .await
+        .into_iter()
+        .filter(|t| t.starts_with("wf_"))
+        .collect();
     assert!(tables.len() >= 9, "the workflow tables: {tables:?}");
     let mut out = BTreeMap::new();
     for table in tables {
-        let columns: Vec<String> = sqlx::query(&format!("PRAGMA table_info({table})"))
-            .fetch_all(&pool)
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| r.get::<String, _>("name"))
-            .collect();
-        let row = columns
-            .iter()
-            .map(|c| format!("quote({c})"))
-            .collect::<Vec<_>>()
-            .join(" || ',' || ");
-        let rows: Vec<String> = sqlx::query(&format!("SELECT {row} FROM {table} ORDER BY 1"))
-            .fetch_all(&pool)
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| r.get(0))
-            .collect();
+        let rows = common::table_rows(&pool, &table).await;
         out.insert(table, rows);
     }
     pool.close().await;
@@ -1938,6 +1909,19 @@ async fn run_workflow(inst: &Instance, operator: SigningKey, count: usize, seed:
             submitted += 1;
         }
     }
+}
+
+/// `aidledger rebuild` of the data directory `data_dir`, on the suite's backend.
+async fn rebuild_args(data_dir: &Path) -> Vec<String> {
+    let mut args = vec![
+        "rebuild".to_owned(),
+        "--data-dir".to_owned(),
+        data_dir.to_str().unwrap().to_owned(),
+    ];
+    if let Some(url) = common::database_url(data_dir).await {
+        args.extend(["--database-url".to_owned(), url]);
+    }
+    args
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -2023,10 +2007,10 @@ async fn rebuild_reproduces_the_incrementally_maintained_tables() {
     for path in &reads {
         before_reads.push(inst.ok(path).await);
     }
-    let db = inst.db_path();
+    let db = dir.path();
     inst.stop().await;
 
-    let incremental = dump_derived(&db).await;
+    let incremental = dump_derived(db).await;
     for table in [
         "wf_roles",
         "wf_orgs",
@@ -2043,29 +2027,30 @@ async fn rebuild_reproduces_the_incrementally_maintained_tables() {
             "{table} should have rows"
         );
     }
-    let data_dir = dir.path().to_str().unwrap();
-    let out = aidledger(&["rebuild", "--data-dir", data_dir]).await;
+    let rebuild = rebuild_args(dir.path()).await;
+    let rebuild: Vec<&str> = rebuild.iter().map(String::as_str).collect();
+    let out = aidledger(&rebuild).await;
     assert!(out.status.success(), "rebuild: {}", describe(&out));
     assert!(
         String::from_utf8_lossy(&out.stdout).contains(&format!("from {size} entries")),
         "{}",
         describe(&out)
     );
-    assert_same_tables(&incremental, &dump_derived(&db).await, "after rebuild");
+    assert_same_tables(&incremental, &dump_derived(db).await, "after rebuild");
 
     // Lost rows come back.
-    let pool = open_db(&db, false).await;
+    let pool = common::open_db(db).await;
     sqlx::query("DELETE FROM wf_posts")
         .execute(&pool)
         .await
         .unwrap();
     pool.close().await;
-    assert!(dump_derived(&db).await["wf_posts"].is_empty());
-    let out = aidledger(&["rebuild", "--data-dir", data_dir]).await;
+    assert!(dump_derived(db).await["wf_posts"].is_empty());
+    let out = aidledger(&rebuild).await;
     assert!(out.status.success(), "rebuild: {}", describe(&out));
     assert_same_tables(
         &incremental,
-        &dump_derived(&db).await,
+        &dump_derived(db).await,
         "after losing wf_posts",
     );
 
@@ -2084,7 +2069,9 @@ async fn rebuild_reproduces_the_incrementally_maintained_tables() {
 
     // A rebuild of a directory without a log fails.
     let empty = tempfile::tempdir().unwrap();
-    let out = aidledger(&["rebuild", "--data-dir", empty.path().to_str().unwrap()]).await;
+    let rebuild = rebuild_args(empty.path()).await;
+    let rebuild: Vec<&str> = rebuild.iter().map(String::as_str).collect();
+    let out = aidledger(&rebuild).await;
     assert!(!out.status.success(), "{}", describe(&out));
 }
 

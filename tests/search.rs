@@ -25,7 +25,7 @@ async fn start(dir: &Path) -> Instance {
             per_ip_per_minute: 0,
             per_key_per_minute: 0,
         },
-        ..Config::new(dir.to_path_buf(), "127.0.0.1:0".parse().unwrap())
+        ..common::config(dir).await
     };
     let running = server::start(config, async {
         let _ = stopped.await;
@@ -182,11 +182,16 @@ async fn sequenced_needs_are_found_in_english_and_chinese_and_follow_status_chan
 
     // A rebuilt index answers the same.
     std::fs::remove_dir_all(dir.path().join("index")).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_aidledger"))
+    let mut reindex = std::process::Command::new(env!("CARGO_BIN_EXE_aidledger"));
+    reindex
         .args(["reindex", "--data-dir"])
         .arg(dir.path())
-        .output()
-        .unwrap();
+        .env_remove("AIDLEDGER_DATA_DIR")
+        .env_remove("DATABASE_URL");
+    if let Some(url) = common::database_url(dir.path()).await {
+        reindex.args(["--database-url", &url]);
+    }
+    let out = reindex.output().unwrap();
     assert!(
         out.status.success(),
         "{}",

@@ -8,18 +8,19 @@
 //! rows in every derived (`wf_*`) and private-data (`pd_*`) table, read straight from
 //! the database file.
 
+mod common;
+
 use aidledger::sample::Workflow;
 use aidledger::server::limits::Limits;
-use aidledger::server::{self, Config, DATABASE_FILE};
+use aidledger::server::{self, Config};
 use ed25519_dalek::SigningKey;
 use ledger::body::{Body, LineQuantity};
 use ledger::entry::{format_timestamp, UnsignedEntry, VerifiedEntry};
-use ledger::storage::sqlite::SqliteStore;
 use ledger::{hex32, Kind};
 use moderation::private::{commitment, Contact};
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
+use sqlx::AnyPool;
 use sqlx::Row;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -41,8 +42,8 @@ struct Instance {
     dir: TempDir,
     /// The key `bootstrap` made administrator and moderator (none without bootstrap).
     operator: Option<SigningKey>,
-    /// A read-only view of the instance's SQLite file.
-    db: SqlitePool,
+    /// A view of the instance's database.
+    db: AnyPool,
     stop: oneshot::Sender<()>,
     serve: tokio::task::JoinHandle<std::io::Result<()>>,
 }
@@ -80,7 +81,7 @@ impl Instance {
                 per_ip_per_minute: 0,
                 per_key_per_minute: 0,
             },
-            ..Config::new(dir.path().to_path_buf(), "127.0.0.1:0".parse().unwrap())
+            ..common::config(dir.path()).await
         };
         let running = server::start(config, async {
             let _ = stopped.await;
@@ -91,15 +92,7 @@ impl Instance {
         let operator = key_file.exists().then(|| {
             aidledger::keys::read_author_key(&key_file).expect("the operator key file reads")
         });
-        let db = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(
-                SqliteConnectOptions::new()
-                    .filename(dir.path().join(DATABASE_FILE))
-                    .read_only(true),
-            )
-            .await
-            .expect("database opens read-only");
+        let db = common::open_db(dir.path()).await;
         Instance {
             url: running.url,
             http: reqwest::Client::new(),
@@ -238,13 +231,11 @@ impl Instance {
                 self.int(&format!("SELECT COUNT(*) FROM {table}")).await,
             );
         }
-        let names: Vec<String> = sqlx::query_scalar(
-            "SELECT name FROM sqlite_master WHERE type = 'table'
-               AND (name LIKE 'wf!_%' ESCAPE '!' OR name LIKE 'pd!_%' ESCAPE '!') ORDER BY name",
-        )
-        .fetch_all(&self.db)
-        .await
-        .unwrap();
+        let names: Vec<String> = common::table_names(&self.db)
+            .await
+            .into_iter()
+            .filter(|n| n.starts_with("wf_") || n.starts_with("pd_"))
+            .collect();
         for table in moderation::rebuild::TABLES {
             assert!(
                 names.iter().any(|n| n.as_str() == *table),
@@ -253,22 +244,7 @@ impl Instance {
         }
         let mut tables = BTreeMap::new();
         for name in names {
-            let columns: Vec<String> =
-                sqlx::query_scalar("SELECT name FROM pragma_table_info(?) ORDER BY cid")
-                    .bind(&name)
-                    .fetch_all(&self.db)
-                    .await
-                    .unwrap();
-            let row = columns
-                .iter()
-                .map(|c| format!("quote(\"{c}\")"))
-                .collect::<Vec<_>>()
-                .join(" || '|' || ");
-            let rows: Vec<String> =
-                sqlx::query_scalar(&format!("SELECT {row} AS r FROM \"{name}\" ORDER BY r"))
-                    .fetch_all(&self.db)
-                    .await
-                    .unwrap();
+            let rows = common::table_rows(&self.db, &name).await;
             tables.insert(name, rows);
         }
         Snapshot {
@@ -281,14 +257,14 @@ impl Instance {
 
     /// One integer from the database (ids go into SQL as `X'hex'` literals).
     async fn int(&self, sql: &str) -> i64 {
-        sqlx::query_scalar(sql)
+        sqlx::query_scalar(&common::sql(sql))
             .fetch_one(&self.db)
             .await
             .unwrap_or_else(|e| panic!("{sql}: {e}"))
     }
 
     async fn text(&self, sql: &str) -> Option<String> {
-        sqlx::query_scalar(sql)
+        sqlx::query_scalar(&common::sql(sql))
             .fetch_one(&self.db)
             .await
             .unwrap_or_else(|e| panic!("{sql}: {e}"))
@@ -296,10 +272,10 @@ impl Instance {
 
     /// The roles `key` holds, as "role" or "member:<org>".
     async fn roles(&self, key: &SigningKey) -> Vec<String> {
-        sqlx::query(&format!(
+        sqlx::query(&common::sql(&format!(
             "SELECT role, hex(org) FROM wf_roles WHERE key = X'{}' ORDER BY role, org",
             public(key)
-        ))
+        )))
         .fetch_all(&self.db)
         .await
         .unwrap()
@@ -317,10 +293,10 @@ impl Instance {
 
     /// (requested, pledged, shipped, delivered) of each line of a need or offer.
     async fn quantities(&self, post: &str) -> Vec<[i64; 4]> {
-        sqlx::query(&format!(
+        sqlx::query(&common::sql(&format!(
             "SELECT requested, pledged, shipped, delivered FROM wf_post_items
              WHERE post = X'{post}' ORDER BY line"
-        ))
+        )))
         .fetch_all(&self.db)
         .await
         .unwrap()
@@ -331,9 +307,9 @@ impl Instance {
 
     /// Quantity passed on (shipped of a pledge, delivered of a shipment) per line.
     async fn passed(&self, link: &str) -> Vec<(i64, i64, i64)> {
-        sqlx::query(&format!(
+        sqlx::query(&common::sql(&format!(
             "SELECT line, quantity, passed FROM wf_link_items WHERE link = X'{link}' ORDER BY line"
-        ))
+        )))
         .fetch_all(&self.db)
         .await
         .unwrap()
@@ -1945,7 +1921,7 @@ async fn duplicates_name_an_earlier_entry_of_the_same_kind() {
     );
     assert_eq!(
         w.int(&format!(
-            "SELECT duplicate_of IS NULL FROM wf_posts WHERE id = X'{}'",
+            "SELECT CASE WHEN duplicate_of IS NULL THEN 1 ELSE 0 END FROM wf_posts WHERE id = X'{}'",
             w.need
         ))
         .await,
@@ -2005,7 +1981,9 @@ async fn private_data_is_erased_by_its_author_or_a_moderator_once() {
 
     let contact = |id: &str| {
         format!(
-            "SELECT (salt IS NULL) * 100 + (data IS NULL) * 10 + (erased_at IS NOT NULL)
+            "SELECT CASE WHEN salt IS NULL THEN 100 ELSE 0 END
+                  + CASE WHEN data IS NULL THEN 10 ELSE 0 END
+                  + CASE WHEN erased_at IS NOT NULL THEN 1 ELSE 0 END
              FROM pd_contacts WHERE entry = X'{id}'"
         )
     };
@@ -2191,10 +2169,10 @@ fn account(expected: &mut Expected, parents: &mut HashMap<String, String>, entry
     }
 }
 
-async fn post_items(db: &SqlitePool) -> Expected {
-    sqlx::query(
+async fn post_items(db: &AnyPool) -> Expected {
+    sqlx::query(&common::sql(
         "SELECT lower(hex(post)), line, requested, pledged, shipped, delivered FROM wf_post_items",
-    )
+    ))
     .fetch_all(db)
     .await
     .unwrap()
@@ -2288,9 +2266,9 @@ async fn a_long_random_workflow_is_admitted_and_its_quantities_add_up() {
         kinds["pledge"] + kinds["shipment"] + kinds["delivery.confirm"]
     );
     // The API reads the same quantities.
-    let needs: Vec<String> = sqlx::query_scalar(
+    let needs: Vec<String> = sqlx::query_scalar(&common::sql(
         "SELECT lower(hex(id)) FROM wf_posts WHERE kind = 'need' ORDER BY random() LIMIT 25",
-    )
+    ))
     .fetch_all(&inst.db)
     .await
     .unwrap();
@@ -2340,9 +2318,12 @@ async fn a_long_random_workflow_is_admitted_and_its_quantities_add_up() {
     // Replaying the log through the rules reproduces every derived table.
     let before = inst.snapshot().await;
     let dir = inst.stop().await;
-    let store = SqliteStore::open(&dir.path().join(DATABASE_FILE))
-        .await
-        .unwrap();
+    let store = server::open_store(
+        dir.path(),
+        common::database_url(dir.path()).await.as_deref(),
+    )
+    .await
+    .unwrap();
     moderation::rebuild::rebuild(&store, before.tree_size, |_| {})
         .await
         .expect("the log replays");

@@ -2,7 +2,7 @@
 //!
 //! One database in a temp dir is grown to each size in turn (10k, 100k, 1M entries by
 //! default; `AIDLEDGER_BENCH_SIZES=10000,100000` to change) with synthetic 256-byte
-//! leaves appended through `SqliteStore::append` in large batches, the tree hashes
+//! leaves appended through `SqlStore::append` in large batches, the tree hashes
 //! computed by `Frontier` exactly as the sequencer does. At each size it times, through
 //! `LogReader` (what the HTTP handlers call):
 //! - `inclusion_proof`: leaf lookup by hash plus the proof's hashes, for random leaves;
@@ -15,7 +15,6 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use ledger::reader::LogReader;
 use ledger::sequencer::Head;
-use ledger::storage::sqlite::SqliteStore;
 use ledger::storage::{Batch, LogStore, NewEntry, StoredCheckpoint};
 use ledger::tree::{self, Frontier, Hash};
 use std::hint::black_box;
@@ -38,7 +37,7 @@ fn leaf(i: u64) -> Vec<u8> {
 
 /// A database being grown, with the frontier and hash count an appender keeps.
 struct Growing {
-    store: Arc<SqliteStore>,
+    store: Arc<ledger::storage::sql::SqlStore>,
     frontier: Frontier,
     hashes_written: u64,
 }
@@ -114,7 +113,7 @@ fn proofs(c: &mut Criterion) {
     let rt = Runtime::new().expect("tokio runtime");
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Arc::new(
-        rt.block_on(SqliteStore::open(&dir.path().join("bench.db")))
+        rt.block_on(ledger::storage::sqlite::open(&dir.path().join("bench.db")))
             .expect("opens"),
     );
     let mut db = Growing {

@@ -23,7 +23,6 @@ use ed25519_dalek::SigningKey;
 use ledger::checkpoint::LogSigner;
 use ledger::entry::{UnsignedEntry, VerifiedEntry};
 use ledger::sequencer::Sequencer;
-use ledger::storage::sqlite::SqliteStore;
 use ledger::storage::{Batch, LogStore, NewEntry, StoredCheckpoint};
 use ledger::tree::{self, Frontier, Hash};
 use ledger::Kind;
@@ -63,7 +62,7 @@ fn sequencer(c: &mut Criterion) {
     let rt = Runtime::new().expect("tokio runtime");
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Arc::new(
-        rt.block_on(SqliteStore::open(&dir.path().join("bench.db")))
+        rt.block_on(ledger::storage::sqlite::open(&dir.path().join("bench.db")))
             .expect("opens"),
     );
     let log_key =
@@ -119,7 +118,7 @@ fn sequencer(c: &mut Criterion) {
 
     // The storage calls alone, on a database of their own.
     let raw = rt
-        .block_on(SqliteStore::open(&dir.path().join("raw.db")))
+        .block_on(ledger::storage::sqlite::open(&dir.path().join("raw.db")))
         .expect("opens");
     let mut frontier = Frontier::empty();
     let mut hashes_written = 0u64;

@@ -47,6 +47,7 @@ fn valid_name(name: &str) -> bool {
 }
 
 /// The log's private key; it signs checkpoints and nothing else.
+#[derive(Clone)]
 pub struct LogSigner {
     origin: String,
     id: u32,

@@ -18,6 +18,8 @@ pub mod tiles;
 pub mod tree;
 
 #[cfg(feature = "storage")]
+pub mod cluster;
+#[cfg(feature = "storage")]
 pub mod reader;
 #[cfg(feature = "storage")]
 pub mod rules;

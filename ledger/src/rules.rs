@@ -13,7 +13,7 @@ use std::pin::Pin;
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Why the workflow refuses an entry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum DenialKind {
     /// The author may not write this entry (role, membership, ownership).
     Forbidden,
@@ -23,7 +23,7 @@ pub enum DenialKind {
     Conflict,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 #[error("{message}")]
 pub struct Denial {
     pub kind: DenialKind,
@@ -61,15 +61,15 @@ pub enum Refusal {
     Storage(#[from] sqlx::Error),
 }
 
-/// Workflow rules over a database backend `DB`.
-pub trait Rules<DB: sqlx::Database>: Send + Sync + 'static {
+/// Workflow rules, writing their derived tables through the batch's connection.
+pub trait Rules: Send + Sync + 'static {
     /// Checks `entry`, about to be appended at `index`, against the state of the log
     /// before it, and records its effects in the derived tables through `conn`.
     /// `sidecar` is data submitted beside the entry that stays off the log (private
     /// contact details); it is absent when the log is replayed.
     fn admit<'a>(
         &'a self,
-        conn: &'a mut DB::Connection,
+        conn: &'a mut sqlx::AnyConnection,
         entry: &'a VerifiedEntry,
         index: u64,
         sidecar: Option<&'a serde_json::Value>,

@@ -13,6 +13,13 @@
 //!    waiting handlers, so an acknowledged entry is always durable.
 //!
 //! While one batch commits, the next one queues: that is the group commit.
+//!
+//! Submissions reach the integrator in one of two ways. With one node (`start`), a
+//! handler hands its entry over an in-process queue and is answered over a channel.
+//! With several nodes on one PostgreSQL database (`crate::cluster`), every node writes
+//! its submissions to the `submissions` table; the node holding the integrator's lease
+//! sequences them and records each one's outcome in the batch's own transaction, and
+//! the accepting node answers its client from that record.
 
 use crate::checkpoint::{CheckpointError, LogSigner, LogVerifier};
 use crate::entry::VerifiedEntry;
@@ -20,6 +27,7 @@ use crate::hex32;
 use crate::rules::{BoxFuture, Denial, Refusal, Rules};
 use crate::storage::{Batch, LogStore, NewEntry, StorageError, StoredCheckpoint};
 use crate::tree::{self, Frontier, Hash};
+use sqlx::AnyConnection;
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -29,11 +37,23 @@ pub const MAX_BATCH: usize = 1024;
 const QUEUE_DEPTH: usize = 4 * MAX_BATCH;
 
 /// The latest signed tree head, as published to readers.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Head {
     pub size: u64,
     pub root: Hash,
     pub note: String,
+}
+
+impl Head {
+    /// The head a stored checkpoint note gives, once its signature is checked.
+    pub(crate) fn verified(verifier: &LogVerifier, note: String) -> Result<Head, CheckpointError> {
+        let checkpoint = verifier.verify(note.as_bytes())?;
+        Ok(Head {
+            size: checkpoint.size,
+            root: checkpoint.root,
+            note,
+        })
+    }
 }
 
 /// Where a submitted entry landed.
@@ -61,10 +81,10 @@ pub enum SequenceError {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct AdmitAll;
 
-impl<DB: sqlx::Database> Rules<DB> for AdmitAll {
+impl Rules for AdmitAll {
     fn admit<'a>(
         &'a self,
-        _conn: &'a mut DB::Connection,
+        _conn: &'a mut AnyConnection,
         _entry: &'a VerifiedEntry,
         _index: u64,
         _sidecar: Option<&'a serde_json::Value>,
@@ -79,6 +99,8 @@ pub enum StartError {
     Storage(#[from] StorageError),
     #[error(transparent)]
     Checkpoint(#[from] CheckpointError),
+    #[error("the log has no checkpoint and no node became its integrator within {0:?}")]
+    NoHead(std::time::Duration),
     #[error("the stored tree does not match the latest checkpoint (size {size}: checkpoint root {claimed}, stored hashes give {computed}); run `aidledger verify --db`")]
     Diverged {
         size: u64,
@@ -87,16 +109,30 @@ pub enum StartError {
     },
 }
 
-struct Pending {
-    entry: VerifiedEntry,
-    sidecar: Option<serde_json::Value>,
-    reply: oneshot::Sender<Result<Appended, SequenceError>>,
+/// One submission waiting to be sequenced, and whom to tell what became of it.
+pub(crate) struct Submission {
+    pub entry: VerifiedEntry,
+    pub sidecar: Option<serde_json::Value>,
+    pub reply: Reply,
+}
+
+pub(crate) enum Reply {
+    /// A handler of this process, waiting on the channel.
+    Waiting(oneshot::Sender<Result<Appended, SequenceError>>),
+    /// A row of the `submissions` table: the outcome is recorded there.
+    Recorded(i64),
 }
 
 /// Handle for submitting entries to the integrator.
 #[derive(Clone)]
 pub struct Sequencer {
-    queue: mpsc::Sender<Pending>,
+    intake: Intake,
+}
+
+#[derive(Clone)]
+enum Intake {
+    InProcess(mpsc::Sender<Submission>),
+    Shared(Arc<crate::cluster::Submissions>),
 }
 
 impl Sequencer {
@@ -110,34 +146,117 @@ impl Sequencer {
     }
 
     /// Like `start`, with `rules` deciding which entries may be appended.
-    pub async fn start_with_rules<S: LogStore, R: Rules<S::Db>>(
+    pub async fn start_with_rules<S: LogStore, R: Rules>(
         store: Arc<S>,
         signer: LogSigner,
         rules: R,
     ) -> Result<(Sequencer, watch::Receiver<Head>), StartError> {
+        let writer = store.connect_writer().await?;
+        let (publish, heads) = watch::channel(Head::default());
+        let integrator = Integrator::open(store, writer, signer, rules, publish).await?;
+        let (queue, receiver) = mpsc::channel(QUEUE_DEPTH);
+        tokio::spawn(integrator.run_in_process(receiver));
+        Ok((
+            Sequencer {
+                intake: Intake::InProcess(queue),
+            },
+            heads,
+        ))
+    }
+
+    pub(crate) fn shared(submissions: Arc<crate::cluster::Submissions>) -> Self {
+        Sequencer {
+            intake: Intake::Shared(submissions),
+        }
+    }
+
+    /// Stops this node's part in a shared log (following, answering, the lease) even
+    /// while handles remain; a single node's integrator ends with its last handle.
+    pub fn stop(&self) {
+        if let Intake::Shared(submissions) = &self.intake {
+            submissions.stop();
+        }
+    }
+
+    /// Whether this process sequences: always for a single node; for a node of a
+    /// shared log, while it holds the integrator's lease.
+    pub fn is_integrator(&self) -> bool {
+        match &self.intake {
+            Intake::InProcess(_) => true,
+            Intake::Shared(submissions) => submissions.leads(),
+        }
+    }
+
+    /// Sequences one checked entry; resolves once it is durable (or was already there).
+    pub async fn submit(&self, entry: VerifiedEntry) -> Result<Appended, SequenceError> {
+        self.submit_with(entry, None).await
+    }
+
+    /// Like `submit`, with data for the rules that stays off the log.
+    pub async fn submit_with(
+        &self,
+        entry: VerifiedEntry,
+        sidecar: Option<serde_json::Value>,
+    ) -> Result<Appended, SequenceError> {
+        match &self.intake {
+            Intake::InProcess(queue) => {
+                let (reply, answer) = oneshot::channel();
+                queue
+                    .send(Submission {
+                        entry,
+                        sidecar,
+                        reply: Reply::Waiting(reply),
+                    })
+                    .await
+                    .map_err(|_| SequenceError::Closed)?;
+                answer.await.map_err(|_| SequenceError::Closed)?
+            }
+            Intake::Shared(submissions) => submissions.submit(entry, sidecar).await,
+        }
+    }
+}
+
+/// The one task that sequences: it owns the writer connection and the frontier.
+pub(crate) struct Integrator<S, R> {
+    store: Arc<S>,
+    conn: AnyConnection,
+    signer: LogSigner,
+    rules: R,
+    frontier: Frontier,
+    publish: watch::Sender<Head>,
+}
+
+impl<S: LogStore, R: Rules> Integrator<S, R> {
+    /// Loads the log head through `conn` (writing the empty checkpoint of a new log),
+    /// checks the stored tree against it and publishes it.
+    pub(crate) async fn open(
+        store: Arc<S>,
+        mut conn: AnyConnection,
+        signer: LogSigner,
+        rules: R,
+        publish: watch::Sender<Head>,
+    ) -> Result<Self, StartError> {
         let verifier = LogVerifier::new(&signer.vkey())?;
         let head = match store.latest_checkpoint().await? {
-            Some(stored) => {
-                let checkpoint = verifier.verify(stored.note.as_bytes())?;
-                Head {
-                    size: checkpoint.size,
-                    root: checkpoint.root,
-                    note: stored.note,
-                }
-            }
+            Some(stored) => Head::verified(&verifier, stored.note)?,
             None => {
                 let note = signer.sign(0, tree::EMPTY_HASH);
+                let mut tx = store.begin(&mut conn).await?;
                 store
-                    .append(&Batch {
-                        entries: vec![],
-                        first_position: 0,
-                        hashes: vec![],
-                        checkpoint: StoredCheckpoint {
-                            tree_size: 0,
-                            note: note.clone(),
+                    .append_in(
+                        &mut tx,
+                        &Batch {
+                            entries: vec![],
+                            first_position: 0,
+                            hashes: vec![],
+                            checkpoint: StoredCheckpoint {
+                                tree_size: 0,
+                                note: note.clone(),
+                            },
                         },
-                    })
+                    )
                     .await?;
+                tx.commit().await.map_err(StorageError::from)?;
                 Head {
                     size: 0,
                     root: tree::EMPTY_HASH,
@@ -154,75 +273,52 @@ impl Sequencer {
                 computed: hex32::encode(&frontier.root()),
             });
         }
-        let (queue, receiver) = mpsc::channel(QUEUE_DEPTH);
-        let (publish, heads) = watch::channel(head);
-        tokio::spawn(
-            Integrator {
-                store,
-                signer,
-                rules,
-                frontier,
-                publish,
-            }
-            .run(receiver),
-        );
-        Ok((Sequencer { queue }, heads))
+        publish_newer(&publish, head);
+        Ok(Integrator {
+            store,
+            conn,
+            signer,
+            rules,
+            frontier,
+            publish,
+        })
     }
 
-    /// Sequences one checked entry; resolves once it is durable (or was already there).
-    pub async fn submit(&self, entry: VerifiedEntry) -> Result<Appended, SequenceError> {
-        self.submit_with(entry, None).await
+    /// The integrator's connection, for reading what it sequences next.
+    pub(crate) fn conn(&mut self) -> &mut AnyConnection {
+        &mut self.conn
     }
 
-    /// Like `submit`, with data for the rules that stays off the log.
-    pub async fn submit_with(
-        &self,
-        entry: VerifiedEntry,
-        sidecar: Option<serde_json::Value>,
-    ) -> Result<Appended, SequenceError> {
-        let (reply, answer) = oneshot::channel();
-        self.queue
-            .send(Pending {
-                entry,
-                sidecar,
-                reply,
-            })
-            .await
-            .map_err(|_| SequenceError::Closed)?;
-        answer.await.map_err(|_| SequenceError::Closed)?
-    }
-}
-
-struct Integrator<S, R> {
-    store: Arc<S>,
-    signer: LogSigner,
-    rules: R,
-    frontier: Frontier,
-    publish: watch::Sender<Head>,
-}
-
-impl<S: LogStore, R: Rules<S::Db>> Integrator<S, R> {
-    async fn run(mut self, mut queue: mpsc::Receiver<Pending>) {
+    async fn run_in_process(mut self, mut queue: mpsc::Receiver<Submission>) {
         let mut batch = Vec::with_capacity(MAX_BATCH);
         while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
-            self.integrate(std::mem::take(&mut batch)).await;
+            let batch = std::mem::take(&mut batch);
+            if let Err(error) = self.integrate(batch).await {
+                tracing::error!(%error, "batch not sequenced");
+            }
         }
     }
 
-    async fn integrate(&mut self, batch: Vec<Pending>) {
+    /// Sequences a batch and answers its submitters. On a storage error nothing of the
+    /// batch was written; waiting handlers are told so, recorded submissions stay
+    /// undecided (the caller decides whether to retry).
+    pub(crate) async fn integrate(&mut self, batch: Vec<Submission>) -> Result<(), StorageError> {
         match self.try_integrate(&batch).await {
             Ok(outcomes) => {
-                for (pending, outcome) in batch.into_iter().zip(outcomes) {
-                    let _ = pending.reply.send(outcome);
+                for (submission, outcome) in batch.into_iter().zip(outcomes) {
+                    if let Reply::Waiting(reply) = submission.reply {
+                        let _ = reply.send(outcome);
+                    }
                 }
+                Ok(())
             }
             Err(error) => {
-                tracing::error!(%error, entries = batch.len(), "batch not sequenced");
-                for pending in batch {
-                    let _ = pending
-                        .reply
-                        .send(Err(SequenceError::Storage(error.to_string())));
+                for submission in batch {
+                    if let Reply::Waiting(reply) = submission.reply {
+                        let _ = reply.send(Err(SequenceError::Storage(error.to_string())));
+                    }
                 }
+                Err(error)
             }
         }
     }
@@ -231,20 +327,21 @@ impl<S: LogStore, R: Rules<S::Db>> Integrator<S, R> {
     /// (after which nothing of the batch was written).
     async fn try_integrate(
         &mut self,
-        batch: &[Pending],
+        batch: &[Submission],
     ) -> Result<Vec<Result<Appended, SequenceError>>, StorageError> {
         let hashes: Vec<Hash> = batch.iter().map(|p| p.entry.leaf_hash()).collect();
-        let existing = self.already_sequenced(&hashes).await?;
+        let store = self.store.clone();
+        let existing = already_sequenced(&*store, &hashes).await?;
 
-        let mut tx = self.store.begin().await?;
+        let mut tx = store.begin(&mut self.conn).await?;
         let old_size = self.frontier.size();
         let mut frontier = self.frontier.clone();
         let mut placed: HashMap<[u8; 32], u64> = HashMap::new();
         let mut outcomes = Vec::with_capacity(batch.len());
         let mut entries = Vec::new();
         let mut new_hashes = Vec::new();
-        for pending in batch {
-            let leaf_hash = pending.entry.leaf_hash();
+        for submission in batch {
+            let leaf_hash = submission.entry.leaf_hash();
             if let Some(&(index, tree_size)) = existing.get(&leaf_hash.0) {
                 outcomes.push(Outcome::Duplicate {
                     index,
@@ -260,16 +357,21 @@ impl<S: LogStore, R: Rules<S::Db>> Integrator<S, R> {
                 continue;
             }
             let index = frontier.size();
-            self.store.savepoint(&mut tx, "SAVEPOINT admit").await?;
+            savepoint(&mut tx, "SAVEPOINT admit").await?;
             match self
                 .rules
-                .admit(&mut *tx, &pending.entry, index, pending.sidecar.as_ref())
+                .admit(
+                    &mut tx,
+                    &submission.entry,
+                    index,
+                    submission.sidecar.as_ref(),
+                )
                 .await
             {
-                Ok(()) => self.store.savepoint(&mut tx, "RELEASE admit").await?,
+                Ok(()) => savepoint(&mut tx, "RELEASE admit").await?,
                 Err(Refusal::Denied(denial)) => {
-                    self.store.savepoint(&mut tx, "ROLLBACK TO admit").await?;
-                    self.store.savepoint(&mut tx, "RELEASE admit").await?;
+                    savepoint(&mut tx, "ROLLBACK TO admit").await?;
+                    savepoint(&mut tx, "RELEASE admit").await?;
                     outcomes.push(Outcome::Denied(denial));
                     continue;
                 }
@@ -281,13 +383,37 @@ impl<S: LogStore, R: Rules<S::Db>> Integrator<S, R> {
             entries.push(NewEntry {
                 index,
                 leaf_hash,
-                leaf: pending.entry.leaf().to_vec(),
-                kind: pending.entry.kind().name(),
-                author: pending.entry.author_key().to_bytes(),
+                leaf: submission.entry.leaf().to_vec(),
+                kind: submission.entry.kind().name(),
+                author: submission.entry.author_key().to_bytes(),
             });
         }
 
         let new_size = frontier.size();
+        let outcomes: Vec<_> = batch
+            .iter()
+            .zip(outcomes)
+            .map(|(submission, outcome)| {
+                let leaf_hash = submission.entry.leaf_hash();
+                match outcome {
+                    Outcome::Appended { index } => Ok(Appended {
+                        leaf_hash,
+                        index,
+                        tree_size: new_size,
+                        duplicate: false,
+                    }),
+                    Outcome::Duplicate { index, tree_size } => Ok(Appended {
+                        leaf_hash,
+                        index,
+                        tree_size: tree_size.unwrap_or(new_size),
+                        duplicate: true,
+                    }),
+                    Outcome::Denied(denial) => Err(SequenceError::Denied(denial)),
+                }
+            })
+            .collect();
+
+        let mut head = None;
         if new_size > old_size {
             let root = frontier.root();
             let note = self.signer.sign(new_size, root);
@@ -300,57 +426,56 @@ impl<S: LogStore, R: Rules<S::Db>> Integrator<S, R> {
                     note: note.clone(),
                 },
             };
-            self.store.append_in(&mut tx, &write).await?;
-            tx.commit().await?;
-            self.frontier = frontier;
-            self.publish.send_replace(Head {
+            store.append_in(&mut tx, &write).await?;
+            head = Some(Head {
                 size: new_size,
                 root,
                 note,
             });
         }
-
-        let head_size = self.frontier.size();
-        Ok(batch
-            .iter()
-            .zip(outcomes)
-            .map(|(pending, outcome)| {
-                let leaf_hash = pending.entry.leaf_hash();
-                match outcome {
-                    Outcome::Appended { index } => Ok(Appended {
-                        leaf_hash,
-                        index,
-                        tree_size: head_size,
-                        duplicate: false,
-                    }),
-                    Outcome::Duplicate { index, tree_size } => Ok(Appended {
-                        leaf_hash,
-                        index,
-                        tree_size: tree_size.unwrap_or(head_size),
-                        duplicate: true,
-                    }),
-                    Outcome::Denied(denial) => Err(SequenceError::Denied(denial)),
-                }
-            })
-            .collect())
-    }
-
-    /// Entries of the batch already in the log: index and first covering checkpoint.
-    async fn already_sequenced(
-        &self,
-        hashes: &[Hash],
-    ) -> Result<HashMap<[u8; 32], (u64, u64)>, StorageError> {
-        let mut out = HashMap::new();
-        for (hash, index) in self.store.find_leaves(hashes).await? {
-            let covering = self
-                .store
-                .first_checkpoint_covering(index)
-                .await?
-                .ok_or(StorageError::Malformed("checkpoints"))?;
-            out.insert(hash.0, (index, covering));
+        let recorded = crate::cluster::record_outcomes(&mut tx, batch, &outcomes).await?;
+        if head.is_some() || recorded {
+            tx.commit().await?;
         }
-        Ok(out)
+        if let Some(head) = head {
+            self.frontier = frontier;
+            publish_newer(&self.publish, head);
+        }
+        Ok(outcomes)
     }
+}
+
+/// Entries of the batch already in the log: index and first covering checkpoint.
+async fn already_sequenced<S: LogStore>(
+    store: &S,
+    hashes: &[Hash],
+) -> Result<HashMap<[u8; 32], (u64, u64)>, StorageError> {
+    let mut out = HashMap::new();
+    for (hash, index) in store.find_leaves(hashes).await? {
+        let covering = store
+            .first_checkpoint_covering(index)
+            .await?
+            .ok_or(StorageError::Malformed("checkpoints"))?;
+        out.insert(hash.0, (index, covering));
+    }
+    Ok(out)
+}
+
+async fn savepoint(conn: &mut AnyConnection, statement: &'static str) -> Result<(), StorageError> {
+    sqlx::query(statement).execute(conn).await?;
+    Ok(())
+}
+
+/// Publishes `head` unless readers already have it or a larger one (with several
+/// nodes, both the integrator and the checkpoint follower publish).
+pub(crate) fn publish_newer(publish: &watch::Sender<Head>, head: Head) {
+    publish.send_if_modified(|current| {
+        let newer = head.size > current.size || current.note.is_empty();
+        if newer {
+            *current = head;
+        }
+        newer
+    });
 }
 
 /// What became of one entry of a batch.

@@ -9,7 +9,10 @@ pub use ledger::contact::{commitment, Contact, ContactError, Sidecar};
 use ledger::entry::canonical_json;
 use ledger::hex32;
 use serde::Serialize;
-use sqlx::{Row, SqliteConnection, SqlitePool};
+use sqlx::{AnyConnection, AnyPool, Row};
+
+/// The tables that hold private data, whose erased rows must not linger on disk.
+pub const PRIVATE_TABLES: &[&str] = &["pd_contacts"];
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum PrivateError {
@@ -35,11 +38,11 @@ impl From<sqlx::Error> for PrivateError {
 
 /// Stores the data of `entry` (inside the transaction that appends it).
 pub async fn store(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     entry: &[u8],
     sidecar: &Sidecar,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO pd_contacts (entry, salt, data) VALUES (?, ?, ?)")
+    sqlx::query("INSERT INTO pd_contacts (entry, salt, data) VALUES ($1, $2, $3)")
         .bind(entry)
         .bind(hex32::decode(&sidecar.salt).map(|s| s.0.to_vec()))
         .bind(String::from_utf8_lossy(&canonical_json(&sidecar.contact)).into_owned())
@@ -50,13 +53,13 @@ pub async fn store(
 
 /// Deletes the data and salt of `entry`, keeping a tombstone.
 pub async fn erase(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     entry: &[u8],
     when: &str,
     reason: &str,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO pd_contacts (entry, salt, data, erased_at, erased_reason) VALUES (?, NULL, NULL, ?, ?)
+        "INSERT INTO pd_contacts (entry, salt, data, erased_at, erased_reason) VALUES ($1, NULL, NULL, $2, $3)
          ON CONFLICT (entry) DO UPDATE SET salt = NULL, data = NULL, erased_at = excluded.erased_at,
                                           erased_reason = excluded.erased_reason",
     )
@@ -76,17 +79,17 @@ pub struct Opened {
     pub contact: serde_json::Value,
 }
 
-async fn may_read(pool: &SqlitePool, entry: &[u8], reader: &[u8]) -> Result<bool, sqlx::Error> {
+async fn may_read(pool: &AnyPool, entry: &[u8], reader: &[u8]) -> Result<bool, sqlx::Error> {
     let row = sqlx::query(
         "SELECT 1 WHERE
-            EXISTS (SELECT 1 FROM wf_roles WHERE key = ?1 AND role = 'moderator')
-         OR EXISTS (SELECT 1 FROM wf_commitments WHERE entry = ?2 AND author = ?1)
+            EXISTS (SELECT 1 FROM wf_roles WHERE key = $1 AND role = 'moderator')
+         OR EXISTS (SELECT 1 FROM wf_commitments WHERE entry = $2 AND author = $1)
          -- a pledge's or shipment's contact: members of the receiving organisation
          OR EXISTS (SELECT 1 FROM wf_links l JOIN wf_posts p ON p.id = l.need
-                    JOIN wf_roles r ON r.org = p.org AND r.role = 'member' AND r.key = ?1
-                    WHERE l.id = ?2)
+                    JOIN wf_roles r ON r.org = p.org AND r.role = 'member' AND r.key = $1
+                    WHERE l.id = $2)
          -- a need's contact: the donors who pledged to it
-         OR EXISTS (SELECT 1 FROM wf_links l WHERE l.need = ?2 AND l.kind = 'pledge' AND l.author = ?1)",
+         OR EXISTS (SELECT 1 FROM wf_links l WHERE l.need = $2 AND l.kind = 'pledge' AND l.author = $1)",
     )
     .bind(reader)
     .bind(entry)
@@ -97,7 +100,7 @@ async fn may_read(pool: &SqlitePool, entry: &[u8], reader: &[u8]) -> Result<bool
 
 /// Opens the private data of `entry` for `reader`, recording the read.
 pub async fn read(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     entry_hex: &str,
     reader: &[u8],
     now: &str,
@@ -106,14 +109,15 @@ pub async fn read(
         .ok_or_else(|| PrivateError::Invalid("entry: must be 64 lowercase hex digits".into()))?
         .0
         .to_vec();
-    let row =
-        sqlx::query("SELECT salt, data, erased_at, erased_reason FROM pd_contacts WHERE entry = ?")
-            .bind(&entry)
-            .fetch_optional(pool)
-            .await?
-            .ok_or_else(|| {
-                PrivateError::NotFound(format!("no private data is held for entry {entry_hex}"))
-            })?;
+    let row = sqlx::query(
+        "SELECT salt, data, erased_at, erased_reason FROM pd_contacts WHERE entry = $1",
+    )
+    .bind(&entry)
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(|| {
+        PrivateError::NotFound(format!("no private data is held for entry {entry_hex}"))
+    })?;
     if !may_read(pool, &entry, reader).await? {
         return Err(PrivateError::Forbidden(
             "only moderators, the entry's author and the counterpart of a pledge or shipment may read its private data"
@@ -128,7 +132,7 @@ pub async fn read(
             reason.unwrap_or_default()
         )));
     }
-    sqlx::query("INSERT INTO pd_reads (entry, reader, at) VALUES (?, ?, ?)")
+    sqlx::query("INSERT INTO pd_reads (entry, reader, at) VALUES ($1, $2, $3)")
         .bind(&entry)
         .bind(reader)
         .bind(now)
@@ -152,7 +156,7 @@ pub struct ReadRecord {
 
 /// Who read the private data of `entry`, for its author or a moderator.
 pub async fn reads(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     entry_hex: &str,
     requester: &[u8],
 ) -> Result<Vec<ReadRecord>, PrivateError> {
@@ -161,8 +165,8 @@ pub async fn reads(
         .0
         .to_vec();
     let allowed = sqlx::query(
-        "SELECT 1 WHERE EXISTS (SELECT 1 FROM wf_roles WHERE key = ?1 AND role = 'moderator')
-                    OR EXISTS (SELECT 1 FROM wf_commitments WHERE entry = ?2 AND author = ?1)",
+        "SELECT 1 WHERE EXISTS (SELECT 1 FROM wf_roles WHERE key = $1 AND role = 'moderator')
+                    OR EXISTS (SELECT 1 FROM wf_commitments WHERE entry = $2 AND author = $1)",
     )
     .bind(requester)
     .bind(&entry)
@@ -174,7 +178,7 @@ pub async fn reads(
             "only moderators and the entry's author may see who read its private data".into(),
         ));
     }
-    let rows = sqlx::query("SELECT reader, at FROM pd_reads WHERE entry = ? ORDER BY id")
+    let rows = sqlx::query("SELECT reader, at FROM pd_reads WHERE entry = $1 ORDER BY id")
         .bind(&entry)
         .fetch_all(pool)
         .await?;
@@ -190,11 +194,11 @@ pub async fn reads(
 /// Entries whose private data is due for erasure: still held, and belonging to a need
 /// (the need itself, its pledges and shipments) closed on or before `cutoff` (a
 /// timestamp, compared with the need's `closed_at`).
-pub async fn due_for_erasure(pool: &SqlitePool, cutoff: &str) -> Result<Vec<String>, sqlx::Error> {
+pub async fn due_for_erasure(pool: &AnyPool, cutoff: &str) -> Result<Vec<String>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT c.entry FROM pd_contacts c
          JOIN wf_posts p ON p.id = c.entry OR p.id = (SELECT need FROM wf_links WHERE id = c.entry)
-         WHERE c.erased_at IS NULL AND p.kind = 'need' AND p.status != 'open' AND p.closed_at <= ?
+         WHERE c.erased_at IS NULL AND p.kind = 'need' AND p.status != 'open' AND p.closed_at <= $1
          ORDER BY c.entry",
     )
     .bind(cutoff)

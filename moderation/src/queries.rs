@@ -7,9 +7,10 @@
 //! status (which depends on the configured quorum).
 
 use ledger::hex32;
+use ledger::storage::query::QueryBuilder;
 use serde::Serialize;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
+use sqlx::any::AnyRow;
+use sqlx::{AnyPool, Row};
 use std::collections::HashMap;
 
 /// Most results per page.
@@ -171,13 +172,14 @@ fn offset(page: u32, per_page: u32) -> i64 {
 }
 
 /// Matches a region code exactly, or a country code against its regions (`CN`
-/// matches `CN-HB`), without pattern characters.
-fn area_filter(q: &mut QueryBuilder<'_, Sqlite>, column: &str, area: &str) {
+/// matches `CN-HB`), without pattern characters. (The length is cast: PostgreSQL's
+/// `substr` takes an `integer`, and a bound `i64` is a `bigint`.)
+fn area_filter(q: &mut QueryBuilder<'_>, column: &str, area: &str) {
     q.push(format!(" AND ({column} = "))
         .push_bind(area.to_owned())
-        .push(format!(" OR substr({column}, 1, "))
+        .push(format!(" OR substr({column}, 1, CAST("))
         .push_bind(area.len() as i64 + 1)
-        .push(") = ")
+        .push(" AS INTEGER)) = ")
         .push_bind(format!("{area}-"))
         .push(")");
 }
@@ -205,7 +207,7 @@ fn today() -> String {
 
 /// Columns and joins shared by every post query; `status` and `verification` are the
 /// read-time values described in the module documentation.
-fn post_select(q: &mut QueryBuilder<'_, Sqlite>, columns: &str, policy: Policy) {
+fn post_select(q: &mut QueryBuilder<'_>, columns: &str, policy: Policy) {
     q.push("SELECT ")
         .push(columns)
         .push(
@@ -230,7 +232,7 @@ const VERIFICATION: &str = "CASE WHEN v.rejects > 0 THEN 'rejected'
      WHEN v.verifies > 0 OR v.org_verification = 'verified' THEN 'verified'
      ELSE 'pending' END";
 
-fn post_filters(q: &mut QueryBuilder<'_, Sqlite>, kind: &str, f: &PostFilter) {
+fn post_filters(q: &mut QueryBuilder<'_>, kind: &str, f: &PostFilter) {
     q.push(" AND v.kind = ").push_bind(kind.to_owned());
     if let Some(s) = &f.status {
         q.push(" AND v.read_status = ").push_bind(s.clone());
@@ -257,7 +259,7 @@ fn post_filters(q: &mut QueryBuilder<'_, Sqlite>, kind: &str, f: &PostFilter) {
     }
 }
 
-fn post_from_row(r: &SqliteRow) -> PostView {
+fn post_from_row(r: &AnyRow) -> PostView {
     let org_id: Option<Vec<u8>> = r.get("org");
     PostView {
         id: hex(r.get("id")),
@@ -278,7 +280,7 @@ fn post_from_row(r: &SqliteRow) -> PostView {
         description: r.get("description"),
         status: r.get("read_status"),
         verification: r.get("verification"),
-        relayed: r.get("relayed"),
+        relayed: r.get::<i64, _>("relayed") != 0,
         evidence_url: r.get("evidence_url"),
         evidence_photo_sha256: r.get("evidence_photo"),
         duplicate_of: r.get::<Option<Vec<u8>>, _>("duplicate_of").map(hex),
@@ -288,23 +290,20 @@ fn post_from_row(r: &SqliteRow) -> PostView {
     }
 }
 
-async fn attach_items(pool: &SqlitePool, posts: &mut [PostView]) -> Result<(), QueryError> {
+async fn attach_items(pool: &AnyPool, posts: &mut [PostView]) -> Result<(), QueryError> {
     if posts.is_empty() {
         return Ok(());
     }
-    let mut q = QueryBuilder::<Sqlite>::new(
+    let mut q = QueryBuilder::new(
         "SELECT post, line, item, category, unit, spec, requested, pledged, shipped, delivered
          FROM wf_post_items WHERE post IN (",
     );
-    let mut list = q.separated(", ");
-    for p in posts.iter() {
-        list.push_bind(
-            hex32::decode(&p.id)
-                .map(|h| h.0.to_vec())
-                .unwrap_or_default(),
-        );
-    }
-    q.push(") ORDER BY post, line");
+    q.push_list(posts.iter().map(|p| {
+        hex32::decode(&p.id)
+            .map(|h| h.0.to_vec())
+            .unwrap_or_default()
+    }))
+    .push(") ORDER BY post, line");
     let mut by_post: HashMap<String, Vec<ItemView>> = HashMap::new();
     for r in q.build().fetch_all(pool).await? {
         let requested: i64 = r.get("requested");
@@ -333,7 +332,7 @@ async fn attach_items(pool: &SqlitePool, posts: &mut [PostView]) -> Result<(), Q
 
 /// Needs (`kind` = "need") or offers ("offer"), most urgent and oldest first.
 pub async fn list_posts(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     policy: Policy,
     kind: &str,
     f: &PostFilter,
@@ -394,7 +393,7 @@ pub async fn list_posts(
 
 /// One need (`kind` = "need") or offer ("offer"), whatever its status.
 pub async fn post(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     policy: Policy,
     kind: &str,
     id: &str,
@@ -422,9 +421,9 @@ pub async fn post(
 }
 
 const ORG_VERIFICATION: &str =
-    "CASE WHEN rejects > 0 THEN 'rejected' WHEN verifies >= ? THEN 'verified' ELSE 'pending' END";
+    "CASE WHEN rejects > 0 THEN 'rejected' WHEN verifies >= $1 THEN 'verified' ELSE 'pending' END";
 
-fn org_from_row(r: &SqliteRow) -> OrgView {
+fn org_from_row(r: &AnyRow) -> OrgView {
     OrgView {
         id: hex(r.get("id")),
         index: r.get("idx"),
@@ -443,7 +442,7 @@ fn org_from_row(r: &SqliteRow) -> OrgView {
 
 /// Organisations, oldest first; rejected ones only when asked for.
 pub async fn list_orgs(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     policy: Policy,
     verified: Option<String>,
     area: Option<String>,
@@ -453,10 +452,10 @@ pub async fn list_orgs(
     one_of("verified", &verified, &["verified", "pending", "rejected"])?;
     check_area(&area)?;
     let (page, per_page) = pages(page, per_page)?;
-    let filtered = |q: &mut QueryBuilder<'_, Sqlite>| {
+    let filtered = |q: &mut QueryBuilder<'_>| {
         q.push(" FROM (SELECT *, CASE WHEN rejects > 0 THEN 'rejected' WHEN verifies >= ")
             .push_bind(i64::from(policy.quorum))
-            .push(" THEN 'verified' ELSE 'pending' END AS verification FROM wf_orgs) WHERE 1 = 1");
+            .push(" THEN 'verified' ELSE 'pending' END AS verification FROM wf_orgs) AS o WHERE 1 = 1");
         match &verified {
             Some(v) => q.push(" AND verification = ").push_bind(v.clone()),
             None => q.push(" AND verification != 'rejected'"),
@@ -489,9 +488,9 @@ pub async fn list_orgs(
     })
 }
 
-pub async fn org(pool: &SqlitePool, policy: Policy, id: &str) -> Result<OrgView, QueryError> {
+pub async fn org(pool: &AnyPool, policy: Policy, id: &str) -> Result<OrgView, QueryError> {
     let row = sqlx::query(&format!(
-        "SELECT *, {ORG_VERIFICATION} AS verification FROM wf_orgs WHERE id = ?"
+        "SELECT *, {ORG_VERIFICATION} AS verification FROM wf_orgs WHERE id = $2"
     ))
     .bind(i64::from(policy.quorum))
     .bind(id_bytes("id", id)?)
@@ -518,7 +517,7 @@ pub struct ReviewItem {
 /// What awaits a moderator, oldest first: organisations short of the quorum and
 /// needs and offers without a verdict, none of them rejected.
 pub async fn review_queue(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     policy: Policy,
     kind: Option<String>,
     area: Option<String>,
@@ -528,7 +527,7 @@ pub async fn review_queue(
     one_of("kind", &kind, &["org.register", "need.post", "offer.post"])?;
     check_area(&area)?;
     let (page, per_page) = pages(page, per_page)?;
-    let queue = |q: &mut QueryBuilder<'_, Sqlite>| {
+    let queue = |q: &mut QueryBuilder<'_>| {
         q.push(
             " FROM (SELECT id, idx, 'org.register' AS kind, name AS title, area_code, area_name, created_at, verifies
                     FROM wf_orgs WHERE rejects = 0 AND verifies < ",
@@ -536,15 +535,14 @@ pub async fn review_queue(
         .push_bind(i64::from(policy.quorum))
         .push(
             " UNION ALL
-                    SELECT p.id, p.idx, p.kind || '.post', COALESCE(
-                        (SELECT group_concat(item, ', ') FROM wf_post_items WHERE post = p.id), ''),
+                    SELECT p.id, p.idx, p.kind || '.post', '',
                         p.area_code, p.area_name, p.created_at, p.verifies
                     FROM wf_posts p WHERE p.rejects = 0 AND p.verifies = 0 AND p.status = 'open'
                       AND (p.needed_by IS NULL OR p.needed_by >= ",
         )
         .push_bind(today())
         .push(
-            ")) WHERE 1 = 1",
+            ")) AS queue WHERE 1 = 1",
         );
         if let Some(k) = &kind {
             q.push(" AND kind = ").push_bind(k.clone());
@@ -562,7 +560,7 @@ pub async fn review_queue(
         .push_bind(i64::from(per_page))
         .push(" OFFSET ")
         .push_bind(offset(page, per_page));
-    let items = q
+    let mut items: Vec<ReviewItem> = q
         .build()
         .fetch_all(pool)
         .await?
@@ -580,12 +578,42 @@ pub async fn review_queue(
             verifies: r.get("verifies"),
         })
         .collect();
+    title_posts_by_items(pool, &mut items).await?;
     Ok(Page {
         items,
         page,
         per_page,
         total,
     })
+}
+
+/// Titles the needs and offers of a review page with their item names, in line order.
+async fn title_posts_by_items(pool: &AnyPool, items: &mut [ReviewItem]) -> Result<(), QueryError> {
+    let posts: Vec<Vec<u8>> = items
+        .iter()
+        .filter(|i| i.kind != "org.register")
+        .map(|i| {
+            hex32::decode(&i.id)
+                .map(|h| h.0.to_vec())
+                .unwrap_or_default()
+        })
+        .collect();
+    if posts.is_empty() {
+        return Ok(());
+    }
+    let mut q = QueryBuilder::new("SELECT post, item FROM wf_post_items WHERE post IN (");
+    q.push_list(posts).push(") ORDER BY post, line");
+    let mut names: HashMap<String, Vec<String>> = HashMap::new();
+    for r in q.build().fetch_all(pool).await? {
+        names
+            .entry(hex(r.get("post")))
+            .or_default()
+            .push(r.get("item"));
+    }
+    for item in items.iter_mut().filter(|i| i.kind != "org.register") {
+        item.title = names.remove(&item.id).unwrap_or_default().join(", ");
+    }
+    Ok(())
 }
 
 /// One link of a donation's chain.
@@ -602,10 +630,10 @@ pub struct ChainLink {
 /// The chain through `id` (a need or a pledge): the need, its pledges, their shipments,
 /// the delivery confirmations, and every verdict on the need, in log order. A pledge's
 /// chain holds only the need, that pledge and what follows it.
-pub async fn chain(pool: &SqlitePool, id: &str) -> Result<Vec<ChainLink>, QueryError> {
+pub async fn chain(pool: &AnyPool, id: &str) -> Result<Vec<ChainLink>, QueryError> {
     let raw = id_bytes("hash", id)?;
     let pledge: Option<Vec<u8>> =
-        sqlx::query("SELECT need FROM wf_links WHERE id = ? AND kind = 'pledge'")
+        sqlx::query("SELECT need FROM wf_links WHERE id = $1 AND kind = 'pledge'")
             .bind(&raw)
             .fetch_optional(pool)
             .await?
@@ -614,7 +642,7 @@ pub async fn chain(pool: &SqlitePool, id: &str) -> Result<Vec<ChainLink>, QueryE
         Some(need) => need.clone(),
         None => raw.clone(),
     };
-    let need_row = sqlx::query("SELECT idx FROM wf_posts WHERE id = ? AND kind = 'need'")
+    let need_row = sqlx::query("SELECT idx FROM wf_posts WHERE id = $1 AND kind = 'need'")
         .bind(&need)
         .fetch_optional(pool)
         .await?
@@ -626,8 +654,8 @@ pub async fn chain(pool: &SqlitePool, id: &str) -> Result<Vec<ChainLink>, QueryE
         parent: None,
     }];
     let rows = sqlx::query(
-        "SELECT id, idx, kind, parent FROM wf_links WHERE need = ?
-         UNION ALL SELECT id, idx, 'verdict', target FROM wf_verdicts WHERE target = ?
+        "SELECT id, idx, kind, parent FROM wf_links WHERE need = $1
+         UNION ALL SELECT id, idx, 'verdict', target FROM wf_verdicts WHERE target = $2
          ORDER BY idx",
     )
     .bind(&need)
@@ -660,8 +688,8 @@ pub async fn chain(pool: &SqlitePool, id: &str) -> Result<Vec<ChainLink>, QueryE
 }
 
 /// Ids (hex) of the needs of an organisation, whose verification follows it.
-pub async fn need_ids_of_org(pool: &SqlitePool, org: &str) -> Result<Vec<String>, QueryError> {
-    let rows = sqlx::query("SELECT id FROM wf_posts WHERE org = ? AND kind = 'need' ORDER BY idx")
+pub async fn need_ids_of_org(pool: &AnyPool, org: &str) -> Result<Vec<String>, QueryError> {
+    let rows = sqlx::query("SELECT id FROM wf_posts WHERE org = $1 AND kind = 'need' ORDER BY idx")
         .bind(id_bytes("org", org)?)
         .fetch_all(pool)
         .await?;
@@ -669,7 +697,7 @@ pub async fn need_ids_of_org(pool: &SqlitePool, org: &str) -> Result<Vec<String>
 }
 
 /// Every need, offer and organisation id (hex) with its kind, in log order.
-pub async fn all_searchable(pool: &SqlitePool) -> Result<Vec<(String, String)>, QueryError> {
+pub async fn all_searchable(pool: &AnyPool) -> Result<Vec<(String, String)>, QueryError> {
     let rows = sqlx::query("SELECT id, kind, idx FROM wf_posts UNION ALL SELECT id, 'org', idx FROM wf_orgs ORDER BY idx")
         .fetch_all(pool)
         .await?;
@@ -677,8 +705,8 @@ pub async fn all_searchable(pool: &SqlitePool) -> Result<Vec<(String, String)>, 
 }
 
 /// Whether `id` (hex) is a need or an offer, if it is either.
-pub async fn post_kind(pool: &SqlitePool, id: &str) -> Result<Option<String>, QueryError> {
-    let row = sqlx::query("SELECT kind FROM wf_posts WHERE id = ?")
+pub async fn post_kind(pool: &AnyPool, id: &str) -> Result<Option<String>, QueryError> {
+    let row = sqlx::query("SELECT kind FROM wf_posts WHERE id = $1")
         .bind(id_bytes("id", id)?)
         .fetch_optional(pool)
         .await?;

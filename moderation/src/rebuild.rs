@@ -6,7 +6,7 @@
 use crate::rules::WorkflowRules;
 use ledger::entry::VerifiedEntry;
 use ledger::rules::{Refusal, Rules};
-use ledger::storage::sqlite::SqliteStore;
+use ledger::storage::sql::SqlStore;
 use ledger::storage::{LogStore, StorageError};
 
 /// The derived tables, children before parents.
@@ -43,11 +43,12 @@ pub enum RebuildError {
 /// the number of entries replayed so far. Runs in one transaction: on any error the
 /// tables are left as they were.
 pub async fn rebuild(
-    store: &SqliteStore,
+    store: &SqlStore,
     size: u64,
     mut progress: impl FnMut(u64),
 ) -> Result<(), RebuildError> {
-    let mut tx = store.begin().await?;
+    let mut conn = store.connect_writer().await?;
+    let mut tx = store.begin(&mut conn).await?;
     for table in TABLES {
         sqlx::query(&format!("DELETE FROM {table}"))
             .execute(&mut *tx)

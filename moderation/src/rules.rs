@@ -14,20 +14,20 @@ use ledger::body::{
 use ledger::entry::{parse_timestamp, VerifiedEntry};
 use ledger::hex32;
 use ledger::rules::{BoxFuture, Denial, Refusal, Rules};
-use sqlx::{Row, Sqlite, SqliteConnection};
+use sqlx::{AnyConnection, Row};
 
 /// Most open needs one organisation may have at once (an abuse limit that is part of
 /// validity, so it is fixed rather than configured).
 pub const MAX_OPEN_NEEDS_PER_ORG: i64 = 200;
 
-/// The aid workflow's rules over SQLite.
+/// The aid workflow's rules, on either backend.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct WorkflowRules;
 
-impl Rules<Sqlite> for WorkflowRules {
+impl Rules for WorkflowRules {
     fn admit<'a>(
         &'a self,
-        conn: &'a mut SqliteConnection,
+        conn: &'a mut AnyConnection,
         entry: &'a VerifiedEntry,
         index: u64,
         sidecar: Option<&'a serde_json::Value>,
@@ -47,7 +47,7 @@ struct Ctx<'a> {
 }
 
 async fn admit(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     entry: &VerifiedEntry,
     index: u64,
     sidecar: Option<&serde_json::Value>,
@@ -78,7 +78,7 @@ async fn admit(
         Body::Redaction(b) => redact(conn, &ctx, b).await,
     }?;
     if let Some(commitment) = entry.body().contact_commitment() {
-        sqlx::query("INSERT INTO wf_commitments (entry, commitment, author) VALUES (?, ?, ?)")
+        sqlx::query("INSERT INTO wf_commitments (entry, commitment, author) VALUES ($1, $2, $3)")
             .bind(&ctx.id)
             .bind(bytes(commitment))
             .bind(&ctx.author)
@@ -104,12 +104,12 @@ fn bytes(hex_ref: &str) -> Vec<u8> {
 }
 
 async fn has_role(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     key: &[u8],
     role: Role,
     org: &[u8],
 ) -> Result<bool, sqlx::Error> {
-    let row = sqlx::query("SELECT 1 FROM wf_roles WHERE key = ? AND role = ? AND org = ?")
+    let row = sqlx::query("SELECT 1 FROM wf_roles WHERE key = $1 AND role = $2 AND org = $3")
         .bind(key)
         .bind(role_name(role))
         .bind(org)
@@ -126,16 +126,12 @@ pub(crate) fn role_name(role: Role) -> &'static str {
     }
 }
 
-async fn is_member(
-    conn: &mut SqliteConnection,
-    key: &[u8],
-    org: &[u8],
-) -> Result<bool, sqlx::Error> {
+async fn is_member(conn: &mut AnyConnection, key: &[u8], org: &[u8]) -> Result<bool, sqlx::Error> {
     has_role(conn, key, Role::Member, org).await
 }
 
 async fn require(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     ctx: &Ctx<'_>,
     role: Role,
     what: &str,
@@ -155,7 +151,7 @@ async fn require(
     }
 }
 
-async fn grant(conn: &mut SqliteConnection, ctx: &Ctx<'_>, b: &RoleChange) -> Result<(), Refusal> {
+async fn grant(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &RoleChange) -> Result<(), Refusal> {
     let key = bytes(&b.key);
     let org = b.org.as_deref().map(bytes).unwrap_or_default();
     let any_admin = sqlx::query("SELECT 1 FROM wf_roles WHERE role = 'administrator' LIMIT 1")
@@ -178,7 +174,7 @@ async fn grant(conn: &mut SqliteConnection, ctx: &Ctx<'_>, b: &RoleChange) -> Re
             Denial::conflict(format!("key already holds the {} role", role_name(b.role))).into(),
         );
     }
-    sqlx::query("INSERT INTO wf_roles (key, role, org, idx) VALUES (?, ?, ?, ?)")
+    sqlx::query("INSERT INTO wf_roles (key, role, org, idx) VALUES ($1, $2, $3, $4)")
         .bind(&key)
         .bind(role_name(b.role))
         .bind(&org)
@@ -188,7 +184,7 @@ async fn grant(conn: &mut SqliteConnection, ctx: &Ctx<'_>, b: &RoleChange) -> Re
     Ok(())
 }
 
-async fn revoke(conn: &mut SqliteConnection, ctx: &Ctx<'_>, b: &RoleChange) -> Result<(), Refusal> {
+async fn revoke(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &RoleChange) -> Result<(), Refusal> {
     require(conn, ctx, Role::Administrator, "revoke roles").await?;
     let key = bytes(&b.key);
     let org = b.org.as_deref().map(bytes).unwrap_or_default();
@@ -206,7 +202,7 @@ async fn revoke(conn: &mut SqliteConnection, ctx: &Ctx<'_>, b: &RoleChange) -> R
             return Err(Denial::conflict("cannot revoke the last administrator").into());
         }
     }
-    sqlx::query("DELETE FROM wf_roles WHERE key = ? AND role = ? AND org = ?")
+    sqlx::query("DELETE FROM wf_roles WHERE key = $1 AND role = $2 AND org = $3")
         .bind(&key)
         .bind(role_name(b.role))
         .bind(&org)
@@ -215,8 +211,8 @@ async fn revoke(conn: &mut SqliteConnection, ctx: &Ctx<'_>, b: &RoleChange) -> R
     Ok(())
 }
 
-async fn org_exists(conn: &mut SqliteConnection, org: &[u8]) -> Result<bool, sqlx::Error> {
-    Ok(sqlx::query("SELECT 1 FROM wf_orgs WHERE id = ?")
+async fn org_exists(conn: &mut AnyConnection, org: &[u8]) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query("SELECT 1 FROM wf_orgs WHERE id = $1")
         .bind(org)
         .fetch_optional(&mut *conn)
         .await?
@@ -224,13 +220,13 @@ async fn org_exists(conn: &mut SqliteConnection, org: &[u8]) -> Result<bool, sql
 }
 
 async fn register_org(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     ctx: &Ctx<'_>,
     b: &OrgRegister,
 ) -> Result<(), Refusal> {
     sqlx::query(
         "INSERT INTO wf_orgs (id, idx, author, name, org_type, area_code, area_name, description, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(&ctx.id)
     .bind(ctx.index)
@@ -244,7 +240,7 @@ async fn register_org(
     .execute(&mut *conn)
     .await?;
     // Whoever registers an organisation is its first member.
-    sqlx::query("INSERT INTO wf_roles (key, role, org, idx) VALUES (?, 'member', ?, ?)")
+    sqlx::query("INSERT INTO wf_roles (key, role, org, idx) VALUES ($1, 'member', $2, $3)")
         .bind(&ctx.author)
         .bind(&ctx.id)
         .bind(ctx.index)
@@ -253,17 +249,13 @@ async fn register_org(
     Ok(())
 }
 
-async fn verify_org(
-    conn: &mut SqliteConnection,
-    ctx: &Ctx<'_>,
-    b: &OrgVerify,
-) -> Result<(), Refusal> {
+async fn verify_org(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &OrgVerify) -> Result<(), Refusal> {
     require(conn, ctx, Role::Moderator, "verify organisations").await?;
     let org = bytes(&b.org);
     if !org_exists(conn, &org).await? {
         return Err(Denial::unknown("org: no registered organisation has this id").into());
     }
-    let registrant: Vec<u8> = sqlx::query("SELECT author FROM wf_orgs WHERE id = ?")
+    let registrant: Vec<u8> = sqlx::query("SELECT author FROM wf_orgs WHERE id = $1")
         .bind(&org)
         .fetch_one(&mut *conn)
         .await?
@@ -280,7 +272,7 @@ async fn verify_org(
     };
     record_verdict(conn, ctx, &org, verdict, &b.reason, None).await?;
     sqlx::query(&format!(
-        "UPDATE wf_orgs SET {column} = {column} + 1 WHERE id = ?"
+        "UPDATE wf_orgs SET {column} = {column} + 1 WHERE id = $1"
     ))
     .bind(&org)
     .execute(&mut *conn)
@@ -289,7 +281,7 @@ async fn verify_org(
 }
 
 async fn record_verdict(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     ctx: &Ctx<'_>,
     target: &[u8],
     verdict: &str,
@@ -297,7 +289,7 @@ async fn record_verdict(
     original: Option<Vec<u8>>,
 ) -> Result<(), Refusal> {
     let repeated =
-        sqlx::query("SELECT 1 FROM wf_verdicts WHERE target = ? AND author = ? AND verdict = ?")
+        sqlx::query("SELECT 1 FROM wf_verdicts WHERE target = $1 AND author = $2 AND verdict = $3")
             .bind(target)
             .bind(&ctx.author)
             .bind(verdict)
@@ -310,7 +302,7 @@ async fn record_verdict(
         ))
         .into());
     }
-    sqlx::query("INSERT INTO wf_verdicts (id, idx, target, author, verdict, reason, original) VALUES (?, ?, ?, ?, ?, ?, ?)")
+    sqlx::query("INSERT INTO wf_verdicts (id, idx, target, author, verdict, reason, original) VALUES ($1, $2, $3, $4, $5, $6, $7)")
         .bind(&ctx.id)
         .bind(ctx.index)
         .bind(target)
@@ -332,13 +324,13 @@ fn wire_name(value: impl serde::Serialize) -> String {
 }
 
 async fn insert_items(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     post: &[u8],
     items: &[Item],
 ) -> Result<(), sqlx::Error> {
     for (line, item) in items.iter().enumerate() {
         sqlx::query(
-            "INSERT INTO wf_post_items (post, line, item, category, unit, spec, requested) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO wf_post_items (post, line, item, category, unit, spec, requested) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(post)
         .bind(line as i64)
@@ -353,13 +345,9 @@ async fn insert_items(
     Ok(())
 }
 
-async fn post_need(
-    conn: &mut SqliteConnection,
-    ctx: &Ctx<'_>,
-    b: &NeedPost,
-) -> Result<(), Refusal> {
+async fn post_need(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &NeedPost) -> Result<(), Refusal> {
     let org = bytes(&b.org);
-    let rejected: Option<i64> = sqlx::query("SELECT rejects FROM wf_orgs WHERE id = ?")
+    let rejected: Option<i64> = sqlx::query("SELECT rejects FROM wf_orgs WHERE id = $1")
         .bind(&org)
         .fetch_optional(&mut *conn)
         .await?
@@ -386,7 +374,7 @@ async fn post_need(
         );
     }
     let open: i64 = sqlx::query(
-        "SELECT COUNT(*) FROM wf_posts WHERE org = ? AND kind = 'need' AND status = 'open'",
+        "SELECT COUNT(*) FROM wf_posts WHERE org = $1 AND kind = 'need' AND status = 'open'",
     )
     .bind(&org)
     .fetch_one(&mut *conn)
@@ -401,7 +389,7 @@ async fn post_need(
     sqlx::query(
         "INSERT INTO wf_posts (id, idx, kind, author, org, urgency, urgency_rank, needed_by, area_code, area_name,
                                description, evidence_url, evidence_photo, relayed, created_at, has_contact)
-         VALUES (?, ?, 'need', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, 'need', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
     )
     .bind(&ctx.id)
     .bind(ctx.index)
@@ -415,9 +403,9 @@ async fn post_need(
     .bind(&b.description)
     .bind(b.evidence.as_ref().and_then(|e| e.url.clone()))
     .bind(b.evidence.as_ref().and_then(|e| e.photo_sha256.clone()))
-    .bind(!member)
+    .bind(i64::from(!member))
     .bind(ctx.created_at)
-    .bind(b.contact.is_some())
+    .bind(i64::from(b.contact.is_some()))
     .execute(&mut *conn)
     .await?;
     insert_items(conn, &ctx.id, &b.items).await?;
@@ -433,8 +421,8 @@ struct NeedRef {
     rejects: i64,
 }
 
-async fn need(conn: &mut SqliteConnection, field: &str, id: &[u8]) -> Result<NeedRef, Refusal> {
-    let row = sqlx::query("SELECT org, author, status, needed_by, rejects FROM wf_posts WHERE id = ? AND kind = 'need'")
+async fn need(conn: &mut AnyConnection, field: &str, id: &[u8]) -> Result<NeedRef, Refusal> {
+    let row = sqlx::query("SELECT org, author, status, needed_by, rejects FROM wf_posts WHERE id = $1 AND kind = 'need'")
         .bind(id)
         .fetch_optional(&mut *conn)
         .await?
@@ -450,13 +438,13 @@ async fn need(conn: &mut SqliteConnection, field: &str, id: &[u8]) -> Result<Nee
 
 /// Quantities of one line of a need: (requested, pledged).
 async fn need_line(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     need: &[u8],
     line: u32,
     field: &str,
 ) -> Result<(i64, i64), Refusal> {
     let row =
-        sqlx::query("SELECT requested, pledged FROM wf_post_items WHERE post = ? AND line = ?")
+        sqlx::query("SELECT requested, pledged FROM wf_post_items WHERE post = $1 AND line = $2")
             .bind(need)
             .bind(i64::from(line))
             .fetch_optional(&mut *conn)
@@ -466,7 +454,7 @@ async fn need_line(
 }
 
 async fn update_need(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     ctx: &Ctx<'_>,
     b: &NeedUpdate,
 ) -> Result<(), Refusal> {
@@ -494,7 +482,7 @@ async fn update_need(
         }
     }
     for l in &b.items {
-        sqlx::query("UPDATE wf_post_items SET requested = ? WHERE post = ? AND line = ?")
+        sqlx::query("UPDATE wf_post_items SET requested = $1 WHERE post = $2 AND line = $3")
             .bind(l.quantity as i64)
             .bind(&id)
             .bind(i64::from(l.line))
@@ -507,7 +495,7 @@ async fn update_need(
             CloseReason::Withdrawn => "withdrawn",
             CloseReason::Expired => "expired",
         };
-        sqlx::query("UPDATE wf_posts SET status = ?, closed_at = ? WHERE id = ?")
+        sqlx::query("UPDATE wf_posts SET status = $1, closed_at = $2 WHERE id = $3")
             .bind(status)
             .bind(ctx.created_at)
             .bind(&id)
@@ -517,14 +505,10 @@ async fn update_need(
     Ok(())
 }
 
-async fn post_offer(
-    conn: &mut SqliteConnection,
-    ctx: &Ctx<'_>,
-    b: &OfferPost,
-) -> Result<(), Refusal> {
+async fn post_offer(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &OfferPost) -> Result<(), Refusal> {
     sqlx::query(
         "INSERT INTO wf_posts (id, idx, kind, author, needed_by, area_code, area_name, description, created_at, has_contact)
-         VALUES (?, ?, 'offer', ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, 'offer', $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(&ctx.id)
     .bind(ctx.index)
@@ -534,7 +518,7 @@ async fn post_offer(
     .bind(&b.area.name)
     .bind(&b.description)
     .bind(ctx.created_at)
-    .bind(b.contact.is_some())
+    .bind(i64::from(b.contact.is_some()))
     .execute(&mut *conn)
     .await?;
     insert_items(conn, &ctx.id, &b.items).await?;
@@ -542,7 +526,7 @@ async fn post_offer(
 }
 
 async fn insert_link(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     ctx: &Ctx<'_>,
     kind: &str,
     parent: &[u8],
@@ -550,7 +534,7 @@ async fn insert_link(
     detail: serde_json::Value,
     items: &[LineQuantity],
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO wf_links (id, idx, kind, author, parent, need, detail, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+    sqlx::query("INSERT INTO wf_links (id, idx, kind, author, parent, need, detail, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
         .bind(&ctx.id)
         .bind(ctx.index)
         .bind(kind)
@@ -562,7 +546,7 @@ async fn insert_link(
         .execute(&mut *conn)
         .await?;
     for l in items {
-        sqlx::query("INSERT INTO wf_link_items (link, line, quantity) VALUES (?, ?, ?)")
+        sqlx::query("INSERT INTO wf_link_items (link, line, quantity) VALUES ($1, $2, $3)")
             .bind(&ctx.id)
             .bind(i64::from(l.line))
             .bind(l.quantity as i64)
@@ -572,7 +556,7 @@ async fn insert_link(
     Ok(())
 }
 
-async fn pledge(conn: &mut SqliteConnection, ctx: &Ctx<'_>, b: &Pledge) -> Result<(), Refusal> {
+async fn pledge(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &Pledge) -> Result<(), Refusal> {
     let id = bytes(&b.need);
     let n = need(conn, "need", &id).await?;
     if n.status != "open" {
@@ -590,7 +574,7 @@ async fn pledge(conn: &mut SqliteConnection, ctx: &Ctx<'_>, b: &Pledge) -> Resul
     }
     if let Some(offer) = &b.offer {
         let offer_author: Option<Vec<u8>> =
-            sqlx::query("SELECT author FROM wf_posts WHERE id = ? AND kind = 'offer'")
+            sqlx::query("SELECT author FROM wf_posts WHERE id = $1 AND kind = 'offer'")
                 .bind(bytes(offer))
                 .fetch_optional(&mut *conn)
                 .await?
@@ -619,12 +603,14 @@ async fn pledge(conn: &mut SqliteConnection, ctx: &Ctx<'_>, b: &Pledge) -> Resul
         }
     }
     for l in &b.items {
-        sqlx::query("UPDATE wf_post_items SET pledged = pledged + ? WHERE post = ? AND line = ?")
-            .bind(l.quantity as i64)
-            .bind(&id)
-            .bind(i64::from(l.line))
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query(
+            "UPDATE wf_post_items SET pledged = pledged + $1 WHERE post = $2 AND line = $3",
+        )
+        .bind(l.quantity as i64)
+        .bind(&id)
+        .bind(i64::from(l.line))
+        .execute(&mut *conn)
+        .await?;
     }
     let detail = serde_json::json!({ "offer": b.offer });
     insert_link(conn, ctx, "pledge", &id, &id, detail, &b.items).await?;
@@ -633,12 +619,12 @@ async fn pledge(conn: &mut SqliteConnection, ctx: &Ctx<'_>, b: &Pledge) -> Resul
 
 /// A pledge or shipment and how much of each of its lines has passed on.
 async fn link(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     field: &str,
     id: &[u8],
     kind: &str,
 ) -> Result<(Vec<u8>, Vec<u8>), Refusal> {
-    let row = sqlx::query("SELECT author, need FROM wf_links WHERE id = ? AND kind = ?")
+    let row = sqlx::query("SELECT author, need FROM wf_links WHERE id = $1 AND kind = $2")
         .bind(id)
         .bind(kind)
         .fetch_optional(&mut *conn)
@@ -650,7 +636,7 @@ async fn link(
 /// Checks that each line's quantity fits what is left on that line of `parent`, then
 /// moves it on: `passed` grows on the parent, `column` on the need's items.
 async fn pass_on(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     parent: &[u8],
     need: &[u8],
     items: &[LineQuantity],
@@ -659,7 +645,7 @@ async fn pass_on(
 ) -> Result<(), Refusal> {
     for (i, l) in items.iter().enumerate() {
         let row =
-            sqlx::query("SELECT quantity, passed FROM wf_link_items WHERE link = ? AND line = ?")
+            sqlx::query("SELECT quantity, passed FROM wf_link_items WHERE link = $1 AND line = $2")
                 .bind(parent)
                 .bind(i64::from(l.line))
                 .fetch_optional(&mut *conn)
@@ -680,14 +666,14 @@ async fn pass_on(
         }
     }
     for l in items {
-        sqlx::query("UPDATE wf_link_items SET passed = passed + ? WHERE link = ? AND line = ?")
+        sqlx::query("UPDATE wf_link_items SET passed = passed + $1 WHERE link = $2 AND line = $3")
             .bind(l.quantity as i64)
             .bind(parent)
             .bind(i64::from(l.line))
             .execute(&mut *conn)
             .await?;
         sqlx::query(&format!(
-            "UPDATE wf_post_items SET {column} = {column} + ? WHERE post = ? AND line = ?"
+            "UPDATE wf_post_items SET {column} = {column} + $1 WHERE post = $2 AND line = $3"
         ))
         .bind(l.quantity as i64)
         .bind(need)
@@ -698,7 +684,7 @@ async fn pass_on(
     Ok(())
 }
 
-async fn ship(conn: &mut SqliteConnection, ctx: &Ctx<'_>, b: &Shipment) -> Result<(), Refusal> {
+async fn ship(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &Shipment) -> Result<(), Refusal> {
     let pledge_id = bytes(&b.pledge);
     let (pledger, need) = link(conn, "pledge", &pledge_id, "pledge").await?;
     if pledger != ctx.author {
@@ -714,7 +700,7 @@ async fn ship(conn: &mut SqliteConnection, ctx: &Ctx<'_>, b: &Shipment) -> Resul
 }
 
 async fn confirm(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     ctx: &Ctx<'_>,
     b: &DeliveryConfirm,
 ) -> Result<(), Refusal> {
@@ -750,9 +736,9 @@ async fn confirm(
     Ok(())
 }
 
-async fn verdict(conn: &mut SqliteConnection, ctx: &Ctx<'_>, b: &Verdict) -> Result<(), Refusal> {
+async fn verdict(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &Verdict) -> Result<(), Refusal> {
     let target = bytes(&b.entry);
-    let post = sqlx::query("SELECT kind, author, org FROM wf_posts WHERE id = ?")
+    let post = sqlx::query("SELECT kind, author, org FROM wf_posts WHERE id = $1")
         .bind(&target)
         .fetch_optional(&mut *conn)
         .await?
@@ -786,13 +772,13 @@ async fn verdict(conn: &mut SqliteConnection, ctx: &Ctx<'_>, b: &Verdict) -> Res
                 ("reject", "rejects = rejects + 1")
             }
         }
-        VerdictKind::FlagDuplicate => ("flag_duplicate", "duplicate_of = ?"),
+        VerdictKind::FlagDuplicate => ("flag_duplicate", "duplicate_of = $2"),
         VerdictKind::FlagStale => ("flag_stale", "stale_flags = stale_flags + 1"),
     };
     let original = match &b.original {
         Some(o) => {
             let original = bytes(o);
-            let same_kind = sqlx::query("SELECT 1 FROM wf_posts WHERE id = ? AND kind = ? AND idx < (SELECT idx FROM wf_posts WHERE id = ?)")
+            let same_kind = sqlx::query("SELECT 1 FROM wf_posts WHERE id = $1 AND kind = $2 AND idx < (SELECT idx FROM wf_posts WHERE id = $3)")
                 .bind(&original)
                 .bind(&kind)
                 .bind(&target)
@@ -810,18 +796,18 @@ async fn verdict(conn: &mut SqliteConnection, ctx: &Ctx<'_>, b: &Verdict) -> Res
         None => None,
     };
     record_verdict(conn, ctx, &target, name, &b.reason, original.clone()).await?;
-    let sql_update = format!("UPDATE wf_posts SET {update} WHERE id = ?");
-    let mut query = sqlx::query(&sql_update);
+    let sql_update = format!("UPDATE wf_posts SET {update} WHERE id = $1");
+    let mut query = sqlx::query(&sql_update).bind(&target);
     if let Some(o) = original {
         query = query.bind(o);
     }
-    query.bind(&target).execute(&mut *conn).await?;
+    query.execute(&mut *conn).await?;
     Ok(())
 }
 
-async fn redact(conn: &mut SqliteConnection, ctx: &Ctx<'_>, b: &Redaction) -> Result<(), Refusal> {
+async fn redact(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &Redaction) -> Result<(), Refusal> {
     let target = bytes(&b.entry);
-    let owner: Vec<u8> = sqlx::query("SELECT author FROM wf_commitments WHERE entry = ?")
+    let owner: Vec<u8> = sqlx::query("SELECT author FROM wf_commitments WHERE entry = $1")
         .bind(&target)
         .fetch_optional(&mut *conn)
         .await?
@@ -833,7 +819,7 @@ async fn redact(conn: &mut SqliteConnection, ctx: &Ctx<'_>, b: &Redaction) -> Re
         )
         .into());
     }
-    let done = sqlx::query("SELECT 1 FROM wf_redactions WHERE entry = ?")
+    let done = sqlx::query("SELECT 1 FROM wf_redactions WHERE entry = $1")
         .bind(&target)
         .fetch_optional(&mut *conn)
         .await?
@@ -846,7 +832,7 @@ async fn redact(conn: &mut SqliteConnection, ctx: &Ctx<'_>, b: &Redaction) -> Re
         ledger::body::RedactionReason::Retention => "retention",
     };
     sqlx::query(
-        "INSERT INTO wf_redactions (entry, idx, author, reason, rule) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO wf_redactions (entry, idx, author, reason, rule) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(&target)
     .bind(ctx.index)

@@ -1,12 +1,15 @@
 //! The derived tables' schema, applied beside the log's own migrations.
 
+use ledger::storage::sql::{Backend, SqlStore};
 use sqlx::migrate::MigrateError;
-use sqlx::SqlitePool;
 
 /// Creates or upgrades the workflow tables. The log's migrations share the database's
 /// migration table, so each side ignores versions it does not know.
-pub async fn migrate(pool: &SqlitePool) -> Result<(), MigrateError> {
-    let mut migrator = sqlx::migrate!("./migrations/sqlite");
+pub async fn migrate(store: &SqlStore) -> Result<(), MigrateError> {
+    let mut migrator = match store.backend() {
+        Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+        Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
+    };
     migrator.set_ignore_missing(true);
-    migrator.run(pool).await
+    migrator.run(store.pool()).await
 }

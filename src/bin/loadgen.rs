@@ -26,7 +26,6 @@ use anyhow::{bail, ensure, Context};
 use clap::Parser;
 use ed25519_dalek::{Signature, SigningKey, VerifyingKey};
 use ledger::entry::{canonical_json, UnsignedEntry, VerifiedEntry, SIGNATURE_DOMAIN};
-use ledger::storage::sqlite::SqliteStore;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::io::{BufRead, BufReader};
@@ -491,7 +490,7 @@ fn main() -> anyhow::Result<()> {
 
         let db = dir.0.join("aidledger.db");
         let batches = runtime.block_on(async {
-            let store = SqliteStore::open_read_only(&db).await?;
+            let store = ledger::storage::sqlite::open_read_only(&db).await?;
             // One checkpoint per sequenced batch, plus the empty log's.
             anyhow::Ok(store.checkpoints().await?.len().saturating_sub(1).max(1))
         })?;

@@ -14,20 +14,19 @@ mod verify;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use ledger::checkpoint::LogVerifier;
-use ledger::storage::sqlite::SqliteStore;
+use ledger::storage::sql::SqlStore;
 use ledger::storage::LogStore;
 use std::path::Path;
 
 /// Opens the database of a stopped instance (applying migrations) and returns it with
 /// the size of its latest checkpoint, whose signature is checked with the log key.
-async fn open_stopped(data_dir: &Path) -> anyhow::Result<(SqliteStore, u64)> {
+async fn open_stopped(data_dir: &Path, database: &DatabaseArg) -> anyhow::Result<(SqlStore, u64)> {
     let db = data_dir.join(crate::server::DATABASE_FILE);
-    if !db.exists() {
+    if database.database_url.is_none() && !db.exists() {
         anyhow::bail!("{} does not exist", db.display());
     }
     let signer = crate::keys::load_existing_log_key(data_dir)?;
-    let store = SqliteStore::open(&db).await?;
-    moderation::schema::migrate(store.pool()).await?;
+    let store = crate::server::open_store(data_dir, database.database_url.as_deref()).await?;
     let stored = store
         .latest_checkpoint()
         .await?
@@ -36,6 +35,15 @@ async fn open_stopped(data_dir: &Path) -> anyhow::Result<(SqliteStore, u64)> {
         .verify(stored.note.as_bytes())?
         .size;
     Ok((store, size))
+}
+
+/// Where an instance keeps its log and workflow tables.
+#[derive(clap::Args)]
+pub struct DatabaseArg {
+    /// A PostgreSQL database (postgres://user@host:port/db), which several nodes may
+    /// share; without it, SQLite in the data directory.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
 }
 
 #[derive(Parser)]

@@ -8,6 +8,8 @@ pub struct Args {
     /// Data directory of a stopped instance.
     #[arg(long, env = "AIDLEDGER_DATA_DIR", default_value = "data")]
     data_dir: PathBuf,
+    #[command(flatten)]
+    database: super::DatabaseArg,
     /// The verification quorum the instance runs with.
     #[arg(long, env = "AIDLEDGER_QUORUM", default_value_t = 2)]
     quorum: u32,
@@ -16,7 +18,7 @@ pub struct Args {
 /// Rebuilds the search index from the workflow tables (themselves derived from the
 /// log; `aidledger rebuild` redoes those first if needed).
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let (store, size) = super::open_stopped(&args.data_dir).await?;
+    let (store, size) = super::open_stopped(&args.data_dir, &args.database).await?;
     let all = moderation::queries::all_searchable(store.pool()).await?;
     let bar = ProgressBar::new(all.len() as u64);
     let policy = Policy {

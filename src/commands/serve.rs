@@ -9,6 +9,8 @@ pub struct Args {
     /// Directory holding the database and the log key (created if missing).
     #[arg(long, env = "AIDLEDGER_DATA_DIR", default_value = "data")]
     data_dir: PathBuf,
+    #[command(flatten)]
+    database: super::DatabaseArg,
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, env = "AIDLEDGER_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
@@ -47,6 +49,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             days: args.retention_days,
             ..Retention::default()
         },
+        database_url: args.database.database_url,
         ..Config::new(args.data_dir, args.listen)
     };
     let shutdown = async {

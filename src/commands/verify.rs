@@ -11,7 +11,6 @@ use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
 use ledger::audit::{verify_leaves, Auditor};
 use ledger::checkpoint::{Checkpoint, LogSigner, LogVerifier};
-use ledger::storage::sqlite::SqliteStore;
 use ledger::storage::LogStore;
 use ledger::tree;
 use std::path::{Path, PathBuf};
@@ -24,11 +23,12 @@ pub struct Args {
     /// Audit the instance at this base URL.
     #[arg(long, env = "AIDLEDGER_URL")]
     url: Option<String>,
-    /// Audit this database file offline.
+    /// Audit a database offline: a SQLite file, or a PostgreSQL database
+    /// (postgres://…, read in read-only transactions; needs --vkey).
     #[arg(long)]
-    db: Option<PathBuf>,
+    db: Option<String>,
     /// The log's verifier key to trust. Default: the server's (--url) or the one in the
-    /// database's data directory (--db).
+    /// SQLite file's data directory (--db).
     #[arg(long)]
     vkey: Option<String>,
     /// A checkpoint saved earlier, which the log must still extend.
@@ -191,12 +191,21 @@ fn local_vkey(db: &Path, args: &Args) -> anyhow::Result<String> {
     Ok(LogSigner::from_skey(&skey)?.vkey())
 }
 
-async fn verify_database(db: &Path, args: &Args) -> anyhow::Result<(String, u64)> {
-    if !db.exists() {
-        bail!("{} does not exist", db.display());
-    }
-    let verifier = LogVerifier::new(&local_vkey(db, args)?)?;
-    let store = SqliteStore::open_read_only(db).await?;
+async fn verify_database(db: &str, args: &Args) -> anyhow::Result<(String, u64)> {
+    let (store, vkey) = if db.starts_with("postgres://") || db.starts_with("postgresql://") {
+        let vkey = args.vkey.clone().context(
+            "--db postgres://… needs --vkey: there is no data directory to read the log key from",
+        )?;
+        (ledger::storage::postgres::open_read_only(db).await?, vkey)
+    } else {
+        let db = Path::new(db);
+        if !db.exists() {
+            bail!("{} does not exist", db.display());
+        }
+        let vkey = local_vkey(db, args)?;
+        (ledger::storage::sqlite::open_read_only(db).await?, vkey)
+    };
+    let verifier = LogVerifier::new(&vkey)?;
     let stored = store.checkpoints().await?;
     let mut checkpoints = Vec::with_capacity(stored.len());
     for c in &stored {

@@ -12,7 +12,7 @@ use axum::{Json, Router};
 use base64::prelude::*;
 use ledger::entry::{VerifiedEntry, MAX_LEAF_BYTES};
 use ledger::hex32;
-use ledger::storage::sqlite::SqliteStore;
+use ledger::storage::sql::{Backend, SqlStore};
 use ledger::{Hash, Kind};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -22,6 +22,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/api/v1/entries", post(submit_entry))
         .route("/checkpoint", get(checkpoint))
         .route("/api/v1/log/key", get(log_key))
+        .route("/api/v1/node", get(node))
         .route("/api/v1/log/entries", get(entries))
         .route("/api/v1/log/proof/inclusion", get(inclusion_proof))
         .route("/api/v1/log/proof/consistency", get(consistency_proof))
@@ -100,11 +101,15 @@ pub(super) async fn sequence(
     Ok((status, Json(body)).into_response())
 }
 
-/// After an erasure, empties the WAL so the erased data's old page images go too. A
-/// busy database leaves it for the next erasure or the retention run; it is logged.
-pub(super) async fn flush_erased(store: &SqliteStore) {
-    if let Err(error) = store.truncate_wal().await {
-        tracing::warn!(%error, "could not truncate the WAL after an erasure");
+/// After an erasure, makes sure the erased data's old row images go too (SQLite: the
+/// WAL is emptied; PostgreSQL: the table is vacuumed). A busy database leaves it for
+/// the next erasure or the retention run; it is logged.
+pub(super) async fn flush_erased(store: &SqlStore) {
+    if let Err(error) = store
+        .flush_erased(moderation::private::PRIVATE_TABLES)
+        .await
+    {
+        tracing::warn!(%error, "could not flush erased private data");
     }
 }
 
@@ -121,6 +126,20 @@ async fn checkpoint(State(state): State<AppState>) -> Response {
 
 async fn log_key(State(state): State<AppState>) -> Json<serde_json::Value> {
     Json(serde_json::json!({ "origin": state.origin, "vkey": state.vkey }))
+}
+
+/// This node's part in the log: which backend it stores on, whether it is the one
+/// sequencing, and the tree size its readers serve.
+async fn node(State(state): State<AppState>) -> Json<serde_json::Value> {
+    let backend = match state.store.backend() {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    Json(serde_json::json!({
+        "backend": backend,
+        "integrator": state.sequencer.is_integrator(),
+        "tree_size": state.reader.head().size,
+    }))
 }
 
 #[derive(Deserialize)]

@@ -13,9 +13,11 @@ mod workflow_api;
 
 use crate::keys;
 use anyhow::Context;
+use ledger::cluster;
 use ledger::reader::LogReader;
 use ledger::sequencer::Sequencer;
-use ledger::storage::sqlite::SqliteStore;
+use ledger::storage::sql::{Backend, SqlStore};
+use ledger::storage::{postgres, sqlite};
 pub use moderation::queries::Policy;
 use moderation::WorkflowRules;
 use std::net::SocketAddr;
@@ -35,7 +37,11 @@ pub const DEFAULT_ORIGIN: &str = "aidledger.localhost/log";
 
 #[derive(Clone, Debug)]
 pub struct Config {
+    /// Holds the log key, the search index and, without `database_url`, the SQLite
+    /// database.
     pub data_dir: PathBuf,
+    /// A PostgreSQL database (`postgres://…`) that several nodes may share.
+    pub database_url: Option<String>,
     pub listen: SocketAddr,
     pub origin: String,
     /// On a new log, create the operator key and make it the first administrator.
@@ -51,6 +57,7 @@ impl Config {
     pub fn new(data_dir: PathBuf, listen: SocketAddr) -> Self {
         Config {
             data_dir,
+            database_url: None,
             listen,
             origin: DEFAULT_ORIGIN.to_owned(),
             bootstrap: true,
@@ -72,8 +79,8 @@ pub struct Running {
 /// Shared state of every handler.
 #[derive(Clone)]
 pub(crate) struct AppState {
-    pub reader: LogReader<SqliteStore>,
-    pub store: Arc<SqliteStore>,
+    pub reader: LogReader<SqlStore>,
+    pub store: Arc<SqlStore>,
     pub policy: Policy,
     pub limiter: limits::WriteLimiter,
     pub search: Arc<indexer::SearchIndex>,
@@ -92,10 +99,13 @@ pub async fn start(
         .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
     let signer = keys::load_or_create_log_key(&config.data_dir, &config.origin)?;
     let (origin, vkey) = (signer.origin().to_owned(), signer.vkey());
-    let store = Arc::new(SqliteStore::open(&config.data_dir.join(DATABASE_FILE)).await?);
-    moderation::schema::migrate(store.pool()).await?;
-    let (sequencer, heads) =
-        Sequencer::start_with_rules(store.clone(), signer, WorkflowRules).await?;
+    let store = Arc::new(open_store(&config.data_dir, config.database_url.as_deref()).await?);
+    let (sequencer, heads) = match (store.backend(), &config.database_url) {
+        (Backend::Postgres, Some(url)) => {
+            cluster::start_node(store.clone(), url, signer, WorkflowRules).await?
+        }
+        _ => Sequencer::start_with_rules(store.clone(), signer, WorkflowRules).await?,
+    };
     if config.bootstrap && heads.borrow().size == 0 {
         bootstrap::create_operator(&config.data_dir, &sequencer).await?;
     }
@@ -115,6 +125,7 @@ pub async fn start(
         store.pool().clone(),
         config.policy,
     );
+    let node = sequencer.clone();
     let state = AppState {
         reader: LogReader::new(store.clone(), heads),
         store,
@@ -143,6 +154,7 @@ pub async fn start(
             task.abort();
             let _ = task.await;
         }
+        node.stop();
         served
     });
     tracing::info!(%url, %origin, "serving");
@@ -152,6 +164,29 @@ pub async fn start(
         vkey,
         serve,
     })
+}
+
+/// Opens the instance's database and brings the log's and the workflow's tables up to
+/// date: PostgreSQL at `database_url` if given, else SQLite in `data_dir`.
+pub async fn open_store(
+    data_dir: &std::path::Path,
+    database_url: Option<&str>,
+) -> anyhow::Result<SqlStore> {
+    let store = match database_url {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            postgres::open(url)
+                .await
+                .context("opening the PostgreSQL database")?
+        }
+        Some(_) => anyhow::bail!(
+            "--database-url must be a postgres:// URL; leave it out to use SQLite in the data directory"
+        ),
+        None => sqlite::open(&data_dir.join(DATABASE_FILE))
+            .await
+            .context("opening the SQLite database")?,
+    };
+    moderation::schema::migrate(&store).await?;
+    Ok(store)
 }
 
 /// The API and, beside it, the web app that renders its pages from the API; answers

@@ -6,10 +6,10 @@ use super::bootstrap::OPERATOR_KEY_FILE;
 use crate::keys;
 use ledger::entry::{format_timestamp, UnsignedEntry};
 use ledger::sequencer::Sequencer;
-use ledger::storage::sqlite::SqliteStore;
+use ledger::storage::sql::SqlStore;
 use ledger::Kind;
 use serde_json::json;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,17 +32,23 @@ impl Default for Retention {
     }
 }
 
-/// Runs the retention rule every `retention.every`, for as long as the server runs.
+/// Runs the retention rule every `retention.every`, for as long as the server runs. Of
+/// several nodes on one database, only the integrator runs it (so one node erases and
+/// signs each redaction); it needs the operator key in its data directory.
 pub(super) fn spawn(
     data_dir: PathBuf,
     sequencer: Sequencer,
-    store: Arc<SqliteStore>,
+    store: Arc<SqlStore>,
     retention: Retention,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(retention.every);
         loop {
             ticks.tick().await;
+            // A node may take the lease any time; the purge then runs at once.
+            while !sequencer.is_integrator() {
+                tokio::time::sleep(ledger::cluster::LEASE_RETRY).await;
+            }
             match purge_once(&data_dir, &sequencer, store.pool(), retention.days).await {
                 Ok(0) => {}
                 Ok(_) => super::api::flush_erased(&store).await,
@@ -56,7 +62,7 @@ pub(super) fn spawn(
 pub(super) async fn purge_once(
     data_dir: &std::path::Path,
     sequencer: &Sequencer,
-    pool: &SqlitePool,
+    pool: &AnyPool,
     days: u32,
 ) -> anyhow::Result<usize> {
     let cutoff =

@@ -7,9 +7,9 @@ use indexer::{SearchDoc, SearchIndex, SearchItem};
 use ledger::body::Body;
 use ledger::entry::VerifiedEntry;
 use ledger::reader::LogReader;
-use ledger::storage::sqlite::SqliteStore;
+use ledger::storage::sql::SqlStore;
 use moderation::queries::{self, OrgView, Policy, PostView, QueryError};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -77,7 +77,7 @@ fn org_doc(o: OrgView) -> SearchDoc {
 
 /// The current document of a need, offer or organisation.
 pub async fn document(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     policy: Policy,
     kind: &str,
     id: &str,
@@ -90,7 +90,7 @@ pub async fn document(
 
 /// The searchable things an entry changes, as (kind, id).
 async fn touched(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     entry: &VerifiedEntry,
 ) -> Result<Vec<(String, String)>, QueryError> {
     let own = ledger::hex32::encode(&entry.leaf_hash());
@@ -121,8 +121,8 @@ async fn touched(
 /// Brings the index up to the log's head; returns the new covered index, if any.
 pub async fn catch_up(
     index: &Arc<SearchIndex>,
-    reader: &LogReader<SqliteStore>,
-    pool: &SqlitePool,
+    reader: &LogReader<SqlStore>,
+    pool: &AnyPool,
     policy: Policy,
 ) -> Result<Option<u64>, SyncError> {
     let head = reader.head().size;
@@ -161,9 +161,9 @@ pub async fn catch_up(
 /// Follows the log for as long as the server runs.
 pub(super) fn spawn(
     index: Arc<SearchIndex>,
-    reader: LogReader<SqliteStore>,
+    reader: LogReader<SqlStore>,
     mut heads: tokio::sync::watch::Receiver<ledger::sequencer::Head>,
-    pool: SqlitePool,
+    pool: AnyPool,
     policy: Policy,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {

@@ -2,13 +2,15 @@
 //! fresh data directory, started through the same code as `aidledger serve`.
 #![allow(dead_code)]
 
+pub mod process;
+
 use aidledger::client::LogClient;
 use aidledger::server::{self, Config, DATABASE_FILE};
 use ed25519_dalek::SigningKey;
 use ledger::entry::UnsignedEntry;
 use ledger::Kind;
 use serde_json::Value;
-use sqlx::Row;
+use sqlx::{AnyPool, Row};
 use std::path::{Path, PathBuf};
 use tempfile::TempDir;
 use time::OffsetDateTime;
@@ -38,7 +40,7 @@ impl TestInstance {
         let (stop, stopped) = oneshot::channel::<()>();
         let config = Config {
             bootstrap: false,
-            ..Config::new(data_dir.to_path_buf(), "127.0.0.1:0".parse().unwrap())
+            ..config(data_dir).await
         };
         let running = server::start(config, async {
             let _ = stopped.await;
@@ -68,12 +70,9 @@ impl TestInstance {
         self.data_dir.join(DATABASE_FILE)
     }
 
-    /// Row counts of the log's tables, read straight from the database file.
+    /// Row counts of the log's tables, read straight from the database.
     pub async fn table_counts(&self) -> (i64, i64, i64) {
-        let pool =
-            sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=ro", self.db_path().display()))
-                .await
-                .unwrap();
+        let pool = open_db(&self.data_dir).await;
         let mut counts = vec![];
         for table in ["entries", "tree_hashes", "checkpoints"] {
             let row = sqlx::query(&format!("SELECT COUNT(*) FROM {table}"))
@@ -85,6 +84,175 @@ impl TestInstance {
         pool.close().await;
         (counts[0], counts[1], counts[2])
     }
+}
+
+/// Set to a PostgreSQL server's admin URL, the suite runs every instance on a database
+/// of its own on that server; unset, on a SQLite file in the instance's data directory.
+pub const POSTGRES_ENV: &str = "AIDLEDGER_TEST_POSTGRES";
+
+/// Inside a data directory: the URL of the PostgreSQL database made for it.
+const DATABASE_URL_FILE: &str = "test-database-url";
+
+/// Whether this run of the suite is on PostgreSQL.
+pub fn on_postgres() -> bool {
+    std::env::var_os(POSTGRES_ENV).is_some()
+}
+
+/// Returns early from a test that is about the SQLite file itself, saying why.
+#[macro_export]
+macro_rules! sqlite_only {
+    ($why:expr) => {
+        if common::on_postgres() {
+            eprintln!("not run on PostgreSQL: {}", $why);
+            return;
+        }
+    };
+}
+
+/// The default configuration of an instance over `data_dir`, on the suite's backend.
+/// On PostgreSQL the data directory gets a new, empty database the first time, and the
+/// same one when an instance is started over it again.
+pub async fn config(data_dir: &Path) -> Config {
+    Config {
+        database_url: database_url(data_dir).await,
+        ..Config::new(data_dir.to_path_buf(), "127.0.0.1:0".parse().unwrap())
+    }
+}
+
+/// The PostgreSQL database of `data_dir` (created on first use), or `None` on SQLite.
+pub async fn database_url(data_dir: &Path) -> Option<String> {
+    let admin = std::env::var(POSTGRES_ENV).ok()?;
+    std::fs::create_dir_all(data_dir).unwrap();
+    let file = data_dir.join(DATABASE_URL_FILE);
+    if let Ok(url) = std::fs::read_to_string(&file) {
+        return Some(url);
+    }
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let name = format!(
+        "aidledger_test_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    sqlx::any::install_default_drivers();
+    let pool = AnyPool::connect(&admin)
+        .await
+        .expect("the test PostgreSQL server answers");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let (server, _) = admin
+        .rsplit_once('/')
+        .expect("an admin URL ends in /database");
+    let url = format!("{server}/{name}");
+    std::fs::write(&file, &url).unwrap();
+    Some(url)
+}
+
+/// A pool on the database of the instance over `data_dir`, for reading (and, in tests
+/// of tampering, changing) its tables directly.
+pub async fn open_db(data_dir: &Path) -> AnyPool {
+    sqlx::any::install_default_drivers();
+    let url = match std::fs::read_to_string(data_dir.join(DATABASE_URL_FILE)) {
+        Ok(url) => url,
+        Err(_) => format!("sqlite://{}", data_dir.join(DATABASE_FILE).display()),
+    };
+    AnyPool::connect(&url).await.unwrap()
+}
+
+/// The tables of a database, by name, without the migration table.
+pub async fn table_names(pool: &AnyPool) -> Vec<String> {
+    let sql = if on_postgres() {
+        "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public'
+         AND table_name != '_sqlx_migrations' ORDER BY table_name"
+    } else {
+        "SELECT name FROM sqlite_master WHERE type = 'table'
+         AND name NOT LIKE 'sqlite_%' AND name != '_sqlx_migrations' ORDER BY name"
+    };
+    sqlx::query(sql)
+        .fetch_all(pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
+/// The columns of `table`, in order.
+pub async fn column_names(pool: &AnyPool, table: &str) -> Vec<String> {
+    let sql = if on_postgres() {
+        format!(
+            "SELECT column_name::text FROM information_schema.columns WHERE table_name = '{table}'
+             ORDER BY ordinal_position"
+        )
+    } else {
+        format!("SELECT name FROM pragma_table_info('{table}')")
+    };
+    sqlx::query(&sql)
+        .fetch_all(pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
+/// Every row of `table`, each rendered as `quote(col)|quote(col)|…`, sorted: a
+/// backend-independent picture of a table's contents.
+pub async fn table_rows(pool: &AnyPool, table: &str) -> Vec<String> {
+    let quote = |c: &String| {
+        if on_postgres() {
+            format!("quote_nullable(\"{c}\"::text)")
+        } else {
+            format!("quote(\"{c}\")")
+        }
+    };
+    let row = column_names(pool, table)
+        .await
+        .iter()
+        .map(quote)
+        .collect::<Vec<_>>()
+        .join(" || '|' || ");
+    let mut rows: Vec<String> = sqlx::query(&format!("SELECT {row} FROM \"{table}\""))
+        .fetch_all(pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// `sql` as the suite's backend reads it. Tests write blobs in SQLite's syntax,
+/// `X'0a1b'` and `hex(column)`; on PostgreSQL they become `'\x0a1b'::bytea` and
+/// `upper(encode(column, 'hex'))`.
+pub fn sql(sql: &str) -> String {
+    if !on_postgres() {
+        return sql.to_owned();
+    }
+    let mut out = String::with_capacity(sql.len());
+    let mut rest = sql;
+    while let Some(at) = rest.find(['X', 'h']) {
+        let (before, from) = rest.split_at(at);
+        out.push_str(before);
+        let word_start = !out.ends_with(|c: char| c.is_alphanumeric() || c == '_');
+        if word_start && from.starts_with("X'") {
+            let end = from[2..].find('\'').expect("a closed X'…' literal") + 2;
+            out.push_str(&format!("'\\x{}'::bytea", &from[2..end]));
+            rest = &from[end + 1..];
+        } else if word_start && from.starts_with("hex(") {
+            let end = from.find(')').expect("a closed hex(…)");
+            out.push_str(&format!("upper(encode({}, 'hex'))", &from[4..end]));
+            rest = &from[end + 1..];
+        } else {
+            out.push_str(&from[..1]);
+            rest = &from[1..];
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A deterministic author key for test number `n`.

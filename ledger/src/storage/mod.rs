@@ -4,10 +4,20 @@
 //! the entries by index, the dense sequence of tree hashes (see `tree`), and the
 //! signed checkpoints. Nothing else writes them, and nothing here interprets them:
 //! the sequencer decides what to append and the reader what to serve.
+//!
+//! One implementation, `sql::SqlStore`, speaks SQL that SQLite and PostgreSQL both
+//! read, through sqlx's `Any` driver; `sqlite` and `postgres` open it on each backend
+//! with that backend's settings and migrations, and hold what only it has.
 
+pub mod postgres;
+pub mod query;
+pub mod sql;
 pub mod sqlite;
 
 use crate::tree::Hash;
+use sqlx::any::Any;
+use sqlx::AnyConnection;
+use sqlx::Transaction;
 use std::future::Future;
 
 #[derive(Debug, thiserror::Error)]
@@ -57,16 +67,11 @@ pub struct Batch {
     pub checkpoint: StoredCheckpoint,
 }
 
-/// The open transaction of one batch.
-pub type Tx<S> = sqlx::Transaction<'static, <S as LogStore>::Db>;
-
 /// The storage interface of the log. A batch is written inside one transaction
-/// (`begin`, `append_in`, commit) so that the workflow's derived tables change in the
-/// same commit; implementations must never modify or delete what was appended.
+/// (`begin`, `append_in`, commit) on the integrator's own connection, so that the
+/// workflow's derived tables change in the same commit; implementations must never
+/// modify or delete what was appended.
 pub trait LogStore: Send + Sync + 'static {
-    /// The database backend, whose connection the workflow rules write through.
-    type Db: sqlx::Database;
-
     /// The checkpoint with the largest tree size, if any was stored.
     fn latest_checkpoint(
         &self,
@@ -97,27 +102,28 @@ pub trait LogStore: Send + Sync + 'static {
         limit: u64,
     ) -> impl Future<Output = Result<Vec<StoredEntry>, StorageError>> + Send;
 
-    /// Starts the transaction of a batch.
-    fn begin(&self) -> impl Future<Output = Result<Tx<Self>, StorageError>> + Send;
+    /// A connection of the integrator's own, kept for as long as it sequences (on
+    /// PostgreSQL it is also the one holding the integrator's lease).
+    fn connect_writer(&self) -> impl Future<Output = Result<AnyConnection, StorageError>> + Send;
+
+    /// Starts the transaction of a batch on the integrator's connection.
+    fn begin<'c>(
+        &'c self,
+        conn: &'c mut AnyConnection,
+    ) -> impl Future<Output = Result<Transaction<'c, Any>, StorageError>> + Send + 'c;
 
     /// Writes a batch's entries, tree hashes and checkpoint inside `tx`.
     fn append_in<'a>(
         &'a self,
-        tx: &'a mut Tx<Self>,
+        tx: &'a mut AnyConnection,
         batch: &'a Batch,
-    ) -> impl Future<Output = Result<(), StorageError>> + Send + 'a;
-
-    /// Runs a savepoint statement (`SAVEPOINT x`, `RELEASE x`, `ROLLBACK TO x`) in `tx`.
-    fn savepoint<'a>(
-        &'a self,
-        tx: &'a mut Tx<Self>,
-        statement: &'static str,
     ) -> impl Future<Output = Result<(), StorageError>> + Send + 'a;
 
     /// Appends one batch in its own transaction.
     fn append(&self, batch: &Batch) -> impl Future<Output = Result<(), StorageError>> + Send {
         async move {
-            let mut tx = self.begin().await?;
+            let mut conn = self.connect_writer().await?;
+            let mut tx = self.begin(&mut conn).await?;
             self.append_in(&mut tx, batch).await?;
             tx.commit().await?;
             Ok(())
