@@ -1,6 +1,8 @@
-//! Proof cost from SQLite as the log grows: it must stay flat (O(log n) indexed reads).
+//! Proof cost as the log grows: it must stay flat (O(log n) indexed reads). Measured on
+//! SQLite (criterion group `sqlite`) and, when `AIDLEDGER_BENCH_POSTGRES` is the URL of
+//! an empty PostgreSQL database, on PostgreSQL too (group `postgres`), in the same run.
 //!
-//! One database in a temp dir is grown to each size in turn (10k, 100k, 1M entries by
+//! On each backend, one database is grown to each size in turn (10k, 100k, 1M entries by
 //! default; `AIDLEDGER_BENCH_SIZES=10000,100000` to change) with synthetic 256-byte
 //! leaves appended through `SqlStore::append` in large batches, the tree hashes
 //! computed by `Frontier` exactly as the sequencer does. At each size it times, through
@@ -10,9 +12,14 @@
 //! - `select_1`: one trivial query through the same pool, the round-trip floor that
 //!   each proof pays twice (inclusion) or once (consistency).
 //!
-//! Run: `cargo bench -p aidledger-ledger --features storage --bench proof`.
+//! Run: `cargo bench -p aidledger-ledger --features storage --bench proof`, with
+//! `AIDLEDGER_BENCH_POSTGRES=postgres://…/bench_proof` for both backends.
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+#[path = "common/backends.rs"]
+mod backends;
+
+use criterion::measurement::WallTime;
+use criterion::{criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion};
 use ledger::reader::LogReader;
 use ledger::sequencer::Head;
 use ledger::storage::{Batch, LogStore, NewEntry, StoredCheckpoint};
@@ -112,22 +119,32 @@ fn sizes() -> Vec<u64> {
 fn proofs(c: &mut Criterion) {
     let rt = Runtime::new().expect("tokio runtime");
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = Arc::new(
-        rt.block_on(ledger::storage::sqlite::open(&dir.path().join("bench.db")))
-            .expect("opens"),
-    );
+    for backend in backends::Backend::all(dir.path()) {
+        let store = Arc::new(rt.block_on(backend.open("proof")));
+        let mut group = c.benchmark_group(backend.name());
+        proofs_on(&rt, &mut group, store, backend.name());
+        group.finish();
+    }
+}
+
+/// Grows the log in `store` to each size and times the proofs at each.
+fn proofs_on(
+    rt: &Runtime,
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    store: Arc<ledger::storage::sql::SqlStore>,
+    backend: &str,
+) {
     let mut db = Growing {
         store: store.clone(),
         frontier: Frontier::empty(),
         hashes_written: 0,
     };
-    let mut group = c.benchmark_group("sqlite");
     for size in sizes() {
         let before = (db.frontier.size(), Instant::now());
         rt.block_on(db.grow_to(size));
         let took = before.1.elapsed();
         eprintln!(
-            "grew the log from {} to {size} entries in {took:.1?} ({:.0} entries/s)",
+            "{backend}: grew the log from {} to {size} entries in {took:.1?} ({:.0} entries/s)",
             before.0,
             (size - before.0) as f64 / took.as_secs_f64()
         );
@@ -168,7 +185,6 @@ fn proofs(c: &mut Criterion) {
             })
         });
     }
-    group.finish();
 }
 
 criterion_group! {

@@ -1,32 +1,57 @@
-//! Sequencing without HTTP: already-verified entries through `Sequencer::submit` into
-//! SQLite (WAL, synchronous = FULL) in a temp dir, `n` submissions in flight at once.
+//! Sequencing without HTTP: already-verified entries through `Sequencer::submit`,
+//! `n` submissions in flight at once, on SQLite (WAL, synchronous = FULL) in a temp dir
+//! (criterion group `sequencer/sqlite`) and, when `AIDLEDGER_BENCH_POSTGRES` is the URL
+//! of an empty PostgreSQL database, on PostgreSQL too (`sequencer/postgres`), in the
+//! same run. Each store is fresh: a file of the temp dir, or a schema of that database.
 //!
-//! The same-run baseline is `fdatasync`: one 600-byte append to a file beside the
-//! database plus `File::sync_data`, the durability floor every commit pays. With one
-//! submission in flight each entry is its own batch, so `submit/1` against
-//! `fdatasync` is the fixed cost of a batch; with many in flight the integrator
-//! groups them and the time per entry shows what a sequenced entry costs beyond its
-//! verification.
+//! The same-run baselines, in each group: `fdatasync`, one 600-byte append to a file in
+//! the temp dir plus `File::sync_data`, the durability floor every commit pays (the
+//! PostgreSQL cluster's WAL should be on the same disk); and `select_1`, one trivial
+//! query through the store's pool, the floor of every statement (a hand-off to sqlx's
+//! SQLite worker thread, or a round trip to the PostgreSQL server). With one submission
+//! in flight each entry is its own batch, so `submit/1` against `fdatasync` is the fixed
+//! cost of a batch; with many in flight the integrator groups them and the time per
+//! entry shows what a sequenced entry costs beyond its verification.
+//!
+//! - `submit/n`: `Sequencer::start`, the in-process queue of a single node: a
+//!   submission is a channel send to the integrator task of this process;
+//! - `shared_submit/n` (PostgreSQL only): `cluster::start_node`, the shared queue every
+//!   node of a multi-node deployment uses (one node here, holding the lease): a
+//!   submission is an `INSERT` into `submissions` (its trigger notifies the
+//!   integrator), the integrator reads undecided rows, sequences them and records each
+//!   outcome in the batch's transaction (notifying again), and the accepting node reads
+//!   the outcomes and deletes the rows.
 //!
 //! `store_append/n` and `find_leaves/n` time the two storage calls of one batch of
-//! `n` entries alone (synthetic 600-byte leaves, in a second database), so that
+//! `n` entries alone (synthetic 600-byte leaves, in a store of their own), so that
 //! `submit/n` minus them is the integrator's own work and its waits.
 //! `savepoint_release` is one `SAVEPOINT` plus its `RELEASE` inside an open transaction:
-//! two statement round trips to sqlx's SQLite worker thread.
+//! two statements (the per-entry savepoint of the integrator). `insert_commit/n` is `n`
+//! single-row `INSERT`s at once through the pool, each its own durable commit (what a
+//! submission to the shared queue writes first).
 //!
-//! Run: `cargo bench -p aidledger-ledger --features storage --bench sequencer`.
+//! Run: `cargo bench -p aidledger-ledger --features storage --bench sequencer`, with
+//! `AIDLEDGER_BENCH_POSTGRES=postgres://…/bench_sequencer` for both backends.
 
+#[path = "common/backends.rs"]
+mod backends;
 mod common;
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::measurement::WallTime;
+use criterion::{
+    criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion, Throughput,
+};
 use ed25519_dalek::SigningKey;
 use ledger::checkpoint::LogSigner;
+use ledger::cluster;
 use ledger::entry::{UnsignedEntry, VerifiedEntry};
-use ledger::sequencer::Sequencer;
+use ledger::sequencer::{AdmitAll, Sequencer};
+use ledger::storage::sql::SqlStore;
 use ledger::storage::{Batch, LogStore, NewEntry, StoredCheckpoint};
 use ledger::tree::{self, Frontier, Hash};
 use ledger::Kind;
 use std::io::Write;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
@@ -61,15 +86,8 @@ impl Signer {
 fn sequencer(c: &mut Criterion) {
     let rt = Runtime::new().expect("tokio runtime");
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = Arc::new(
-        rt.block_on(ledger::storage::sqlite::open(&dir.path().join("bench.db")))
-            .expect("opens"),
-    );
     let log_key =
         LogSigner::new("bench.example/log", SigningKey::from_bytes(&[9; 32])).expect("log key");
-    let (seq, _heads) = rt
-        .block_on(Sequencer::start(store, log_key))
-        .expect("starts");
     let mut signer = Signer {
         keys: (1..=8u8)
             .map(|i| SigningKey::from_bytes(&[i; 32]))
@@ -77,10 +95,47 @@ fn sequencer(c: &mut Criterion) {
         next: 0,
         at: OffsetDateTime::now_utc(),
     };
+    for backend in backends::Backend::all(dir.path()) {
+        let mut g = c.benchmark_group(format!("sequencer/{}", backend.name()));
+        let path = dir.path().join(format!("fsync-{}.bin", backend.name()));
+        fdatasync(&mut g, &path);
 
-    let mut g = c.benchmark_group("sequencer");
+        // A single node: the integrator task of this process, fed through its queue.
+        let store = Arc::new(rt.block_on(backend.open("sequencer")));
+        let (seq, _heads) = rt
+            .block_on(Sequencer::start(store, log_key.clone()))
+            .expect("starts");
+        submits(&mut g, &rt, "submit", &seq, &mut signer);
+        drop(seq);
+
+        // The shared queue of several nodes (the `submissions` table), one node here.
+        if let Some(url) = backend.url("cluster") {
+            let store = Arc::new(rt.block_on(backend.open("cluster")));
+            let (seq, _heads) = rt
+                .block_on(cluster::start_node(store, &url, log_key.clone(), AdmitAll))
+                .expect("the node starts");
+            submits(&mut g, &rt, "shared_submit", &seq, &mut signer);
+            seq.stop();
+        }
+
+        // The storage calls alone, on a store of their own.
+        let raw = rt.block_on(backend.open("raw"));
+        g.throughput(Throughput::Elements(1));
+        g.bench_function("select_1", |b| {
+            b.iter(|| {
+                rt.block_on(sqlx::query("SELECT 1").execute(raw.pool()))
+                    .expect("query")
+            })
+        });
+        storage_calls(&mut g, &rt, &raw);
+        g.finish();
+    }
+}
+
+/// One 600-byte append to the file at `path` and its `fdatasync`.
+fn fdatasync(g: &mut BenchmarkGroup<'_, WallTime>, path: &Path) {
     g.throughput(Throughput::Elements(1));
-    let mut file = std::fs::File::create(dir.path().join("fsync.bin")).expect("creates");
+    let mut file = std::fs::File::create(path).expect("creates");
     let block = [b'x'; 600];
     g.bench_function("fdatasync", |b| {
         b.iter(|| {
@@ -88,9 +143,19 @@ fn sequencer(c: &mut Criterion) {
             file.sync_data().expect("syncs");
         })
     });
+}
+
+/// `name/n`: `n` fresh entries submitted at once, until every one is sequenced.
+fn submits(
+    g: &mut BenchmarkGroup<'_, WallTime>,
+    rt: &Runtime,
+    name: &str,
+    seq: &Sequencer,
+    signer: &mut Signer,
+) {
     for in_flight in [1usize, 16, 64, 256, 1024] {
         g.throughput(Throughput::Elements(in_flight as u64));
-        g.bench_function(BenchmarkId::new("submit", in_flight), |b| {
+        g.bench_function(BenchmarkId::new(name, in_flight), |b| {
             b.iter_custom(|rounds| {
                 let mut timed = Duration::ZERO;
                 for _ in 0..rounds {
@@ -115,11 +180,10 @@ fn sequencer(c: &mut Criterion) {
             })
         });
     }
+}
 
-    // The storage calls alone, on a database of their own.
-    let raw = rt
-        .block_on(ledger::storage::sqlite::open(&dir.path().join("raw.db")))
-        .expect("opens");
+/// `store_append/n`, `find_leaves/n`, `savepoint_release` and `insert_commit/n` on `raw`.
+fn storage_calls(g: &mut BenchmarkGroup<'_, WallTime>, rt: &Runtime, raw: &SqlStore) {
     let mut frontier = Frontier::empty();
     let mut hashes_written = 0u64;
     let mut batch = |n: usize| {
@@ -201,7 +265,34 @@ fn sequencer(c: &mut Criterion) {
         })
     });
     rt.block_on(tx.rollback()).expect("rolls back");
-    g.finish();
+
+    // Single-row autocommit INSERTs, n at once through the pool: each a durable commit
+    // of its own, as every submission on the shared queue is; how far concurrent
+    // commits share a flush (group commit) shows in the time per row.
+    rt.block_on(sqlx::query("CREATE TABLE bench_commit (n BIGINT NOT NULL)").execute(raw.pool()))
+        .expect("creates");
+    for n in [1usize, 64, 1024] {
+        g.throughput(Throughput::Elements(n as u64));
+        g.bench_function(BenchmarkId::new("insert_commit", n), |b| {
+            b.iter(|| {
+                rt.block_on(async {
+                    let inserts: Vec<_> = (0..n)
+                        .map(|_| {
+                            let pool = raw.pool().clone();
+                            tokio::spawn(async move {
+                                sqlx::query("INSERT INTO bench_commit (n) VALUES (1)")
+                                    .execute(&pool)
+                                    .await
+                            })
+                        })
+                        .collect();
+                    for insert in inserts {
+                        insert.await.expect("task").expect("inserts");
+                    }
+                })
+            })
+        });
+    }
 }
 
 criterion_group! {
