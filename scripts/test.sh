@@ -18,9 +18,14 @@ cargo test --workspace --locked
 
 echo "== integration suite on PostgreSQL"
 admin_url=$(bash scripts/postgres.sh)
-# Throwaway databases: what an earlier run left is dropped before this one.
+# Throwaway databases: what an earlier run left is dropped before this one. Names
+# carry the test process's pid (tests/common); a live one belongs to a concurrent run.
 psql "$admin_url" -Atqc "SELECT datname FROM pg_database WHERE datname LIKE 'aidledger_test_%'" |
-  while read -r db; do psql "$admin_url" -qc "DROP DATABASE \"$db\" WITH (FORCE)"; done
+  while read -r db; do
+    pid=${db#aidledger_test_}
+    kill -0 "${pid%%_*}" 2>/dev/null && continue
+    psql "$admin_url" -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)"
+  done
 AIDLEDGER_TEST_POSTGRES=$admin_url cargo test -p aidledger --locked
 
 echo "== the web app in a real browser (headless Chromium, Playwright)"
