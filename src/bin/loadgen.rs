@@ -710,8 +710,8 @@ impl Load<'_> {
         let mut reads = Vec::new();
         if args.reads > 0 {
             if let Some(db) = db {
-                // The planner's statistics as autovacuum would have them by now; without
-                // this, whichever read phase comes first may run on plans for empty tables.
+                // What autovacuum would do to the new rows soon, done now, so that its
+                // first pass falls in neither read phase (and statistics are current).
                 db.vacuum_analyze()?;
             }
             let tree_size = self.tree_size(&server)?;
