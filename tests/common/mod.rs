@@ -170,13 +170,7 @@ pub async fn table_names(pool: &AnyPool) -> Vec<String> {
         "SELECT name FROM sqlite_master WHERE type = 'table'
          AND name NOT LIKE 'sqlite_%' AND name != '_sqlx_migrations' ORDER BY name"
     };
-    sqlx::query(sql)
-        .fetch_all(pool)
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect()
+    first_column(pool, sql).await
 }
 
 /// The columns of `table`, in order.
@@ -189,7 +183,12 @@ pub async fn column_names(pool: &AnyPool, table: &str) -> Vec<String> {
     } else {
         format!("SELECT name FROM pragma_table_info('{table}')")
     };
-    sqlx::query(&sql)
+    first_column(pool, &sql).await
+}
+
+/// The first column of every row `sql` selects, as text.
+async fn first_column(pool: &AnyPool, sql: &str) -> Vec<String> {
+    sqlx::query(sql)
         .fetch_all(pool)
         .await
         .unwrap()
