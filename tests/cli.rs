@@ -721,3 +721,39 @@ async fn commands_against_a_server_that_is_not_there_fail_cleanly() {
         .await
         .assert_fails("verify of nowhere", &["connect"]);
 }
+
+#[tokio::test]
+async fn a_database_url_that_is_not_postgres_is_refused_and_nothing_is_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    for url in ["mysql://db/aidledger", "sqlite://somewhere.db"] {
+        let out = run(
+            &[
+                "serve",
+                "--data-dir",
+                data.to_str().unwrap(),
+                "--listen",
+                "127.0.0.1:0",
+                "--database-url",
+                url,
+            ],
+            None,
+        )
+        .await;
+        out.assert_fails(url, &["--database-url must be a postgres:// URL"]);
+        assert!(
+            !data.exists(),
+            "{url}: nothing is created, not even the data directory"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_offline_audit_of_a_postgres_database_needs_the_log_key() {
+    let out = run(
+        &["verify", "--db", "postgres://postgres@127.0.0.1:1/none"],
+        None,
+    )
+    .await;
+    out.assert_fails("verify --db postgres://… without --vkey", &["needs --vkey"]);
+}

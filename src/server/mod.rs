@@ -16,7 +16,7 @@ use anyhow::Context;
 use ledger::cluster;
 use ledger::reader::LogReader;
 use ledger::sequencer::Sequencer;
-use ledger::storage::sql::{Backend, SqlStore};
+use ledger::storage::sql::SqlStore;
 use ledger::storage::{postgres, sqlite};
 pub use moderation::queries::Policy;
 use moderation::WorkflowRules;
@@ -95,16 +95,17 @@ pub async fn start(
     config: Config,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<Running> {
+    check_database_url(config.database_url.as_deref())?;
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
     let signer = keys::load_or_create_log_key(&config.data_dir, &config.origin)?;
     let (origin, vkey) = (signer.origin().to_owned(), signer.vkey());
     let store = Arc::new(open_store(&config.data_dir, config.database_url.as_deref()).await?);
-    let (sequencer, heads) = match (store.backend(), &config.database_url) {
-        (Backend::Postgres, Some(url)) => {
-            cluster::start_node(store.clone(), url, signer, WorkflowRules).await?
-        }
-        _ => Sequencer::start_with_rules(store.clone(), signer, WorkflowRules).await?,
+    // A database URL is PostgreSQL (`open_store` refuses others), shared by any number
+    // of nodes; without one, this process is the log's only node.
+    let (sequencer, heads) = match &config.database_url {
+        Some(url) => cluster::start_node(store.clone(), url, signer, WorkflowRules).await?,
+        None => Sequencer::start_with_rules(store.clone(), signer, WorkflowRules).await?,
     };
     if config.bootstrap && heads.borrow().size == 0 {
         bootstrap::create_operator(&config.data_dir, &sequencer).await?;
@@ -172,21 +173,32 @@ pub async fn open_store(
     data_dir: &std::path::Path,
     database_url: Option<&str>,
 ) -> anyhow::Result<SqlStore> {
+    check_database_url(database_url)?;
     let store = match database_url {
-        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-            postgres::open(url)
-                .await
-                .context("opening the PostgreSQL database")?
-        }
-        Some(_) => anyhow::bail!(
-            "--database-url must be a postgres:// URL; leave it out to use SQLite in the data directory"
-        ),
+        Some(url) => postgres::open(url)
+            .await
+            .context("opening the PostgreSQL database")?,
         None => sqlite::open(&data_dir.join(DATABASE_FILE))
             .await
             .context("opening the SQLite database")?,
     };
     moderation::schema::migrate(&store).await?;
     Ok(store)
+}
+
+/// Whether `url` names a PostgreSQL database (the schemes its clients accept).
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// Refuses a database URL that is not PostgreSQL's, before anything is created.
+fn check_database_url(database_url: Option<&str>) -> anyhow::Result<()> {
+    match database_url {
+        Some(url) if !is_postgres_url(url) => anyhow::bail!(
+            "--database-url must be a postgres:// URL; leave it out to use SQLite in the data directory"
+        ),
+        _ => Ok(()),
+    }
 }
 
 /// The API and, beside it, the web app that renders its pages from the API; answers
