@@ -6,6 +6,9 @@
 # each instance on a database of its own.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# A run of the suite is a build from scratch on CI: incremental caches would only add
+# disk (CI machines may have little free; see Cargo.toml [profile.dev]).
+export CARGO_INCREMENTAL=0
 
 echo "== format"
 cargo fmt --all -- --check
