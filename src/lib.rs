@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod commands;
+pub mod data_dir;
 pub mod keys;
 pub mod sample;
 pub mod server;

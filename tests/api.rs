@@ -3,6 +3,8 @@
 //! with the RFC 6962 / C2SP rules alone.
 
 mod common;
+#[path = "api/hardening.rs"]
+mod hardening;
 
 use base64::prelude::*;
 use common::{author, offer, offer_body, org, TestInstance};

@@ -1035,6 +1035,23 @@ async fn refused_submissions_name_the_problem_and_change_nothing() {
             vec!["contact.address"],
         ),
         (
+            "NUL in a name",
+            "/api/v1/submissions",
+            submission(&committed, Some(with_field("name", json!("Dr\u{0} Li")))),
+            400,
+            vec!["contact.name", "control characters"],
+        ),
+        (
+            "terminal escape in an address",
+            "/api/v1/submissions",
+            submission(
+                &committed,
+                Some(with_field("address", json!("Road 1\u{1b}[2J"))),
+            ),
+            400,
+            vec!["contact.address", "control characters"],
+        ),
+        (
             "entry that is not a string",
             "/api/v1/submissions",
             raw(

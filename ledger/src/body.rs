@@ -500,19 +500,23 @@ fn err(field: &str, reason: &str) -> BodyError {
 }
 
 fn text(field: &str, value: &str, max_chars: usize) -> Result<(), BodyError> {
+    text_fault(value, max_chars).map_or(Ok(()), |reason| Err(err(field, &reason)))
+}
+
+/// What is wrong with free text of at most `max_chars` characters, if anything: the
+/// one rule for every text an author or a contact supplies (newlines allowed, other
+/// control characters not, since they hide text from readers and break exports).
+pub(crate) fn text_fault(value: &str, max_chars: usize) -> Option<String> {
     if value.trim().is_empty() {
-        return Err(err(field, "must not be empty"));
+        return Some("must not be empty".into());
     }
     if value.chars().count() > max_chars {
-        return Err(err(
-            field,
-            &format!("must be at most {max_chars} characters"),
-        ));
+        return Some(format!("must be at most {max_chars} characters"));
     }
     if value.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(err(field, "must not contain control characters"));
+        return Some("must not contain control characters".into());
     }
-    Ok(())
+    None
 }
 
 fn opt_text(field: &str, value: &Option<String>, max_chars: usize) -> Result<(), BodyError> {

@@ -31,6 +31,9 @@ pub struct Sidecar {
     pub contact: Contact,
 }
 
+/// Longest contact field, in characters.
+pub const MAX_CONTACT_CHARS: usize = 200;
+
 /// Private data that does not fit its entry. The messages never repeat the data.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ContactError {
@@ -71,12 +74,11 @@ impl Sidecar {
             ));
         }
         for (field, value) in fields {
-            if let Some(v) = value {
-                if v.trim().is_empty() || v.chars().count() > 200 {
-                    return Err(ContactError::Invalid(format!(
-                        "contact.{field}: must be 1 to 200 characters"
-                    )));
-                }
+            if let Some(reason) = value
+                .as_deref()
+                .and_then(|v| crate::body::text_fault(v, MAX_CONTACT_CHARS))
+            {
+                return Err(ContactError::Invalid(format!("contact.{field}: {reason}")));
             }
         }
         if let Some(phone) = &c.phone {

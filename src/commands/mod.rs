@@ -25,6 +25,7 @@ async fn open_stopped(data_dir: &Path, database: &DatabaseArg) -> anyhow::Result
     if database.database_url.is_none() && !db.exists() {
         anyhow::bail!("{} does not exist", db.display());
     }
+    crate::data_dir::secure(data_dir)?;
     let signer = crate::keys::load_existing_log_key(data_dir)?;
     let store = crate::server::open_store(data_dir, database.database_url.as_deref()).await?;
     let stored = store

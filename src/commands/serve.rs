@@ -1,8 +1,11 @@
+use crate::server::client_addr::TrustedProxies;
+use crate::server::connections::ConnectionLimits;
 use crate::server::limits::Limits;
 use crate::server::retention::Retention;
 use crate::server::{self, Config, Policy, DEFAULT_ORIGIN};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -29,6 +32,20 @@ pub struct Args {
     /// Writes per minute allowed by one author key (0: no limit).
     #[arg(long, env = "AIDLEDGER_RATE_PER_KEY", default_value_t = Limits::default().per_key_per_minute)]
     rate_limit_per_key: u32,
+    /// Seconds a client has to send a request head, from connecting or from the end of
+    /// the previous response (also how long an idle keep-alive connection stays open).
+    #[arg(long, env = "AIDLEDGER_HEADER_TIMEOUT_SECS", default_value_t = ConnectionLimits::default().header_timeout.as_secs())]
+    header_timeout_secs: u64,
+    /// Seconds a client has to send a whole request body.
+    #[arg(long, env = "AIDLEDGER_BODY_TIMEOUT_SECS", default_value_t = ConnectionLimits::default().body_timeout.as_secs())]
+    body_timeout_secs: u64,
+    /// Connections served at once; more wait until one closes.
+    #[arg(long, env = "AIDLEDGER_MAX_CONNECTIONS", default_value_t = ConnectionLimits::default().max_connections)]
+    max_connections: usize,
+    /// Reverse proxies (addresses or networks, comma-separated) whose `Forwarded` or
+    /// `X-Forwarded-For` header names the client for per-address limits.
+    #[arg(long, env = "AIDLEDGER_TRUSTED_PROXIES", default_value = "")]
+    trusted_proxies: TrustedProxies,
     /// Days after a need closes until its private data is erased.
     #[arg(long, env = "AIDLEDGER_RETENTION_DAYS", default_value_t = 365)]
     retention_days: u32,
@@ -44,6 +61,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         limits: Limits {
             per_ip_per_minute: args.rate_limit_per_ip,
             per_key_per_minute: args.rate_limit_per_key,
+        },
+        connections: ConnectionLimits {
+            header_timeout: Duration::from_secs(args.header_timeout_secs),
+            body_timeout: Duration::from_secs(args.body_timeout_secs),
+            max_connections: args.max_connections,
+            trusted_proxies: args.trusted_proxies,
         },
         retention: Retention {
             days: args.retention_days,

@@ -1,10 +1,11 @@
 //! Routes and thin handlers: extract, call the log, map the answer.
 
+use super::client_addr::ClientIp;
 use super::error::ApiError;
 use super::AppState;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -15,7 +16,6 @@ use ledger::hex32;
 use ledger::storage::sql::{Backend, SqlStore};
 use ledger::{Hash, Kind};
 use serde::{Deserialize, Serialize};
-use std::net::SocketAddr;
 
 pub(crate) fn router(state: AppState) -> Router {
     Router::new()
@@ -54,11 +54,11 @@ struct SubmitResponse {
 
 async fn submit_entry(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     body: Body,
 ) -> Result<Response, ApiError> {
-    state.limiter.check_ip(client.ip())?;
-    let bytes = read_limited(body, MAX_LEAF_BYTES).await?;
+    state.limiter.check_ip(client)?;
+    let bytes = read_limited(&state, body, MAX_LEAF_BYTES).await?;
     let entry = VerifiedEntry::from_leaf(&bytes)?;
     if entry.body().contact_commitment().is_some() {
         return Err(ApiError::BadRequest(
@@ -68,12 +68,19 @@ async fn submit_entry(
     sequence(&state, entry, None).await
 }
 
-/// Reads a body of at most `limit` bytes. With an in-memory body the only failure is
-/// exceeding the limit (or a broken stream, whose client will not read the answer).
-pub(super) async fn read_limited(body: Body, limit: usize) -> Result<Bytes, ApiError> {
-    axum::body::to_bytes(body, limit)
+/// Reads a body of at most `limit` bytes, all of it within the body timeout: a client
+/// that trickles its body holds a connection for that long at most. Past the limit,
+/// or on a broken stream (whose client will not read the answer), it is refused.
+pub(super) async fn read_limited(
+    state: &AppState,
+    body: Body,
+    limit: usize,
+) -> Result<Bytes, ApiError> {
+    let timeout = state.body_timeout;
+    tokio::time::timeout(timeout, axum::body::to_bytes(body, limit))
         .await
-        .map_err(|_| ApiError::BodyTooLarge)
+        .map_err(|_| ApiError::BodyTimeout(timeout.as_secs()))?
+        .map_err(|_| ApiError::BodyTooLarge(limit))
 }
 
 /// Checks the author's write limit, sequences the entry and answers 201 or 200.

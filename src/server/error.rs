@@ -3,7 +3,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use ledger::entry::{EntryError, MAX_LEAF_BYTES};
+use ledger::entry::EntryError;
 use ledger::reader::ReadError;
 use ledger::rules::DenialKind;
 use ledger::sequencer::SequenceError;
@@ -35,16 +35,28 @@ pub(crate) enum ApiError {
     RateLimited(&'static str, u64),
     #[error("this method is not allowed on this resource; see docs/API.md")]
     MethodNotAllowed,
-    #[error("request body is larger than the {MAX_LEAF_BYTES}-byte entry limit")]
-    BodyTooLarge,
+    #[error("request body is larger than the {0}-byte limit of this resource")]
+    BodyTooLarge(usize),
+    #[error("request body was not received within {0} seconds")]
+    BodyTimeout(u64),
+    #[error("request target is longer than the {0}-byte limit")]
+    UriTooLong(usize),
+    #[error("request headers are larger than the {0}-byte limit or more than {1} headers")]
+    HeadersTooLarge(usize, usize),
+    #[error("{0}")]
+    Internal(&'static str),
 }
 
 impl ApiError {
     fn status(&self) -> StatusCode {
         match self {
-            ApiError::Entry(EntryError::TooLarge(_)) | ApiError::BodyTooLarge => {
+            ApiError::Entry(EntryError::TooLarge(_)) | ApiError::BodyTooLarge(_) => {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
+            ApiError::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            ApiError::UriTooLong(_) => StatusCode::URI_TOO_LONG,
+            ApiError::HeadersTooLarge(..) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::RateLimited(..) => StatusCode::TOO_MANY_REQUESTS,

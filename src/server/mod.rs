@@ -3,11 +3,15 @@
 mod api;
 pub mod auth;
 mod bootstrap;
+pub mod client_addr;
+pub mod connections;
 mod error;
 pub mod limits;
 mod private_api;
+pub mod request_limits;
 pub mod retention;
 pub mod search_sync;
+mod security_headers;
 pub mod web;
 mod workflow_api;
 
@@ -48,6 +52,7 @@ pub struct Config {
     pub bootstrap: bool,
     pub policy: Policy,
     pub limits: limits::Limits,
+    pub connections: connections::ConnectionLimits,
     pub retention: retention::Retention,
 }
 
@@ -63,6 +68,7 @@ impl Config {
             bootstrap: true,
             policy: Policy::default(),
             limits: limits::Limits::default(),
+            connections: connections::ConnectionLimits::default(),
             retention: retention::Retention::default(),
         }
     }
@@ -87,6 +93,7 @@ pub(crate) struct AppState {
     pub sequencer: Sequencer,
     pub origin: String,
     pub vkey: String,
+    pub body_timeout: std::time::Duration,
 }
 
 /// Opens (or creates) the instance in `config.data_dir`, starts sequencing and serves
@@ -96,8 +103,7 @@ pub async fn start(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<Running> {
     check_database_url(config.database_url.as_deref())?;
-    std::fs::create_dir_all(&config.data_dir)
-        .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+    crate::data_dir::secure(&config.data_dir)?;
     let signer = keys::load_or_create_log_key(&config.data_dir, &config.origin)?;
     let (origin, vkey) = (signer.origin().to_owned(), signer.vkey());
     let store = Arc::new(open_store(&config.data_dir, config.database_url.as_deref()).await?);
@@ -136,6 +142,7 @@ pub async fn start(
         sequencer,
         origin: origin.clone(),
         vkey: vkey.clone(),
+        body_timeout: config.connections.body_timeout,
     };
 
     let listener = TcpListener::bind(config.listen)
@@ -143,12 +150,7 @@ pub async fn start(
         .with_context(|| format!("listening on {}", config.listen))?;
     let url = format!("http://{}", listener.local_addr()?);
     let serve = tokio::spawn(async move {
-        let served = axum::serve(
-            listener,
-            app(state).into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await;
+        let served = connections::serve(listener, app(state), config.connections, shutdown).await;
         // The background tasks hold the sequencer and the index writer: end them so
         // that stopping the server releases the data directory.
         for task in [retention_task, search_task] {
@@ -202,12 +204,16 @@ fn check_database_url(database_url: Option<&str>) -> anyhow::Result<()> {
 }
 
 /// The API and, beside it, the web app that renders its pages from the API; answers
-/// are gzipped for clients that ask (the bundle is stored gzipped already).
+/// are gzipped for clients that ask (the bundle is stored gzipped already). Every
+/// request passes the head limits before routing, and every answer, refusals
+/// included, gets the security headers.
 fn app(state: AppState) -> axum::Router {
     let api = api::router(state);
     api.clone()
         .merge(web::router(api))
         .layer(tower_http::compression::CompressionLayer::new())
+        .layer(axum::middleware::from_fn(request_limits::check))
+        .layer(axum::middleware::from_fn(security_headers::add))
 }
 
 /// Logs to stderr; `RUST_LOG` overrides the default level (info).

@@ -3,17 +3,17 @@
 
 use super::api::{read_limited, sequence};
 use super::auth::SignedBy;
+use super::client_addr::ClientIp;
 use super::error::ApiError;
 use super::AppState;
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use ledger::entry::{format_timestamp, VerifiedEntry, MAX_LEAF_BYTES};
 use moderation::private::{self, ContactError, PrivateError, Sidecar};
 use serde_json::Value;
-use std::net::SocketAddr;
 
 /// An entry plus its private data; the entry is a JSON string holding its exact bytes.
 const MAX_SUBMISSION_BYTES: usize = MAX_LEAF_BYTES * 2 + 4096;
@@ -29,11 +29,11 @@ const SHAPE: &str = "a submission is JSON {\"entry\": \"<the signed entry's cano
 
 async fn submit(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     body: Body,
 ) -> Result<Response, ApiError> {
-    state.limiter.check_ip(client.ip())?;
-    let bytes = read_limited(body, MAX_SUBMISSION_BYTES).await?;
+    state.limiter.check_ip(client)?;
+    let bytes = read_limited(&state, body, MAX_SUBMISSION_BYTES).await?;
     // Parse errors are replaced by a fixed message: serde's would quote the values.
     let mut submission: serde_json::Map<String, Value> =
         serde_json::from_slice(&bytes).map_err(|_| ApiError::BadRequest(SHAPE.into()))?;

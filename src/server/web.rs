@@ -4,9 +4,11 @@
 //! [`InProcessApi`]: the same answers any client gets, so no private data can reach a
 //! page by another path.
 
+use super::client_addr::ClientIp;
+use super::error::ApiError;
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Path, Query};
-use axum::http::{header, HeaderMap, Request, StatusCode};
+use axum::extract::{Path, Query};
+use axum::http::{header, HeaderMap, HeaderValue, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -16,7 +18,6 @@ use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use serde::Deserialize;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use tower::ServiceExt;
@@ -73,7 +74,7 @@ impl ApiSource for InProcessApi {
             // Handlers that limit by client address see the server itself.
             request
                 .extensions_mut()
-                .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 0))));
+                .insert(ClientIp(std::net::Ipv4Addr::LOCALHOST.into()));
             let response = router.oneshot(request).await.unwrap_or_else(|e| match e {});
             let status = response.status().as_u16();
             let body = axum::body::to_bytes(response.into_body(), 16 << 20)
@@ -96,7 +97,20 @@ fn options() -> LeptosOptions {
 pub(crate) fn router(api: Router) -> Router {
     let options = options();
     let source = ServerApi(Arc::new(InProcessApi(api)));
-    let context = move || provide_context(source.clone());
+    let context = move || {
+        provide_context(source.clone());
+        // leptos gives each render a fresh nonce and writes it on its inline scripts;
+        // the page's policy admits those scripts and no others.
+        if let Some(nonce) = leptos::nonce::use_nonce() {
+            let policy = super::security_headers::page_policy(&nonce);
+            if let (Some(response), Ok(policy)) = (
+                leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
+                HeaderValue::from_str(&policy),
+            ) {
+                response.insert_header(header::CONTENT_SECURITY_POLICY, policy);
+            }
+        }
+    };
     let routes = generate_route_list(frontend::App);
     let shell_options = options.clone();
     let fallback = leptos_axum::render_app_async_with_context(context.clone(), move || {
@@ -110,6 +124,7 @@ pub(crate) fn router(api: Router) -> Router {
         .route("/pkg/{file}", get(asset_in("pkg")))
         .route("/static/{file}", get(asset_in("static")))
         .route("/lang/{code}", get(switch_language))
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .fallback(move |request: Request<Body>| {
             let fallback = fallback.clone();
             async move {
@@ -119,8 +134,7 @@ pub(crate) fn router(api: Router) -> Router {
                     .iter()
                     .any(|p| path.starts_with(p))
                 {
-                    super::error::ApiError::NotFound("see docs/API.md for the routes".into())
-                        .into_response()
+                    ApiError::NotFound("see docs/API.md for the routes".into()).into_response()
                 } else {
                     fallback(request).await.into_response()
                 }
@@ -139,7 +153,7 @@ fn asset_in(
 
 fn serve_asset(path: &str, headers: &HeaderMap) -> Response {
     let Some(asset) = ASSETS.iter().find(|a| a.path == path) else {
-        return (StatusCode::NOT_FOUND, "no such file").into_response();
+        return ApiError::NotFound(format!("no file /{path}")).into_response();
     };
     let etag = format!("\"{}\"", BUNDLE_SOURCES.trim());
     if headers
@@ -172,25 +186,69 @@ struct Back {
 /// Sets the language cookie and sends the visitor back to the page they were on.
 async fn switch_language(Path(code): Path<String>, Query(q): Query<Back>) -> Response {
     if frontend::i18n::Lang::parse(&code).is_none() {
-        return super::error::ApiError::BadRequest(format!(
-            "unknown language {code:?}: use en or zh"
-        ))
-        .into_response();
+        return ApiError::BadRequest(format!("unknown language {code:?}: use en or zh"))
+            .into_response();
     }
-    // Only a path on this site, never another origin.
     let back = q
         .back
-        .filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\'))
+        .as_deref()
+        .and_then(same_site_path)
         .unwrap_or_else(|| "/".to_owned());
-    (
-        StatusCode::SEE_OTHER,
-        [
-            (
-                header::SET_COOKIE,
-                format!("lang={code}; Path=/; Max-Age=31536000; SameSite=Lax"),
-            ),
-            (header::LOCATION, back),
-        ],
+    let cookie = format!("lang={code}; Path=/; Max-Age=31536000; SameSite=Lax");
+    match (HeaderValue::from_str(&cookie), HeaderValue::from_str(&back)) {
+        (Ok(cookie), Ok(back)) => (
+            StatusCode::SEE_OTHER,
+            [(header::SET_COOKIE, cookie), (header::LOCATION, back)],
+        )
+            .into_response(),
+        _ => ApiError::BadRequest("back: not a path on this site".into()).into_response(),
+    }
+}
+
+/// `back` as a path on this site, or `None`. Browsers forgive a lot in a Location:
+/// they drop tabs and newlines, read `\` as `/` and strip leading controls, so
+/// `/\t/evil.example` becomes `//evil.example`, another site. Rather than predict
+/// every such rule, anything with a control character or a backslash is refused, and
+/// what remains is parsed by the WHATWG URL parser (the browsers' own algorithm)
+/// against a placeholder origin: only a result on that origin is kept, and the
+/// Location is written from the parsed URL, never from the raw input.
+fn same_site_path(back: &str) -> Option<String> {
+    const HERE: &str = "http://aidledger.invalid/";
+    if !back.starts_with('/') || back.chars().any(|c| c.is_control() || c == '\\') {
+        return None;
+    }
+    let base = url::Url::parse(HERE).expect("a valid base URL");
+    let url = base.join(back).ok()?;
+    if url.origin() != base.origin() {
+        return None;
+    }
+    Some(
+        url.as_str()
+            .strip_prefix(HERE.trim_end_matches('/'))?
+            .to_owned(),
     )
-        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_site_path;
+
+    #[test]
+    fn back_stays_on_the_site() {
+        for (back, expected) in [
+            ("/needs/abc?q=x#top", Some("/needs/abc?q=x#top")),
+            ("/?q=口罩", Some("/?q=%E5%8F%A3%E7%BD%A9")),
+            ("/a/../b", Some("/b")),
+            ("//evil.example", None),
+            ("/\t/evil.example", None),
+            ("/\\evil.example", None),
+            ("/\r\nSet-Cookie: x=1", None),
+            ("https://evil.example/", None),
+            ("evil.example", None),
+            (" /x", None),
+            ("/%2F/evil.example", Some("/%2F/evil.example")),
+        ] {
+            assert_eq!(same_site_path(back).as_deref(), expected, "{back:?}");
+        }
+    }
 }

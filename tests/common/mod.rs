@@ -37,11 +37,20 @@ impl TestInstance {
 
     /// An instance over an existing (or new) data directory that the caller keeps.
     pub async fn start_in(data_dir: &Path) -> TestInstance {
+        Self::start_configured(data_dir, |_| {}).await
+    }
+
+    /// An instance over `data_dir` with the settings `configure` changes.
+    pub async fn start_configured(
+        data_dir: &Path,
+        configure: impl FnOnce(&mut Config),
+    ) -> TestInstance {
         let (stop, stopped) = oneshot::channel::<()>();
-        let config = Config {
+        let mut config = Config {
             bootstrap: false,
             ..config(data_dir).await
         };
+        configure(&mut config);
         let running = server::start(config, async {
             let _ = stopped.await;
         })
