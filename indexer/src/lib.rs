@@ -15,10 +15,12 @@
 //! [`Query`] (free text, filters, sort, page) and returns hits with highlighted
 //! snippets, the total and facet counts ([`Results`]).
 
+pub mod limits;
 mod schema;
 mod search;
 pub mod tokenizer;
 
+pub use limits::{Budget, CancelOnDrop};
 pub use schema::{FORMAT_VERSION, KINDS};
 pub use search::{FacetCount, Facets, Hit, Query, Results, SearchError, Sort, MAX_PER_PAGE};
 

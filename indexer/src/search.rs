@@ -1,5 +1,6 @@
 //! Queries: free text, filters, sort and paging; hits with snippets, total, facets.
 
+use crate::limits::{self, Bounded, Budget};
 use crate::schema::{self, julian, Fields, FACET_FIELDS, KINDS};
 use crate::SearchIndex;
 use serde::{Deserialize, Serialize};
@@ -28,8 +29,6 @@ const DEFAULT_PER_PAGE: u32 = 20;
 /// Deepest hit that paging reaches (`page × per_page`): top-k collection keeps that
 /// many candidates in memory.
 const MAX_WINDOW: u64 = 10_000;
-/// Longest free-text query, in characters.
-const MAX_QUERY_CHARS: usize = 500;
 /// Longest snippet fragment, in bytes of the stored text.
 const SNIPPET_BYTES: usize = 240;
 
@@ -158,6 +157,12 @@ pub enum SearchError {
     /// The query or a filter is malformed; the message says how, for the user.
     #[error("bad query: {0}")]
     BadQuery(String),
+    /// The search ran past its [`Budget`]'s deadline and was stopped.
+    #[error("q: the search did not finish within its {} ms limit; narrow it", .0.as_millis())]
+    TimedOut(std::time::Duration),
+    /// The search was cancelled through its [`Budget`] (nobody waits for it any more).
+    #[error("search cancelled")]
+    Cancelled,
     #[error("search index: {0}")]
     Index(#[from] TantivyError),
 }
@@ -203,8 +208,15 @@ fn past_due(f: &Fields, today: u64) -> Box<dyn TQuery> {
 }
 
 impl SearchIndex {
-    /// Runs `query`. Malformed queries and filters give [`SearchError::BadQuery`].
+    /// Runs `query` within [`limits::SEARCH_DEADLINE`]. Malformed queries and filters,
+    /// and free text beyond the limits of [`limits`], give [`SearchError::BadQuery`].
     pub fn search(&self, query: &Query) -> Result<Results, SearchError> {
+        self.search_within(query, &Budget::default())
+    }
+
+    /// [`search`](SearchIndex::search), stopped when `budget` runs out
+    /// ([`SearchError::TimedOut`], [`SearchError::Cancelled`]).
+    pub fn search_within(&self, query: &Query, budget: &Budget) -> Result<Results, SearchError> {
         let f = &self.fields;
         let page = query.page.max(1);
         let per_page = match query.per_page {
@@ -219,11 +231,7 @@ impl SearchIndex {
                 "page × per_page must be at most {MAX_WINDOW}: narrow the search instead"
             )));
         }
-        if query.q.chars().count() > MAX_QUERY_CHARS {
-            return Err(bad(format!(
-                "q must be at most {MAX_QUERY_CHARS} characters"
-            )));
-        }
+        limits::check_q(&query.q)?;
         let categories: Vec<&str> = ledger::body::Category::ALL
             .iter()
             .map(|c| c.name())
@@ -339,8 +347,14 @@ impl SearchIndex {
                     }
                 }
             });
-        let (top, total, counts) =
-            searcher.search(&full, &(top, Count, FacetCollector { today }))?;
+        let collector = Bounded {
+            inner: (top, Count, FacetCollector { today }),
+            budget,
+        };
+        // A collection stopped by the budget fails with a stand-in error: report why.
+        let (top, total, counts) = searcher
+            .search(&full, &collector)
+            .map_err(|e| budget.check().err().unwrap_or(SearchError::Index(e)))?;
 
         let snippets = match &text {
             None => None,
@@ -470,6 +484,9 @@ impl SearchIndex {
 const FUZZY_MIN_LETTERS: usize = 5;
 /// Weight of the alternatives of a word relative to the word as typed.
 const FUZZY_BOOST: f64 = 0.1;
+/// Longest word that gets alternatives, in letters: each letter adds 54 candidate
+/// words to stem and look up, and no word of the aid vocabulary is this long.
+const FUZZY_MAX_LETTERS: usize = 16;
 /// Words of one query that get alternatives, at most.
 const FUZZY_MAX_WORDS: usize = 8;
 /// Alternatives of one word, at most (the most frequent in the index are kept).
@@ -508,7 +525,8 @@ impl Typos {
                         if lit.field_name.is_none()
                             && lit.delimiter == Delimiter::None
                             && !lit.prefix
-                            && lit.phrase.len() >= FUZZY_MIN_LETTERS
+                            && (FUZZY_MIN_LETTERS..=FUZZY_MAX_LETTERS)
+                                .contains(&lit.phrase.len())
                             && lit.phrase.bytes().all(|b| b.is_ascii_alphabetic())
                             && self.words < FUZZY_MAX_WORDS =>
                     {
