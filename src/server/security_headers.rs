@@ -23,7 +23,7 @@ pub(crate) fn page_policy(nonce: &str) -> String {
 
 /// For anything that is not a rendered page (JSON, the bundle, images, and a page
 /// whose policy was somehow not set): no scripts, no framing.
-const NOTHING: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'";
+pub(crate) const NOTHING: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'";
 
 pub(crate) async fn add(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;

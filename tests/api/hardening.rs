@@ -317,6 +317,50 @@ async fn every_refusal_of_the_http_layer_is_json_naming_the_limit() {
         431,
         &MAX_HEADERS.to_string(),
     );
+    // Far past our limits, hyper itself refuses before any handler runs: JSON too.
+    let addr = url.trim_start_matches("http://");
+    let huge = "a".repeat(100_000);
+    for (what, request, status, needle) in [
+        (
+            "100 KB target",
+            format!("GET /api/v1/search?q={huge} HTTP/1.1\r\nHost: x\r\n\r\n"),
+            "414 URI Too Long",
+            MAX_TARGET_BYTES.to_string(),
+        ),
+        (
+            "300 KB header",
+            format!(
+                "GET / HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+                "b".repeat(300_000)
+            ),
+            "431 Request Header Fields Too Large",
+            "limit".to_owned(),
+        ),
+        (
+            "malformed head",
+            "GET / HTTP/1.1\r\nBad Header\r\n\r\n".to_owned(),
+            "400 Bad Request",
+            "malformed HTTP request".to_owned(),
+        ),
+    ] {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        // The server may answer and close before it has read all of a huge head.
+        let _ = stream.write_all(request.as_bytes()).await;
+        let answer = closed_by_server(&mut stream).await.expect("answered");
+        let answer = String::from_utf8_lossy(&answer);
+        let (head, body) = answer.split_once("\r\n\r\n").expect("a whole answer");
+        assert!(
+            head.starts_with(&format!("HTTP/1.1 {status}\r\n")),
+            "{what}: {head}"
+        );
+        assert!(
+            head.contains("content-type: application/json"),
+            "{what}: {head}"
+        );
+        let body: serde_json::Value = serde_json::from_str(body).expect("a JSON body");
+        let message = body["error"].as_str().expect("an error message");
+        assert!(message.contains(&needle), "{what}: {message}");
+    }
     let reply = send(http().post(format!("{url}/"))).await;
     assert_json_refusal("POST on a page", &reply, 405, "not allowed");
     let reply = send(http().get(format!("{url}/pkg/nothing.js"))).await;

@@ -33,11 +33,18 @@ async function step(name, body) {
   }
 }
 
+// Every page runs under the server's Content-Security-Policy; whatever it blocks is
+// recorded here (Chromium reports each block on the console) and fails the last step.
+const violations = [];
+
 /// A new visitor: its own browser profile (so its own key in local storage).
 async function visitor(viewport = { width: 1200, height: 900 }) {
   const context = await browser.newContext({ viewport, acceptDownloads: true });
   const page = await context.newPage();
   page.on('pageerror', (e) => console.log(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) violations.push(`${page.url()}: ${m.text()}`);
+  });
   return page;
 }
 
@@ -337,6 +344,27 @@ try {
     await phone.keyboard.press('Tab');
     assert.equal(await phone.evaluate(() => document.activeElement.className), 'skip', 'keyboard users can skip to the content');
     await phone.context().close();
+  });
+
+  await step('no page broke the Content-Security-Policy, and each page had one', async () => {
+    const page = await visitor();
+    const response = await page.goto(url + '/audit');
+    assert.match(response.headers()['content-security-policy'], /script-src 'self' 'nonce-[^']+' 'wasm-unsafe-eval'/);
+    const before = violations.length;
+    // A script injected without the nonce is blocked (the policy is enforced, not just sent).
+    await Promise.all([
+      page.waitForEvent('console', (m) => /Content Security Policy/i.test(m.text())),
+      page.evaluate(() => {
+        const s = document.createElement('script');
+        s.textContent = 'window.__injected = true';
+        document.body.appendChild(s);
+      }),
+    ]);
+    assert.equal(await page.evaluate(() => window.__injected), undefined);
+    assert.equal(violations.length, before + 1, 'the injected script was reported');
+    violations.pop();
+    assert.deepEqual(violations, []);
+    await page.context().close();
   });
 } finally {
   await browser.close();
