@@ -2324,7 +2324,10 @@ async fn a_long_random_workflow_is_admitted_and_its_quantities_add_up() {
     )
     .await
     .unwrap();
-    moderation::rebuild::rebuild(&store, before.tree_size, |_| {})
+    let log = aidledger::keys::load_existing_log_key(dir.path()).unwrap();
+    let rules =
+        moderation::WorkflowRules::new(ledger::checkpoint::LogVerifier::new(&log.vkey()).unwrap());
+    moderation::rebuild::rebuild(&store, &rules, before.tree_size, |_| {})
         .await
         .expect("the log replays");
     store.pool().close().await;

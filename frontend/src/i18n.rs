@@ -316,6 +316,7 @@ pub const VALUES: &[(&str, &str, &str, &str)] = &[
     ("kind", "role.grant", "Role granted", "授予角色"),
     ("kind", "role.revoke", "Role revoked", "撤销角色"),
     ("kind", "redaction", "Redaction", "隐私数据删除"),
+    ("kind", "log.clock", "Log clock", "账本时钟"),
 ];
 
 #[cfg(test)]

@@ -43,6 +43,7 @@ use criterion::{
 };
 use ed25519_dalek::SigningKey;
 use ledger::checkpoint::LogSigner;
+use ledger::clock::SystemClock;
 use ledger::cluster;
 use ledger::entry::{UnsignedEntry, VerifiedEntry};
 use ledger::sequencer::{AdmitAll, Sequencer};
@@ -112,7 +113,13 @@ fn sequencer(c: &mut Criterion) {
         if let Some(url) = backend.url("cluster") {
             let store = Arc::new(rt.block_on(backend.open("cluster")));
             let (seq, _heads) = rt
-                .block_on(cluster::start_node(store, &url, log_key.clone(), AdmitAll))
+                .block_on(cluster::start_node(
+                    store,
+                    &url,
+                    log_key.clone(),
+                    AdmitAll,
+                    Arc::new(SystemClock),
+                ))
                 .expect("the node starts");
             submits(&mut g, &rt, "shared_submit", &seq, &mut signer);
             seq.stop();

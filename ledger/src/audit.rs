@@ -1,9 +1,14 @@
 //! Replaying a log from its leaves: every entry re-validated, every tree hash
-//! recomputed. Used by `aidledger verify` against a server or a database file.
+//! recomputed, and the log's clock checked: its readings are signed by the log's key
+//! and never run backwards. Used by `aidledger verify` against a server or a database
+//! file.
 
-use crate::entry::{EntryError, VerifiedEntry};
+use crate::clock::{self, ClockError};
+use crate::entry::{format_timestamp, EntryError, VerifiedEntry};
 use crate::hex32;
 use crate::tree::{Frontier, Hash};
+use ed25519_dalek::VerifyingKey;
+use time::OffsetDateTime;
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum AuditError {
@@ -19,6 +24,8 @@ pub enum AuditError {
         "expected entry {expected} next, found {found}: entries are missing, inserted or reordered"
     )]
     Sequence { expected: u64, found: u64 },
+    #[error("entry {index} is a log.clock entry the log could not have written: {source}")]
+    Clock { index: u64, source: ClockError },
     #[error(
         "the root of the first {size} entries is {computed}, but the checkpoint says {claimed}"
     )]
@@ -29,11 +36,24 @@ pub enum AuditError {
     },
 }
 
-/// Re-validates leaves on all cores; the result keeps the input order.
-pub fn verify_leaves(first_index: u64, leaves: &[&[u8]]) -> Result<Vec<Hash>, AuditError> {
+/// A re-validated leaf: its hash and, for a reading of the log's clock, its time.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CheckedLeaf {
+    pub hash: Hash,
+    pub clock: Option<OffsetDateTime>,
+}
+
+/// Re-validates leaves on all cores, clock readings against the log's key
+/// `log_key`; the result keeps the input order. Whether the clock runs forward is
+/// checked in order, by `Auditor::append`.
+pub fn verify_leaves(
+    first_index: u64,
+    leaves: &[&[u8]],
+    log_key: &VerifyingKey,
+) -> Result<Vec<CheckedLeaf>, AuditError> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let chunk = leaves.len().div_ceil(threads).max(1);
-    let results: Vec<Result<Vec<Hash>, AuditError>> = std::thread::scope(|s| {
+    let results: Vec<Result<Vec<CheckedLeaf>, AuditError>> = std::thread::scope(|s| {
         let handles: Vec<_> = leaves
             .chunks(chunk)
             .enumerate()
@@ -42,12 +62,16 @@ pub fn verify_leaves(first_index: u64, leaves: &[&[u8]]) -> Result<Vec<Hash>, Au
                     part.iter()
                         .enumerate()
                         .map(|(i, leaf)| {
-                            VerifiedEntry::from_leaf(leaf)
-                                .map(|e| e.leaf_hash())
-                                .map_err(|source| AuditError::Entry {
-                                    index: first_index + (c * chunk + i) as u64,
-                                    source,
-                                })
+                            let index = first_index + (c * chunk + i) as u64;
+                            let entry = VerifiedEntry::from_leaf(leaf)
+                                .map_err(|source| AuditError::Entry { index, source })?;
+                            let clock = clock::check(&entry, log_key, None)
+                                .transpose()
+                                .map_err(|source| AuditError::Clock { index, source })?;
+                            Ok(CheckedLeaf {
+                                hash: entry.leaf_hash(),
+                                clock,
+                            })
                         })
                         .collect()
                 })
@@ -68,12 +92,15 @@ pub fn verify_leaves(first_index: u64, leaves: &[&[u8]]) -> Result<Vec<Hash>, Au
 /// Rebuilds the tree leaf by leaf and checks it against what storage or a server says.
 pub struct Auditor {
     frontier: Frontier,
+    /// The latest reading of the log's clock so far.
+    clock: Option<OffsetDateTime>,
 }
 
 impl Default for Auditor {
     fn default() -> Self {
         Auditor {
             frontier: Frontier::empty(),
+            clock: None,
         }
     }
 }
@@ -87,20 +114,33 @@ impl Auditor {
         self.frontier.root()
     }
 
-    /// Appends the leaf at `index` (which must be the next one) whose verified hash is
-    /// `computed`; `recorded` is the hash storage or the server gave for it. Returns
-    /// the tree hashes this leaf adds, in storage order.
+    /// Appends the leaf at `index` (which must be the next one) that `verify_leaves`
+    /// checked; `recorded` is the hash storage or the server gave for it. Returns the
+    /// tree hashes this leaf adds, in storage order.
     pub fn append(
         &mut self,
         index: u64,
-        computed: Hash,
+        checked: CheckedLeaf,
         recorded: Option<Hash>,
     ) -> Result<Vec<Hash>, AuditError> {
+        let computed = checked.hash;
         if index != self.size() {
             return Err(AuditError::Sequence {
                 expected: self.size(),
                 found: index,
             });
+        }
+        if let Some(time) = checked.clock {
+            if let Some(previous) = self.clock.filter(|previous| time < *previous) {
+                return Err(AuditError::Clock {
+                    index,
+                    source: ClockError::Backwards {
+                        previous: format_timestamp(previous),
+                        time: format_timestamp(time),
+                    },
+                });
+            }
+            self.clock = Some(time);
         }
         if let Some(recorded) = recorded.filter(|r| *r != computed) {
             return Err(AuditError::LeafHash {

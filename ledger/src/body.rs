@@ -338,6 +338,15 @@ pub struct Redaction {
     pub rule: Option<String>,
 }
 
+/// A reading of the log's clock (`log.clock`): the time the log admits what follows
+/// at, until the next reading. Only the log's key writes it (docs/FORMAT.md §5).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LogClock {
+    /// UTC, whole seconds, `YYYY-MM-DDTHH:MM:SSZ`, like `created_at`.
+    pub time: String,
+}
+
 /// A parsed, form-checked body.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Body {
@@ -353,6 +362,7 @@ pub enum Body {
     RoleGrant(RoleChange),
     RoleRevoke(RoleChange),
     Redaction(Redaction),
+    LogClock(LogClock),
 }
 
 fn parse<T: DeserializeOwned>(body: &Value) -> Result<T, BodyError> {
@@ -385,6 +395,7 @@ impl Body {
             Kind::RoleGrant => Body::RoleGrant(parse(body)?),
             Kind::RoleRevoke => Body::RoleRevoke(parse(body)?),
             Kind::Redaction => Body::Redaction(parse(body)?),
+            Kind::LogClock => Body::LogClock(parse(body)?),
         };
         parsed.check()?;
         Ok(parsed)
@@ -476,6 +487,14 @@ impl Body {
                 hash("entry", &b.entry)?;
                 opt_text("rule", &b.rule, 200)
             }
+            Body::LogClock(b) => crate::entry::parse_timestamp(&b.time)
+                .map(|_| ())
+                .map_err(|_| {
+                    err(
+                        "time",
+                        "must be UTC with whole seconds, as YYYY-MM-DDTHH:MM:SSZ",
+                    )
+                }),
         }
     }
 

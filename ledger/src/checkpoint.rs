@@ -46,7 +46,9 @@ fn valid_name(name: &str) -> bool {
     signed_note::is_key_name_valid(name)
 }
 
-/// The log's private key; it signs checkpoints and nothing else.
+/// The log's private key; it signs checkpoints and the log's own clock entries
+/// (`crate::clock`). The two cannot be confused: an entry's signed message starts with
+/// the entry domain prefix and a JSON object, which is no checkpoint note.
 #[derive(Clone)]
 pub struct LogSigner {
     origin: String,
@@ -118,6 +120,16 @@ impl LogSigner {
 
     pub fn origin(&self) -> &str {
         &self.origin
+    }
+
+    /// The log's public key, the author of its clock entries.
+    pub fn public_key(&self) -> VerifyingKey {
+        self.key.verifying_key()
+    }
+
+    /// The key that signs the log's clock entries (`crate::clock::reading`).
+    pub(crate) fn entry_key(&self) -> &SigningKey {
+        &self.key
     }
 
     /// The signed checkpoint note for a tree of `size` leaves with `root`.
@@ -194,6 +206,11 @@ impl LogVerifier {
 
     pub fn origin(&self) -> &str {
         &self.name
+    }
+
+    /// The log's public key: checkpoints and the log's clock entries are signed by it.
+    pub fn public_key(&self) -> &VerifyingKey {
+        &self.key
     }
 
     /// Verifies the note's signature by this key and parses the checkpoint body.

@@ -21,6 +21,7 @@
 //! nothing is appended twice.
 
 use crate::checkpoint::{LogSigner, LogVerifier};
+use crate::clock::Clock;
 use crate::entry::VerifiedEntry;
 use crate::rules::{Denial, Rules};
 use crate::sequencer::{
@@ -68,6 +69,7 @@ pub async fn start_node<R: Rules + Clone>(
     database_url: &str,
     signer: LogSigner,
     rules: R,
+    clock: Arc<dyn Clock>,
 ) -> Result<(Sequencer, watch::Receiver<Head>), StartError> {
     let verifier = LogVerifier::new(&signer.vkey())?;
     let wake = Arc::new(Wakeups::default());
@@ -88,6 +90,7 @@ pub async fn start_node<R: Rules + Clone>(
             store.clone(),
             signer,
             rules,
+            clock,
             publish,
             wake.clone(),
             leading.clone(),
@@ -168,12 +171,13 @@ async fn lead<R: Rules + Clone>(
     store: Arc<SqlStore>,
     signer: LogSigner,
     rules: R,
+    clock: Arc<dyn Clock>,
     publish: watch::Sender<Head>,
     wake: Arc<Wakeups>,
     leading: Arc<AtomicBool>,
 ) {
     loop {
-        let held = hold_lease(&store, &signer, &rules, &publish, &wake, &leading).await;
+        let held = hold_lease(&store, &signer, &rules, &clock, &publish, &wake, &leading).await;
         leading.store(false, Ordering::SeqCst);
         if let Err(error) = held {
             tracing::error!(%error, "integrator stopped; the lease is released");
@@ -188,6 +192,7 @@ async fn hold_lease<R: Rules + Clone>(
     store: &Arc<SqlStore>,
     signer: &LogSigner,
     rules: &R,
+    clock: &Arc<dyn Clock>,
     publish: &watch::Sender<Head>,
     wake: &Wakeups,
     leading: &AtomicBool,
@@ -201,6 +206,7 @@ async fn hold_lease<R: Rules + Clone>(
         conn,
         signer.clone(),
         rules.clone(),
+        clock.clone(),
         publish.clone(),
     )
     .await?;

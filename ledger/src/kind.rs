@@ -18,10 +18,12 @@ pub enum Kind {
     RoleGrant,
     RoleRevoke,
     Redaction,
+    /// The log's own clock: a time the log vouches for, signed by the log's key.
+    LogClock,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 12] = [
+    pub const ALL: [Kind; 13] = [
         Kind::OrgRegister,
         Kind::OrgVerify,
         Kind::NeedPost,
@@ -34,6 +36,7 @@ impl Kind {
         Kind::RoleGrant,
         Kind::RoleRevoke,
         Kind::Redaction,
+        Kind::LogClock,
     ];
 
     /// The name used in the entry's `kind` field.
@@ -51,6 +54,7 @@ impl Kind {
             Kind::RoleGrant => "role.grant",
             Kind::RoleRevoke => "role.revoke",
             Kind::Redaction => "redaction",
+            Kind::LogClock => "log.clock",
         }
     }
 }

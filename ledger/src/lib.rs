@@ -9,6 +9,7 @@ pub mod audit;
 pub mod body;
 pub mod chain;
 pub mod checkpoint;
+pub mod clock;
 pub mod contact;
 pub mod entry;
 pub mod hex32;

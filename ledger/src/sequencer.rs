@@ -14,6 +14,11 @@
 //!
 //! While one batch commits, the next one queues: that is the group commit.
 //!
+//! The integrator also keeps the log's clock (`crate::clock`): a batch that appends
+//! anything starts with a `log.clock` reading signed by the log's key when the log has
+//! none yet or its last one is a `TICK` old, so the rules judge what follows by a time
+//! recorded in the log.
+//!
 //! Submissions reach the integrator in one of two ways. With one node (`start`), a
 //! handler hands its entry over an in-process queue and is answered over a channel.
 //! With several nodes on one PostgreSQL database (`crate::cluster`), every node writes
@@ -22,14 +27,17 @@
 //! the accepting node answers its client from that record.
 
 use crate::checkpoint::{CheckpointError, LogSigner, LogVerifier};
+use crate::clock::{self, Clock, SystemClock};
 use crate::entry::VerifiedEntry;
 use crate::hex32;
 use crate::rules::{BoxFuture, Denial, Refusal, Rules};
 use crate::storage::{Batch, LogStore, NewEntry, StorageError, StoredCheckpoint};
 use crate::tree::{self, Frontier, Hash};
+use crate::Kind;
 use sqlx::AnyConnection;
 use std::collections::HashMap;
 use std::sync::Arc;
+use time::OffsetDateTime;
 use tokio::sync::{mpsc, oneshot, watch};
 
 /// Most entries sequenced in one transaction.
@@ -93,12 +101,28 @@ impl Rules for AdmitAll {
     }
 }
 
+/// Why a batch was not sequenced (nothing of it was written).
+#[derive(Debug, thiserror::Error)]
+pub enum IntegrateError {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// The rules refused the log's own clock reading: they were given another log key,
+    /// or the stored clock is ahead of this reading. Sequencing without a clock would
+    /// let time-dependent rules go unchecked, so nothing is sequenced.
+    #[error("the rules refused the log's own clock entry: {0}")]
+    ClockRefused(Denial),
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error(transparent)]
     Storage(#[from] StorageError),
     #[error(transparent)]
     Checkpoint(#[from] CheckpointError),
+    #[error(transparent)]
+    Integrate(#[from] IntegrateError),
+    #[error("the stored clock entry {0} is not a valid log.clock entry")]
+    Clock(u64),
     #[error("the log has no checkpoint and no node became its integrator within {0:?}")]
     NoHead(std::time::Duration),
     #[error("the stored tree does not match the latest checkpoint (size {size}: checkpoint root {claimed}, stored hashes give {computed}); run `aidledger verify --db`")]
@@ -151,9 +175,19 @@ impl Sequencer {
         signer: LogSigner,
         rules: R,
     ) -> Result<(Sequencer, watch::Receiver<Head>), StartError> {
+        Self::start_with_clock(store, signer, rules, Arc::new(SystemClock)).await
+    }
+
+    /// Like `start_with_rules`, with the log's clock read from `clock`.
+    pub async fn start_with_clock<S: LogStore, R: Rules>(
+        store: Arc<S>,
+        signer: LogSigner,
+        rules: R,
+        clock: Arc<dyn Clock>,
+    ) -> Result<(Sequencer, watch::Receiver<Head>), StartError> {
         let writer = store.connect_writer().await?;
         let (publish, heads) = watch::channel(Head::default());
-        let integrator = Integrator::open(store, writer, signer, rules, publish).await?;
+        let integrator = Integrator::open(store, writer, signer, rules, clock, publish).await?;
         let (queue, receiver) = mpsc::channel(QUEUE_DEPTH);
         tokio::spawn(integrator.run_in_process(receiver));
         Ok((
@@ -224,6 +258,9 @@ pub(crate) struct Integrator<S, R> {
     rules: R,
     frontier: Frontier,
     publish: watch::Sender<Head>,
+    clock: Arc<dyn Clock>,
+    /// Time of the log's latest clock reading, if it has one.
+    last_reading: Option<OffsetDateTime>,
 }
 
 impl<S: LogStore, R: Rules> Integrator<S, R> {
@@ -234,6 +271,7 @@ impl<S: LogStore, R: Rules> Integrator<S, R> {
         mut conn: AnyConnection,
         signer: LogSigner,
         rules: R,
+        clock: Arc<dyn Clock>,
         publish: watch::Sender<Head>,
     ) -> Result<Self, StartError> {
         let verifier = LogVerifier::new(&signer.vkey())?;
@@ -273,6 +311,16 @@ impl<S: LogStore, R: Rules> Integrator<S, R> {
                 computed: hex32::encode(&frontier.root()),
             });
         }
+        let last_reading = match store.latest_of_kind(Kind::LogClock.name()).await? {
+            Some(stored) => Some(
+                VerifiedEntry::from_leaf(&stored.leaf)
+                    .ok()
+                    .and_then(|e| clock::check(&e, &signer.public_key(), None))
+                    .and_then(Result::ok)
+                    .ok_or(StartError::Clock(stored.index))?,
+            ),
+            None => None,
+        };
         publish_newer(&publish, head);
         Ok(Integrator {
             store,
@@ -281,6 +329,8 @@ impl<S: LogStore, R: Rules> Integrator<S, R> {
             rules,
             frontier,
             publish,
+            clock,
+            last_reading,
         })
     }
 
@@ -302,7 +352,7 @@ impl<S: LogStore, R: Rules> Integrator<S, R> {
     /// Sequences a batch and answers its submitters. On a storage error nothing of the
     /// batch was written; waiting handlers are told so, recorded submissions stay
     /// undecided (the caller decides whether to retry).
-    pub(crate) async fn integrate(&mut self, batch: Vec<Submission>) -> Result<(), StorageError> {
+    pub(crate) async fn integrate(&mut self, batch: Vec<Submission>) -> Result<(), IntegrateError> {
         match self.try_integrate(&batch).await {
             Ok(outcomes) => {
                 for (submission, outcome) in batch.into_iter().zip(outcomes) {
@@ -328,10 +378,11 @@ impl<S: LogStore, R: Rules> Integrator<S, R> {
     async fn try_integrate(
         &mut self,
         batch: &[Submission],
-    ) -> Result<Vec<Result<Appended, SequenceError>>, StorageError> {
+    ) -> Result<Vec<Result<Appended, SequenceError>>, IntegrateError> {
         let hashes: Vec<Hash> = batch.iter().map(|p| p.entry.leaf_hash()).collect();
         let store = self.store.clone();
         let existing = already_sequenced(&*store, &hashes).await?;
+        let reading = self.due_reading();
 
         let mut tx = store.begin(&mut self.conn).await?;
         let old_size = self.frontier.size();
@@ -340,6 +391,21 @@ impl<S: LogStore, R: Rules> Integrator<S, R> {
         let mut outcomes = Vec::with_capacity(batch.len());
         let mut entries = Vec::new();
         let mut new_hashes = Vec::new();
+        // The reading goes first so that the rules judge the whole batch by it. It is
+        // taken back below if nothing else of the batch is appended: a refused or
+        // repeated submission changes nothing, not even the clock.
+        if let Some(reading) = &reading {
+            let index = frontier.size();
+            savepoint(&mut tx, "SAVEPOINT clock").await?;
+            match self.rules.admit(&mut tx, reading, index, None).await {
+                Ok(()) => {}
+                Err(Refusal::Denied(denial)) => return Err(IntegrateError::ClockRefused(denial)),
+                Err(Refusal::Storage(e)) => return Err(StorageError::from(e).into()),
+            }
+            new_hashes.extend(frontier.append(reading.leaf_hash()));
+            placed.insert(reading.leaf_hash().0, index);
+            entries.push(new_entry(reading, index));
+        }
         for submission in batch {
             let leaf_hash = submission.entry.leaf_hash();
             if let Some(&(index, tree_size)) = existing.get(&leaf_hash.0) {
@@ -375,18 +441,25 @@ impl<S: LogStore, R: Rules> Integrator<S, R> {
                     outcomes.push(Outcome::Denied(denial));
                     continue;
                 }
-                Err(Refusal::Storage(e)) => return Err(e.into()),
+                Err(Refusal::Storage(e)) => return Err(StorageError::from(e).into()),
             }
             new_hashes.extend(frontier.append(leaf_hash));
             placed.insert(leaf_hash.0, index);
             outcomes.push(Outcome::Appended { index });
-            entries.push(NewEntry {
-                index,
-                leaf_hash,
-                leaf: submission.entry.leaf().to_vec(),
-                kind: submission.entry.kind().name(),
-                author: submission.entry.author_key().to_bytes(),
-            });
+            entries.push(new_entry(&submission.entry, index));
+        }
+        let mut read_at = None;
+        if let Some(reading) = &reading {
+            if entries.len() == 1 {
+                savepoint(&mut tx, "ROLLBACK TO clock").await?;
+                entries.clear();
+                new_hashes.clear();
+                frontier = self.frontier.clone();
+            } else {
+                read_at =
+                    clock::check(reading, &self.signer.public_key(), None).and_then(Result::ok);
+            }
+            savepoint(&mut tx, "RELEASE clock").await?;
         }
 
         let new_size = frontier.size();
@@ -435,13 +508,35 @@ impl<S: LogStore, R: Rules> Integrator<S, R> {
         }
         let recorded = crate::cluster::record_outcomes(&mut tx, batch, &outcomes).await?;
         if head.is_some() || recorded {
-            tx.commit().await?;
+            tx.commit().await.map_err(StorageError::from)?;
         }
         if let Some(head) = head {
             self.frontier = frontier;
+            self.last_reading = read_at.or(self.last_reading);
             publish_newer(&self.publish, head);
         }
         Ok(outcomes)
+    }
+
+    /// A new clock reading, if the log has none yet or its last one is a `TICK` old.
+    /// A host clock that stepped back behind the last reading gives none until it
+    /// catches up, so the log's clock never runs backwards.
+    fn due_reading(&self) -> Option<VerifiedEntry> {
+        let now = self.clock.now();
+        match self.last_reading {
+            Some(last) if now - last < clock::TICK => None,
+            _ => Some(clock::reading(&self.signer, now)),
+        }
+    }
+}
+
+fn new_entry(entry: &VerifiedEntry, index: u64) -> NewEntry {
+    NewEntry {
+        index,
+        leaf_hash: entry.leaf_hash(),
+        leaf: entry.leaf().to_vec(),
+        kind: entry.kind().name(),
+        author: entry.author_key().to_bytes(),
     }
 }
 

@@ -20,6 +20,7 @@ pub const TABLES: &[&str] = &[
     "wf_posts",
     "wf_orgs",
     "wf_roles",
+    "wf_clock",
 ];
 
 const PAGE: u64 = 1000;
@@ -39,11 +40,12 @@ pub enum RebuildError {
     Refused { index: u64, source: Refusal },
 }
 
-/// Empties the derived tables and replays entries `0..size`; `progress` is called with
+/// Empties the derived tables and replays entries `0..size` through `rules`; `progress` is called with
 /// the number of entries replayed so far. Runs in one transaction: on any error the
 /// tables are left as they were.
 pub async fn rebuild(
     store: &SqlStore,
+    rules: &WorkflowRules,
     size: u64,
     mut progress: impl FnMut(u64),
 ) -> Result<(), RebuildError> {
@@ -66,7 +68,7 @@ pub async fn rebuild(
                     index: stored.index,
                     source,
                 })?;
-            WorkflowRules
+            rules
                 .admit(&mut tx, &entry, stored.index, None)
                 .await
                 .map_err(|source| RebuildError::Refused {

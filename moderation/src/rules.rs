@@ -4,6 +4,11 @@
 //!
 //! Each `admit_*` function checks everything first and writes last; the sequencer's
 //! savepoint undoes the writes anyway if a later step fails.
+//!
+//! Rules that depend on time read the log's clock (`wf_clock`, the latest `log.clock`
+//! reading), never an entry's `created_at`, which its author chose. Before a log's
+//! first reading (logs written before the clock existed) there is no time to judge
+//! by and those rules do not apply; every log written since starts with a reading.
 
 use crate::private::{self, Sidecar};
 use ledger::body::{
@@ -11,6 +16,8 @@ use ledger::body::{
     OrgRegister, OrgVerdict, OrgVerify, Pledge, Redaction, Role, RoleChange, Shipment, Verdict,
     VerdictKind,
 };
+use ledger::checkpoint::LogVerifier;
+use ledger::clock;
 use ledger::entry::{parse_timestamp, VerifiedEntry};
 use ledger::hex32;
 use ledger::rules::{BoxFuture, Denial, Refusal, Rules};
@@ -20,9 +27,19 @@ use sqlx::{AnyConnection, Row};
 /// validity, so it is fixed rather than configured).
 pub const MAX_OPEN_NEEDS_PER_ORG: i64 = 200;
 
-/// The aid workflow's rules, on either backend.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct WorkflowRules;
+/// The aid workflow's rules for one log, on either backend. They know the log's key
+/// (the verifier key its clients pin) because only that key may set the log's clock.
+#[derive(Clone, Debug)]
+pub struct WorkflowRules {
+    log: LogVerifier,
+}
+
+impl WorkflowRules {
+    /// The rules of the log whose checkpoints `log` verifies.
+    pub fn new(log: LogVerifier) -> Self {
+        WorkflowRules { log }
+    }
+}
 
 impl Rules for WorkflowRules {
     fn admit<'a>(
@@ -32,38 +49,48 @@ impl Rules for WorkflowRules {
         index: u64,
         sidecar: Option<&'a serde_json::Value>,
     ) -> BoxFuture<'a, Result<(), Refusal>> {
-        Box::pin(admit(conn, entry, index, sidecar))
+        Box::pin(admit(conn, &self.log, entry, index, sidecar))
     }
 }
 
-/// An entry being admitted: who wrote it, its id, where it lands, when it was written.
+/// An entry being admitted: who wrote it, its id, where it lands, when it was written,
+/// and the log's time.
 struct Ctx<'a> {
     author: Vec<u8>,
     id: Vec<u8>,
     index: i64,
     created_at: &'a str,
-    /// `created_at` as a calendar date, for comparisons with `needed_by`.
-    date: String,
+    /// The log's clock (`YYYY-MM-DDTHH:MM:SSZ`), absent before its first reading.
+    log_time: Option<String>,
+}
+
+impl Ctx<'_> {
+    /// The log's date, for comparisons with `needed_by`.
+    fn today(&self) -> Option<&str> {
+        self.log_time.as_deref().map(|t| &t[..10])
+    }
 }
 
 async fn admit(
     conn: &mut AnyConnection,
+    log: &LogVerifier,
     entry: &VerifiedEntry,
     index: u64,
     sidecar: Option<&serde_json::Value>,
 ) -> Result<(), Refusal> {
-    let created_at = entry.entry().created_at.as_str();
-    let date = parse_timestamp(created_at)
-        .map(|t| t.date().to_string())
-        .unwrap_or_default();
+    let log_time: Option<String> = sqlx::query("SELECT time FROM wf_clock")
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|r| r.get(0));
     let ctx = Ctx {
         author: entry.author_key().to_bytes().to_vec(),
         id: entry.leaf_hash().0.to_vec(),
         index: index as i64,
-        created_at,
-        date,
+        created_at: entry.entry().created_at.as_str(),
+        log_time,
     };
     match entry.body() {
+        Body::LogClock(b) => set_clock(conn, &ctx, log, entry, &b.time).await,
         Body::RoleGrant(b) => grant(conn, &ctx, b).await,
         Body::RoleRevoke(b) => revoke(conn, &ctx, b).await,
         Body::OrgRegister(b) => register_org(conn, &ctx, b).await,
@@ -368,10 +395,11 @@ async fn post_need(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &NeedPost) -> Res
         )
         .into());
     }
-    if b.needed_by.as_str() < ctx.date.as_str() {
-        return Err(
-            Denial::conflict("needed_by: the date is before the entry's created_at").into(),
-        );
+    if let Some(today) = ctx.today().filter(|today| b.needed_by.as_str() < *today) {
+        return Err(Denial::conflict(format!(
+            "needed_by: the date is in the past: the log's clock says {today}"
+        ))
+        .into());
     }
     let open: i64 = sqlx::query(
         "SELECT COUNT(*) FROM wf_posts WHERE org = $1 AND kind = 'need' AND status = 'open'",
@@ -495,9 +523,11 @@ async fn update_need(
             CloseReason::Withdrawn => "withdrawn",
             CloseReason::Expired => "expired",
         };
+        // When it closed decides when retention erases its private data: the log's
+        // time, so an author cannot hasten or delay that by dating the update.
         sqlx::query("UPDATE wf_posts SET status = $1, closed_at = $2 WHERE id = $3")
             .bind(status)
-            .bind(ctx.created_at)
+            .bind(ctx.log_time.as_deref().unwrap_or(ctx.created_at))
             .bind(&id)
             .execute(&mut *conn)
             .await?;
@@ -566,8 +596,12 @@ async fn pledge(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &Pledge) -> Result<(
         ))
         .into());
     }
-    if n.needed_by.as_str() < ctx.date.as_str() {
-        return Err(Denial::conflict("need: the need expired on its needed_by date").into());
+    if let Some(today) = ctx.today().filter(|today| n.needed_by.as_str() < *today) {
+        return Err(Denial::conflict(format!(
+            "need: the need expired on its needed_by date {}: the log's clock says {today}",
+            n.needed_by
+        ))
+        .into());
     }
     if n.rejects > 0 {
         return Err(Denial::conflict("need: the need was rejected by a moderator").into());
@@ -842,5 +876,35 @@ async fn redact(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &Redaction) -> Resul
     .execute(&mut *conn)
     .await?;
     private::erase(conn, &target, ctx.created_at, reason).await?;
+    Ok(())
+}
+
+/// A reading of the log's clock: by the log's key, never behind the previous one.
+async fn set_clock(
+    conn: &mut AnyConnection,
+    ctx: &Ctx<'_>,
+    log: &LogVerifier,
+    entry: &VerifiedEntry,
+    time: &str,
+) -> Result<(), Refusal> {
+    let previous = ctx
+        .log_time
+        .as_deref()
+        .and_then(|t| parse_timestamp(t).ok());
+    let denial = |e: clock::ClockError| match e {
+        clock::ClockError::NotLogKey { .. } => Denial::forbidden(e.to_string()),
+        _ => Denial::conflict(e.to_string()),
+    };
+    if let Some(Err(e)) = clock::check(entry, log.public_key(), previous) {
+        return Err(denial(e).into());
+    }
+    sqlx::query("DELETE FROM wf_clock")
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("INSERT INTO wf_clock (time, idx) VALUES ($1, $2)")
+        .bind(time)
+        .bind(ctx.index)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }

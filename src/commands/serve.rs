@@ -49,6 +49,10 @@ pub struct Args {
     /// Days after a need closes until its private data is erased.
     #[arg(long, env = "AIDLEDGER_RETENTION_DAYS", default_value_t = 365)]
     retention_days: u32,
+    /// Seconds an entry's created_at may be ahead of this server's clock; entries
+    /// dated further in the future are refused (earlier ones, signed offline, are not).
+    #[arg(long, env = "AIDLEDGER_MAX_CLOCK_SKEW_SECS", default_value_t = server::DEFAULT_MAX_CLOCK_SKEW.as_secs())]
+    max_clock_skew_secs: u64,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
@@ -73,6 +77,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             ..Retention::default()
         },
         database_url: args.database.database_url,
+        max_clock_skew: Duration::from_secs(args.max_clock_skew_secs),
         ..Config::new(args.data_dir, args.listen)
     };
     let shutdown = async {

@@ -4,6 +4,8 @@
 //! (`VerifiedEntry::from_leaf`), rebuild the tree, and check every checkpoint they
 //! know of against the rebuilt roots. A checkpoint saved earlier (`--checkpoint`) must
 //! be a prefix of today's log: that is what catches a rewritten or truncated history.
+//! The log's clock is checked too: every `log.clock` entry is signed by the log's key
+//! (the one that signs checkpoints) and none is earlier than the one before it.
 
 use crate::client::LogClient;
 use crate::keys::LOG_KEY_FILE;
@@ -48,7 +50,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     if let Some(path) = &args.save {
         std::fs::write(path, &latest_note).with_context(|| format!("saving {}", path.display()))?;
     }
-    println!("OK: {size} entries verified; every signature, leaf hash, tree hash and checkpoint is consistent");
+    println!("OK: {size} entries verified; every signature, leaf hash, tree hash and checkpoint is consistent, and the log's clock never runs backwards");
     Ok(())
 }
 
@@ -147,7 +149,7 @@ async fn verify_server(url: &str, args: &Args) -> anyhow::Result<(String, u64)> 
             );
         }
         let leaves: Vec<&[u8]> = page.iter().map(|e| e.leaf.as_slice()).collect();
-        let computed = verify_leaves(page[0].index, &leaves)?;
+        let computed = verify_leaves(page[0].index, &leaves, verifier.public_key())?;
         for (entry, hash) in page.iter().zip(computed) {
             auditor.append(entry.index, hash, Some(entry.leaf_hash))?;
             expect.check(&auditor)?;
@@ -246,7 +248,7 @@ async fn verify_database(db: &str, args: &Args) -> anyhow::Result<(String, u64)>
         let page = store.read_entries(auditor.size(), PAGE).await?;
         let Some(first) = page.first() else { break };
         let leaves: Vec<&[u8]> = page.iter().map(|e| e.leaf.as_slice()).collect();
-        let computed = verify_leaves(first.index, &leaves)?;
+        let computed = verify_leaves(first.index, &leaves, verifier.public_key())?;
         let mut expected_hashes = Vec::new();
         for (entry, hash) in page.iter().zip(computed) {
             if entry.index == auditor.size() && entry.index >= latest.size {

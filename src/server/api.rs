@@ -83,12 +83,14 @@ pub(super) async fn read_limited(
         .map_err(|_| ApiError::BodyTooLarge(limit))
 }
 
-/// Checks the author's write limit, sequences the entry and answers 201 or 200.
+/// Checks the admission policies and the author's write limit, sequences the entry
+/// and answers 201 or 200.
 pub(super) async fn sequence(
     state: &AppState,
     entry: VerifiedEntry,
     sidecar: Option<serde_json::Value>,
 ) -> Result<Response, ApiError> {
+    state.admission.check(&entry)?;
     state.limiter.check_key(&entry.author_key().to_bytes())?;
     let erasure = entry.kind() == Kind::Redaction;
     let appended = state.sequencer.submit_with(entry, sidecar).await?;

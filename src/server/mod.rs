@@ -1,5 +1,6 @@
 //! The HTTP server: configuration, start-up wiring, and the API routes.
 
+mod admission;
 mod api;
 pub mod auth;
 mod bootstrap;
@@ -17,6 +18,7 @@ mod workflow_api;
 
 use crate::keys;
 use anyhow::Context;
+use ledger::checkpoint::LogVerifier;
 use ledger::cluster;
 use ledger::reader::LogReader;
 use ledger::sequencer::Sequencer;
@@ -54,7 +56,14 @@ pub struct Config {
     pub limits: limits::Limits,
     pub connections: connections::ConnectionLimits,
     pub retention: retention::Retention,
+    /// The time source of the log's clock and of the admission checks.
+    pub clock: Arc<dyn ledger::clock::Clock>,
+    /// How far in the future an entry's `created_at` may be.
+    pub max_clock_skew: std::time::Duration,
 }
+
+/// Default of `Config::max_clock_skew`.
+pub const DEFAULT_MAX_CLOCK_SKEW: std::time::Duration = std::time::Duration::from_secs(300);
 
 impl Config {
     /// An instance in `data_dir` listening on `listen`, with every other setting at
@@ -70,6 +79,8 @@ impl Config {
             limits: limits::Limits::default(),
             connections: connections::ConnectionLimits::default(),
             retention: retention::Retention::default(),
+            clock: Arc::new(ledger::clock::SystemClock),
+            max_clock_skew: DEFAULT_MAX_CLOCK_SKEW,
         }
     }
 }
@@ -94,6 +105,7 @@ pub(crate) struct AppState {
     pub origin: String,
     pub vkey: String,
     pub body_timeout: std::time::Duration,
+    pub admission: admission::Admission,
 }
 
 /// Opens (or creates) the instance in `config.data_dir`, starts sequencing and serves
@@ -109,9 +121,12 @@ pub async fn start(
     let store = Arc::new(open_store(&config.data_dir, config.database_url.as_deref()).await?);
     // A database URL is PostgreSQL (`open_store` refuses others), shared by any number
     // of nodes; without one, this process is the log's only node.
+    let log_key = signer.public_key();
+    let rules = WorkflowRules::new(LogVerifier::new(&vkey)?);
+    let clock = config.clock.clone();
     let (sequencer, heads) = match &config.database_url {
-        Some(url) => cluster::start_node(store.clone(), url, signer, WorkflowRules).await?,
-        None => Sequencer::start_with_rules(store.clone(), signer, WorkflowRules).await?,
+        Some(url) => cluster::start_node(store.clone(), url, signer, rules, clock).await?,
+        None => Sequencer::start_with_clock(store.clone(), signer, rules, clock).await?,
     };
     if config.bootstrap && heads.borrow().size == 0 {
         bootstrap::create_operator(&config.data_dir, &sequencer).await?;
@@ -143,6 +158,11 @@ pub async fn start(
         origin: origin.clone(),
         vkey: vkey.clone(),
         body_timeout: config.connections.body_timeout,
+        admission: admission::Admission {
+            clock: config.clock.clone(),
+            max_skew: config.max_clock_skew,
+            log_key,
+        },
     };
 
     let listener = TcpListener::bind(config.listen)

@@ -102,6 +102,12 @@ pub trait LogStore: Send + Sync + 'static {
         limit: u64,
     ) -> impl Future<Output = Result<Vec<StoredEntry>, StorageError>> + Send;
 
+    /// The entry of `kind` with the largest index, if the log holds any.
+    fn latest_of_kind(
+        &self,
+        kind: &'static str,
+    ) -> impl Future<Output = Result<Option<StoredEntry>, StorageError>> + Send;
+
     /// A connection of the integrator's own, kept for as long as it sequences (on
     /// PostgreSQL it is also the one holding the integrator's lease).
     fn connect_writer(&self) -> impl Future<Output = Result<AnyConnection, StorageError>> + Send;
