@@ -236,8 +236,24 @@ async fn search(
 ) -> Result<Json<indexer::Results>, ApiError> {
     let q = query(q)?;
     let index = state.search.clone();
-    let results = tokio::task::spawn_blocking(move || index.search(&q))
+    let budget = indexer::Budget::default();
+    // This future is dropped when the client goes away (hyper drops it with the
+    // connection, a page render drops it with the page): the guard then cancels the
+    // blocking search, which stops at its next check instead of running to its
+    // deadline for nobody.
+    let _cancel = budget.cancel_on_drop();
+    let results = tokio::task::spawn_blocking(move || index.search_within(&q, &budget))
         .await
-        .map_err(|_| ApiError::BadRequest("search failed".into()))??;
-    Ok(Json(results))
+        .map_err(|_| ApiError::BadRequest("search failed".into()))?;
+    match results {
+        Ok(results) => Ok(Json(results)),
+        // 400, not 503: within the limits on q, every query seen takes a small fraction
+        // of the deadline (BENCHMARKS.md (e)), so one that passes it is costly by its
+        // own making, and the same request would fail again; a 503 invites clients and
+        // proxies to retry it, repeating the very load the deadline cuts off.
+        Err(e @ indexer::SearchError::TimedOut(_)) => {
+            Err(indexer::SearchError::BadQuery(e.to_string()).into())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
