@@ -390,15 +390,22 @@ fn split_bundle(mut bytes: &[u8]) -> Vec<Vec<u8>> {
 }
 
 /// An instance holding a few entries, so that refusals have a non-trivial state to keep.
+/// An instance whose log holds `n` entries (at least 2): the log's first clock reading
+/// and `n - 1` offers; returns the leaves in log order.
 async fn instance_with_entries(n: usize) -> (TestInstance, Vec<Vec<u8>>) {
+    assert!(n as u64 > common::CLOCK_READINGS);
     let instance = TestInstance::start().await;
-    let mut leaves = vec![];
-    for i in 0..n {
+    for i in 0..n - common::CLOCK_READINGS as usize {
         let leaf = offer(&author(9), &format!("seed {i}"));
         let (status, _) = instance.client.submit(leaf.clone()).await.unwrap();
         assert_eq!(status, 201);
-        leaves.push(leaf);
     }
+    let leaves: Vec<Vec<u8>> = entries_page(&instance, 0, n as u64)
+        .await
+        .into_iter()
+        .map(|e| e.leaf)
+        .collect();
+    assert_eq!(leaves.len(), n);
     (instance, leaves)
 }
 
@@ -411,10 +418,11 @@ async fn a_submission_is_sequenced_and_a_duplicate_appends_nothing() {
     let instance = TestInstance::start().await;
     let leaf = offer(&author(1), "masks");
     let (status, first) = instance.client.submit(leaf.clone()).await.unwrap();
-    assert_eq!((status, first.index, first.tree_size), (201, 0, 1));
+    // The log's first clock reading comes first.
+    assert_eq!((status, first.index, first.tree_size), (201, 1, 2));
     let (status, again) = instance.client.submit(leaf).await.unwrap();
-    assert_eq!((status, again.index), (200, 0));
-    assert_eq!(instance.table_counts().await, (1, 1, 2));
+    assert_eq!((status, again.index), (200, 1));
+    assert_eq!(instance.table_counts().await, (2, 3, 2));
     instance.stop().await;
 }
 
@@ -426,11 +434,13 @@ async fn the_submit_answer_carries_the_leaf_hash_index_and_tree_size() {
     assert_eq!(status, 201);
     assert_eq!(
         answer,
-        json!({"leaf_hash": hex32::encode(&leaf_hash(&leaf)), "index": 0, "tree_size": 1})
+        json!({"leaf_hash": hex32::encode(&leaf_hash(&leaf)), "index": 1, "tree_size": 2})
     );
     let (_, checkpoint) = latest_checkpoint(&instance).await;
-    assert_eq!(checkpoint.size, 1);
-    assert_eq!(checkpoint.root, leaf_hash(&leaf));
+    assert_eq!(checkpoint.size, 2);
+    let clock = &entries_page(&instance, 0, 1).await[0];
+    assert_eq!(leaf_value(&clock.leaf)["kind"], "log.clock");
+    assert_eq!(checkpoint.root, interior_hash(clock.leaf_hash, leaf_hash(&leaf)));
     instance.stop().await;
 }
 
@@ -466,7 +476,7 @@ async fn the_same_entry_submitted_concurrently_is_appended_once() {
     let mut statuses = vec![];
     while let Some(done) = tasks.join_next().await {
         let (status, answer) = done.unwrap();
-        assert_eq!(answer["index"], 0);
+        assert_eq!(answer["index"], 1);
         assert_eq!(answer["leaf_hash"], hex32::encode(&leaf_hash(&leaf)));
         statuses.push(status);
     }
@@ -474,8 +484,9 @@ async fn the_same_entry_submitted_concurrently_is_appended_once() {
     assert_eq!(statuses[0], 200);
     assert_eq!(statuses.iter().filter(|&&s| s == 201).count(), 1);
     assert_eq!(statuses.iter().filter(|&&s| s == 200).count(), 19);
-    assert_eq!(instance.table_counts().await.0, 1);
-    assert_eq!(latest_checkpoint(&instance).await.1.size, 1);
+    // The entry and the log's first clock reading.
+    assert_eq!(instance.table_counts().await.0, 2);
+    assert_eq!(latest_checkpoint(&instance).await.1.size, 2);
     instance.stop().await;
 }
 
@@ -1010,7 +1021,7 @@ fn entry_of_size(key: &SigningKey, size: usize) -> Vec<u8> {
 
 #[tokio::test]
 async fn an_entry_larger_than_65535_bytes_is_refused_with_413() {
-    let (instance, _) = instance_with_entries(1).await;
+    let (instance, _) = instance_with_entries(2).await;
     let key = author(7);
     for size in [65_536, 65_537, 100_000] {
         let leaf = entry_of_size(&key, size);
@@ -1032,12 +1043,12 @@ async fn an_entry_larger_than_65535_bytes_is_refused_with_413() {
     let largest = entry_of_size(&key, 65_535);
     VerifiedEntry::from_leaf(&largest).unwrap();
     let (status, answer) = submit_raw(&instance, largest.clone()).await;
-    assert_eq!((status, answer["index"].as_u64()), (201, Some(1)));
-    let served = entries_page(&instance, 1, 1).await;
+    assert_eq!((status, answer["index"].as_u64()), (201, Some(2)));
+    let served = entries_page(&instance, 2, 1).await;
     assert_eq!(served[0].leaf, largest);
-    let bundle = get(&instance, "/tile/entries/000.p/2").await;
+    let bundle = get(&instance, "/tile/entries/000.p/3").await;
     assert_eq!(bundle.status, 200);
-    assert_eq!(split_bundle(&bundle.body)[1], largest);
+    assert_eq!(split_bundle(&bundle.body)[2], largest);
     instance.stop().await;
 }
 
@@ -1163,7 +1174,7 @@ async fn entry_queries_that_are_not_numbers_are_refused() {
 
 #[tokio::test]
 async fn unknown_routes_get_a_json_404() {
-    let (instance, _) = instance_with_entries(1).await;
+    let (instance, _) = instance_with_entries(2).await;
     // Paths outside the API's prefixes belong to the web app (tests/web.rs).
     for path in [
         "/api",
@@ -1189,7 +1200,7 @@ async fn unknown_routes_get_a_json_404() {
 
 #[tokio::test]
 async fn a_wrong_method_gets_a_json_error() {
-    let (instance, _) = instance_with_entries(1).await;
+    let (instance, _) = instance_with_entries(2).await;
     for (method, path) in [
         (reqwest::Method::GET, "/api/v1/entries"),
         (reqwest::Method::POST, "/checkpoint"),
@@ -1353,8 +1364,9 @@ async fn three_hundred_concurrent_entries_verify_through_every_read_api() {
     // Submit in phases and keep each phase's checkpoint, as a monitor would.
     let mut submitted = vec![];
     let mut saved: Vec<Checkpoint> = vec![];
-    let mut total = 0;
-    for (phase, count) in [1usize, 49, 87, 119, 44].into_iter().enumerate() {
+    // 299 entries after the log's first clock reading make 300.
+    let mut total = common::CLOCK_READINGS;
+    for (phase, count) in [1usize, 49, 87, 119, 43].into_iter().enumerate() {
         submitted.extend(submit_many(&instance, &format!("phase {phase}"), count).await);
         total += count as u64;
         let (_, checkpoint) = latest_checkpoint(&instance).await;
@@ -1366,7 +1378,7 @@ async fn three_hundred_concurrent_entries_verify_through_every_read_api() {
     assert_eq!(latest.size, 300);
     assert_eq!(verifier.verify(note.as_bytes()).unwrap(), latest);
 
-    // The answers: distinct indexes 0..300, leaf hashes of the submitted bytes.
+    // The answers: distinct indexes 1..300, leaf hashes of the submitted bytes.
     let mut by_index: HashMap<u64, Vec<u8>> = HashMap::new();
     for Submitted { leaf, answer, .. } in &submitted {
         assert_eq!(answer["leaf_hash"], hex32::encode(&leaf_hash(leaf)));
@@ -1377,7 +1389,7 @@ async fn three_hundred_concurrent_entries_verify_through_every_read_api() {
             "index {index} twice"
         );
     }
-    assert_eq!(by_index.len(), 300);
+    assert_eq!(by_index.len(), 299);
 
     // Entries, in pages of several sizes, give the same 300 leaves in index order.
     let mut paged = vec![];
@@ -1393,7 +1405,11 @@ async fn three_hundred_concurrent_entries_verify_through_every_read_api() {
         assert_eq!((a.index, b.index), (i as u64, i as u64));
         assert_eq!(a.leaf, b.leaf);
         assert_eq!(a.leaf_hash, leaf_hash(&a.leaf), "entry {i}");
-        assert_eq!(Some(&a.leaf), by_index.get(&a.index), "entry {i}");
+        if i == 0 {
+            assert_eq!(leaf_value(&a.leaf)["kind"], "log.clock");
+        } else {
+            assert_eq!(Some(&a.leaf), by_index.get(&a.index), "entry {i}");
+        }
         let verified = VerifiedEntry::from_leaf(&a.leaf).unwrap();
         assert_eq!(verified.leaf_hash(), a.leaf_hash);
         leaf_hashes.push(a.leaf_hash);
@@ -1402,7 +1418,7 @@ async fn three_hundred_concurrent_entries_verify_through_every_read_api() {
         .iter()
         .map(|e| leaf_value(&e.leaf)["author"].clone())
         .collect();
-    assert_eq!(authors.len(), 5);
+    assert_eq!(authors.len(), 6, "five authors and the log's clock");
 
     // Every checkpoint's root is the RFC 6962 hash of that many served leaves.
     for c in &saved {
@@ -1630,10 +1646,10 @@ async fn every_checkpoint_seen_while_submitting_is_readable_and_extends_the_last
             }
         })
     };
-    let submitted = submit_many(&instance, "race", 150).await;
+    let submitted = submit_many(&instance, "race", 149).await;
     done.store(true, std::sync::atomic::Ordering::SeqCst);
     let seen = monitor.await.unwrap();
-    assert_eq!(submitted.len(), 150);
+    assert_eq!(submitted.len(), 149);
     assert_eq!(seen.last(), Some(&150), "the monitor saw the final head");
     assert!(seen.len() >= 2);
     std::sync::Arc::into_inner(instance).unwrap().stop().await;
@@ -1649,7 +1665,8 @@ async fn an_entries_page_holds_at_most_1000() {
             let handles: Vec<_> = (0..threads)
                 .map(|t| {
                     s.spawn(move || {
-                        (t..1005)
+                        // 1004 entries after the log's first clock reading.
+                        (t..1004)
                             .step_by(threads)
                             .map(|i| offer(&author(1 + (i % 3) as u8), &format!("n {i}")))
                             .collect::<Vec<_>>()
@@ -1696,7 +1713,8 @@ async fn an_entries_page_holds_at_most_1000() {
 async fn a_restarted_instance_serves_the_same_log_and_continues_it() {
     let dir = tempfile::tempdir().unwrap();
     let instance = TestInstance::start_in(dir.path()).await;
-    let first_leaves = submit_many(&instance, "before", 20).await;
+    // 19 entries after the log's first clock reading.
+    let first_leaves = submit_many(&instance, "before", 19).await;
     let (note, before) = latest_checkpoint(&instance).await;
     assert_eq!(before.size, 20);
     let entries_before = entries_page(&instance, 0, 1000).await;

@@ -7,11 +7,13 @@ pub mod process;
 use aidledger::client::LogClient;
 use aidledger::server::{self, Config, DATABASE_FILE};
 use ed25519_dalek::SigningKey;
+use ledger::clock::Clock;
 use ledger::entry::UnsignedEntry;
 use ledger::Kind;
 use serde_json::Value;
 use sqlx::{AnyPool, Row};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use tempfile::TempDir;
 use time::OffsetDateTime;
 use tokio::sync::oneshot;
@@ -124,9 +126,65 @@ macro_rules! sqlite_only {
 pub async fn config(data_dir: &Path) -> Config {
     Config {
         database_url: database_url(data_dir).await,
+        clock: Arc::new(SteadyClock::new()),
         ..Config::new(data_dir.to_path_buf(), "127.0.0.1:0".parse().unwrap())
     }
 }
+
+/// An instance's clock in tests: it holds still for its first four minutes, so a fresh
+/// log holds exactly one `log.clock` reading (at index 0) however slowly a test runs,
+/// and the sizes tests expect do not depend on the machine; then it follows the wall
+/// clock. Four minutes stay within the default admission skew, so entries signed with
+/// the wall clock are never "in the future" for it.
+#[derive(Debug)]
+pub struct SteadyClock {
+    start: OffsetDateTime,
+}
+
+impl SteadyClock {
+    pub const HOLD: time::Duration = time::Duration::minutes(4);
+
+    pub fn new() -> Self {
+        SteadyClock {
+            start: OffsetDateTime::now_utc(),
+        }
+    }
+}
+
+impl Clock for SteadyClock {
+    fn now(&self) -> OffsetDateTime {
+        let now = OffsetDateTime::now_utc();
+        if now - self.start < Self::HOLD {
+            self.start
+        } else {
+            now
+        }
+    }
+}
+
+/// A clock a test sets by hand, to move the log's time without waiting.
+#[derive(Debug)]
+pub struct ManualClock(std::sync::Mutex<OffsetDateTime>);
+
+impl ManualClock {
+    pub fn new(at: OffsetDateTime) -> Arc<Self> {
+        Arc::new(ManualClock(std::sync::Mutex::new(at)))
+    }
+
+    pub fn set(&self, at: OffsetDateTime) {
+        *self.0.lock().unwrap() = at;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> OffsetDateTime {
+        *self.0.lock().unwrap()
+    }
+}
+
+/// Entries a fresh log holds before a test's first entry: the log's first clock
+/// reading, at the head of the first batch.
+pub const CLOCK_READINGS: u64 = 1;
 
 /// The PostgreSQL database of `data_dir` (created on first use), or `None` on SQLite.
 pub async fn database_url(data_dir: &Path) -> Option<String> {
