@@ -3,7 +3,7 @@
 //! and only a valid signature by the named key over the right method, path and a
 //! timestamp near the clock authenticates (checks::request_header).
 //!
-//! Cases (CI): 512 arbitrary headers, 512 header-shaped ones, 64 signed requests each
+//! Cases (CI): 512 arbitrary headers, 512 header-shaped ones, 32 signed requests each
 //! changed once; a few seconds in a debug build, nearly all of it ed25519. More with
 //! PROPTEST_CASES (prop_support::config); the fuzz target `request_header`
 //! (ledger/fuzz) searches longer.
@@ -75,7 +75,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(config(64))]
+    #![proptest_config(config(32))]
 
     #[test]
     fn only_the_signed_request_authenticates(
