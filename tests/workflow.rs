@@ -15,6 +15,7 @@ use aidledger::server::limits::Limits;
 use aidledger::server::{self, Config};
 use ed25519_dalek::SigningKey;
 use ledger::body::{Body, LineQuantity};
+use ledger::checkpoint::LogVerifier;
 use ledger::entry::{format_timestamp, UnsignedEntry, VerifiedEntry};
 use ledger::{hex32, Kind};
 use moderation::private::{commitment, Contact};
@@ -74,8 +75,17 @@ impl Instance {
     /// An instance over `dir`, through the same `server::start` as `aidledger serve`,
     /// with write rate limits off (the random workflow writes fast).
     async fn start_in(dir: TempDir, bootstrap: bool) -> Instance {
+        Self::start_configured(dir, bootstrap, |_| {}).await
+    }
+
+    /// Like `start_in`, with the settings `configure` changes.
+    async fn start_configured(
+        dir: TempDir,
+        bootstrap: bool,
+        configure: impl FnOnce(&mut Config),
+    ) -> Instance {
         let (stop, stopped) = oneshot::channel::<()>();
-        let config = Config {
+        let mut config = Config {
             bootstrap,
             limits: Limits {
                 per_ip_per_minute: 0,
@@ -83,6 +93,7 @@ impl Instance {
             },
             ..common::config(dir.path()).await
         };
+        configure(&mut config);
         let running = server::start(config, async {
             let _ = stopped.await;
         })
@@ -408,7 +419,12 @@ fn sign(key: &SigningKey, kind: Kind, body: Value) -> Signed {
 }
 
 /// Signs `body` with a `contact` commitment to fresh private data, sent beside it.
-fn sign_private(key: &SigningKey, kind: Kind, mut body: Value) -> Signed {
+fn sign_private(key: &SigningKey, kind: Kind, body: Value) -> Signed {
+    sign_private_at(key, kind, body, next_time())
+}
+
+/// Like `sign_private`, dated `at`.
+fn sign_private_at(key: &SigningKey, kind: Kind, mut body: Value, at: OffsetDateTime) -> Signed {
     let salt: [u8; 32] = rand::random();
     let contact = Contact {
         name: Some("Zhang Min / 张敏".into()),
@@ -417,7 +433,7 @@ fn sign_private(key: &SigningKey, kind: Kind, mut body: Value) -> Signed {
         address: None,
     };
     body["contact"] = json!(commitment(&salt, &contact));
-    let mut signed = sign(key, kind, body);
+    let mut signed = sign_at(key, kind, body, at);
     signed.private = Some(json!({"salt": hex::encode(salt), "contact": contact}));
     signed
 }
@@ -650,8 +666,8 @@ async fn bootstrap_makes_the_operator_administrator_and_moderator_once() {
     let op = inst.operator();
     assert_eq!(
         inst.tree_size().await,
-        2,
-        "bootstrap appends two role.grant"
+        common::CLOCK_READINGS + 2,
+        "bootstrap appends two role.grant after the log's first clock reading"
     );
     assert_eq!(inst.roles(&op).await, ["administrator", "moderator"]);
     assert_eq!(inst.int("SELECT COUNT(*) FROM wf_roles").await, 2);
@@ -675,8 +691,9 @@ async fn bootstrap_makes_the_operator_administrator_and_moderator_once() {
             VerifiedEntry::from_leaf(&leaf).unwrap()
         })
         .collect();
-    assert_eq!(served.len(), 2);
-    for (entry, role) in served.iter().zip(["administrator", "moderator"]) {
+    assert_eq!(served.len(), 3);
+    assert_eq!(served[0].kind(), Kind::LogClock, "the log's first clock reading");
+    for (entry, role) in served[1..].iter().zip(["administrator", "moderator"]) {
         assert_eq!(entry.kind(), Kind::RoleGrant);
         assert_eq!(entry.author_key(), &op.verifying_key());
         assert_eq!(
@@ -706,7 +723,7 @@ async fn bootstrap_makes_the_operator_administrator_and_moderator_once() {
     // A restart over the same data directory bootstraps nothing more.
     let dir = inst.stop().await;
     let inst = Instance::start_in(dir, true).await;
-    assert_eq!(inst.tree_size().await, 5);
+    assert_eq!(inst.tree_size().await, common::CLOCK_READINGS + 5);
     assert_eq!(inst.operator().verifying_key(), op.verifying_key());
     assert_eq!(inst.roles(&op).await, ["administrator", "moderator"]);
     assert_eq!(
@@ -758,7 +775,7 @@ async fn the_first_administrator_is_a_self_grant_on_a_log_without_one() {
     inst.ok(&grant(&a, &b, "administrator", None)).await;
     inst.ok(&grant(&b, &b, "moderator", None)).await;
     assert_eq!(inst.roles(&b).await, ["administrator", "moderator"]);
-    assert_eq!(inst.tree_size().await, 3);
+    assert_eq!(inst.tree_size().await, common::CLOCK_READINGS + 3);
 }
 
 #[tokio::test]
@@ -1113,7 +1130,8 @@ async fn needs_are_posted_by_members_or_with_evidence_for_a_live_organisation() 
         [[7, 0, 0, 0], [8, 0, 0, 0], [9, 0, 0, 0]]
     );
 
-    // needed_by may not be before the entry's created_at date; the same day is fine.
+    // needed_by may not be in the past by the log's clock; the same day is fine. An
+    // entry dated before needed_by does not help: created_at is the author's word.
     let now = OffsetDateTime::now_utc();
     let yesterday = date(now - Duration::days(1));
     w.deny(
@@ -1124,7 +1142,18 @@ async fn needs_are_posted_by_members_or_with_evidence_for_a_live_organisation() 
             now,
         ),
         409,
-        &["needed_by", "before the entry's created_at"],
+        &["needed_by", "in the past", "the log's clock"],
+    )
+    .await;
+    w.deny(
+        &sign_at(
+            &w.hospital,
+            Kind::NeedPost,
+            need_body(&w.org, &[10], &yesterday),
+            now - Duration::days(3),
+        ),
+        409,
+        &["needed_by", "in the past", "the log's clock"],
     )
     .await;
     let last_year = date(now - Duration::days(365));
@@ -1140,7 +1169,7 @@ async fn needs_are_posted_by_members_or_with_evidence_for_a_live_organisation() 
             now,
         ),
         409,
-        &["needed_by", "before the entry's created_at"],
+        &["needed_by", "in the past"],
     )
     .await;
     w.ok(&sign_at(
@@ -1513,32 +1542,22 @@ async fn pledges_go_to_open_needs_within_what_remains() {
         &["need:", "rejected by a moderator"],
     )
     .await;
-    // Not after its needed_by date (compared with the pledge's created_at); on the
-    // day itself, yes.
+    // Up to its needed_by date by the log's clock, the day itself included (past it:
+    // `a_backdated_pledge_does_not_reach_a_need_the_logs_clock_says_expired`). A
+    // pledge signed offline days ago is welcome.
     let now = OffsetDateTime::now_utc();
-    let expired = w
+    let due_today = w
         .ok(&sign_at(
             &w.hospital,
             Kind::NeedPost,
-            need_body(&w.org, &[30], &date(now - Duration::days(2))),
+            need_body(&w.org, &[30], &date(now)),
             now - Duration::days(3),
         ))
         .await;
-    w.deny(
-        &sign_at(
-            &w.donor,
-            Kind::Pledge,
-            json!({"need": expired, "items": lines(&[(0, 1)])}),
-            now,
-        ),
-        409,
-        &["need:", "expired on its needed_by date"],
-    )
-    .await;
     w.ok(&sign_at(
         &w.donor,
         Kind::Pledge,
-        json!({"need": expired, "items": lines(&[(0, 1)])}),
+        json!({"need": due_today, "items": lines(&[(0, 1)])}),
         now - Duration::days(2),
     ))
     .await;
@@ -2246,7 +2265,7 @@ async fn a_long_random_workflow_is_admitted_and_its_quantities_add_up() {
     }
     assert_eq!(
         inst.tree_size().await,
-        2 + submitted,
+        common::CLOCK_READINGS + 2 + submitted,
         "every entry was appended"
     );
     let actual = post_items(&inst.db).await;
@@ -2318,19 +2337,7 @@ async fn a_long_random_workflow_is_admitted_and_its_quantities_add_up() {
     // Replaying the log through the rules reproduces every derived table.
     let before = inst.snapshot().await;
     let dir = inst.stop().await;
-    let store = server::open_store(
-        dir.path(),
-        common::database_url(dir.path()).await.as_deref(),
-    )
-    .await
-    .unwrap();
-    let log = aidledger::keys::load_existing_log_key(dir.path()).unwrap();
-    let rules =
-        moderation::WorkflowRules::new(ledger::checkpoint::LogVerifier::new(&log.vkey()).unwrap());
-    moderation::rebuild::rebuild(&store, &rules, before.tree_size, |_| {})
-        .await
-        .expect("the log replays");
-    store.pool().close().await;
+    replay(&dir, before.tree_size).await;
     let inst = Instance::start_in(dir, true).await;
     let after = inst.snapshot().await;
     assert_eq!(before.tree_size, after.tree_size);
@@ -2341,4 +2348,221 @@ async fn a_long_random_workflow_is_admitted_and_its_quantities_add_up() {
         );
     }
     assert_eq!(post_items(&inst.db).await, expected);
+}
+
+/// Empties the derived tables of the stopped instance in `dir` and replays its log's
+/// first `size` entries through the rules, as `aidledger rebuild` does.
+async fn replay(dir: &TempDir, size: u64) {
+    let store = server::open_store(
+        dir.path(),
+        common::database_url(dir.path()).await.as_deref(),
+    )
+    .await
+    .unwrap();
+    let log = aidledger::keys::load_existing_log_key(dir.path()).unwrap();
+    let rules = moderation::WorkflowRules::new(LogVerifier::new(&log.vkey()).unwrap());
+    moderation::rebuild::rebuild(&store, &rules, size, |_| {})
+        .await
+        .expect("the log replays");
+    store.pool().close().await;
+}
+
+// ---------------------------------------------------------------------------------
+// Time: the log's clock (DESIGN.md §11)
+// ---------------------------------------------------------------------------------
+
+/// The log's clock readings in log order: (index, time, author).
+async fn clock_readings(db: &AnyPool) -> Vec<(i64, String, String)> {
+    sqlx::query("SELECT idx, leaf FROM entries WHERE kind = 'log.clock' ORDER BY idx")
+        .fetch_all(db)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let leaf: Value = serde_json::from_slice(&r.get::<Vec<u8>, _>(1)).unwrap();
+            let time = leaf["body"]["time"].as_str().unwrap().to_owned();
+            assert_eq!(leaf["created_at"].as_str(), Some(time.as_str()));
+            (r.get(0), time, leaf["author"].as_str().unwrap().to_owned())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_backdated_pledge_does_not_reach_a_need_the_logs_clock_says_expired() {
+    // The log's clock is set by hand: it starts ten days ago and moves when told.
+    let t0 = OffsetDateTime::now_utc() - Duration::days(10);
+    let clock = common::ManualClock::new(t0);
+    let with_clock = |clock: std::sync::Arc<common::ManualClock>| {
+        move |config: &mut Config| config.clock = clock
+    };
+    let inst = Instance::start_configured(
+        tempfile::tempdir().unwrap(),
+        true,
+        with_clock(clock.clone()),
+    )
+    .await;
+    let (hospital, donor) = (key(), key());
+    let org = inst
+        .ok(&sign_at(
+            &hospital,
+            Kind::OrgRegister,
+            org_body("Jinyintan Hospital"),
+            t0,
+        ))
+        .await;
+    let needed_by = date(t0 + Duration::days(1));
+    let need = inst
+        .ok(&sign_at(
+            &hospital,
+            Kind::NeedPost,
+            need_body(&org, &[100], &needed_by),
+            t0,
+        ))
+        .await;
+    let pledge_at = |at: OffsetDateTime| {
+        sign_at(
+            &donor,
+            Kind::Pledge,
+            json!({"need": need, "items": lines(&[(0, 10)])}),
+            at,
+        )
+    };
+    inst.ok(&pledge_at(t0)).await;
+
+    // Three days on by the log's clock the need has expired; a pledge dated before
+    // needed_by is still refused: created_at is only the author's word.
+    let later = t0 + Duration::days(3);
+    clock.set(later);
+    inst.deny(
+        &pledge_at(t0 + Duration::seconds(1)),
+        409,
+        &["need:", "expired", &needed_by, &date(later)],
+    )
+    .await;
+    // Nor can a need be posted with a deadline the log's clock has passed.
+    inst.deny(
+        &sign_at(
+            &hospital,
+            Kind::NeedPost,
+            need_body(&org, &[5], &needed_by),
+            t0,
+        ),
+        409,
+        &["needed_by", "in the past"],
+    )
+    .await;
+
+    // The refusals changed nothing, not even the clock; the next admitted entry comes
+    // after a reading of the log's time, by which its close is dated.
+    let log_key = {
+        let readings = clock_readings(&inst.db).await;
+        assert_eq!(readings.len(), 1, "{readings:?}");
+        assert_eq!(readings[0].0, 0, "the first batch starts with a reading");
+        assert_eq!(readings[0].1, format_timestamp(t0));
+        readings[0].2.clone()
+    };
+    inst.ok(&sign_at(
+        &hospital,
+        Kind::NeedUpdate,
+        json!({"need": need, "close": "expired"}),
+        t0 + Duration::seconds(2),
+    ))
+    .await;
+    let readings = clock_readings(&inst.db).await;
+    assert_eq!(
+        readings.iter().map(|r| r.1.clone()).collect::<Vec<_>>(),
+        [format_timestamp(t0), format_timestamp(later)]
+    );
+    assert!(readings.iter().all(|r| r.2 == log_key));
+    assert_eq!(
+        inst.text(&format!(
+            "SELECT closed_at FROM wf_posts WHERE {}",
+            common::sql(&format!("id = X'{need}'"))
+        ))
+        .await,
+        Some(format_timestamp(later))
+    );
+
+    // The log's clock never runs backwards, whatever the host's clock does.
+    clock.set(t0 + Duration::days(1));
+    inst.ok(&sign_at(&donor, Kind::OfferPost, offer_body(), t0))
+        .await;
+    assert_eq!(clock_readings(&inst.db).await.len(), 2);
+
+    // Nobody else may set the log's clock, through either way in.
+    let forger = key();
+    let forged = sign_at(
+        &forger,
+        Kind::LogClock,
+        json!({"time": format_timestamp(t0 + Duration::days(30))}),
+        t0 + Duration::days(1),
+    );
+    inst.deny(&forged, 400, &["log.clock", "the log itself"])
+        .await;
+    let before = inst.snapshot().await;
+    let reply = inst
+        .http
+        .post(format!("{}/api/v1/submissions", inst.url))
+        .json(&json!({"entry": String::from_utf8(forged.entry.leaf().to_vec()).unwrap()}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status().as_u16(), 400);
+    let body: Value = reply.json().await.unwrap();
+    assert!(
+        body["error"].as_str().unwrap().contains("log.clock"),
+        "{body}"
+    );
+    assert_eq!(inst.snapshot().await, before);
+
+    // Replaying the log reproduces every verdict and the clock.
+    let dir = inst.stop().await;
+    replay(&dir, before.tree_size).await;
+    let inst = Instance::start_configured(dir, true, with_clock(clock.clone())).await;
+    assert_eq!(inst.snapshot().await, before);
+    inst.stop().await;
+}
+
+#[tokio::test]
+async fn an_entry_dated_beyond_the_clock_skew_is_refused_and_changes_nothing() {
+    let w = World::new().await;
+    let now = OffsetDateTime::now_utc();
+    // Ten minutes ahead is beyond the default five: refused, both ways in.
+    w.deny(
+        &sign_at(
+            &w.donor,
+            Kind::OfferPost,
+            offer_body(),
+            now + Duration::minutes(10),
+        ),
+        400,
+        &["created_at", "ahead of this server's clock"],
+    )
+    .await;
+    w.deny(
+        &sign_private_at(
+            &w.donor,
+            Kind::OfferPost,
+            offer_body(),
+            now + Duration::days(365 * 20),
+        ),
+        400,
+        &["created_at"],
+    )
+    .await;
+    // A minute ahead (a fast clock) and hours behind (signed offline) are fine.
+    w.ok(&sign_at(
+        &w.donor,
+        Kind::OfferPost,
+        offer_body(),
+        now + Duration::minutes(1),
+    ))
+    .await;
+    w.ok(&sign_at(
+        &w.donor,
+        Kind::OfferPost,
+        offer_body(),
+        now - Duration::hours(20),
+    ))
+    .await;
 }
