@@ -89,6 +89,10 @@ fn query_value(known: &Known) -> BoxedStrategy<String> {
                 "need",
                 "CN-HB",
                 "verified",
+                "pending",
+                "open",
+                "critical",
+                "need.post",
                 "respirator",
             ][..]
         )
@@ -141,20 +145,38 @@ const QUERIED: &[(&str, &[&str])] = &[
     ),
 ];
 
+/// A query on one of the routes: either its own parameters, each at most once, with
+/// plausible values (which reaches the handlers' answers), or any names in any number.
 fn query_get(known: &Known) -> impl Strategy<Value = Probe> {
     let value = query_value(known);
+    let small = prop_oneof![
+        2 => (0..4u64).prop_map(|n| n.to_string()),
+        1 => prop::sample::select(known.leaf_hashes.clone()),
+        2 => value.clone(),
+    ];
     prop::sample::select(QUERIED).prop_flat_map(move |(path, names)| {
+        let own = prop::sample::subsequence(names.to_vec(), 0..=names.len()).prop_flat_map({
+            let small = small.clone();
+            move |names| {
+                names
+                    .into_iter()
+                    .map(|n| small.clone().prop_map(move |v| format!("{n}={v}")))
+                    .collect::<Vec<_>>()
+            }
+        });
         let name = prop_oneof![
             6 => prop::sample::select(names.to_vec()).prop_map(String::from),
             1 => "[a-z_%]{0,8}",
         ];
-        prop::collection::vec((name, value.clone(), any::<bool>()), 0..5).prop_map(move |params| {
-            let query: Vec<String> = params
-                .into_iter()
-                .map(|(n, v, eq)| if eq { format!("{n}={v}") } else { n })
-                .collect();
-            Probe::get(format!("{path}?{}", query.join("&")))
-        })
+        let any =
+            prop::collection::vec((name, value.clone(), any::<bool>()), 0..5).prop_map(|params| {
+                params
+                    .into_iter()
+                    .map(|(n, v, eq)| if eq { format!("{n}={v}") } else { n })
+                    .collect::<Vec<_>>()
+            });
+        prop_oneof![own, any]
+            .prop_map(move |query| Probe::get(format!("{path}?{}", query.join("&"))))
     })
 }
 
