@@ -440,7 +440,10 @@ async fn the_submit_answer_carries_the_leaf_hash_index_and_tree_size() {
     assert_eq!(checkpoint.size, 2);
     let clock = &entries_page(&instance, 0, 1).await[0];
     assert_eq!(leaf_value(&clock.leaf)["kind"], "log.clock");
-    assert_eq!(checkpoint.root, interior_hash(clock.leaf_hash, leaf_hash(&leaf)));
+    assert_eq!(
+        checkpoint.root,
+        interior_hash(clock.leaf_hash, leaf_hash(&leaf))
+    );
     instance.stop().await;
 }
 

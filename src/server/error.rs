@@ -114,3 +114,45 @@ impl IntoResponse for ApiError {
         response
     }
 }
+
+/// Most of a plain-text refusal carried over into its JSON message.
+const MAX_REFUSAL_TEXT: usize = 1024;
+
+/// Makes a refusal that did not come from [`ApiError`] JSON too: axum's extractors
+/// (a path segment that is not UTF-8, a query or body that does not deserialise)
+/// answer 4xx in plain text before any handler code runs. The text, which names the
+/// problem, becomes the message. Pages (HTML) are left as they are.
+pub(crate) async fn json_refusals(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let response = next.run(request).await;
+    let plain = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_none_or(|t| t.as_bytes().starts_with(b"text/plain"));
+    if !response.status().is_client_error() || !plain {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, MAX_REFUSAL_TEXT)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+        .unwrap_or_default();
+    let message = if text.is_empty() {
+        parts
+            .status
+            .canonical_reason()
+            .unwrap_or("refused")
+            .to_lowercase()
+    } else {
+        text
+    };
+    let mut json = (parts.status, Json(serde_json::json!({ "error": message }))).into_response();
+    for (name, value) in &parts.headers {
+        if name != axum::http::header::CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
+            json.headers_mut().insert(name, value.clone());
+        }
+    }
+    json
+}

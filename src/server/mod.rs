@@ -225,12 +225,13 @@ fn check_database_url(database_url: Option<&str>) -> anyhow::Result<()> {
 
 /// The API and, beside it, the web app that renders its pages from the API; answers
 /// are gzipped for clients that ask (the bundle is stored gzipped already). Every
-/// request passes the head limits before routing, and every answer, refusals
-/// included, gets the security headers.
+/// request passes the head limits before routing, every refusal is JSON, and every
+/// answer gets the security headers.
 fn app(state: AppState) -> axum::Router {
     let api = api::router(state);
     api.clone()
         .merge(web::router(api))
+        .layer(axum::middleware::from_fn(error::json_refusals))
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(axum::middleware::from_fn(request_limits::check))
         .layer(axum::middleware::from_fn(security_headers::add))

@@ -361,6 +361,11 @@ async fn every_refusal_of_the_http_layer_is_json_naming_the_limit() {
         let message = body["error"].as_str().expect("an error message");
         assert!(message.contains(&needle), "{what}: {message}");
     }
+    // axum's own extractor refusals, before any handler code runs.
+    let reply = send(http().get(format!("{url}/api/v1/needs/%FF"))).await;
+    assert_json_refusal("undecodable path segment", &reply, 400, "UTF-8");
+    let reply = send(http().get(format!("{url}/api/v1/log/entries?start=x"))).await;
+    assert_json_refusal("bad query", &reply, 400, "start");
     let reply = send(http().post(format!("{url}/"))).await;
     assert_json_refusal("POST on a page", &reply, 405, "not allowed");
     let reply = send(http().get(format!("{url}/pkg/nothing.js"))).await;
