@@ -15,8 +15,18 @@
 //! the matches (no facets), through one sqlx connection. FTS5 uses the `trigram`
 //! tokenizer, the only built-in one that matches inside Chinese text; it cannot match
 //! terms shorter than three characters, so the Chinese query words have three or more.
+//!
+//! With `--worst-case`, only the tantivy index is built, and at each size the costliest
+//! queries that pass the limits on `q` (`indexer::limits`) are timed against one-word
+//! queries in the same run, without a deadline (so that their whole cost shows):
+//!
+//! ```text
+//! CARGO_TARGET_DIR=/work/main/target-bench cargo run --release -p aidledger-indexer \
+//!     --example search_bench -- --worst-case --sizes 1000000 [--repeat 5]
+//! ```
 
-use indexer::{Query, SearchDoc, SearchIndex, SearchItem};
+use indexer::limits::{MAX_DEPTH, MAX_QUERY_CHARS, MAX_SLOP, MAX_TERMS, SEARCH_DEADLINE};
+use indexer::{Budget, Query, SearchDoc, SearchIndex, SearchItem};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -282,6 +292,8 @@ struct Args {
     sizes: Vec<u64>,
     queries: usize,
     batch: u64,
+    worst_case: bool,
+    repeat: usize,
 }
 
 fn args() -> Args {
@@ -289,9 +301,15 @@ fn args() -> Args {
         sizes: vec![100_000, 1_000_000],
         queries: 200,
         batch: 10_000,
+        worst_case: false,
+        repeat: 5,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
+        if flag == "--worst-case" {
+            a.worst_case = true;
+            continue;
+        }
         let value = it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
         match flag.as_str() {
             "--sizes" => {
@@ -303,6 +321,7 @@ fn args() -> Args {
             }
             "--queries" => a.queries = value.parse().expect("--queries"),
             "--batch" => a.batch = value.parse().expect("--batch"),
+            "--repeat" => a.repeat = value.parse().expect("--repeat"),
             _ => panic!("unknown argument {flag}"),
         }
     }
@@ -314,6 +333,9 @@ async fn main() {
     let args = args();
     let dir = tempfile::tempdir().expect("tempdir");
     let index = SearchIndex::open_or_create(dir.path().join("tantivy")).expect("index");
+    if args.worst_case {
+        return worst_case(&index, &args);
+    }
     let mut conn = SqliteConnectOptions::new()
         .filename(dir.path().join("fts.sqlite"))
         .create_if_missing(true)
@@ -440,5 +462,165 @@ async fn main() {
         for (d, b) in by_time.iter().take(3) {
             println!("  slow tantivy: {:.2} ms {b:?}", ms(*d));
         }
+    }
+}
+
+/// `n` items of `words` joined by ` OR `, as many as fit in the terms limit with the
+/// operators (`n` words and `n - 1` ORs).
+fn any_of(words: &[&str]) -> String {
+    let n = words.len().min(MAX_TERMS.div_ceil(2));
+    words[..n].join(" OR ")
+}
+
+/// Queries within the limits on `q`, each built to cost the most in one way, and the
+/// one-word queries they are compared with.
+fn costly_queries() -> Vec<(&'static str, String)> {
+    // The most frequent words and bigrams of the generated documents: every English
+    // description says "urgently needs … Patient numbers keep rising … Contact the
+    // supplies desk", every Chinese one 急需 … 病人数量持续增加 … 请联系物资组.
+    let common = [
+        "urgently", "needs", "patient", "numbers", "keep", "rising", "current", "stock", "lasts",
+        "days", "contact", "supplies", "desk", "hospital", "急需", "病人",
+    ];
+    // Misspelt words, each with alternatives in the index (typo expansion).
+    let typos = [
+        "urgentli", "patiant", "numbrs", "risng", "currnt", "supplis", "contct", "hospitl",
+    ];
+    let nest = |inner: &str| format!("{}{inner}{}", "(".repeat(MAX_DEPTH), ")".repeat(MAX_DEPTH));
+    vec![
+        ("everything: *", "*".to_owned()),
+        ("16 most common words ORed (31 terms)", any_of(&common)),
+        ("the same, 4 levels deep", nest(&any_of(&common))),
+        ("8 typos ORed with 8 common words", {
+            let mut words: Vec<&str> = typos.to_vec();
+            words.extend(&common[..8]);
+            any_of(&words)
+        }),
+        (
+            "sloppy phrases of common words ORed",
+            format!(
+                "\"urgently needs\"~{MAX_SLOP} OR \"patient rising\"~{MAX_SLOP} OR \
+                 \"contact desk\"~{MAX_SLOP} OR \"stock days\"~{MAX_SLOP} OR \
+                 \"keep lasts\"~{MAX_SLOP} OR \"supplies hospital\"~{MAX_SLOP}"
+            ),
+        ),
+        (
+            "2 phrase prefixes ORed with common words",
+            format!(
+                "\"the c\"* OR \"keep r\"* OR {}",
+                any_of(&common[..(MAX_TERMS - 6) / 2])
+            ),
+        ),
+        (
+            "all of the above, padded to 500 characters, 4 levels deep",
+            {
+                let all = [
+                    format!("\"urgently needs\"~{MAX_SLOP}"),
+                    format!("\"patient rising\"~{MAX_SLOP}"),
+                    "\"the c\"*".to_owned(),
+                    "\"keep r\"*".to_owned(),
+                ]
+                .into_iter()
+                // Seven typos: the slops' digits are terms too.
+                .chain(typos[..7].iter().map(|t| t.to_string()))
+                .chain(["急需".to_owned(), "病人".to_owned()])
+                .collect::<Vec<_>>()
+                .join(" OR ");
+                // The analyzer drops words of 40 letters or more, so they count as no
+                // term, but the parser still reads them on every pass.
+                let pad = MAX_QUERY_CHARS - all.chars().count() - 2 * MAX_DEPTH - 1;
+                nest(&format!("{all} {}", "x".repeat(pad)))
+            },
+        ),
+        (
+            "long Chinese phrase ORed with common bigrams",
+            "病人数量持续增加现有物资 OR 急需 OR 病人 OR 请联系 OR 物资组 OR 医院 OR 人民"
+                .to_owned(),
+        ),
+    ]
+}
+
+/// One-word queries, the baseline: a typical item, and the broadest word.
+const ONE_WORD: [&str; 2] = ["respirator", "hospital"];
+
+fn worst_case(index: &SearchIndex, args: &Args) {
+    let mut rng = StdRng::seed_from_u64(SEED);
+    let mut loaded = 0;
+    let no_deadline = || Budget::new(Duration::from_secs(3600));
+    let time = |q: &str| -> (Duration, u64) {
+        let query = Query {
+            q: q.to_owned(),
+            ..Query::default()
+        };
+        let mut times = Vec::with_capacity(args.repeat);
+        let mut total = 0;
+        // One warm-up run, then the timed ones; the median is reported.
+        for i in 0..=args.repeat {
+            let t = Instant::now();
+            let r = index
+                .search_within(&query, &no_deadline())
+                .unwrap_or_else(|e| panic!("{q}: {e}"));
+            if i > 0 {
+                times.push(t.elapsed());
+            }
+            total = r.total;
+        }
+        times.sort_unstable();
+        (times[times.len() / 2], total)
+    };
+    for &size in &args.sizes {
+        let t = Instant::now();
+        while loaded < size {
+            let n = args.batch.min(size - loaded);
+            let docs: Vec<SearchDoc> = (loaded..loaded + n).map(|i| doc(&mut rng, i)).collect();
+            index.apply(&docs, &[], loaded + n).expect("apply");
+            loaded += n;
+        }
+        println!(
+            "{size} documents (loaded in {:.0} s); median of {} runs after one warm-up; \
+             deadline {} ms (not applied here)",
+            t.elapsed().as_secs_f64(),
+            args.repeat,
+            SEARCH_DEADLINE.as_millis()
+        );
+        let base: Vec<(Duration, u64)> = ONE_WORD.iter().map(|w| time(w)).collect();
+        for (w, (d, total)) in ONE_WORD.iter().zip(&base) {
+            println!("  one word {w:?}: {:.2} ms, {total} hits", ms(*d));
+        }
+        println!(
+            "  query | ms | hits | / {:?} | / {:?}",
+            ONE_WORD[0], ONE_WORD[1]
+        );
+        let mut costliest = (Duration::ZERO, String::new());
+        for (what, q) in costly_queries() {
+            let (d, total) = time(&q);
+            println!(
+                "  {what} | {:.2} | {total} | {:.1} | {:.1}",
+                ms(d),
+                ms(d) / ms(base[0].0),
+                ms(d) / ms(base[1].0)
+            );
+            println!("    q = {q}");
+            if d > costliest.0 {
+                costliest = (d, q);
+            }
+        }
+        // How promptly a budget stops the costliest one: a tenth of its time.
+        let budget = costliest.0 / 10;
+        let query = Query {
+            q: costliest.1,
+            ..Query::default()
+        };
+        let t = Instant::now();
+        let stopped = index.search_within(&query, &Budget::new(budget));
+        println!(
+            "  the costliest under a {:.2} ms budget: {} after {:.2} ms",
+            ms(budget),
+            match stopped {
+                Err(e) => e.to_string(),
+                Ok(_) => "finished".to_owned(),
+            },
+            ms(t.elapsed())
+        );
     }
 }

@@ -28,16 +28,18 @@ pub const MAX_QUERY_CHARS: usize = 500;
 pub const MAX_DEPTH: usize = 4;
 /// Most terms: the tokens that the `en_zh` analyzer makes of the whole query, so every
 /// word, number or code (`N95`), every pair of neighbouring Chinese characters, and
-/// also field names, boosts and the operators `AND`, `OR`, `NOT`.
+/// also field names, the numbers of boosts and slops, and the operators `AND`, `OR`,
+/// `NOT`.
 pub const MAX_TERMS: usize = 32;
 /// Most `*`: alone it matches everything, after a phrase (`"nitrile glo"*`) it expands
 /// the last word to at most 50 words of the index (tantivy's default).
 pub const MAX_WILDCARDS: usize = 2;
 /// Largest phrase slop (`"masks gloves"~3`).
 pub const MAX_SLOP: u64 = 8;
-/// How long one search may run before it is stopped (see [`Budget`]). The costliest
-/// query within the limits above takes a fraction of this on a 1M-document index
-/// (BENCHMARKS.md (e)).
+/// How long one search may run before it is stopped (see [`Budget`]). On a
+/// 1M-document index one-word queries take 2–5 % of it, and the costliest query that
+/// could be built within the limits above about 90 % (BENCHMARKS.md (e)): what comes
+/// near it was built to be costly.
 pub const SEARCH_DEADLINE: Duration = Duration::from_secs(1);
 /// Matching documents collected between two checks of the budget: reading the clock
 /// costs tens of nanoseconds, a document's collection about as much.

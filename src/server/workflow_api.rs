@@ -247,10 +247,11 @@ async fn search(
         .map_err(|_| ApiError::BadRequest("search failed".into()))?;
     match results {
         Ok(results) => Ok(Json(results)),
-        // 400, not 503: within the limits on q, every query seen takes a small fraction
-        // of the deadline (BENCHMARKS.md (e)), so one that passes it is costly by its
-        // own making, and the same request would fail again; a 503 invites clients and
-        // proxies to retry it, repeating the very load the deadline cuts off.
+        // 400, not 503: one-word queries take a few percent of the deadline at 1M
+        // documents and only queries built to be costly come near it (BENCHMARKS.md
+        // (e)), so one that passes it is costly by its own making and the same request
+        // would fail again; a 503 invites clients and proxies to retry it, repeating
+        // the very load the deadline cuts off.
         Err(e @ indexer::SearchError::TimedOut(_)) => {
             Err(indexer::SearchError::BadQuery(e.to_string()).into())
         }
