@@ -20,7 +20,7 @@ mod schema;
 mod search;
 pub mod tokenizer;
 
-pub use limits::{Budget, CancelOnDrop};
+pub use limits::{Budget, CancelOnDrop, SEARCH_DEADLINE};
 pub use schema::{FORMAT_VERSION, KINDS};
 pub use search::{FacetCount, Facets, Hit, Query, Results, SearchError, Sort, MAX_PER_PAGE};
 

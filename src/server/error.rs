@@ -45,6 +45,8 @@ pub(crate) enum ApiError {
     HeadersTooLarge(usize, usize),
     #[error("{0}")]
     Internal(&'static str),
+    #[error("too many {0} at once; retry in a moment")]
+    Busy(&'static str),
 }
 
 impl ApiError {
@@ -57,6 +59,7 @@ impl ApiError {
             ApiError::UriTooLong(_) => StatusCode::URI_TOO_LONG,
             ApiError::HeadersTooLarge(..) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::RateLimited(..) => StatusCode::TOO_MANY_REQUESTS,
@@ -106,10 +109,18 @@ impl IntoResponse for ApiError {
             self.to_string()
         };
         let mut response = (status, Json(serde_json::json!({ "error": message }))).into_response();
-        if let ApiError::RateLimited(_, seconds) = self {
-            response
-                .headers_mut()
-                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        match self {
+            ApiError::RateLimited(_, seconds) => {
+                response
+                    .headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, seconds.into());
+            }
+            ApiError::Busy(_) => {
+                response
+                    .headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, 1.into());
+            }
+            _ => {}
         }
         response
     }

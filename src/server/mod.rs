@@ -106,6 +106,8 @@ pub(crate) struct AppState {
     pub vkey: String,
     pub body_timeout: std::time::Duration,
     pub admission: admission::Admission,
+    /// Turns for searches running at once (`workflow_api::search`).
+    pub searches: Arc<tokio::sync::Semaphore>,
 }
 
 /// Opens (or creates) the instance in `config.data_dir`, starts sequencing and serves
@@ -158,6 +160,7 @@ pub async fn start(
         origin: origin.clone(),
         vkey: vkey.clone(),
         body_timeout: config.connections.body_timeout,
+        searches: Arc::new(tokio::sync::Semaphore::new(concurrent_searches())),
         admission: admission::Admission {
             clock: config.clock.clone(),
             max_skew: config.max_clock_skew,
@@ -187,6 +190,12 @@ pub async fn start(
         vkey,
         serve,
     })
+}
+
+/// Searches run at once: two a core, so that one waiting on its stored documents does
+/// not leave a core idle.
+fn concurrent_searches() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get() * 2)
 }
 
 /// Opens the instance's database and brings the log's and the workflow's tables up to

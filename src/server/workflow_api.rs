@@ -235,6 +235,14 @@ async fn search(
     q: Result<Query<indexer::Query>, QueryRejection>,
 ) -> Result<Json<indexer::Results>, ApiError> {
     let q = query(q)?;
+    // A few searches run at once and the rest wait their turn: each may use a core
+    // up to its deadline, and a flood of costly ones must not take every core from
+    // the sequencer and the pages. A wait longer than a search's own deadline is
+    // answered 503, the load being others'.
+    let _turn = tokio::time::timeout(indexer::SEARCH_DEADLINE, state.searches.acquire())
+        .await
+        .map_err(|_| ApiError::Busy("searches"))?
+        .map_err(|_| ApiError::Internal("the search queue is closed"))?;
     let index = state.search.clone();
     let budget = indexer::Budget::default();
     // This future is dropped when the client goes away (hyper drops it with the
@@ -244,7 +252,7 @@ async fn search(
     let _cancel = budget.cancel_on_drop();
     let results = tokio::task::spawn_blocking(move || index.search_within(&q, &budget))
         .await
-        .map_err(|_| ApiError::BadRequest("search failed".into()))?;
+        .map_err(|_| ApiError::Internal("the search stopped unexpectedly"))?;
     match results {
         Ok(results) => Ok(Json(results)),
         // 400, not 503: one-word queries take a few percent of the deadline at 1M
