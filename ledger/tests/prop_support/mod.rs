@@ -101,6 +101,26 @@ fn date() -> BoxedStrategy<Value> {
     .boxed()
 }
 
+/// A timestamp as `created_at` and the log's clock write it, or another spelling.
+fn timestamp() -> BoxedStrategy<Value> {
+    prop_oneof![
+        6 => (0..4_102_444_800i64).prop_map(|t| {
+            Value::from(format_timestamp(OffsetDateTime::from_unix_timestamp(t).unwrap()))
+        }),
+        1 => prop::sample::select(
+            &[
+                "2020-01-26T00:53:20+00:00",
+                "2020-01-26T00:53:20.5Z",
+                "2020-01-26 00:53:20Z",
+                "2020-02-30T00:00:00Z",
+            ][..]
+        )
+        .prop_map(Value::from),
+        1 => any_json(),
+    ]
+    .boxed()
+}
+
 fn quantity() -> BoxedStrategy<Value> {
     prop_oneof![
         30 => (1..=MAX_QUANTITY).prop_map(Value::from),
@@ -198,6 +218,7 @@ fn field_value(kind: &str, field: &str) -> BoxedStrategy<Value> {
         "items" => items(!matches!(kind, "need.post" | "offer.post")),
         "area" => area(),
         "needed_by" | "available_until" => date(),
+        "time" => timestamp(),
         "evidence" => evidence(),
         "urgency" => one_of(&["critical", "high", "medium", "low"]),
         "type" => one_of(&[
@@ -248,6 +269,7 @@ const SHAPES: &[(&str, &[&str], &[&str])] = &[
     ("role.grant", &["key", "role"], &["org"]),
     ("role.revoke", &["key", "role"], &["org"]),
     ("redaction", &["entry", "reason"], &["rule"]),
+    ("log.clock", &["time"], &[]),
 ];
 
 /// A body shaped like one kind's: its required fields (each occasionally missing), some
@@ -321,11 +343,6 @@ pub fn envelope() -> impl Strategy<Value = Vec<u8>> {
         1 => Just(json!(format!("01{}", "0".repeat(62)))),
         1 => hex64(),
     ];
-    let created_at = prop_oneof![
-        6 => (0..4_102_444_800i64).prop_map(|t| Value::from(format_timestamp(OffsetDateTime::from_unix_timestamp(t).unwrap()))),
-        1 => prop::sample::select(&["2020-01-26T00:53:20+00:00", "2020-01-26T00:53:20.5Z", "2020-01-26 00:53:20Z", "2020-02-30T00:00:00Z"][..]).prop_map(Value::from),
-        1 => any_json(),
-    ];
     let body = prop_oneof![4 => body(), 1 => any_json()];
     let sig = prop_oneof![
         6 => "[0-9a-f]{128}".prop_map(Value::from),
@@ -333,7 +350,7 @@ pub fn envelope() -> impl Strategy<Value = Vec<u8>> {
         1 => any_json(),
     ];
     (
-        (v, kind, author, created_at, body, sig),
+        (v, kind, author, timestamp(), body, sig),
         prop::option::of(0..7usize),
         any::<bool>(),
     )
