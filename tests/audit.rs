@@ -7,15 +7,20 @@
 mod common;
 
 use aidledger::keys::LOG_KEY_FILE;
-use aidledger::server::DATABASE_FILE;
+use aidledger::server::{DATABASE_FILE, DEFAULT_ORIGIN};
 use common::process::path_str;
 use common::{author, offer, TestInstance};
+use ledger::checkpoint::LogSigner;
+use ledger::entry::{UnsignedEntry, VerifiedEntry};
+use ledger::sequencer::{AdmitAll, Sequencer};
 use ledger::tree::{leaf_hash, position, root_positions, Frontier, Hash};
 use ledger::Kind;
 use sqlx::{AnyPool, Row};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 use tempfile::TempDir;
+use time::OffsetDateTime;
 
 /// Entries in the audited log.
 const ENTRIES: u64 = 600;
@@ -123,7 +128,8 @@ impl Fixture {
         for w in 0..WRITERS {
             let client = instance.client.clone();
             writers.push(tokio::spawn(async move {
-                for i in (w..entries).step_by(WRITERS as usize) {
+                // After the log's first clock reading.
+                for i in (w..entries - common::CLOCK_READINGS).step_by(WRITERS as usize) {
                     let leaf = offer(&author(1 + w as u8), &format!("audit entry {i:05}"));
                     assert_eq!(client.submit(leaf).await.unwrap().0, 201);
                 }
@@ -637,4 +643,62 @@ async fn an_entry_past_the_latest_checkpoint_is_reported_as_such() {
         "with tree hashes: stderr {:?} should mention {needle:?}",
         with_hashes.stderr
     );
+}
+
+/// A log the server would never write, built with the bare sequencer (which admits
+/// anything): its first clock reading, an offer, then `odd` (validly signed), then
+/// another offer. Returns its data directory and the runs of `verify --db` and
+/// `rebuild` over it.
+async fn log_with(odd: impl FnOnce(&LogSigner, OffsetDateTime) -> VerifiedEntry) -> (Run, Run) {
+    let dir = tempfile::tempdir().unwrap();
+    let signer = aidledger::keys::load_or_create_log_key(dir.path(), DEFAULT_ORIGIN).unwrap();
+    let db = dir.path().join(DATABASE_FILE);
+    let store = Arc::new(ledger::storage::sqlite::open(&db).await.unwrap());
+    let t0 = OffsetDateTime::now_utc() - time::Duration::days(1);
+    let clock = common::ManualClock::new(t0);
+    let (sequencer, _) =
+        Sequencer::start_with_clock(store.clone(), signer.clone(), AdmitAll, clock)
+            .await
+            .unwrap();
+    for entry in [
+        VerifiedEntry::from_leaf(&offer(&author(1), "before")).unwrap(),
+        odd(&signer, t0),
+        VerifiedEntry::from_leaf(&offer(&author(1), "after")).unwrap(),
+    ] {
+        sequencer.submit(entry).await.unwrap();
+    }
+    drop(sequencer);
+    store.pool().close().await;
+    let verify = run("verify --db", &["verify", "--db", path_str(&db)]).await;
+    let rebuild = run("rebuild", &["rebuild", "--data-dir", path_str(dir.path())]).await;
+    (verify, rebuild)
+}
+
+#[tokio::test]
+async fn a_clock_that_runs_backwards_fails_the_audit_and_the_replay() {
+    sqlite_only!("the log is built on a SQLite file");
+    let (verify, rebuild) =
+        log_with(|signer, t0| ledger::clock::reading(signer, t0 - time::Duration::hours(1))).await;
+    verify.assert_fails(&["entry 2", "log.clock", "never runs backwards"]);
+    rebuild.assert_fails(&["entry 2", "never runs backwards"]);
+}
+
+#[tokio::test]
+async fn a_clock_reading_by_another_key_fails_the_audit_and_the_replay() {
+    sqlite_only!("the log is built on a SQLite file");
+    let (verify, rebuild) = log_with(|_, t0| {
+        let forger = author(66);
+        let later = t0 + time::Duration::days(30);
+        UnsignedEntry::new(
+            Kind::LogClock,
+            &forger.verifying_key(),
+            later,
+            serde_json::json!({ "time": ledger::entry::format_timestamp(later) }),
+        )
+        .sign(&forger)
+        .unwrap()
+    })
+    .await;
+    verify.assert_fails(&["entry 2", "log.clock", "the log's key"]);
+    rebuild.assert_fails(&["entry 2", "the log's key"]);
 }

@@ -200,7 +200,8 @@ async fn sign_then_submit_appends_once_and_reports_a_duplicate() {
     let answer: Value = serde_json::from_str(first.stdout.trim()).unwrap();
     assert_eq!(
         answer,
-        json!({"leaf_hash": hex32::encode(&leaf_hash(&leaf)), "index": 0, "tree_size": 1})
+        // After the log's first clock reading.
+        json!({"leaf_hash": hex32::encode(&leaf_hash(&leaf)), "index": 1, "tree_size": 2})
     );
     assert!(!first.stdout.contains("already"));
 
@@ -211,11 +212,11 @@ async fn sign_then_submit_appends_once_and_reports_a_duplicate() {
         "{}",
         second.stdout
     );
-    assert!(second.stdout.contains("\"index\":0"));
-    assert_eq!(instance.table_counts().await, (1, 1, 2));
+    assert!(second.stdout.contains("\"index\":1"));
+    assert_eq!(instance.table_counts().await, (2, 3, 2));
 
     // What is served is exactly what was signed.
-    let served = instance.client.entries(0, 10).await.unwrap();
+    let served = instance.client.entries(1, 10).await.unwrap();
     assert_eq!(served.len(), 1);
     assert_eq!(served[0].leaf, leaf);
     instance.stop().await;
@@ -258,9 +259,9 @@ async fn sign_piped_into_submit_works() {
     let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         (answer["index"].as_u64(), answer["tree_size"].as_u64()),
-        (Some(0), Some(1))
+        (Some(1), Some(2))
     );
-    assert_eq!(checkpoint_size(&instance).await, 1);
+    assert_eq!(checkpoint_size(&instance).await, 2);
     instance.stop().await;
 }
 
@@ -413,7 +414,8 @@ async fn verify_accepts_the_log_and_round_trips_a_saved_checkpoint() {
         .await
         .assert_ok("verify of an empty log");
 
-    fill(&instance, "first", 12).await;
+    // 11 entries after the log's first clock reading.
+    fill(&instance, "first", 11).await;
     let saved = dir.path().join("checkpoint.txt");
     let out = run(
         &["verify", "--url", &instance.url, "--save", path_str(&saved)],
@@ -659,7 +661,8 @@ async fn verify_detects_a_forked_or_shrunk_log_under_the_same_key() {
 #[tokio::test]
 async fn seed_adds_exactly_the_requested_entries() {
     let instance = TestInstance::start().await;
-    fill(&instance, "existing", 3).await;
+    // 2 entries after the log's first clock reading.
+    fill(&instance, "existing", 2).await;
     let before = checkpoint_size(&instance).await;
     let out = run(&["seed", "--url", &instance.url, "--count", "50"], None).await;
     out.assert_ok("seed");

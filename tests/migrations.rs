@@ -11,7 +11,7 @@ use sqlx::AnyPool;
 /// Every migration version the suite's backend must end up with.
 fn expected_versions() -> Vec<i64> {
     let log: &[i64] = if common::on_postgres() { &[1, 2] } else { &[1] };
-    let workflow = [20260002000000, 20260003000000];
+    let workflow = [20260002000000, 20260003000000, 20260004000000];
     log.iter().copied().chain(workflow).collect()
 }
 
@@ -34,10 +34,7 @@ fn newest_migration() -> (i64, &'static [&'static str]) {
             ],
         )
     } else {
-        (
-            20260003000000,
-            &["DROP TABLE pd_reads", "DROP TABLE pd_contacts"],
-        )
+        (20260004000000, &["DROP TABLE wf_clock"])
     }
 }
 

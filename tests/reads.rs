@@ -358,6 +358,16 @@ async fn listed(inst: &Instance, path: &str, id: &str) -> bool {
     inst.all(path).await.iter().any(|i| i["id"] == id)
 }
 
+/// The clock of an instance that runs `build_scenario`: the log's clock stands at
+/// 1 February 2020, so that N10, needed by mid-February 2020, is admitted and reads as
+/// expired today. The other entries are signed today, years ahead of that clock, so
+/// the admission skew is opened wide for them.
+fn scenario_clock(config: &mut Config) {
+    config.clock =
+        common::ManualClock::new(OffsetDateTime::from_unix_timestamp(1_580_544_000).unwrap());
+    config.max_clock_skew = std::time::Duration::from_secs(100 * 365 * 24 * 3600);
+}
+
 /// Builds the hand-made workflow on a bootstrapped instance (quorum 2), checking on the
 /// way what must change as verdicts arrive. It only looks at its own entries, so it
 /// may run on a log that holds others.
@@ -1144,7 +1154,7 @@ fn query_string(params: &[(&str, &str)]) -> String {
 #[tokio::test]
 async fn workflow_reads_filter_order_page_and_verify() {
     let dir = tempfile::tempdir().unwrap();
-    let inst = Instance::start(dir.path(), |_| {}).await;
+    let inst = Instance::start(dir.path(), scenario_clock).await;
     let s = build_scenario(&inst).await;
 
     // --- One need: its quantities, all the way through the chain.
@@ -1524,7 +1534,8 @@ async fn workflow_reads_filter_order_page_and_verify() {
     // The operator's include the two bootstrap grants.
     let op = public(&s.keys.op);
     let body = inst.ok(&format!("/api/v1/authors/{op}/entries")).await;
-    let mut want: Vec<u64> = vec![0, 1];
+    // The bootstrap grants, after the log's first clock reading.
+    let mut want: Vec<u64> = vec![1, 2];
     want.extend(
         s.posted
             .values()
@@ -1677,7 +1688,7 @@ fn check_trace(inst: &Instance, s: &Scenario, trace: &Value, want: &[(&str, &str
 #[tokio::test]
 async fn trace_returns_the_chain_with_proofs_and_the_cli_verifies_it() {
     let dir = tempfile::tempdir().unwrap();
-    let inst = Instance::start(dir.path(), |_| {}).await;
+    let inst = Instance::start(dir.path(), scenario_clock).await;
     let s = build_scenario(&inst).await;
 
     let trace = inst.ok(&format!("/api/v1/trace/{}", s.id("N1"))).await;
@@ -1933,7 +1944,11 @@ async fn rebuild_reproduces_the_incrementally_maintained_tables() {
             per_key_per_minute: 0,
         }
     };
-    let inst = Instance::start(dir.path(), no_limits).await;
+    let inst = Instance::start(dir.path(), |c| {
+        no_limits(c);
+        scenario_clock(c);
+    })
+    .await;
     let operator = inst.operator();
     let seed: u64 = rand::random();
     eprintln!("workflow seed {seed}");
@@ -2139,7 +2154,7 @@ async fn write_limits_answer_429_and_change_nothing() {
     }
     let checkpoint = inst.checkpoint().await;
     let counts = inst.counts(&["entries", "wf_posts", "wf_post_items"]).await;
-    assert_eq!(counts[0], 5);
+    assert_eq!(counts[0], common::CLOCK_READINGS as i64 + 5);
     assert_limited(inst.post_leaf(leaves[5].clone()).await, "key").await;
     assert_eq!(inst.checkpoint().await, checkpoint);
     assert_eq!(
@@ -2197,7 +2212,11 @@ async fn seed_with_the_operator_key_grows_the_log_by_exactly_the_count() {
     let dir = tempfile::tempdir().unwrap();
     let inst = Instance::start(dir.path(), |_| {}).await;
     let before = inst.head().await.size;
-    assert_eq!(before, 2, "the bootstrap grants");
+    assert_eq!(
+        before,
+        common::CLOCK_READINGS + 2,
+        "the log's first clock reading and the bootstrap grants"
+    );
     let key_file = dir.path().join("operator.key");
     let out = aidledger(&[
         "seed",
@@ -2234,7 +2253,7 @@ async fn seed_with_the_operator_key_grows_the_log_by_exactly_the_count() {
         .collect();
     assert_eq!(kinds, ["role.grant"; 4]);
     let counts = inst.counts(&["entries", "wf_orgs", "wf_posts"]).await;
-    assert_eq!(counts[0], 302);
+    assert_eq!(counts[0], common::CLOCK_READINGS as i64 + 302);
     assert!(counts[1] > 0 && counts[2] > 0, "{counts:?}");
     let out = aidledger(&["verify", "--url", &inst.url]).await;
     assert!(out.status.success(), "verify: {}", describe(&out));
@@ -2379,25 +2398,60 @@ async fn a_page_far_past_the_end_is_empty_or_refused() {
 
 #[tokio::test]
 async fn expired_posts_leave_the_review_queue_like_closed_ones() {
+    // Posts from February 2020, when the log's clock said so, and then today's.
     let dir = tempfile::tempdir().unwrap();
-    let (inst, org, need, offer) = small_instance(dir.path()).await;
+    let then = OffsetDateTime::from_unix_timestamp(1_580_544_000).unwrap();
+    let clock = common::ManualClock::new(then);
+    let inst = Instance::start(dir.path(), {
+        let clock = clock.clone();
+        move |c| {
+            c.bootstrap = false;
+            c.clock = clock;
+        }
+    })
+    .await;
     let h = SigningKey::from_bytes(&[81; 32]);
+    let org = sign_at(
+        &h,
+        Kind::OrgRegister,
+        json!({"name": "Hankou Hospital", "type": "hospital", "area": area("CN-HB", "Hubei")}),
+        then,
+    );
+    assert_eq!(inst.submit(&org).await.0, 201);
+    let org = hex32::encode(&org.leaf_hash());
     let old = sign_at(
         &h,
         Kind::NeedPost,
         json!({"org": org, "items": [item("Face shields", "face_shield", 10, "piece")], "urgency": "low",
                "needed_by": "2020-02-15", "area": area("CN-HB", "Hubei")}),
-        OffsetDateTime::from_unix_timestamp(1_580_544_000).unwrap(),
+        then,
     );
     assert_eq!(inst.submit(&old).await.0, 201);
     let old = hex32::encode(&old.leaf_hash());
-    let stale_offer = sign(
+    let stale_offer = sign_at(
         &SigningKey::from_bytes(&[82; 32]),
         Kind::OfferPost,
         json!({"items": [item("Gloves", "gloves", 10, "box")], "area": area("CN-HB", "Hubei"), "available_until": "2020-03-01"}),
+        then,
     );
     assert_eq!(inst.submit(&stale_offer).await.0, 201);
     let stale_offer = hex32::encode(&stale_offer.leaf_hash());
+    clock.set(OffsetDateTime::now_utc());
+    let need = sign(
+        &h,
+        Kind::NeedPost,
+        json!({"org": org, "items": [item("N95 respirator", "respirator", 10, "piece")], "urgency": "high",
+               "needed_by": in_days(10), "area": area("CN-HB", "Hubei")}),
+    );
+    assert_eq!(inst.submit(&need).await.0, 201);
+    let need = hex32::encode(&need.leaf_hash());
+    let offer = sign(
+        &SigningKey::from_bytes(&[82; 32]),
+        Kind::OfferPost,
+        json!({"items": [item("Nitrile gloves", "gloves", 10, "box")], "area": area("CN-HB", "Hubei")}),
+    );
+    assert_eq!(inst.submit(&offer).await.0, 201);
+    let offer = hex32::encode(&offer.leaf_hash());
     let met = sign(
         &h,
         Kind::NeedPost,
