@@ -402,3 +402,24 @@ async fn every_refusal_of_the_http_layer_is_json_naming_the_limit() {
     assert_json_refusal("body over the limit", &over, 413, &limit.to_string());
     instance.stop().await;
 }
+
+#[tokio::test]
+async fn a_start_beyond_any_index_lists_nothing() {
+    let instance = TestInstance::start().await;
+    let key = common::author(3);
+    common::post_entry(&instance.url, common::offer(&key, "start")).await;
+    let author = hex::encode(key.verifying_key().as_bytes());
+    let path = format!("/api/v1/authors/{author}/entries");
+    assert_eq!(
+        get(&instance, &path).await.json()["entries"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    // 2^63 once wrapped to a negative index and listed the author's entries from 0.
+    let reply = get(&instance, &format!("{path}?start=9223372036854775808")).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.json()["entries"], serde_json::json!([]));
+    instance.stop().await;
+}

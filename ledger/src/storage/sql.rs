@@ -82,8 +82,9 @@ impl SqlStore {
             "SELECT idx, leaf_hash, leaf FROM entries WHERE author = $1 AND idx >= $2 ORDER BY idx LIMIT $3",
         )
         .bind(author.to_vec())
-        .bind(start as i64)
-        .bind(limit as i64)
+        // A start past every index SQL can hold is past every entry, not below zero.
+        .bind(i64::try_from(start).unwrap_or(i64::MAX))
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(stored_entry).collect()
