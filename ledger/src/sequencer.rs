@@ -450,7 +450,12 @@ impl<S: LogStore, R: Rules> Integrator<S, R> {
         }
         let mut read_at = None;
         if let Some(reading) = &reading {
-            if entries.len() == 1 {
+            // A submission of the reading itself (by the log's key) keeps it too.
+            let kept = entries.len() > 1
+                || outcomes
+                    .iter()
+                    .any(|o| matches!(o, Outcome::Duplicate { tree_size: None, .. }));
+            if !kept {
                 savepoint(&mut tx, "ROLLBACK TO clock").await?;
                 entries.clear();
                 new_hashes.clear();
