@@ -692,7 +692,11 @@ async fn bootstrap_makes_the_operator_administrator_and_moderator_once() {
         })
         .collect();
     assert_eq!(served.len(), 3);
-    assert_eq!(served[0].kind(), Kind::LogClock, "the log's first clock reading");
+    assert_eq!(
+        served[0].kind(),
+        Kind::LogClock,
+        "the log's first clock reading"
+    );
     for (entry, role) in served[1..].iter().zip(["administrator", "moderator"]) {
         assert_eq!(entry.kind(), Kind::RoleGrant);
         assert_eq!(entry.author_key(), &op.verifying_key());
