@@ -45,11 +45,15 @@ pub enum ClockError {
     Backwards { previous: String, time: String },
 }
 
+/// The time a reading taken at `at` records: whole seconds.
+pub fn reading_time(at: OffsetDateTime) -> OffsetDateTime {
+    at.replace_nanosecond(0)
+        .expect("zero nanoseconds is in range")
+}
+
 /// The `log.clock` entry the log signs for `at` (whole seconds, UTC).
 pub fn reading(signer: &LogSigner, at: OffsetDateTime) -> VerifiedEntry {
-    let at = at
-        .replace_nanosecond(0)
-        .expect("zero nanoseconds is in range");
+    let at = reading_time(at);
     UnsignedEntry::new(
         Kind::LogClock,
         &signer.public_key(),

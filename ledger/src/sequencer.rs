@@ -394,7 +394,7 @@ impl<S: LogStore, R: Rules> Integrator<S, R> {
         // The reading goes first so that the rules judge the whole batch by it. It is
         // taken back below if nothing else of the batch is appended: a refused or
         // repeated submission changes nothing, not even the clock.
-        if let Some(reading) = &reading {
+        if let Some((reading, _)) = &reading {
             let index = frontier.size();
             savepoint(&mut tx, "SAVEPOINT clock").await?;
             match self.rules.admit(&mut tx, reading, index, None).await {
@@ -449,20 +449,25 @@ impl<S: LogStore, R: Rules> Integrator<S, R> {
             entries.push(new_entry(&submission.entry, index));
         }
         let mut read_at = None;
-        if let Some(reading) = &reading {
+        if let Some((_, at)) = &reading {
             // A submission of the reading itself (by the log's key) keeps it too.
             let kept = entries.len() > 1
-                || outcomes
-                    .iter()
-                    .any(|o| matches!(o, Outcome::Duplicate { tree_size: None, .. }));
+                || outcomes.iter().any(|o| {
+                    matches!(
+                        o,
+                        Outcome::Duplicate {
+                            tree_size: None,
+                            ..
+                        }
+                    )
+                });
             if !kept {
                 savepoint(&mut tx, "ROLLBACK TO clock").await?;
                 entries.clear();
                 new_hashes.clear();
                 frontier = self.frontier.clone();
             } else {
-                read_at =
-                    clock::check(reading, &self.signer.public_key(), None).and_then(Result::ok);
+                read_at = Some(*at);
             }
             savepoint(&mut tx, "RELEASE clock").await?;
         }
@@ -523,14 +528,17 @@ impl<S: LogStore, R: Rules> Integrator<S, R> {
         Ok(outcomes)
     }
 
-    /// A new clock reading, if the log has none yet or its last one is a `TICK` old.
+    /// A new clock reading and its time, if the log has none yet or its last one is a `TICK` old.
     /// A host clock that stepped back behind the last reading gives none until it
     /// catches up, so the log's clock never runs backwards.
-    fn due_reading(&self) -> Option<VerifiedEntry> {
+    fn due_reading(&self) -> Option<(VerifiedEntry, OffsetDateTime)> {
         let now = self.clock.now();
         match self.last_reading {
             Some(last) if now - last < clock::TICK => None,
-            _ => Some(clock::reading(&self.signer, now)),
+            _ => {
+                let reading = clock::reading(&self.signer, now);
+                Some((reading, clock::reading_time(now)))
+            }
         }
     }
 }
