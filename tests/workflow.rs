@@ -2487,11 +2487,34 @@ async fn a_backdated_pledge_does_not_reach_a_need_the_logs_clock_says_expired() 
         Some(format_timestamp(later))
     );
 
-    // The log's clock never runs backwards, whatever the host's clock does.
-    clock.set(t0 + Duration::days(1));
+    // A new reading once the last is a minute old, not before.
+    clock.set(later + Duration::seconds(59));
     inst.ok(&sign_at(&donor, Kind::OfferPost, offer_body(), t0))
         .await;
     assert_eq!(clock_readings(&inst.db).await.len(), 2);
+    clock.set(later + Duration::seconds(60));
+    inst.ok(&sign_at(
+        &donor,
+        Kind::OfferPost,
+        offer_body(),
+        t0 + Duration::seconds(1),
+    ))
+    .await;
+    assert_eq!(
+        clock_readings(&inst.db).await[2].1,
+        format_timestamp(later + Duration::seconds(60))
+    );
+
+    // The log's clock never runs backwards, whatever the host's clock does.
+    clock.set(t0 + Duration::days(1));
+    inst.ok(&sign_at(
+        &donor,
+        Kind::OfferPost,
+        offer_body(),
+        t0 + Duration::seconds(2),
+    ))
+    .await;
+    assert_eq!(clock_readings(&inst.db).await.len(), 3);
 
     // Nobody else may set the log's clock, through either way in.
     let forger = key();
