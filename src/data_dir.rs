@@ -2,11 +2,18 @@
 //! search index's segments before erasure reaches them) and the log key, so it is the
 //! service's alone: the directory 0700, everything in it 0600, whatever the umask.
 //! Found by a local user reading a contact's phone from a 0644 `aidledger.db-wal`.
+//! It also names what a data directory holds.
 
 use anyhow::Context;
 use std::fs;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::Path;
+
+/// Name of the SQLite database file inside a data directory.
+pub const DATABASE_FILE: &str = "aidledger.db";
+
+/// Name of the search index directory inside a data directory.
+pub const INDEX_DIR: &str = "index";
 
 const DIR_MODE: u32 = 0o700;
 const FILE_MODE: u32 = 0o600;

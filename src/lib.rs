@@ -1,5 +1,6 @@
-//! The `aidledger` binary's library half: the HTTP server, the log client and the CLI
-//! commands, so that integration tests start exactly what production starts.
+//! The `aidledger` binary's library half: the HTTP server, the services beside it, the
+//! log client and the CLI commands, so that integration tests start exactly what
+//! production starts.
 
 pub mod client;
 pub mod commands;
@@ -7,3 +8,4 @@ pub mod data_dir;
 pub mod keys;
 pub mod sample;
 pub mod server;
+pub mod services;

@@ -2,8 +2,7 @@
 //! exactly as it was, and every answer (entries, proofs, checkpoints, tiles) verifies
 //! with the RFC 6962 / C2SP rules alone.
 
-mod common;
-#[path = "api/hardening.rs"]
+use crate::common;
 mod hardening;
 
 use base64::prelude::*;

@@ -4,10 +4,11 @@
 //! a checkpoint saved earlier. On PostgreSQL the copies are databases made from the
 //! pristine one as a template, audited with `verify --db postgres://… --vkey`.
 
-mod common;
+use crate::common;
 
+use aidledger::data_dir::DATABASE_FILE;
 use aidledger::keys::LOG_KEY_FILE;
-use aidledger::server::{DATABASE_FILE, DEFAULT_ORIGIN};
+use aidledger::server::DEFAULT_ORIGIN;
 use common::process::path_str;
 use common::{author, offer, TestInstance};
 use ledger::checkpoint::LogSigner;

@@ -1,6 +1,6 @@
 //! The `aidledger` binary against a real instance: keygen, sign, submit, seed, verify.
 
-mod common;
+use crate::common;
 
 use aidledger::keys::LOG_KEY_FILE;
 use common::process::{command, path_str};

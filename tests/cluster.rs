@@ -9,7 +9,7 @@
 //! Runs when the suite is on PostgreSQL (`AIDLEDGER_TEST_POSTGRES`); several nodes
 //! share nothing on SQLite.
 
-mod common;
+use crate::common;
 
 use aidledger::client::LogClient;
 use aidledger::keys::LOG_KEY_FILE;

@@ -6,10 +6,10 @@
 //! PostgreSQL the node is started with `--database-url`; the server's own durability
 //! and the integrator's lease are what is tested there.
 
-mod common;
+use crate::common;
 
 use aidledger::client::LogClient;
-use aidledger::server::DATABASE_FILE;
+use aidledger::data_dir::DATABASE_FILE;
 use common::process::{command, path_str, Server};
 use common::{author, offer};
 use ledger::checkpoint::{Checkpoint, LogVerifier};

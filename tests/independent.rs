@@ -1,7 +1,7 @@
 //! The independent verifier (tests/independent/verify.py, Python standard library
 //! only, written from the RFCs and C2SP specs) must accept what the server produces.
 
-mod common;
+use crate::common;
 
 use common::{author, offer_body, signed, TestInstance};
 use ledger::Kind;

@@ -2,9 +2,8 @@
 //! table): from an empty database, and onto a populated one that predates the newest
 //! migration, whose data must come through untouched.
 
-mod common;
+use crate::common;
 
-use aidledger::server;
 use common::{author, offer, TestInstance};
 use sqlx::AnyPool;
 
@@ -42,7 +41,7 @@ fn newest_migration() -> (i64, &'static [&'static str]) {
 async fn an_empty_database_gets_every_table() {
     let dir = tempfile::tempdir().unwrap();
     let url = common::database_url(dir.path()).await;
-    let store = server::open_store(dir.path(), url.as_deref())
+    let store = aidledger::services::store::open(dir.path(), url.as_deref())
         .await
         .unwrap();
     assert_eq!(applied_versions(store.pool()).await, expected_versions());
@@ -64,7 +63,7 @@ async fn an_empty_database_gets_every_table() {
     }
     // Opening again applies nothing twice.
     store.pool().close().await;
-    let store = server::open_store(dir.path(), url.as_deref())
+    let store = aidledger::services::store::open(dir.path(), url.as_deref())
         .await
         .unwrap();
     assert_eq!(applied_versions(store.pool()).await, expected_versions());

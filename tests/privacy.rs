@@ -5,17 +5,19 @@
 //! still verifies, and no private value ever reaches a public response, an error
 //! message, a log line or a leaf.
 
-mod common;
+use crate::common;
+use common::{id, key, public, sign};
 
 use aidledger::client::LogClient;
+use aidledger::data_dir::DATABASE_FILE;
 use aidledger::server::auth::{authorization, request_message};
-use aidledger::server::retention::Retention;
-use aidledger::server::{self, Config, DATABASE_FILE};
+use aidledger::server::{self, Config};
+use aidledger::services::retention::Retention;
 use base64::prelude::*;
 use ed25519_dalek::{Signer, SigningKey};
 use ledger::checkpoint::LogVerifier;
 use ledger::entry::{canonical_json, parse_timestamp, UnsignedEntry, VerifiedEntry};
-use ledger::{hex32, Kind};
+use ledger::Kind;
 use moderation::private::Contact;
 use serde_json::{json, Value};
 use sqlx::Row;
@@ -278,24 +280,6 @@ fn no_retention() -> Retention {
 // ---------------------------------------------------------------------------------
 // Entries and private data
 // ---------------------------------------------------------------------------------
-
-fn key() -> SigningKey {
-    aidledger::keys::generate_author_key()
-}
-
-fn public(key: &SigningKey) -> String {
-    hex::encode(key.verifying_key().as_bytes())
-}
-
-fn sign(key: &SigningKey, kind: Kind, body: Value) -> VerifiedEntry {
-    UnsignedEntry::new(kind, &key.verifying_key(), OffsetDateTime::now_utc(), body)
-        .sign(key)
-        .expect("the test's entries are valid")
-}
-
-fn id(entry: &VerifiedEntry) -> String {
-    hex32::encode(&entry.leaf_hash())
-}
 
 /// Private data and its commitment.
 #[derive(Clone)]
@@ -2071,19 +2055,17 @@ async fn sweep(api: &Api) {
     }
 }
 
-#[tokio::test]
-async fn no_private_value_reaches_a_public_response_an_error_a_log_line_or_a_leaf() {
-    let dir = tempfile::tempdir().unwrap();
-    let lines: Arc<Mutex<Vec<String>>> = Arc::default();
-    let seen: Arc<Mutex<Vec<Exchange>>> = Arc::default();
-    let mut cli_output: Vec<(String, String)> = vec![];
+/// The need, pledge and shipment whose data the retention rule purges.
+struct Closed {
+    need: Held,
+    pledge: Held,
+    shipment: Held,
+}
 
-    let child = spawn_server(dir.path(), lines.clone()).await;
-    let vkey = LogClient::new(&child.url).key().await.unwrap().vkey;
-    let api = Api::new(&child.url, &vkey, dir.path(), seen.clone());
-
-    // Private data in every kind that carries it.
-    let s = scene(&api, "c").await;
+/// Private data in every kind that carries it: a scene, and a need with its pledge and
+/// shipment to be closed and purged later. Returns the salts of all of it.
+async fn every_kind_with_private_data(api: &Api) -> (Scene, Closed, Vec<String>) {
+    let s = scene(api, "c").await;
     let mut salts: Vec<String> = [
         &s.org,
         &s.other_org,
@@ -2100,7 +2082,7 @@ async fn no_private_value_reaches_a_public_response_an_error_a_log_line_or_a_lea
     let p = Private::new(canary_contact("c-closed-need"));
     salts.push(p.salt.clone());
     let closed = hold(
-        &api,
+        api,
         &s.hospital,
         Kind::NeedPost,
         need_body(&s.org.id, "closed", Some(&p)),
@@ -2110,7 +2092,7 @@ async fn no_private_value_reaches_a_public_response_an_error_a_log_line_or_a_lea
     let p = Private::new(canary_contact("c-closed-pledge"));
     salts.push(p.salt.clone());
     let closed_pledge = hold(
-        &api,
+        api,
         &s.other_donor,
         Kind::Pledge,
         pledge_body(&closed.id, None, 200, Some(&p)),
@@ -2120,14 +2102,27 @@ async fn no_private_value_reaches_a_public_response_an_error_a_log_line_or_a_lea
     let p = Private::new(canary_contact("c-closed-shipment"));
     salts.push(p.salt.clone());
     let closed_shipment = hold(
-        &api,
+        api,
         &s.other_donor,
         Kind::Shipment,
         shipment_body(&closed_pledge.id, 200, Some(&p)),
         p,
     )
     .await;
-    // Verdicts, a delivery and a closure, so that every view has something to show.
+    (
+        s,
+        Closed {
+            need: closed,
+            pledge: closed_pledge,
+            shipment: closed_shipment,
+        },
+        salts,
+    )
+}
+
+/// Verdicts, a delivery, a closure and an erasure on request, so that every view has
+/// something to show.
+async fn verdicts_a_delivery_a_closure_and_an_erasure(api: &Api, s: &Scene, closed: &Closed) {
     for k in [&s.moderator, &api.operator] {
         api.append(&sign(
             k,
@@ -2151,13 +2146,14 @@ async fn no_private_value_reaches_a_public_response_an_error_a_log_line_or_a_lea
     api.append(&sign(
         &s.hospital,
         Kind::NeedUpdate,
-        json!({"need": closed.id, "close": "met"}),
+        json!({"need": closed.need.id, "close": "met"}),
     ))
     .await;
-    // An erasure on request.
     api.append(&redaction(&s.donor, &s.offer.id)).await;
+}
 
-    // Error paths, with canaries in what is refused.
+/// Error paths, with canaries in what is refused; adds the salts it used.
+async fn refusals_full_of_canaries(api: &Api, s: &Scene, salts: &mut Vec<String>) {
     let bad = Private::new(json!({
         "name": "CANARY-NAME-7f3a[bad-phone]",
         "phone": "+86 139 0000 7f3a",
@@ -2324,15 +2320,18 @@ async fn no_private_value_reaches_a_public_response_an_error_a_log_line_or_a_lea
         .submission(submission(&s.need.entry, Some(s.need.private.sidecar())))
         .await;
     assert_eq!(reply.status, 200);
-    // Reads: authorised (the only answers allowed to hold private data), refused,
-    // unsigned, badly signed, erased; and the records of reads.
+}
+
+/// Reads: authorised (the only answers allowed to hold private data), refused,
+/// unsigned, badly signed, erased; the records of reads; erasures refused.
+async fn reads_authorised_refused_and_recorded(api: &Api, s: &Scene, closed: &Closed) {
     for (held, k) in [
         (&s.org, &s.hospital),
         (&s.need, &s.donor),
         (&s.pledge, &s.member),
         (&s.shipment, &s.hospital),
         (&s.other_pledge, &s.moderator),
-        (&closed, &s.hospital),
+        (&closed.need, &s.hospital),
     ] {
         assert_eq!(api.read_private(&held.id, k).await.status, 200);
     }
@@ -2383,6 +2382,23 @@ async fn no_private_value_reaches_a_public_response_an_error_a_log_line_or_a_lea
             .status,
         409
     );
+}
+
+#[tokio::test]
+async fn no_private_value_reaches_a_public_response_an_error_a_log_line_or_a_leaf() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines: Arc<Mutex<Vec<String>>> = Arc::default();
+    let seen: Arc<Mutex<Vec<Exchange>>> = Arc::default();
+    let mut cli_output: Vec<(String, String)> = vec![];
+
+    let child = spawn_server(dir.path(), lines.clone()).await;
+    let vkey = LogClient::new(&child.url).key().await.unwrap().vkey;
+    let api = Api::new(&child.url, &vkey, dir.path(), seen.clone());
+
+    let (s, closed, mut salts) = every_kind_with_private_data(&api).await;
+    verdicts_a_delivery_a_closure_and_an_erasure(&api, &s, &closed).await;
+    refusals_full_of_canaries(&api, &s, &mut salts).await;
+    reads_authorised_refused_and_recorded(&api, &s, &closed).await;
 
     // Every public endpoint, and the CLI's audit and trace.
     sweep(&api).await;
@@ -2396,7 +2412,7 @@ async fn no_private_value_reaches_a_public_response_an_error_a_log_line_or_a_lea
         ],
         vec![
             "trace".to_owned(),
-            closed_pledge.id.clone(),
+            closed.pledge.id.clone(),
             "--url".to_owned(),
             api.url.clone(),
         ],
@@ -2412,7 +2428,7 @@ async fn no_private_value_reaches_a_public_response_an_error_a_log_line_or_a_lea
     child.stop();
     let child = spawn_server(dir.path(), lines.clone()).await;
     let api = Api::new(&child.url, &vkey, dir.path(), seen.clone());
-    let purged: &[&Held] = &[&closed, &closed_pledge, &closed_shipment];
+    let purged: &[&Held] = &[&closed.need, &closed.pledge, &closed.shipment];
     let data_dir = dir.path();
     eventually("the retention purge", Duration::from_secs(30), move || {
         erased(data_dir, purged)
@@ -2509,7 +2525,7 @@ async fn no_private_value_reaches_a_public_response_an_error_a_log_line_or_a_lea
         }
     }
     // Erased rows hold nothing; the rest is where private data belongs.
-    for held in [&s.offer, &closed, &closed_pledge, &closed_shipment] {
+    for held in [&s.offer, &closed.need, &closed.pledge, &closed.shipment] {
         let (salt, data, erased_at, _) = contact_row(dir.path(), &held.id).await.unwrap();
         assert_eq!((salt, data), (None, None));
         assert!(erased_at.is_some());

@@ -7,7 +7,7 @@
 //! Cases (CI): 200 requests in all, a few seconds. More with PROPTEST_CASES, e.g.
 //! `PROPTEST_CASES=5000 cargo test -p aidledger --test prop_http`.
 
-mod common;
+use crate::common;
 #[path = "../ledger/tests/prop_support/mod.rs"]
 mod prop_support;
 

@@ -7,7 +7,8 @@
 //! keep the default bootstrap, so the data directory holds `operator.key`, the key of
 //! the first administrator and moderator.
 
-mod common;
+use crate::common;
+use common::{public, sign, sign_at};
 
 use aidledger::sample::Workflow;
 use aidledger::server::limits::Limits;
@@ -15,7 +16,7 @@ use aidledger::server::{self, Config, Policy};
 use base64::prelude::*;
 use ed25519_dalek::SigningKey;
 use ledger::checkpoint::{Checkpoint, LogSigner, LogVerifier};
-use ledger::entry::{UnsignedEntry, VerifiedEntry};
+use ledger::entry::VerifiedEntry;
 use ledger::{hex32, tree, Hash, Kind};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -199,20 +200,6 @@ fn with_query(path: &str, extra: &str) -> String {
 
 // ---------------------------------------------------------------------------------
 // Entries.
-
-fn sign_at(key: &SigningKey, kind: Kind, body: Value, at: OffsetDateTime) -> VerifiedEntry {
-    UnsignedEntry::new(kind, &key.verifying_key(), at, body)
-        .sign(key)
-        .unwrap_or_else(|e| panic!("a valid {kind} entry: {e}"))
-}
-
-fn sign(key: &SigningKey, kind: Kind, body: Value) -> VerifiedEntry {
-    sign_at(key, kind, body, OffsetDateTime::now_utc())
-}
-
-fn public(key: &SigningKey) -> String {
-    hex::encode(key.verifying_key().as_bytes())
-}
 
 fn item(name: &str, category: &str, quantity: u64, unit: &str) -> Value {
     json!({"item": name, "category": category, "quantity": quantity, "unit": unit})
@@ -1151,13 +1138,47 @@ fn query_string(params: &[(&str, &str)]) -> String {
 
 // ---------------------------------------------------------------------------------
 
+/// The workflow reads over one known scenario, step by step.
 #[tokio::test]
 async fn workflow_reads_filter_order_page_and_verify() {
     let dir = tempfile::tempdir().unwrap();
     let inst = Instance::start(dir.path(), scenario_clock).await;
     let s = build_scenario(&inst).await;
+    one_need_carries_its_quantities_through_the_chain(&inst, &s).await;
+    need_listings_filter_alone_and_combined(&inst, &s).await;
+    offer_listings_filter(&inst, &s).await;
+    pages_are_bounded_and_complete(&inst, &s).await;
+    bad_filter_values_name_their_parameter(&inst, &s).await;
+    organisations_list_and_read(&inst, &s).await;
+    the_review_queue_holds_what_awaits_a_verdict(&inst, &s).await;
+    an_authors_entries_come_exactly_in_log_order(&inst, &s).await;
 
-    // --- One need: its quantities, all the way through the chain.
+    // --- Verification is decided at read time by the configured quorum.
+    inst.stop().await;
+    let inst = Instance::start(dir.path(), |c| c.policy = Policy { quorum: 3 }).await;
+    let a = inst.ok(&format!("/api/v1/orgs/{}", s.id("A"))).await;
+    assert_eq!(
+        (&a["verification"], &a["verified_by"]),
+        (&json!("pending"), &json!(2))
+    );
+    let n2 = inst.ok(&format!("/api/v1/needs/{}", s.id("N2"))).await;
+    assert_eq!(n2["verification"], "pending");
+    assert_eq!(n2["org"]["verification"], "pending");
+    // N5 keeps its own verdict.
+    let n5 = inst.ok(&format!("/api/v1/needs/{}", s.id("N5"))).await;
+    assert_eq!(n5["verification"], "verified");
+    assert!(queued(&inst, &s.id("A")).await.is_some());
+    let (ids, _) = inst.list("/api/v1/orgs?verified=verified").await;
+    assert!(ids.is_empty(), "{:?}", s.names(&ids));
+    inst.stop().await;
+    let inst = Instance::start(dir.path(), |c| c.policy = Policy { quorum: 1 }).await;
+    let (ids, _) = inst.list("/api/v1/orgs?verified=verified").await;
+    assert_eq!(s.names(&ids), ["A", "B", "D"]);
+    inst.stop().await;
+}
+
+/// One need: its quantities, all the way through the chain.
+async fn one_need_carries_its_quantities_through_the_chain(inst: &Instance, s: &Scenario) {
     let n1 = inst.ok(&format!("/api/v1/needs/{}", s.id("N1"))).await;
     assert_eq!(n1["id"], s.id("N1"));
     assert_eq!(n1["index"], s.index("N1"));
@@ -1223,8 +1244,10 @@ async fn workflow_reads_filter_order_page_and_verify() {
     assert_eq!(o2["until"], in_days(20));
     assert_eq!(o2["items"][0]["requested"], 1000);
     assert!(o2.get("org").is_none_or(Value::is_null));
+}
 
-    // --- Needs listings: the default, and every filter alone and combined.
+/// Needs listings: the default, and every filter alone and combined.
+async fn need_listings_filter_alone_and_combined(inst: &Instance, s: &Scenario) {
     let (ids, total) = inst.list("/api/v1/needs?per_page=100").await;
     assert_eq!(
         s.names(&ids),
@@ -1276,20 +1299,20 @@ async fn workflow_reads_filter_order_page_and_verify() {
             "per_page=100",
         );
         let (ids, total) = inst.list(&path).await;
-        let want = expected_posts(&s, NEEDS, params);
+        let want = expected_posts(s, NEEDS, params);
         assert_eq!(s.names(&ids), want, "GET {path}");
         assert_eq!(total, want.len() as i64, "GET {path}: total");
     }
     // Spot checks of the model itself.
     assert_eq!(
-        expected_posts(&s, NEEDS, &[("area", "CN")]),
+        expected_posts(s, NEEDS, &[("area", "CN")]),
         ["N2", "N1", "N7", "N9", "N5", "N8", "N10"]
     );
     assert_eq!(
-        expected_posts(&s, NEEDS, &[("verified", "rejected")]),
+        expected_posts(s, NEEDS, &[("verified", "rejected")]),
         ["N6"]
     );
-    assert_eq!(expected_posts(&s, NEEDS, &[("status", "open")]).len(), 7);
+    assert_eq!(expected_posts(s, NEEDS, &[("status", "open")]).len(), 7);
 
     // Listed items carry the same views as the single reads.
     let listed_n1 = inst
@@ -1298,9 +1321,14 @@ async fn workflow_reads_filter_order_page_and_verify() {
         .into_iter()
         .find(|n| n["id"] == s.id("N1"))
         .unwrap();
-    assert_eq!(listed_n1, n1);
+    assert_eq!(
+        listed_n1,
+        inst.ok(&format!("/api/v1/needs/{}", s.id("N1"))).await
+    );
+}
 
-    // --- Offers.
+/// Offers.
+async fn offer_listings_filter(inst: &Instance, s: &Scenario) {
     let offer_cases: &[&[(&str, &str)]] = &[
         &[],
         &[("status", "open")],
@@ -1321,13 +1349,15 @@ async fn workflow_reads_filter_order_page_and_verify() {
             "per_page=100",
         );
         let (ids, total) = inst.list(&path).await;
-        let want = expected_posts(&s, OFFERS, params);
+        let want = expected_posts(s, OFFERS, params);
         assert_eq!(s.names(&ids), want, "GET {path}");
         assert_eq!(total, want.len() as i64, "GET {path}: total");
     }
-    assert_eq!(expected_posts(&s, OFFERS, &[]), ["O1", "O2", "O3", "O5"]);
+    assert_eq!(expected_posts(s, OFFERS, &[]), ["O1", "O2", "O3", "O5"]);
+}
 
-    // --- Pages.
+/// Pages.
+async fn pages_are_bounded_and_complete(inst: &Instance, s: &Scenario) {
     let mut paged = vec![];
     for page in 1..=4 {
         let body = inst
@@ -1366,8 +1396,10 @@ async fn workflow_reads_filter_order_page_and_verify() {
     ] {
         inst.refused(path, 400, "per_page").await;
     }
+}
 
-    // --- Bad filter values name their parameter; ids are checked.
+/// Bad filter values name their parameter; ids are checked.
+async fn bad_filter_values_name_their_parameter(inst: &Instance, s: &Scenario) {
     for (path, param) in [
         ("/api/v1/needs?status=closed", "status"),
         ("/api/v1/needs?status=OPEN", "status"),
@@ -1394,8 +1426,10 @@ async fn workflow_reads_filter_order_page_and_verify() {
         inst.refused(&format!("{path}{}", &s.id("N1")[..63]), 400, "id")
             .await;
     }
+}
 
-    // --- Organisations.
+/// Organisations.
+async fn organisations_list_and_read(inst: &Instance, s: &Scenario) {
     let a = inst.ok(&format!("/api/v1/orgs/{}", s.id("A"))).await;
     assert_eq!(a["name"], "Wuhan Union Hospital");
     assert_eq!(a["type"], "hospital");
@@ -1444,9 +1478,11 @@ async fn workflow_reads_filter_order_page_and_verify() {
     );
     let (ids, total) = inst.list("/api/v1/orgs?per_page=3&page=2").await;
     assert_eq!((s.names(&ids), total), (vec!["E".to_owned()], 4));
+}
 
-    // --- The review queue: organisations short of the quorum, posts without a verdict
-    // (and still open), none rejected; oldest first.
+/// The review queue: organisations short of the quorum, posts without a verdict
+/// (and still open), none rejected; oldest first.
+async fn the_review_queue_holds_what_awaits_a_verdict(inst: &Instance, s: &Scenario) {
     let queue: &[(&str, &str, &str)] = &[
         ("D", "org.register", "CN"),
         ("E", "org.register", "CN-ZJ"),
@@ -1505,8 +1541,10 @@ async fn workflow_reads_filter_order_page_and_verify() {
     let (ids, total) = inst.list("/api/v1/review?per_page=3&page=2").await;
     assert_eq!(total, 10);
     assert_eq!(s.names(&ids), s.by_index(&["N2", "N3", "N4"]));
+}
 
-    // --- One author's entries, exactly, in log order.
+/// One author's entries, exactly, in log order.
+async fn an_authors_entries_come_exactly_in_log_order(inst: &Instance, s: &Scenario) {
     for key in [&s.keys.h1, &s.keys.h5, &s.keys.v, &s.keys.d1, &s.keys.mod2] {
         let author = public(key);
         let mut want: Vec<&Posted> = s.posted.values().filter(|p| p.author == author).collect();
@@ -1570,29 +1608,6 @@ async fn workflow_reads_filter_order_page_and_verify() {
     assert_eq!(nobody["entries"], json!([]));
     inst.refused("/api/v1/authors/xyz/entries", 400, "key")
         .await;
-
-    // --- Verification is decided at read time by the configured quorum.
-    inst.stop().await;
-    let inst = Instance::start(dir.path(), |c| c.policy = Policy { quorum: 3 }).await;
-    let a = inst.ok(&format!("/api/v1/orgs/{}", s.id("A"))).await;
-    assert_eq!(
-        (&a["verification"], &a["verified_by"]),
-        (&json!("pending"), &json!(2))
-    );
-    let n2 = inst.ok(&format!("/api/v1/needs/{}", s.id("N2"))).await;
-    assert_eq!(n2["verification"], "pending");
-    assert_eq!(n2["org"]["verification"], "pending");
-    // N5 keeps its own verdict.
-    let n5 = inst.ok(&format!("/api/v1/needs/{}", s.id("N5"))).await;
-    assert_eq!(n5["verification"], "verified");
-    assert!(queued(&inst, &s.id("A")).await.is_some());
-    let (ids, _) = inst.list("/api/v1/orgs?verified=verified").await;
-    assert!(ids.is_empty(), "{:?}", s.names(&ids));
-    inst.stop().await;
-    let inst = Instance::start(dir.path(), |c| c.policy = Policy { quorum: 1 }).await;
-    let (ids, _) = inst.list("/api/v1/orgs?verified=verified").await;
-    assert_eq!(s.names(&ids), ["A", "B", "D"]);
-    inst.stop().await;
 }
 
 // ---------------------------------------------------------------------------------
@@ -1938,12 +1953,7 @@ async fn rebuild_args(data_dir: &Path) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn rebuild_reproduces_the_incrementally_maintained_tables() {
     let dir = tempfile::tempdir().unwrap();
-    let no_limits = |c: &mut Config| {
-        c.limits = Limits {
-            per_ip_per_minute: 0,
-            per_key_per_minute: 0,
-        }
-    };
+    let no_limits = |c: &mut Config| c.limits = common::NO_WRITE_LIMITS;
     let inst = Instance::start(dir.path(), |c| {
         no_limits(c);
         scenario_clock(c);

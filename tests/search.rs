@@ -3,47 +3,22 @@
 //! text beyond the limits on its grammar is refused before it is parsed, by the API
 //! and on the board page alike.
 
-mod common;
+use crate::common;
 
-use aidledger::server::limits::Limits;
-use aidledger::server::{self, Config};
-use common::{post_entry, signed};
+use common::{post_entry, signed, TestInstance, NO_WRITE_LIMITS};
 use ed25519_dalek::SigningKey;
 use ledger::Kind;
 use serde_json::{json, Value};
 use std::path::Path;
 use std::time::Duration;
 
-struct Instance {
-    url: String,
-    stop: tokio::sync::oneshot::Sender<()>,
-    serve: tokio::task::JoinHandle<std::io::Result<()>>,
-}
-
-async fn start(dir: &Path) -> Instance {
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let config = Config {
-        limits: Limits {
-            per_ip_per_minute: 0,
-            per_key_per_minute: 0,
-        },
-        ..common::config(dir).await
-    };
-    let running = server::start(config, async {
-        let _ = stopped.await;
+/// An instance as `aidledger serve` starts one (bootstrapped), with write limits off.
+async fn start(dir: &Path) -> TestInstance {
+    TestInstance::start_configured(dir, |config| {
+        config.bootstrap = true;
+        config.limits = NO_WRITE_LIMITS;
     })
     .await
-    .unwrap();
-    Instance {
-        url: running.url,
-        stop,
-        serve: running.serve,
-    }
-}
-
-async fn stop(i: Instance) {
-    let _ = i.stop.send(());
-    i.serve.await.unwrap().unwrap();
 }
 
 async fn search(url: &str, query: &str) -> (u16, Value) {
@@ -169,7 +144,7 @@ async fn sequenced_needs_are_found_in_english_and_chinese_and_follow_status_chan
             "{body}"
         );
     }
-    stop(instance).await;
+    instance.stop().await;
 
     // The index records what it covers: after a restart it serves at once and resumes.
     let instance = start(dir.path()).await;
@@ -180,7 +155,7 @@ async fn sequenced_needs_are_found_in_english_and_chinese_and_follow_status_chan
     )
     .await;
     eventually_finds(&instance.url, "q=gloves", &offer).await;
-    stop(instance).await;
+    instance.stop().await;
 
     // A rebuilt index answers the same.
     std::fs::remove_dir_all(dir.path().join("index")).unwrap();
@@ -202,7 +177,7 @@ async fn sequenced_needs_are_found_in_english_and_chinese_and_follow_status_chan
     let instance = start(dir.path()).await;
     eventually_finds(&instance.url, "q=口罩&status=met", &need).await;
     eventually_finds(&instance.url, "q=gloves", &offer).await;
-    stop(instance).await;
+    instance.stop().await;
 }
 
 /// The query of the security finding: `depth` nested parentheses around one word,
@@ -263,5 +238,5 @@ async fn queries_beyond_the_grammar_limits_are_refused_naming_the_limit() {
     let html = r.text().await.unwrap();
     assert!(status < 500, "{status}");
     assert!(html.contains(&depth), "{html}");
-    stop(instance).await;
+    instance.stop().await;
 }

@@ -2,7 +2,7 @@
 //! from the public API, the language switch, the bundle served from the binary, and no
 //! private data on any page. (tests/browser/ drives the hydrated app in Chromium.)
 
-mod common;
+use crate::common;
 
 use common::{author, post_entry, signed, TestInstance};
 use ledger::contact::{commitment, Contact};

@@ -8,15 +8,15 @@
 //! rows in every derived (`wf_*`) and private-data (`pd_*`) table, read straight from
 //! the database file.
 
-mod common;
+use crate::common;
+use common::{key, public};
 
 use aidledger::sample::Workflow;
-use aidledger::server::limits::Limits;
 use aidledger::server::{self, Config};
 use ed25519_dalek::SigningKey;
 use ledger::body::{Body, LineQuantity};
 use ledger::checkpoint::LogVerifier;
-use ledger::entry::{format_timestamp, UnsignedEntry, VerifiedEntry};
+use ledger::entry::{format_timestamp, VerifiedEntry};
 use ledger::{hex32, Kind};
 use moderation::private::{commitment, Contact};
 use rand::{Rng, SeedableRng};
@@ -87,10 +87,7 @@ impl Instance {
         let (stop, stopped) = oneshot::channel::<()>();
         let mut config = Config {
             bootstrap,
-            limits: Limits {
-                per_ip_per_minute: 0,
-                per_key_per_minute: 0,
-            },
+            limits: common::NO_WRITE_LIMITS,
             ..common::config(dir.path()).await
         };
         configure(&mut config);
@@ -377,16 +374,8 @@ struct Signed {
 
 impl Signed {
     fn id(&self) -> String {
-        hex32::encode(&self.entry.leaf_hash())
+        common::id(&self.entry)
     }
-}
-
-fn key() -> SigningKey {
-    aidledger::keys::generate_author_key()
-}
-
-fn public(key: &SigningKey) -> String {
-    hex::encode(key.verifying_key().as_bytes())
 }
 
 /// A distinct `created_at` for every entry this file signs, counting back one second
@@ -405,11 +394,8 @@ fn date(t: OffsetDateTime) -> String {
 }
 
 fn sign_at(key: &SigningKey, kind: Kind, body: Value, at: OffsetDateTime) -> Signed {
-    let entry = UnsignedEntry::new(kind, &key.verifying_key(), at, body)
-        .sign(key)
-        .unwrap_or_else(|e| panic!("{} does not sign: {e}", kind.name()));
     Signed {
-        entry,
+        entry: common::sign_at(key, kind, body, at),
         private: None,
     }
 }
@@ -2357,7 +2343,7 @@ async fn a_long_random_workflow_is_admitted_and_its_quantities_add_up() {
 /// Empties the derived tables of the stopped instance in `dir` and replays its log's
 /// first `size` entries through the rules, as `aidledger rebuild` does.
 async fn replay(dir: &TempDir, size: u64) {
-    let store = server::open_store(
+    let store = aidledger::services::store::open(
         dir.path(),
         common::database_url(dir.path()).await.as_deref(),
     )

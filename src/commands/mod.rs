@@ -21,13 +21,13 @@ use std::path::Path;
 /// Opens the database of a stopped instance (applying migrations) and returns it with
 /// the size of its latest checkpoint, whose signature is checked with the log key.
 async fn open_stopped(data_dir: &Path, database: &DatabaseArg) -> anyhow::Result<(SqlStore, u64)> {
-    let db = data_dir.join(crate::server::DATABASE_FILE);
+    let db = data_dir.join(crate::data_dir::DATABASE_FILE);
     if database.database_url.is_none() && !db.exists() {
         anyhow::bail!("{} does not exist", db.display());
     }
     crate::data_dir::secure(data_dir)?;
     let signer = crate::keys::load_existing_log_key(data_dir)?;
-    let store = crate::server::open_store(data_dir, database.database_url.as_deref()).await?;
+    let store = crate::services::store::open(data_dir, database.database_url.as_deref()).await?;
     let stored = store
         .latest_checkpoint()
         .await?

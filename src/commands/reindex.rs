@@ -1,6 +1,7 @@
-use crate::server::search_sync::document;
-use crate::server::{Policy, INDEX_DIR};
+use crate::data_dir::INDEX_DIR;
+use crate::services::search_sync::document;
 use indicatif::ProgressBar;
+use moderation::queries::Policy;
 use std::path::PathBuf;
 
 #[derive(clap::Args)]

@@ -1,8 +1,8 @@
 use crate::server::client_addr::TrustedProxies;
 use crate::server::connections::ConnectionLimits;
 use crate::server::limits::Limits;
-use crate::server::retention::Retention;
 use crate::server::{self, Config, Policy, DEFAULT_ORIGIN};
+use crate::services::retention::Retention;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;

@@ -194,7 +194,7 @@ fn local_vkey(db: &Path, args: &Args) -> anyhow::Result<String> {
 }
 
 async fn verify_database(db: &str, args: &Args) -> anyhow::Result<(String, u64)> {
-    let (store, vkey) = if crate::server::is_postgres_url(db) {
+    let (store, vkey) = if crate::services::store::is_postgres_url(db) {
         let vkey = args.vkey.clone().context(
             "--db postgres://… needs --vkey: there is no data directory to read the log key from",
         )?;

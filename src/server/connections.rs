@@ -32,7 +32,7 @@ pub struct ConnectionLimits {
     /// the end of the previous response: slow senders and idle keep-alive connections
     /// are closed when it passes.
     pub header_timeout: Duration,
-    /// Time to send a whole request body (`api::read_limited`).
+    /// Time to send a whole request body (`extract::read_limited`).
     pub body_timeout: Duration,
     /// Connections open at once; further clients wait in the listen backlog until one
     /// closes, so a flood of slow clients costs at most this many descriptors.

@@ -1,29 +1,29 @@
 //! The HTTP server: configuration, start-up wiring, and the API routes.
 
 mod admission;
-mod api;
 pub mod auth;
-mod bootstrap;
 pub mod client_addr;
 pub mod connections;
 mod error;
+mod extract;
+mod intake;
 pub mod limits;
+mod log_api;
 mod private_api;
 pub mod request_limits;
-pub mod retention;
-pub mod search_sync;
 mod security_headers;
 pub mod web;
 mod workflow_api;
 
+use crate::data_dir::INDEX_DIR;
 use crate::keys;
+use crate::services::{bootstrap, retention, search_sync, store};
 use anyhow::Context;
 use ledger::checkpoint::LogVerifier;
 use ledger::cluster;
 use ledger::reader::LogReader;
 use ledger::sequencer::Sequencer;
 use ledger::storage::sql::SqlStore;
-use ledger::storage::{postgres, sqlite};
 pub use moderation::queries::Policy;
 use moderation::WorkflowRules;
 use std::net::SocketAddr;
@@ -31,12 +31,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 pub use web::BUNDLE_SOURCES;
-
-/// Name of the SQLite database file inside a data directory.
-pub const DATABASE_FILE: &str = "aidledger.db";
-
-/// Name of the search index directory inside a data directory.
-pub const INDEX_DIR: &str = "index";
 
 /// Default origin line of checkpoints (and name of the log key).
 pub const DEFAULT_ORIGIN: &str = "aidledger.localhost/log";
@@ -116,11 +110,11 @@ pub async fn start(
     config: Config,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<Running> {
-    check_database_url(config.database_url.as_deref())?;
+    store::check_database_url(config.database_url.as_deref())?;
     crate::data_dir::secure(&config.data_dir)?;
     let signer = keys::load_or_create_log_key(&config.data_dir, &config.origin)?;
     let (origin, vkey) = (signer.origin().to_owned(), signer.vkey());
-    let store = Arc::new(open_store(&config.data_dir, config.database_url.as_deref()).await?);
+    let store = Arc::new(store::open(&config.data_dir, config.database_url.as_deref()).await?);
     // A database URL is PostgreSQL (`open_store` refuses others), shared by any number
     // of nodes; without one, this process is the log's only node.
     let log_key = signer.public_key();
@@ -198,46 +192,19 @@ fn concurrent_searches() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get() * 2)
 }
 
-/// Opens the instance's database and brings the log's and the workflow's tables up to
-/// date: PostgreSQL at `database_url` if given, else SQLite in `data_dir`.
-pub async fn open_store(
-    data_dir: &std::path::Path,
-    database_url: Option<&str>,
-) -> anyhow::Result<SqlStore> {
-    check_database_url(database_url)?;
-    let store = match database_url {
-        Some(url) => postgres::open(url)
-            .await
-            .context("opening the PostgreSQL database")?,
-        None => sqlite::open(&data_dir.join(DATABASE_FILE))
-            .await
-            .context("opening the SQLite database")?,
-    };
-    moderation::schema::migrate(&store).await?;
-    Ok(store)
-}
-
-/// Whether `url` names a PostgreSQL database (the schemes its clients accept).
-pub fn is_postgres_url(url: &str) -> bool {
-    url.starts_with("postgres://") || url.starts_with("postgresql://")
-}
-
-/// Refuses a database URL that is not PostgreSQL's, before anything is created.
-fn check_database_url(database_url: Option<&str>) -> anyhow::Result<()> {
-    match database_url {
-        Some(url) if !is_postgres_url(url) => anyhow::bail!(
-            "--database-url must be a postgres:// URL; leave it out to use SQLite in the data directory"
-        ),
-        _ => Ok(()),
-    }
-}
-
 /// The API and, beside it, the web app that renders its pages from the API; answers
 /// are gzipped for clients that ask (the bundle is stored gzipped already). Every
 /// request passes the head limits before routing, every refusal is JSON, and every
 /// answer gets the security headers.
 fn app(state: AppState) -> axum::Router {
-    let api = api::router(state);
+    let api = axum::Router::new()
+        .merge(log_api::routes())
+        .merge(workflow_api::routes())
+        .merge(private_api::routes())
+        .method_not_allowed_fallback(|| async { error::ApiError::MethodNotAllowed })
+        // Bodies are read with our own limit so that an oversized one gets our error.
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .with_state(state);
     api.clone()
         .merge(web::router(api))
         .layer(axum::middleware::from_fn(error::json_refusals))

@@ -1,10 +1,11 @@
 //! Submissions that carry private contact data, and signed reads of that data.
 //! Nothing here echoes private values into an error or a log line.
 
-use super::api::{read_limited, sequence};
 use super::auth::SignedBy;
 use super::client_addr::ClientIp;
 use super::error::ApiError;
+use super::extract::read_limited;
+use super::intake::sequence;
 use super::AppState;
 use axum::body::Body;
 use axum::extract::{Path, State};

@@ -1,11 +1,10 @@
 //! Read routes of the aid workflow: needs, offers, organisations, the review queue,
 //! one author's entries and the verifiable chain of a donation (docs/API.md).
 
-use super::api::{parse_hash, query};
 use super::error::ApiError;
+use super::extract::{parse_hash, ApiQuery};
 use super::AppState;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use base64::prelude::*;
@@ -59,9 +58,9 @@ impl From<PostQuery> for PostFilter {
 async fn list(
     state: &AppState,
     kind: &str,
-    q: Result<Query<PostQuery>, QueryRejection>,
+    q: PostQuery,
 ) -> Result<Json<Page<PostView>>, ApiError> {
-    let filter = query(q)?.into();
+    let filter = q.into();
     Ok(Json(
         queries::list_posts(state.store.pool(), state.policy, kind, &filter).await?,
     ))
@@ -69,14 +68,14 @@ async fn list(
 
 async fn needs(
     State(state): State<AppState>,
-    q: Result<Query<PostQuery>, QueryRejection>,
+    ApiQuery(q): ApiQuery<PostQuery>,
 ) -> Result<Json<Page<PostView>>, ApiError> {
     list(&state, "need", q).await
 }
 
 async fn offers(
     State(state): State<AppState>,
-    q: Result<Query<PostQuery>, QueryRejection>,
+    ApiQuery(q): ApiQuery<PostQuery>,
 ) -> Result<Json<Page<PostView>>, ApiError> {
     list(&state, "offer", q).await
 }
@@ -123,9 +122,8 @@ struct ReviewQuery {
 
 async fn orgs(
     State(state): State<AppState>,
-    q: Result<Query<OrgQuery>, QueryRejection>,
+    ApiQuery(q): ApiQuery<OrgQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let q = query(q)?;
     let page = queries::list_orgs(
         state.store.pool(),
         state.policy,
@@ -149,9 +147,8 @@ async fn one_org(
 
 async fn review(
     State(state): State<AppState>,
-    q: Result<Query<ReviewQuery>, QueryRejection>,
+    ApiQuery(q): ApiQuery<ReviewQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let q = query(q)?;
     let page = queries::review_queue(
         state.store.pool(),
         state.policy,
@@ -179,9 +176,8 @@ fn default_limit() -> u64 {
 async fn author_entries(
     State(state): State<AppState>,
     Path(key): Path<String>,
-    q: Result<Query<AuthorQuery>, QueryRejection>,
+    ApiQuery(q): ApiQuery<AuthorQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let q = query(q)?;
     let author = parse_hash("key", &key)?;
     let size = state.reader.head().size;
     let entries: Vec<Value> = state
@@ -232,9 +228,8 @@ async fn trace(
 /// Full-text search over needs, offers and organisations (docs/API.md).
 async fn search(
     State(state): State<AppState>,
-    q: Result<Query<indexer::Query>, QueryRejection>,
+    ApiQuery(q): ApiQuery<indexer::Query>,
 ) -> Result<Json<indexer::Results>, ApiError> {
-    let q = query(q)?;
     // A few searches run at once and the rest wait their turn: each may use a core
     // up to its deadline, and a flood of costly ones must not take every core from
     // the sequencer and the pages. A wait longer than a search's own deadline is

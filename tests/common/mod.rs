@@ -5,11 +5,13 @@
 pub mod process;
 
 use aidledger::client::LogClient;
-use aidledger::server::{self, Config, DATABASE_FILE};
+use aidledger::data_dir::DATABASE_FILE;
+use aidledger::server::limits::Limits;
+use aidledger::server::{self, Config};
 use ed25519_dalek::SigningKey;
 use ledger::clock::Clock;
-use ledger::entry::UnsignedEntry;
-use ledger::Kind;
+use ledger::entry::{UnsignedEntry, VerifiedEntry};
+use ledger::{hex32, Kind};
 use serde_json::Value;
 use sqlx::{AnyPool, Row};
 use std::path::{Path, PathBuf};
@@ -103,6 +105,12 @@ pub const POSTGRES_ENV: &str = "AIDLEDGER_TEST_POSTGRES";
 
 /// Inside a data directory: the URL of the PostgreSQL database made for it.
 const DATABASE_URL_FILE: &str = "test-database-url";
+
+/// Write rate limits off: for tests that write faster than a person would.
+pub const NO_WRITE_LIMITS: Limits = Limits {
+    per_ip_per_minute: 0,
+    per_key_per_minute: 0,
+};
 
 /// Whether this run of the suite is on PostgreSQL.
 pub fn on_postgres() -> bool {
@@ -358,12 +366,37 @@ pub fn org(key: &SigningKey, tag: &str) -> Vec<u8> {
     signed(key, Kind::OrgRegister, org_body(tag))
 }
 
+/// A new random author key.
+pub fn key() -> SigningKey {
+    aidledger::keys::generate_author_key()
+}
+
+/// An author's public key as the API writes it (hex).
+pub fn public(key: &SigningKey) -> String {
+    hex::encode(key.verifying_key().as_bytes())
+}
+
+/// An entry signed by `key`, dated `at`; the test's bodies are valid, so a refusal here
+/// is a bug in the test.
+pub fn sign_at(key: &SigningKey, kind: Kind, body: Value, at: OffsetDateTime) -> VerifiedEntry {
+    UnsignedEntry::new(kind, &key.verifying_key(), at, body)
+        .sign(key)
+        .unwrap_or_else(|e| panic!("a valid {kind} entry: {e}"))
+}
+
+/// An entry signed by `key` now.
+pub fn sign(key: &SigningKey, kind: Kind, body: Value) -> VerifiedEntry {
+    sign_at(key, kind, body, OffsetDateTime::now_utc())
+}
+
+/// An entry's id: its leaf hash in hex, as the API names entries.
+pub fn id(entry: &VerifiedEntry) -> String {
+    hex32::encode(&entry.leaf_hash())
+}
+
 /// Canonical signed leaf bytes of an entry.
 pub fn signed(key: &SigningKey, kind: Kind, body: Value) -> Vec<u8> {
-    UnsignedEntry::new(kind, &key.verifying_key(), OffsetDateTime::now_utc(), body)
-        .sign(key)
-        .expect("signs")
-        .into_leaf()
+    sign(key, kind, body).into_leaf()
 }
 
 /// POSTs a signed entry to `url`, expects it appended, and returns its leaf hash.

@@ -35,7 +35,7 @@ impl Default for Retention {
 /// Runs the retention rule every `retention.every`, for as long as the server runs. Of
 /// several nodes on one database, only the integrator runs it (so one node erases and
 /// signs each redaction); it needs the operator key in its data directory.
-pub(super) fn spawn(
+pub(crate) fn spawn(
     data_dir: PathBuf,
     sequencer: Sequencer,
     store: Arc<SqlStore>,
@@ -51,7 +51,7 @@ pub(super) fn spawn(
             }
             match purge_once(&data_dir, &sequencer, store.pool(), retention.days).await {
                 Ok(0) => {}
-                Ok(_) => super::api::flush_erased(&store).await,
+                Ok(_) => super::store::flush_erased(&store).await,
                 Err(error) => tracing::warn!(%error, "retention purge did not complete"),
             }
         }
@@ -59,7 +59,7 @@ pub(super) fn spawn(
 }
 
 /// Erases everything due now; returns how many entries' data was erased.
-pub(super) async fn purge_once(
+async fn purge_once(
     data_dir: &std::path::Path,
     sequencer: &Sequencer,
     pool: &AnyPool,

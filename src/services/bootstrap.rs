@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 /// Name of the operator's author key file inside a data directory.
 pub const OPERATOR_KEY_FILE: &str = "operator.key";
 
-pub(super) async fn create_operator(data_dir: &Path, sequencer: &Sequencer) -> anyhow::Result<()> {
+pub(crate) async fn create_operator(data_dir: &Path, sequencer: &Sequencer) -> anyhow::Result<()> {
     let path = data_dir.join(OPERATOR_KEY_FILE);
     let key = if path.exists() {
         keys::read_author_key(&path)?

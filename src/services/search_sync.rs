@@ -159,7 +159,7 @@ pub async fn catch_up(
 }
 
 /// Follows the log for as long as the server runs.
-pub(super) fn spawn(
+pub(crate) fn spawn(
     index: Arc<SearchIndex>,
     reader: LogReader<SqlStore>,
     mut heads: tokio::sync::watch::Receiver<ledger::sequencer::Head>,

@@ -1,23 +1,24 @@
-//! Routes and thin handlers: extract, call the log, map the answer.
+//! The log's own routes (entries, checkpoint, proofs, tiles, the node's part) and their
+//! thin handlers: extract, call the log, map the answer.
 
 use super::client_addr::ClientIp;
 use super::error::ApiError;
+use super::extract::{parse_hash, read_limited, ApiQuery};
+use super::intake::sequence;
 use super::AppState;
-use axum::body::{Body, Bytes};
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
-use axum::http::{header, StatusCode};
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::prelude::*;
 use ledger::entry::{VerifiedEntry, MAX_LEAF_BYTES};
 use ledger::hex32;
-use ledger::storage::sql::{Backend, SqlStore};
-use ledger::{Hash, Kind};
+use ledger::storage::sql::Backend;
 use serde::{Deserialize, Serialize};
 
-pub(crate) fn router(state: AppState) -> Router {
+pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/entries", post(submit_entry))
         .route("/checkpoint", get(checkpoint))
@@ -27,29 +28,6 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/api/v1/log/proof/inclusion", get(inclusion_proof))
         .route("/api/v1/log/proof/consistency", get(consistency_proof))
         .route("/tile/{*path}", get(tile))
-        .merge(super::workflow_api::routes())
-        .merge(super::private_api::routes())
-        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
-        // Bodies are read with our own limit so that an oversized one gets our error.
-        .layer(DefaultBodyLimit::disable())
-        .with_state(state)
-}
-
-pub(super) fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
-    q.map(|Query(t)| t)
-        .map_err(|e| ApiError::BadRequest(e.body_text()))
-}
-
-pub(super) fn parse_hash(name: &str, text: &str) -> Result<Hash, ApiError> {
-    hex32::decode(text)
-        .ok_or_else(|| ApiError::BadRequest(format!("{name} must be 64 lowercase hex digits")))
-}
-
-#[derive(Serialize)]
-struct SubmitResponse {
-    leaf_hash: String,
-    index: u64,
-    tree_size: u64,
 }
 
 async fn submit_entry(
@@ -66,60 +44,6 @@ async fn submit_entry(
         ));
     }
     sequence(&state, entry, None).await
-}
-
-/// Reads a body of at most `limit` bytes, all of it within the body timeout: a client
-/// that trickles its body holds a connection for that long at most. Past the limit,
-/// or on a broken stream (whose client will not read the answer), it is refused.
-pub(super) async fn read_limited(
-    state: &AppState,
-    body: Body,
-    limit: usize,
-) -> Result<Bytes, ApiError> {
-    let timeout = state.body_timeout;
-    tokio::time::timeout(timeout, axum::body::to_bytes(body, limit))
-        .await
-        .map_err(|_| ApiError::BodyTimeout(timeout.as_secs()))?
-        .map_err(|_| ApiError::BodyTooLarge(limit))
-}
-
-/// Checks the admission policies and the author's write limit, sequences the entry
-/// and answers 201 or 200.
-pub(super) async fn sequence(
-    state: &AppState,
-    entry: VerifiedEntry,
-    sidecar: Option<serde_json::Value>,
-) -> Result<Response, ApiError> {
-    state.admission.check(&entry)?;
-    state.limiter.check_key(&entry.author_key().to_bytes())?;
-    let erasure = entry.kind() == Kind::Redaction;
-    let appended = state.sequencer.submit_with(entry, sidecar).await?;
-    if erasure {
-        flush_erased(&state.store).await;
-    }
-    let status = if appended.duplicate {
-        StatusCode::OK
-    } else {
-        StatusCode::CREATED
-    };
-    let body = SubmitResponse {
-        leaf_hash: hex32::encode(&appended.leaf_hash),
-        index: appended.index,
-        tree_size: appended.tree_size,
-    };
-    Ok((status, Json(body)).into_response())
-}
-
-/// After an erasure, makes sure the erased data's old row images go too (SQLite: the
-/// WAL is emptied; PostgreSQL: the table is vacuumed). A busy database leaves it for
-/// the next erasure or the retention run; it is logged.
-pub(super) async fn flush_erased(store: &SqlStore) {
-    if let Err(error) = store
-        .flush_erased(moderation::private::PRIVATE_TABLES)
-        .await
-    {
-        tracing::warn!(%error, "could not flush erased private data");
-    }
 }
 
 async fn checkpoint(State(state): State<AppState>) -> Response {
@@ -172,9 +96,8 @@ struct EntryItem {
 
 async fn entries(
     State(state): State<AppState>,
-    q: Result<Query<EntriesQuery>, QueryRejection>,
+    ApiQuery(q): ApiQuery<EntriesQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let q = query(q)?;
     let entries: Vec<EntryItem> = state
         .reader
         .entries(q.start, q.limit)
@@ -197,9 +120,8 @@ struct InclusionQuery {
 
 async fn inclusion_proof(
     State(state): State<AppState>,
-    q: Result<Query<InclusionQuery>, QueryRejection>,
+    ApiQuery(q): ApiQuery<InclusionQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let q = query(q)?;
     let leaf_hash = parse_hash("leaf_hash", &q.leaf_hash)?;
     let proof = state.reader.inclusion_proof(leaf_hash, q.tree_size).await?;
     Ok(Json(serde_json::json!({
@@ -217,9 +139,8 @@ struct ConsistencyQuery {
 
 async fn consistency_proof(
     State(state): State<AppState>,
-    q: Result<Query<ConsistencyQuery>, QueryRejection>,
+    ApiQuery(q): ApiQuery<ConsistencyQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let q = query(q)?;
     let hashes = state.reader.consistency_proof(q.first, q.second).await?;
     Ok(Json(
         serde_json::json!({ "hashes": hashes.iter().map(hex32::encode).collect::<Vec<_>>() }),

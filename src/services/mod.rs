@@ -1,0 +1,8 @@
+//! What runs beside the HTTP routes, used by both the server and the CLI: opening the
+//! instance's database, the first entries of a new log, the search index following the
+//! log, and the retention purge. Nothing here knows about HTTP.
+
+pub mod bootstrap;
+pub mod retention;
+pub mod search_sync;
+pub mod store;

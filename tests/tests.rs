@@ -1,0 +1,21 @@
+//! The integration suite: one test binary (ripgrep's pattern) so the whole server is
+//! linked once, not once per file. Each module is one area of behaviour; what they
+//! share lives in `common` and nowhere else.
+
+#[macro_use]
+mod common;
+
+mod api;
+mod audit;
+mod cli;
+mod cluster;
+mod crash;
+mod frontend_bundle;
+mod independent;
+mod migrations;
+mod privacy;
+mod prop_http;
+mod reads;
+mod search;
+mod web;
+mod workflow;
