@@ -109,14 +109,7 @@ impl LogClient {
             .json(&body)
             .send()
             .await?;
-        let status = response.status();
-        if !status.is_success() {
-            bail!(
-                "submission refused: {status}: {}",
-                response.text().await.unwrap_or_default()
-            );
-        }
-        Ok((status.as_u16(), response.json().await?))
+        Self::submitted(response).await
     }
 
     async fn post_entry(&self, leaf: Vec<u8>) -> reqwest::Result<reqwest::Response> {

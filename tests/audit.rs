@@ -13,9 +13,9 @@ use common::process::path_str;
 use common::{author, offer, TestInstance};
 use ledger::checkpoint::LogSigner;
 use ledger::entry::{UnsignedEntry, VerifiedEntry};
-use ledger::sequencer::{AdmitAll, Sequencer};
 use ledger::tree::{leaf_hash, position, root_positions, Frontier, Hash};
 use ledger::Kind;
+use ledger_node::sequencer::{AdmitAll, Sequencer};
 use sqlx::{AnyPool, Row};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -654,7 +654,7 @@ async fn log_with(odd: impl FnOnce(&LogSigner, OffsetDateTime) -> VerifiedEntry)
     let dir = tempfile::tempdir().unwrap();
     let signer = aidledger::keys::load_or_create_log_key(dir.path(), DEFAULT_ORIGIN).unwrap();
     let db = dir.path().join(DATABASE_FILE);
-    let store = Arc::new(ledger::storage::sqlite::open(&db).await.unwrap());
+    let store = Arc::new(ledger_node::storage::sqlite::open(&db).await.unwrap());
     let t0 = OffsetDateTime::now_utc() - time::Duration::days(1);
     let clock = common::ManualClock::new(t0);
     let (sequencer, _) =

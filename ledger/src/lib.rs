@@ -1,9 +1,10 @@
-//! The aidledger log: what an entry is, how it is signed and hashed, the RFC 6962
-//! Merkle tree over entries, C2SP checkpoints and tiles, and (behind the `storage`
-//! feature) durable storage and the sequencer that appends to it.
+//! The aidledger log, pure: what an entry is, how it is signed and hashed, the RFC 6962
+//! Merkle tree over entries, C2SP checkpoints and tiles, donation chains, signed
+//! requests and contact commitments.
 //!
-//! Everything outside `storage` and `sequencer` is pure and builds for wasm32, so the
-//! browser verifies with exactly the code the server and the CLI use.
+//! No I/O and no async runtime: it builds for wasm32, so the browser verifies with
+//! exactly the code the server, the CLI and auditors use. Storage, the sequencer and
+//! readers are the node's (`ledger/node`, crate `ledger_node`).
 
 pub mod audit;
 pub mod body;
@@ -17,17 +18,6 @@ pub mod kind;
 pub mod request;
 pub mod tiles;
 pub mod tree;
-
-#[cfg(feature = "storage")]
-pub mod cluster;
-#[cfg(feature = "storage")]
-pub mod reader;
-#[cfg(feature = "storage")]
-pub mod rules;
-#[cfg(feature = "storage")]
-pub mod sequencer;
-#[cfg(feature = "storage")]
-pub mod storage;
 
 pub use entry::{EntryError, SignedEntry, UnsignedEntry, VerifiedEntry};
 pub use kind::Kind;

@@ -7,7 +7,7 @@
 //! status (which depends on the configured quorum).
 
 use ledger::hex32;
-use ledger::storage::query::QueryBuilder;
+use ledger_node::storage::query::QueryBuilder;
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};

@@ -5,9 +5,9 @@
 
 use crate::rules::WorkflowRules;
 use ledger::entry::VerifiedEntry;
-use ledger::rules::{Refusal, Rules};
-use ledger::storage::sql::SqlStore;
-use ledger::storage::{LogStore, StorageError};
+use ledger_node::rules::{Refusal, Rules};
+use ledger_node::storage::sql::SqlStore;
+use ledger_node::storage::{LogStore, StorageError};
 
 /// The derived tables, children before parents.
 pub const TABLES: &[&str] = &[

@@ -20,7 +20,7 @@ use ledger::checkpoint::LogVerifier;
 use ledger::clock;
 use ledger::entry::{parse_timestamp, VerifiedEntry};
 use ledger::hex32;
-use ledger::rules::{BoxFuture, Denial, Refusal, Rules};
+use ledger_node::rules::{BoxFuture, Denial, Refusal, Rules};
 use sqlx::{AnyConnection, Row};
 
 /// Most open needs one organisation may have at once (an abuse limit that is part of
@@ -145,6 +145,24 @@ async fn has_role(
     Ok(row.is_some())
 }
 
+/// Gives `key` the `role` (in `org`, or log-wide when `org` is empty) from entry `index` on.
+async fn add_role(
+    conn: &mut AnyConnection,
+    key: &[u8],
+    role: Role,
+    org: &[u8],
+    index: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO wf_roles (key, role, org, idx) VALUES ($1, $2, $3, $4)")
+        .bind(key)
+        .bind(role_name(role))
+        .bind(org)
+        .bind(index)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 pub(crate) fn role_name(role: Role) -> &'static str {
     match role {
         Role::Administrator => "administrator",
@@ -201,13 +219,7 @@ async fn grant(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &RoleChange) -> Resul
             Denial::conflict(format!("key already holds the {} role", role_name(b.role))).into(),
         );
     }
-    sqlx::query("INSERT INTO wf_roles (key, role, org, idx) VALUES ($1, $2, $3, $4)")
-        .bind(&key)
-        .bind(role_name(b.role))
-        .bind(&org)
-        .bind(ctx.index)
-        .execute(&mut *conn)
-        .await?;
+    add_role(conn, &key, b.role, &org, ctx.index).await?;
     Ok(())
 }
 
@@ -267,12 +279,7 @@ async fn register_org(
     .execute(&mut *conn)
     .await?;
     // Whoever registers an organisation is its first member.
-    sqlx::query("INSERT INTO wf_roles (key, role, org, idx) VALUES ($1, 'member', $2, $3)")
-        .bind(&ctx.author)
-        .bind(&ctx.id)
-        .bind(ctx.index)
-        .execute(&mut *conn)
-        .await?;
+    add_role(conn, &ctx.author, Role::Member, &ctx.id, ctx.index).await?;
     Ok(())
 }
 

@@ -1,6 +1,6 @@
 //! The derived tables' schema, applied beside the log's own migrations.
 
-use ledger::storage::sql::{Backend, SqlStore};
+use ledger_node::storage::sql::{Backend, SqlStore};
 use sqlx::migrate::MigrateError;
 
 /// Creates or upgrades the workflow tables. The log's migrations share the database's

@@ -767,8 +767,8 @@ impl Load<'_> {
             let sqlite = dir.0.join("aidledger.db");
             let batches = self.runtime.block_on(async {
                 let store = match db {
-                    Some(_) => ledger::storage::postgres::open_read_only(target).await?,
-                    None => ledger::storage::sqlite::open_read_only(&sqlite).await?,
+                    Some(_) => ledger_node::storage::postgres::open_read_only(target).await?,
+                    None => ledger_node::storage::sqlite::open_read_only(&sqlite).await?,
                 };
                 // One checkpoint per sequenced batch, plus the empty log's.
                 anyhow::Ok(store.checkpoints().await?.len().saturating_sub(1).max(1))

@@ -14,13 +14,24 @@ mod verify;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use ledger::checkpoint::LogVerifier;
-use ledger::storage::sql::SqlStore;
-use ledger::storage::LogStore;
-use std::path::Path;
+use ledger_node::storage::sql::SqlStore;
+use ledger_node::storage::LogStore;
+use std::path::PathBuf;
+
+/// A stopped instance, for the commands that work on its database offline.
+#[derive(clap::Args)]
+pub struct StoppedInstance {
+    /// Data directory of a stopped instance.
+    #[arg(long, env = "AIDLEDGER_DATA_DIR", default_value = "data")]
+    data_dir: PathBuf,
+    #[command(flatten)]
+    database: DatabaseArg,
+}
 
 /// Opens the database of a stopped instance (applying migrations) and returns it with
 /// the size of its latest checkpoint, whose signature is checked with the log key.
-async fn open_stopped(data_dir: &Path, database: &DatabaseArg) -> anyhow::Result<(SqlStore, u64)> {
+async fn open_stopped(instance: &StoppedInstance) -> anyhow::Result<(SqlStore, u64)> {
+    let StoppedInstance { data_dir, database } = instance;
     let db = data_dir.join(crate::data_dir::DATABASE_FILE);
     if database.database_url.is_none() && !db.exists() {
         anyhow::bail!("{} does not exist", db.display());

@@ -2,15 +2,11 @@ use crate::data_dir::INDEX_DIR;
 use crate::services::search_sync::document;
 use indicatif::ProgressBar;
 use moderation::queries::Policy;
-use std::path::PathBuf;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Data directory of a stopped instance.
-    #[arg(long, env = "AIDLEDGER_DATA_DIR", default_value = "data")]
-    data_dir: PathBuf,
     #[command(flatten)]
-    database: super::DatabaseArg,
+    instance: super::StoppedInstance,
     /// The verification quorum the instance runs with.
     #[arg(long, env = "AIDLEDGER_QUORUM", default_value_t = 2)]
     quorum: u32,
@@ -19,7 +15,7 @@ pub struct Args {
 /// Rebuilds the search index from the workflow tables (themselves derived from the
 /// log; `aidledger rebuild` redoes those first if needed).
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let (store, size) = super::open_stopped(&args.data_dir, &args.database).await?;
+    let (store, size) = super::open_stopped(&args.instance).await?;
     let all = moderation::queries::all_searchable(store.pool()).await?;
     let bar = ProgressBar::new(all.len() as u64);
     let policy = Policy {
@@ -31,7 +27,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         bar.inc(1);
     }
     bar.finish_and_clear();
-    let index = indexer::SearchIndex::open_or_create(args.data_dir.join(INDEX_DIR))?;
+    let index = indexer::SearchIndex::open_or_create(args.instance.data_dir.join(INDEX_DIR))?;
     match size.checked_sub(1) {
         Some(last) => index.rebuild(&docs, last)?,
         None => index.clear()?,

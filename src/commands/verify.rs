@@ -13,8 +13,8 @@ use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
 use ledger::audit::{verify_leaves, Auditor};
 use ledger::checkpoint::{Checkpoint, LogSigner, LogVerifier};
-use ledger::storage::LogStore;
 use ledger::tree;
+use ledger_node::storage::LogStore;
 use std::path::{Path, PathBuf};
 
 const PAGE: u64 = 1000;
@@ -198,14 +198,20 @@ async fn verify_database(db: &str, args: &Args) -> anyhow::Result<(String, u64)>
         let vkey = args.vkey.clone().context(
             "--db postgres://… needs --vkey: there is no data directory to read the log key from",
         )?;
-        (ledger::storage::postgres::open_read_only(db).await?, vkey)
+        (
+            ledger_node::storage::postgres::open_read_only(db).await?,
+            vkey,
+        )
     } else {
         let db = Path::new(db);
         if !db.exists() {
             bail!("{} does not exist", db.display());
         }
         let vkey = local_vkey(db, args)?;
-        (ledger::storage::sqlite::open_read_only(db).await?, vkey)
+        (
+            ledger_node::storage::sqlite::open_read_only(db).await?,
+            vkey,
+        )
     };
     let verifier = LogVerifier::new(&vkey)?;
     let stored = store.checkpoints().await?;

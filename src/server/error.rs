@@ -4,10 +4,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use ledger::entry::EntryError;
-use ledger::reader::ReadError;
-use ledger::rules::DenialKind;
-use ledger::sequencer::SequenceError;
 use ledger::tiles::TileError;
+use ledger_node::intake::SequenceError;
+use ledger_node::reader::ReadError;
+use ledger_node::rules::DenialKind;
 use moderation::private::PrivateError;
 use moderation::queries::QueryError;
 

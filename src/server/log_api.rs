@@ -15,7 +15,7 @@ use axum::{Json, Router};
 use base64::prelude::*;
 use ledger::entry::{VerifiedEntry, MAX_LEAF_BYTES};
 use ledger::hex32;
-use ledger::storage::sql::Backend;
+use ledger_node::storage::sql::Backend;
 use serde::{Deserialize, Serialize};
 
 pub(super) fn routes() -> Router<AppState> {

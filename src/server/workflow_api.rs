@@ -182,9 +182,9 @@ async fn author_entries(
     let size = state.reader.head().size;
     let entries: Vec<Value> = state
         .store
-        .entries_by_author(&author.0, q.start, q.limit.min(ledger::reader::MAX_PAGE))
+        .entries_by_author(&author.0, q.start, q.limit.min(ledger_node::reader::MAX_PAGE))
         .await
-        .map_err(ledger::reader::ReadError::from)?
+        .map_err(ledger_node::reader::ReadError::from)?
         .into_iter()
         .filter(|e| e.index < size)
         .map(|e| json!({"index": e.index, "leaf": BASE64_STANDARD.encode(&e.leaf), "leaf_hash": hex32::encode(&e.leaf_hash)}))

@@ -5,9 +5,9 @@
 use super::bootstrap::OPERATOR_KEY_FILE;
 use crate::keys;
 use ledger::entry::{format_timestamp, UnsignedEntry};
-use ledger::sequencer::Sequencer;
-use ledger::storage::sql::SqlStore;
 use ledger::Kind;
+use ledger_node::sequencer::Sequencer;
+use ledger_node::storage::sql::SqlStore;
 use serde_json::json;
 use sqlx::AnyPool;
 use std::path::PathBuf;
@@ -47,7 +47,7 @@ pub(crate) fn spawn(
             ticks.tick().await;
             // A node may take the lease any time; the purge then runs at once.
             while !sequencer.is_integrator() {
-                tokio::time::sleep(ledger::cluster::LEASE_RETRY).await;
+                tokio::time::sleep(ledger_node::cluster::LEASE_RETRY).await;
             }
             match purge_once(&data_dir, &sequencer, store.pool(), retention.days).await {
                 Ok(0) => {}

@@ -6,8 +6,8 @@
 use indexer::{SearchDoc, SearchIndex, SearchItem};
 use ledger::body::Body;
 use ledger::entry::VerifiedEntry;
-use ledger::reader::LogReader;
-use ledger::storage::sql::SqlStore;
+use ledger_node::reader::LogReader;
+use ledger_node::storage::sql::SqlStore;
 use moderation::queries::{self, OrgView, Policy, PostView, QueryError};
 use sqlx::AnyPool;
 use std::collections::BTreeSet;
@@ -22,7 +22,7 @@ pub enum SyncError {
     #[error(transparent)]
     Query(#[from] QueryError),
     #[error(transparent)]
-    Read(#[from] ledger::reader::ReadError),
+    Read(#[from] ledger_node::reader::ReadError),
     #[error("entry {0} in the log is not valid")]
     Invalid(u64),
 }
@@ -162,7 +162,7 @@ pub async fn catch_up(
 pub(crate) fn spawn(
     index: Arc<SearchIndex>,
     reader: LogReader<SqlStore>,
-    mut heads: tokio::sync::watch::Receiver<ledger::sequencer::Head>,
+    mut heads: tokio::sync::watch::Receiver<ledger_node::sequencer::Head>,
     pool: AnyPool,
     policy: Policy,
 ) -> tokio::task::JoinHandle<()> {

@@ -4,8 +4,8 @@
 
 use crate::data_dir::DATABASE_FILE;
 use anyhow::Context;
-use ledger::storage::sql::SqlStore;
-use ledger::storage::{postgres, sqlite};
+use ledger_node::storage::sql::SqlStore;
+use ledger_node::storage::{postgres, sqlite};
 
 /// Opens the instance's database and brings the log's and the workflow's tables up to
 /// date: PostgreSQL at `database_url` if given, else SQLite in `data_dir`.

@@ -14,7 +14,7 @@
 //!
 //! While one batch commits, the next one queues: that is the group commit.
 //!
-//! The integrator also keeps the log's clock (`crate::clock`): a batch that appends
+//! The integrator also keeps the log's clock (`ledger::clock`): a batch that appends
 //! anything starts with a `log.clock` reading signed by the log's key when the log has
 //! none yet or its last one is a `TICK` old, so the rules judge what follows by a time
 //! recorded in the log.
@@ -26,14 +26,15 @@
 //! sequences them and records each one's outcome in the batch's own transaction, and
 //! the accepting node answers its client from that record.
 
-use crate::checkpoint::{CheckpointError, LogSigner, LogVerifier};
-use crate::clock::{self, Clock, SystemClock};
-use crate::entry::VerifiedEntry;
-use crate::hex32;
+use crate::intake::{record_outcomes, Appended, Reply, SequenceError, SharedIntake, Submission};
 use crate::rules::{BoxFuture, Denial, Refusal, Rules};
-use crate::storage::{Batch, LogStore, NewEntry, StorageError, StoredCheckpoint};
-use crate::tree::{self, Frontier, Hash};
-use crate::Kind;
+use crate::storage::{self, Batch, LogStore, NewEntry, StorageError, StoredCheckpoint};
+use ledger::checkpoint::{CheckpointError, LogSigner, LogVerifier};
+use ledger::clock::{self, Clock, SystemClock};
+use ledger::entry::VerifiedEntry;
+use ledger::hex32;
+use ledger::tree::{self, Frontier, Hash};
+use ledger::Kind;
 use sqlx::AnyConnection;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -62,27 +63,6 @@ impl Head {
             note,
         })
     }
-}
-
-/// Where a submitted entry landed.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Appended {
-    pub leaf_hash: Hash,
-    pub index: u64,
-    /// Size of the first checkpoint that includes the entry.
-    pub tree_size: u64,
-    /// The entry was already in the log; nothing was appended.
-    pub duplicate: bool,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum SequenceError {
-    #[error("the log is shutting down")]
-    Closed,
-    #[error("the entry could not be stored: {0}")]
-    Storage(String),
-    #[error(transparent)]
-    Denied(#[from] Denial),
 }
 
 /// Rules that admit every well-formed entry: a bare log without a workflow.
@@ -133,20 +113,6 @@ pub enum StartError {
     },
 }
 
-/// One submission waiting to be sequenced, and whom to tell what became of it.
-pub(crate) struct Submission {
-    pub entry: VerifiedEntry,
-    pub sidecar: Option<serde_json::Value>,
-    pub reply: Reply,
-}
-
-pub(crate) enum Reply {
-    /// A handler of this process, waiting on the channel.
-    Waiting(oneshot::Sender<Result<Appended, SequenceError>>),
-    /// A row of the `submissions` table: the outcome is recorded there.
-    Recorded(i64),
-}
-
 /// Handle for submitting entries to the integrator.
 #[derive(Clone)]
 pub struct Sequencer {
@@ -156,7 +122,7 @@ pub struct Sequencer {
 #[derive(Clone)]
 enum Intake {
     InProcess(mpsc::Sender<Submission>),
-    Shared(Arc<crate::cluster::Submissions>),
+    Shared(Arc<dyn SharedIntake>),
 }
 
 impl Sequencer {
@@ -198,7 +164,7 @@ impl Sequencer {
         ))
     }
 
-    pub(crate) fn shared(submissions: Arc<crate::cluster::Submissions>) -> Self {
+    pub(crate) fn shared(submissions: Arc<dyn SharedIntake>) -> Self {
         Sequencer {
             intake: Intake::Shared(submissions),
         }
@@ -396,7 +362,7 @@ impl<S: LogStore, R: Rules> Integrator<S, R> {
         // repeated submission changes nothing, not even the clock.
         if let Some((reading, _)) = &reading {
             let index = frontier.size();
-            savepoint(&mut tx, "SAVEPOINT clock").await?;
+            storage::savepoint(&mut tx, "clock").await?;
             match self.rules.admit(&mut tx, reading, index, None).await {
                 Ok(()) => {}
                 Err(Refusal::Denied(denial)) => return Err(IntegrateError::ClockRefused(denial)),
@@ -423,7 +389,7 @@ impl<S: LogStore, R: Rules> Integrator<S, R> {
                 continue;
             }
             let index = frontier.size();
-            savepoint(&mut tx, "SAVEPOINT admit").await?;
+            storage::savepoint(&mut tx, "admit").await?;
             match self
                 .rules
                 .admit(
@@ -434,10 +400,10 @@ impl<S: LogStore, R: Rules> Integrator<S, R> {
                 )
                 .await
             {
-                Ok(()) => savepoint(&mut tx, "RELEASE admit").await?,
+                Ok(()) => storage::release(&mut tx, "admit").await?,
                 Err(Refusal::Denied(denial)) => {
-                    savepoint(&mut tx, "ROLLBACK TO admit").await?;
-                    savepoint(&mut tx, "RELEASE admit").await?;
+                    storage::rollback_to(&mut tx, "admit").await?;
+                    storage::release(&mut tx, "admit").await?;
                     outcomes.push(Outcome::Denied(denial));
                     continue;
                 }
@@ -462,14 +428,14 @@ impl<S: LogStore, R: Rules> Integrator<S, R> {
                     )
                 });
             if !kept {
-                savepoint(&mut tx, "ROLLBACK TO clock").await?;
+                storage::rollback_to(&mut tx, "clock").await?;
                 entries.clear();
                 new_hashes.clear();
                 frontier = self.frontier.clone();
             } else {
                 read_at = Some(*at);
             }
-            savepoint(&mut tx, "RELEASE clock").await?;
+            storage::release(&mut tx, "clock").await?;
         }
 
         let new_size = frontier.size();
@@ -516,7 +482,7 @@ impl<S: LogStore, R: Rules> Integrator<S, R> {
                 note,
             });
         }
-        let recorded = crate::cluster::record_outcomes(&mut tx, batch, &outcomes).await?;
+        let recorded = record_outcomes(&mut tx, batch, &outcomes).await?;
         if head.is_some() || recorded {
             tx.commit().await.map_err(StorageError::from)?;
         }
@@ -567,11 +533,6 @@ async fn already_sequenced<S: LogStore>(
         out.insert(hash.0, (index, covering));
     }
     Ok(out)
-}
-
-async fn savepoint(conn: &mut AnyConnection, statement: &'static str) -> Result<(), StorageError> {
-    sqlx::query(statement).execute(conn).await?;
-    Ok(())
 }
 
 /// Publishes `head` unless readers already have it or a larger one (with several

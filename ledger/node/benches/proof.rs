@@ -12,18 +12,17 @@
 //! - `select_1`: one trivial query through the same pool, the round-trip floor that
 //!   each proof pays twice (inclusion) or once (consistency).
 //!
-//! Run: `cargo bench -p aidledger-ledger --features storage --bench proof`, with
+//! Run: `cargo bench -p aidledger-node --bench proof`, with
 //! `AIDLEDGER_BENCH_POSTGRES=postgres://…/bench_proof` for both backends.
 
-#[path = "common/backends.rs"]
 mod backends;
 
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion};
-use ledger::reader::LogReader;
-use ledger::sequencer::Head;
-use ledger::storage::{Batch, LogStore, NewEntry, StoredCheckpoint};
 use ledger::tree::{self, Frontier, Hash};
+use ledger_node::reader::LogReader;
+use ledger_node::sequencer::Head;
+use ledger_node::storage::{Batch, LogStore, NewEntry, StoredCheckpoint};
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -44,7 +43,7 @@ fn leaf(i: u64) -> Vec<u8> {
 
 /// A database being grown, with the frontier and hash count an appender keeps.
 struct Growing {
-    store: Arc<ledger::storage::sql::SqlStore>,
+    store: Arc<ledger_node::storage::sql::SqlStore>,
     frontier: Frontier,
     hashes_written: u64,
 }
@@ -131,7 +130,7 @@ fn proofs(c: &mut Criterion) {
 fn proofs_on(
     rt: &Runtime,
     group: &mut BenchmarkGroup<'_, WallTime>,
-    store: Arc<ledger::storage::sql::SqlStore>,
+    store: Arc<ledger_node::storage::sql::SqlStore>,
     backend: &str,
 ) {
     let mut db = Growing {

@@ -4,7 +4,7 @@
 
 use super::query::QueryBuilder;
 use super::{hash_from_bytes, Batch, LogStore, StorageError, StoredCheckpoint, StoredEntry};
-use crate::tree::Hash;
+use ledger::tree::Hash;
 use sqlx::any::{Any, AnyRow};
 use sqlx::{AnyConnection, AnyPool};
 use sqlx::{Connection, Row, Transaction};

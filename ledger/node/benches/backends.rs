@@ -8,7 +8,7 @@
 //! the connection's `search_path`), so every store starts empty and the given database
 //! is all the bench needs.
 
-use ledger::storage::sql::SqlStore;
+use ledger_node::storage::sql::SqlStore;
 use sqlx::Connection;
 use std::path::{Path, PathBuf};
 
@@ -52,9 +52,11 @@ impl Backend {
     /// A new, empty store called `name`, with the log's tables.
     pub async fn open(&self, name: &str) -> SqlStore {
         match self {
-            Backend::Sqlite(dir) => ledger::storage::sqlite::open(&dir.join(format!("{name}.db")))
-                .await
-                .expect("opens the SQLite database"),
+            Backend::Sqlite(dir) => {
+                ledger_node::storage::sqlite::open(&dir.join(format!("{name}.db")))
+                    .await
+                    .expect("opens the SQLite database")
+            }
             Backend::Postgres(url) => {
                 let mut admin = sqlx::PgConnection::connect(url)
                     .await
@@ -67,7 +69,7 @@ impl Backend {
                 .expect("creates the bench's schema");
                 admin.close().await.expect("disconnects");
                 let url = self.url(name).expect("a PostgreSQL URL");
-                ledger::storage::postgres::open(&url)
+                ledger_node::storage::postgres::open(&url)
                     .await
                     .expect("opens the PostgreSQL database")
             }

@@ -20,20 +20,18 @@
 //! next holder: nothing acknowledged is lost and, as entries are unique by leaf hash,
 //! nothing is appended twice.
 
-use crate::checkpoint::{LogSigner, LogVerifier};
-use crate::clock::Clock;
-use crate::entry::VerifiedEntry;
-use crate::rules::{Denial, Rules};
-use crate::sequencer::{
-    publish_newer, Appended, Head, Integrator, Reply, SequenceError, Sequencer, StartError,
-    Submission, MAX_BATCH,
-};
+use crate::intake::{Appended, Decision, Reply, SequenceError, SharedIntake, Submission};
+use crate::rules::{BoxFuture, Rules};
+use crate::sequencer::{publish_newer, Head, Integrator, Sequencer, StartError, MAX_BATCH};
 use crate::storage::postgres::{self, DECIDED, NEW_CHECKPOINT, NEW_SUBMISSION};
-use crate::storage::query::QueryBuilder;
 use crate::storage::sql::SqlStore;
+use crate::storage::submissions;
 use crate::storage::{LogStore, StorageError};
-use crate::tree::Hash;
-use sqlx::{AnyConnection, Row};
+use ledger::checkpoint::{LogSigner, LogVerifier};
+use ledger::clock::Clock;
+use ledger::entry::VerifiedEntry;
+use ledger::tree::Hash;
+use sqlx::AnyConnection;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -50,17 +48,6 @@ const POLL: Duration = Duration::from_millis(250);
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 /// Decided rows whose node never came back for them are removed after this long.
 const ABANDONED_AFTER: Duration = Duration::from_secs(600);
-
-/// What became of a submission, as recorded in its row.
-#[derive(serde::Serialize, serde::Deserialize)]
-enum Decision {
-    Appended {
-        index: u64,
-        tree_size: u64,
-        duplicate: bool,
-    },
-    Denied(Denial),
-}
 
 /// Starts this node: it follows the log's checkpoints, accepts submissions, and
 /// competes for the integrator's lease. Resolves once the log has a head.
@@ -215,7 +202,11 @@ async fn hold_lease<R: Rules + Clone>(
         size = publish.borrow().size,
         "this node holds the integrator's lease"
     );
-    remove_abandoned(integrator.conn()).await?;
+    submissions::remove_abandoned(
+        integrator.conn(),
+        unix_millis() - ABANDONED_AFTER.as_millis() as i64,
+    )
+    .await?;
     loop {
         let batch = undecided(integrator.conn()).await?;
         if batch.is_empty() {
@@ -228,77 +219,24 @@ async fn hold_lease<R: Rules + Clone>(
 
 /// The oldest undecided submissions, up to a batch.
 async fn undecided(conn: &mut AnyConnection) -> Result<Vec<Submission>, StorageError> {
-    let rows = sqlx::query(
-        "SELECT id, leaf, sidecar FROM submissions WHERE outcome IS NULL ORDER BY id LIMIT $1",
-    )
-    .bind(MAX_BATCH as i64)
-    .fetch_all(conn)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            let malformed = |_| StorageError::Malformed("submissions");
-            let entry = VerifiedEntry::from_leaf(r.get(1)).map_err(|_| malformed(()))?;
-            let sidecar = r
-                .get::<Option<String>, _>(2)
+    submissions::undecided(conn, MAX_BATCH)
+        .await?
+        .into_iter()
+        .map(|row| {
+            let malformed = || StorageError::Malformed("submissions");
+            let entry = VerifiedEntry::from_leaf(&row.leaf).map_err(|_| malformed())?;
+            let sidecar = row
+                .sidecar
                 .map(|s| serde_json::from_str(&s))
                 .transpose()
-                .map_err(|_| malformed(()))?;
+                .map_err(|_| malformed())?;
             Ok(Submission {
                 entry,
                 sidecar,
-                reply: Reply::Recorded(r.get(0)),
+                reply: Reply::Recorded(row.id),
             })
         })
         .collect()
-}
-
-/// Records the outcome of every recorded submission of `batch` inside `tx`, and clears
-/// its private sidecar; returns whether there was any.
-pub(crate) async fn record_outcomes(
-    tx: &mut AnyConnection,
-    batch: &[Submission],
-    outcomes: &[Result<Appended, SequenceError>],
-) -> Result<bool, StorageError> {
-    let decided: Vec<(i64, String)> = batch
-        .iter()
-        .zip(outcomes)
-        .filter_map(|(s, outcome)| match s.reply {
-            Reply::Recorded(id) => Some((id, decision(outcome))),
-            Reply::Waiting(_) => None,
-        })
-        .collect();
-    for chunk in decided.chunks(500) {
-        let mut q = QueryBuilder::new(
-            "UPDATE submissions AS s SET outcome = v.outcome, sidecar = NULL FROM (",
-        );
-        q.push_values(chunk, |row, (id, outcome)| {
-            row.push_bind(*id).push_bind(outcome.as_str());
-        });
-        q.push(") AS v (id, outcome) WHERE s.id = v.id");
-        q.build().execute(&mut *tx).await?;
-    }
-    Ok(!decided.is_empty())
-}
-
-fn decision(outcome: &Result<Appended, SequenceError>) -> String {
-    let decision = match outcome {
-        Ok(a) => Decision::Appended {
-            index: a.index,
-            tree_size: a.tree_size,
-            duplicate: a.duplicate,
-        },
-        Err(SequenceError::Denied(denial)) => Decision::Denied(denial.clone()),
-        Err(other) => unreachable!("a batch's outcomes are appended or denied, not {other}"),
-    };
-    serde_json::to_string(&decision).expect("decisions serialise")
-}
-
-async fn remove_abandoned(conn: &mut AnyConnection) -> Result<(), StorageError> {
-    sqlx::query("DELETE FROM submissions WHERE outcome IS NOT NULL AND accepted_at < $1")
-        .bind(unix_millis() - ABANDONED_AFTER.as_millis() as i64)
-        .execute(conn)
-        .await?;
-    Ok(())
 }
 
 fn unix_millis() -> i64 {
@@ -327,35 +265,19 @@ impl Drop for Submissions {
 }
 
 impl Submissions {
-    /// Whether this node holds the integrator's lease.
-    pub(crate) fn leads(&self) -> bool {
-        self.leading.load(Ordering::SeqCst)
-    }
-
-    /// Stops following, answering and competing for the lease; the lease, if held, is
-    /// released as the integrator's connection closes.
-    pub(crate) fn stop(&self) {
-        for task in &self.tasks {
-            task.abort();
-        }
-    }
-
-    pub(crate) async fn submit(
+    async fn submit_and_wait(
         &self,
         entry: VerifiedEntry,
         sidecar: Option<serde_json::Value>,
     ) -> Result<Appended, SequenceError> {
-        let storage = |e: sqlx::Error| SequenceError::Storage(e.to_string());
-        let id: i64 = sqlx::query(
-            "INSERT INTO submissions (leaf, sidecar, accepted_at) VALUES ($1, $2, $3) RETURNING id",
+        let id = submissions::insert(
+            &self.store,
+            entry.leaf(),
+            sidecar.map(|s| s.to_string()),
+            unix_millis(),
         )
-        .bind(entry.leaf())
-        .bind(sidecar.map(|s| s.to_string()))
-        .bind(unix_millis())
-        .fetch_one(self.store.pool())
         .await
-        .map_err(storage)?
-        .get(0);
+        .map_err(|e| SequenceError::Storage(e.to_string()))?;
         let (reply, answered) = oneshot::channel();
         self.waiting
             .lock()
@@ -370,6 +292,26 @@ impl Submissions {
             .await
             .map_err(|_| SequenceError::Closed)?;
         Ok(appended)
+    }
+}
+
+impl SharedIntake for Submissions {
+    fn submit(
+        &self,
+        entry: VerifiedEntry,
+        sidecar: Option<serde_json::Value>,
+    ) -> BoxFuture<'_, Result<Appended, SequenceError>> {
+        Box::pin(self.submit_and_wait(entry, sidecar))
+    }
+
+    fn leads(&self) -> bool {
+        self.leading.load(Ordering::SeqCst)
+    }
+
+    fn stop(&self) {
+        for task in &self.tasks {
+            task.abort();
+        }
     }
 }
 
@@ -392,38 +334,17 @@ async fn answer_decided(
     waiting: &Waiting,
     ids: &[i64],
 ) -> Result<(), StorageError> {
-    let mut q = QueryBuilder::new(
-        "SELECT id, outcome FROM submissions WHERE outcome IS NOT NULL AND id IN (",
-    );
-    q.push_list(ids.iter().copied()).push(")");
-    let rows = q.build().fetch_all(store.pool()).await?;
+    let rows = submissions::decided(store, ids).await?;
     if rows.is_empty() {
         return Ok(());
     }
     let mut done = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let id: i64 = row.get(0);
-        let decision: Decision = serde_json::from_str(row.get(1))
-            .map_err(|_| StorageError::Malformed("submissions.outcome"))?;
+    for (id, outcome) in rows {
+        let decision = Decision::from_json(&outcome)?;
         if let Some((leaf_hash, reply)) = waiting.lock().expect("waiting").remove(&id) {
-            let _ = reply.send(match decision {
-                Decision::Appended {
-                    index,
-                    tree_size,
-                    duplicate,
-                } => Ok(Appended {
-                    leaf_hash,
-                    index,
-                    tree_size,
-                    duplicate,
-                }),
-                Decision::Denied(denial) => Err(SequenceError::Denied(denial)),
-            });
+            let _ = reply.send(decision.into_outcome(leaf_hash));
         }
         done.push(id);
     }
-    let mut q = QueryBuilder::new("DELETE FROM submissions WHERE id IN (");
-    q.push_list(done).push(")");
-    q.build().execute(store.pool()).await?;
-    Ok(())
+    submissions::delete(store, done).await
 }

@@ -6,7 +6,7 @@
 //! sequencer calls `admit` for each entry of a batch inside the batch's transaction,
 //! under a savepoint: a refused entry leaves no trace, an admitted one is appended.
 
-use crate::entry::VerifiedEntry;
+use ledger::entry::VerifiedEntry;
 use std::future::Future;
 use std::pin::Pin;
 

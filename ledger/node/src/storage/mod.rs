@@ -7,14 +7,17 @@
 //!
 //! One implementation, `sql::SqlStore`, speaks SQL that SQLite and PostgreSQL both
 //! read, through sqlx's `Any` driver; `sqlite` and `postgres` open it on each backend
-//! with that backend's settings and migrations, and hold what only it has.
+//! with that backend's settings and migrations, and hold what only it has;
+//! `submissions` is the intake table several nodes share. Every statement of the node
+//! is in this folder.
 
 pub mod postgres;
 pub mod query;
 pub mod sql;
 pub mod sqlite;
+pub mod submissions;
 
-use crate::tree::Hash;
+use ledger::tree::Hash;
 use sqlx::any::Any;
 use sqlx::AnyConnection;
 use sqlx::Transaction;
@@ -135,6 +138,30 @@ pub trait LogStore: Send + Sync + 'static {
             Ok(())
         }
     }
+}
+
+/// Marks a point inside a batch's transaction that the batch can roll back to: an
+/// entry the rules refuse leaves no trace, and a clock reading nothing else joined is
+/// taken back.
+pub async fn savepoint(tx: &mut AnyConnection, name: &'static str) -> Result<(), StorageError> {
+    sqlx::query(&format!("SAVEPOINT {name}"))
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
+/// Undoes everything since the savepoint `name` (which stays set).
+pub async fn rollback_to(tx: &mut AnyConnection, name: &'static str) -> Result<(), StorageError> {
+    sqlx::query(&format!("ROLLBACK TO {name}"))
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
+/// Forgets the savepoint `name`, keeping what was done since.
+pub async fn release(tx: &mut AnyConnection, name: &'static str) -> Result<(), StorageError> {
+    sqlx::query(&format!("RELEASE {name}")).execute(tx).await?;
+    Ok(())
 }
 
 pub(crate) fn hash_from_bytes(bytes: &[u8], column: &'static str) -> Result<Hash, StorageError> {

@@ -3,8 +3,8 @@
 
 use crate::sequencer::Head;
 use crate::storage::{LogStore, StorageError, StoredEntry};
-use crate::tiles::{self, Tile, TileError};
-use crate::tree::{self, Hash, Prefetched};
+use ledger::tiles::{self, Tile, TileError};
+use ledger::tree::{self, Hash, Prefetched};
 use std::sync::Arc;
 use tokio::sync::watch;
 
@@ -95,7 +95,7 @@ impl<S: LogStore> LogReader<S> {
         let index = self
             .leaf_index(leaf_hash)
             .await?
-            .ok_or_else(|| ReadError::UnknownLeaf(crate::hex32::encode(&leaf_hash)))?;
+            .ok_or_else(|| ReadError::UnknownLeaf(ledger::hex32::encode(&leaf_hash)))?;
         if index >= tree_size {
             return Err(ReadError::NotInTree {
                 index,

@@ -30,11 +30,11 @@
 //! single-row `INSERT`s at once through the pool, each its own durable commit (what a
 //! submission to the shared queue writes first).
 //!
-//! Run: `cargo bench -p aidledger-ledger --features storage --bench sequencer`, with
+//! Run: `cargo bench -p aidledger-node --bench sequencer`, with
 //! `AIDLEDGER_BENCH_POSTGRES=postgres://…/bench_sequencer` for both backends.
 
-#[path = "common/backends.rs"]
 mod backends;
+#[path = "../../benches/common/mod.rs"]
 mod common;
 
 use criterion::measurement::WallTime;
@@ -44,13 +44,13 @@ use criterion::{
 use ed25519_dalek::SigningKey;
 use ledger::checkpoint::LogSigner;
 use ledger::clock::SystemClock;
-use ledger::cluster;
 use ledger::entry::{UnsignedEntry, VerifiedEntry};
-use ledger::sequencer::{AdmitAll, Sequencer};
-use ledger::storage::sql::SqlStore;
-use ledger::storage::{Batch, LogStore, NewEntry, StoredCheckpoint};
 use ledger::tree::{self, Frontier, Hash};
 use ledger::Kind;
+use ledger_node::cluster;
+use ledger_node::sequencer::{AdmitAll, Sequencer};
+use ledger_node::storage::sql::SqlStore;
+use ledger_node::storage::{Batch, LogStore, NewEntry, StoredCheckpoint};
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
