@@ -16,7 +16,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 source_hash() {
-  find frontend/Cargo.toml frontend/src ledger/Cargo.toml ledger/src Cargo.lock -type f \
+  find frontend/Cargo.toml frontend/src ledger/Cargo.toml ledger/src \
+    ledger/contract/Cargo.toml ledger/contract/src Cargo.lock -type f \
     | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1
 }
 

@@ -2,28 +2,14 @@
 
 use anyhow::{bail, Context};
 use base64::prelude::*;
+use contract::{ConsistencyProof, InclusionProof, LogEntries, LogKey, Submitted};
 use ledger::{hex32, Hash};
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
 
 #[derive(Clone)]
 pub struct LogClient {
     base: String,
     http: reqwest::Client,
-}
-
-/// The server's answer to a submission.
-#[derive(Debug, Deserialize, Clone, PartialEq)]
-pub struct Submitted {
-    pub leaf_hash: String,
-    pub index: u64,
-    pub tree_size: u64,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct LogKey {
-    pub origin: String,
-    pub vkey: String,
 }
 
 /// One entry as served, decoded.
@@ -32,18 +18,6 @@ pub struct ServedEntry {
     pub index: u64,
     pub leaf: Vec<u8>,
     pub leaf_hash: Hash,
-}
-
-#[derive(Deserialize)]
-struct RawEntry {
-    index: u64,
-    leaf: String,
-    leaf_hash: String,
-}
-
-#[derive(Deserialize)]
-struct Hashes {
-    hashes: Vec<String>,
 }
 
 fn decode_hashes(hashes: &[String]) -> anyhow::Result<Vec<Hash>> {
@@ -170,11 +144,7 @@ impl LogClient {
     }
 
     pub async fn entries(&self, start: u64, limit: u64) -> anyhow::Result<Vec<ServedEntry>> {
-        #[derive(Deserialize)]
-        struct Page {
-            entries: Vec<RawEntry>,
-        }
-        let page: Page = self
+        let page: LogEntries = self
             .get(&format!("/api/v1/log/entries?start={start}&limit={limit}"))
             .await?;
         page.entries
@@ -198,12 +168,7 @@ impl LogClient {
         leaf_hash: &Hash,
         tree_size: u64,
     ) -> anyhow::Result<(u64, Vec<Hash>)> {
-        #[derive(Deserialize)]
-        struct Proof {
-            leaf_index: u64,
-            hashes: Vec<String>,
-        }
-        let p: Proof = self
+        let p: InclusionProof = self
             .get(&format!(
                 "/api/v1/log/proof/inclusion?leaf_hash={}&tree_size={tree_size}",
                 hex32::encode(leaf_hash)
@@ -213,7 +178,7 @@ impl LogClient {
     }
 
     pub async fn consistency_proof(&self, first: u64, second: u64) -> anyhow::Result<Vec<Hash>> {
-        let p: Hashes = self
+        let p: ConsistencyProof = self
             .get(&format!(
                 "/api/v1/log/proof/consistency?first={first}&second={second}"
             ))

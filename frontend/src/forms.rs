@@ -5,8 +5,8 @@
 
 use crate::api::Failure;
 use crate::browser;
-use crate::model::Submitted;
 use crate::session::{t, use_session};
+use contract::Submitted;
 use ed25519_dalek::SigningKey;
 use ledger::contact::{commitment, Contact, Sidecar};
 use ledger::entry::VerifiedEntry;

@@ -1,6 +1,6 @@
-//! The JSON answers of the public API (docs/API.md) that pages show, with only the
-//! fields they use. These mirror the API, not the server's types: a page reads what any
-//! third-party client could read.
+//! The workflow's JSON answers (docs/API.md) that pages show, with only the fields they
+//! use. The log's answers are the `contract` crate's, the same types the server
+//! answers with; these views move there next (ARCHITECTURE.md).
 
 use serde::{Deserialize, Serialize};
 
@@ -126,43 +126,6 @@ pub struct ReviewItem {
     pub created_at: String,
     #[serde(default)]
     pub verifies: i64,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct LogKey {
-    pub origin: String,
-    pub vkey: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct LogEntry {
-    pub index: u64,
-    pub leaf: String,
-    pub leaf_hash: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct LogEntries {
-    pub entries: Vec<LogEntry>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct InclusionProof {
-    pub leaf_index: u64,
-    pub tree_size: u64,
-    pub hashes: Vec<String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ConsistencyProof {
-    pub hashes: Vec<String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Submitted {
-    pub leaf_hash: String,
-    pub index: u64,
-    pub tree_size: u64,
 }
 
 /// `GET /api/v1/private/{entry}`.

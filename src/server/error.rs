@@ -3,6 +3,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use contract::ErrorBody;
 use ledger::entry::EntryError;
 use ledger::tiles::TileError;
 use ledger_node::intake::SequenceError;
@@ -108,7 +109,7 @@ impl IntoResponse for ApiError {
         } else {
             self.to_string()
         };
-        let mut response = (status, Json(serde_json::json!({ "error": message }))).into_response();
+        let mut response = (status, Json(ErrorBody { error: message })).into_response();
         match self {
             ApiError::RateLimited(_, seconds) => {
                 response
@@ -159,7 +160,7 @@ pub(crate) async fn json_refusals(
     } else {
         text
     };
-    let mut json = (parts.status, Json(serde_json::json!({ "error": message }))).into_response();
+    let mut json = (parts.status, Json(ErrorBody { error: message })).into_response();
     for (name, value) in &parts.headers {
         if name != axum::http::header::CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
             json.headers_mut().insert(name, value.clone());

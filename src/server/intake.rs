@@ -8,16 +8,9 @@ use crate::services::store::flush_erased;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use contract::Submitted;
 use ledger::entry::VerifiedEntry;
 use ledger::{hex32, Kind};
-use serde::Serialize;
-
-#[derive(Serialize)]
-struct SubmitResponse {
-    leaf_hash: String,
-    index: u64,
-    tree_size: u64,
-}
 
 /// Checks the admission policies and the author's write limit, sequences the entry
 /// and answers 201 or 200.
@@ -38,7 +31,7 @@ pub(crate) async fn sequence(
     } else {
         StatusCode::CREATED
     };
-    let body = SubmitResponse {
+    let body = Submitted {
         leaf_hash: hex32::encode(&appended.leaf_hash),
         index: appended.index,
         tree_size: appended.tree_size,

@@ -13,10 +13,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::prelude::*;
+use contract::{
+    Backend, ConsistencyProof, ConsistencyQuery, EntriesQuery, InclusionProof, InclusionQuery,
+    LogEntries, LogEntry, LogKey, NodeInfo,
+};
 use ledger::entry::{VerifiedEntry, MAX_LEAF_BYTES};
 use ledger::hex32;
-use ledger_node::storage::sql::Backend;
-use serde::{Deserialize, Serialize};
+use ledger_node::storage::sql::Backend as StorageBackend;
+use ledger_node::storage::StoredEntry;
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
@@ -57,94 +61,70 @@ async fn checkpoint(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
-async fn log_key(State(state): State<AppState>) -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "origin": state.origin, "vkey": state.vkey }))
+async fn log_key(State(state): State<AppState>) -> Json<LogKey> {
+    Json(LogKey {
+        origin: state.origin,
+        vkey: state.vkey,
+    })
 }
 
 /// This node's part in the log: which backend it stores on, whether it is the one
 /// sequencing, and the tree size its readers serve.
-async fn node(State(state): State<AppState>) -> Json<serde_json::Value> {
+async fn node(State(state): State<AppState>) -> Json<NodeInfo> {
     let backend = match state.store.backend() {
-        Backend::Sqlite => "sqlite",
-        Backend::Postgres => "postgres",
+        StorageBackend::Sqlite => Backend::Sqlite,
+        StorageBackend::Postgres => Backend::Postgres,
     };
-    Json(serde_json::json!({
-        "backend": backend,
-        "integrator": state.sequencer.is_integrator(),
-        "tree_size": state.reader.head().size,
-    }))
-}
-
-#[derive(Deserialize)]
-struct EntriesQuery {
-    #[serde(default)]
-    start: u64,
-    #[serde(default = "default_limit")]
-    limit: u64,
-}
-
-fn default_limit() -> u64 {
-    100
-}
-
-#[derive(Serialize)]
-struct EntryItem {
-    index: u64,
-    leaf: String,
-    leaf_hash: String,
+    Json(NodeInfo {
+        backend,
+        integrator: state.sequencer.is_integrator(),
+        tree_size: state.reader.head().size,
+    })
 }
 
 async fn entries(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<EntriesQuery>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    let entries: Vec<EntryItem> = state
-        .reader
-        .entries(q.start, q.limit)
-        .await?
-        .into_iter()
-        .map(|e| EntryItem {
-            index: e.index,
-            leaf: BASE64_STANDARD.encode(&e.leaf),
-            leaf_hash: hex32::encode(&e.leaf_hash),
-        })
-        .collect();
-    Ok(Json(serde_json::json!({ "entries": entries })))
+) -> Result<Json<LogEntries>, ApiError> {
+    let entries = state.reader.entries(q.start, q.limit).await?;
+    Ok(Json(log_entries(entries)))
 }
 
-#[derive(Deserialize)]
-struct InclusionQuery {
-    leaf_hash: String,
-    tree_size: u64,
+/// Entries as the API serves them.
+pub(super) fn log_entries(entries: Vec<StoredEntry>) -> LogEntries {
+    LogEntries {
+        entries: entries
+            .into_iter()
+            .map(|e| LogEntry {
+                index: e.index,
+                leaf: BASE64_STANDARD.encode(&e.leaf),
+                leaf_hash: hex32::encode(&e.leaf_hash),
+            })
+            .collect(),
+    }
 }
 
 async fn inclusion_proof(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<InclusionQuery>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<InclusionProof>, ApiError> {
     let leaf_hash = parse_hash("leaf_hash", &q.leaf_hash)?;
     let proof = state.reader.inclusion_proof(leaf_hash, q.tree_size).await?;
-    Ok(Json(serde_json::json!({
-        "leaf_index": proof.leaf_index,
-        "tree_size": proof.tree_size,
-        "hashes": proof.hashes.iter().map(hex32::encode).collect::<Vec<_>>(),
-    })))
-}
-
-#[derive(Deserialize)]
-struct ConsistencyQuery {
-    first: u64,
-    second: u64,
+    Ok(Json(InclusionProof {
+        hashes: proof.hashes.iter().map(hex32::encode).collect(),
+        leaf_index: proof.leaf_index,
+        tree_size: proof.tree_size,
+    }))
 }
 
 async fn consistency_proof(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<ConsistencyQuery>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<ConsistencyProof>, ApiError> {
     let hashes = state.reader.consistency_proof(q.first, q.second).await?;
-    Ok(Json(
-        serde_json::json!({ "hashes": hashes.iter().map(hex32::encode).collect::<Vec<_>>() }),
-    ))
+    Ok(Json(ConsistencyProof {
+        hashes: hashes.iter().map(hex32::encode).collect(),
+    }))
 }
 
 async fn tile(

@@ -3,11 +3,13 @@
 
 use super::error::ApiError;
 use super::extract::{parse_hash, ApiQuery};
+use super::log_api::log_entries;
 use super::AppState;
 use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use base64::prelude::*;
+use contract::{EntriesQuery, LogEntries};
 use ledger::hex32;
 use moderation::queries::{self, Page, PostFilter, PostView};
 use serde::Deserialize;
@@ -161,35 +163,26 @@ async fn review(
     Ok(Json(json!(page)))
 }
 
-#[derive(Deserialize)]
-struct AuthorQuery {
-    #[serde(default)]
-    start: u64,
-    #[serde(default = "default_limit")]
-    limit: u64,
-}
-
-fn default_limit() -> u64 {
-    100
-}
-
 async fn author_entries(
     State(state): State<AppState>,
     Path(key): Path<String>,
-    ApiQuery(q): ApiQuery<AuthorQuery>,
-) -> Result<Json<Value>, ApiError> {
+    ApiQuery(q): ApiQuery<EntriesQuery>,
+) -> Result<Json<LogEntries>, ApiError> {
     let author = parse_hash("key", &key)?;
     let size = state.reader.head().size;
-    let entries: Vec<Value> = state
+    let entries = state
         .store
-        .entries_by_author(&author.0, q.start, q.limit.min(ledger_node::reader::MAX_PAGE))
+        .entries_by_author(
+            &author.0,
+            q.start,
+            q.limit.min(ledger_node::reader::MAX_PAGE),
+        )
         .await
         .map_err(ledger_node::reader::ReadError::from)?
         .into_iter()
         .filter(|e| e.index < size)
-        .map(|e| json!({"index": e.index, "leaf": BASE64_STANDARD.encode(&e.leaf), "leaf_hash": hex32::encode(&e.leaf_hash)}))
         .collect();
-    Ok(Json(json!({ "entries": entries })))
+    Ok(Json(log_entries(entries)))
 }
 
 /// The chain of a need or pledge, each link with its leaf and an inclusion proof

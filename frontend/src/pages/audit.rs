@@ -5,9 +5,9 @@
 use super::need::pinned_verifier;
 use crate::api::{client, Failure};
 use crate::browser;
-use crate::model::{ConsistencyProof, InclusionProof, LogEntries};
 use crate::session::{t, SAVED_CHECKPOINT_STORAGE};
 use base64::prelude::*;
+use contract::{ConsistencyProof, InclusionProof, LogEntries};
 use ledger::checkpoint::Checkpoint;
 use ledger::entry::VerifiedEntry;
 use ledger::{hex32, tree, Hash};

@@ -12,9 +12,10 @@ use crate::forms::{
     PageNotice, SelectField, TextField,
 };
 use crate::i18n;
-use crate::model::{LogKey, Post};
+use crate::model::Post;
 use crate::session::{t, use_session, PINNED_VKEY_STORAGE};
 use base64::prelude::*;
+use contract::LogKey;
 use ledger::chain::{self, Trace};
 use ledger::checkpoint::LogVerifier;
 use ledger::entry::SignedEntry;
