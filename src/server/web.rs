@@ -15,11 +15,12 @@ use axum::Router;
 use frontend::api::{ApiSource, ServerApi};
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use serde::Deserialize;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::LazyLock;
 use tower::ServiceExt;
 
 /// Hash of the sources the committed bundle was built from (scripts/build-frontend.sh).
@@ -111,7 +112,13 @@ pub(crate) fn router(api: Router) -> Router {
             }
         }
     };
-    let routes = generate_route_list(frontend::App);
+    // Listed once per process. Listing renders the app with leptos_server's
+    // process-wide "suppress resource loads" flag set; a page rendering meanwhile in
+    // another instance of this process would wait forever for a resource that never
+    // loads (leptos-rs/leptos#4773). Once listed, no listing overlaps a render.
+    static ROUTES: LazyLock<Vec<AxumRouteListing>> =
+        LazyLock::new(|| generate_route_list(frontend::App));
+    let routes = ROUTES.clone();
     let shell_options = options.clone();
     let fallback = leptos_axum::render_app_async_with_context(context.clone(), move || {
         frontend::shell(shell_options.clone())
