@@ -1,6 +1,5 @@
 //! Shared set-up for the integration tests: a real instance on a random port over a
 //! fresh data directory, started through the same code as `aidledger serve`.
-#![allow(dead_code)]
 
 pub mod process;
 
