@@ -124,6 +124,19 @@ pub enum OrgType {
     Company,
 }
 
+impl OrgType {
+    pub fn name(self) -> &'static str {
+        match self {
+            OrgType::Hospital => "hospital",
+            OrgType::Clinic => "clinic",
+            OrgType::Shelter => "shelter",
+            OrgType::Charity => "charity",
+            OrgType::Carrier => "carrier",
+            OrgType::Company => "company",
+        }
+    }
+}
+
 /// A delivery or service area: an ISO 3166-2 style region code and a display name.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(deny_unknown_fields)]

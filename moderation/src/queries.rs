@@ -6,8 +6,10 @@
 //! expiry (an open need past its `needed_by` date reads as `expired`) and verification
 //! status (which depends on the configured quorum).
 
-use ledger::hex32;
+use contract::{Area, ItemLine, Org, OrgRef, Page, Post, ReviewItem};
+use ledger::{hex32, Kind};
 use ledger_node::storage::query::QueryBuilder;
+use serde::de::DeserializeOwned;
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
@@ -24,6 +26,8 @@ pub enum QueryError {
     NotFound(String),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("the database holds a value the API does not know in {0}")]
+    Malformed(&'static str),
 }
 
 /// How verification is decided (DESIGN.md §2: moderators verify organisations).
@@ -52,87 +56,30 @@ pub struct PostFilter {
     pub per_page: u32,
 }
 
-#[derive(Serialize, Debug)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub page: u32,
-    pub per_page: u32,
-    pub total: i64,
+/// A column holding one of the API's named values (a status, a verification, a
+/// kind...), as that value.
+fn named<T: DeserializeOwned>(r: &AnyRow, column: &'static str) -> Result<T, QueryError> {
+    let name: String = r.get(column);
+    T::deserialize(serde::de::value::StrDeserializer::<serde::de::value::Error>::new(&name))
+        .map_err(|_| QueryError::Malformed(column))
 }
 
-#[derive(Serialize, Debug)]
-pub struct Area {
-    pub code: String,
-    pub name: String,
+/// Like `named`, for a column that may be NULL.
+fn named_or_null<T: DeserializeOwned>(
+    r: &AnyRow,
+    column: &'static str,
+) -> Result<Option<T>, QueryError> {
+    match r.get::<Option<String>, _>(column) {
+        Some(_) => named(r, column).map(Some),
+        None => Ok(None),
+    }
 }
 
-#[derive(Serialize, Debug)]
-pub struct ItemView {
-    pub line: i64,
-    pub item: String,
-    pub category: String,
-    pub unit: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub spec: Option<String>,
-    pub requested: i64,
-    pub pledged: i64,
-    pub shipped: i64,
-    pub delivered: i64,
-    /// Still to be pledged.
-    pub remaining: i64,
-}
-
-#[derive(Serialize, Debug)]
-pub struct OrgRef {
-    pub id: String,
-    pub name: String,
-    pub verification: String,
-}
-
-#[derive(Serialize, Debug)]
-pub struct PostView {
-    pub id: String,
-    pub index: i64,
-    pub kind: String,
-    pub author: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub org: Option<OrgRef>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub urgency: Option<String>,
-    /// Needs: needed by; offers: available until.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub until: Option<String>,
-    pub area: Area,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    pub status: String,
-    pub verification: String,
-    /// Posted by a volunteer on the organisation's behalf.
-    pub relayed: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub evidence_url: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub evidence_photo_sha256: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub duplicate_of: Option<String>,
-    pub stale_flags: i64,
-    pub created_at: String,
-    pub items: Vec<ItemView>,
-}
-
-#[derive(Serialize, Debug)]
-pub struct OrgView {
-    pub id: String,
-    pub index: i64,
-    pub name: String,
-    #[serde(rename = "type")]
-    pub org_type: String,
-    pub area: Area,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    pub verification: String,
-    pub verified_by: i64,
-    pub created_at: String,
+fn area_of(r: &AnyRow) -> Area {
+    Area {
+        code: r.get("area_code"),
+        name: r.get("area_name"),
+    }
 }
 
 fn hex(bytes: Vec<u8>) -> String {
@@ -259,27 +206,27 @@ fn post_filters(q: &mut QueryBuilder<'_>, kind: &str, f: &PostFilter) {
     }
 }
 
-fn post_from_row(r: &AnyRow) -> PostView {
+fn post_from_row(r: &AnyRow) -> Result<Post, QueryError> {
     let org_id: Option<Vec<u8>> = r.get("org");
-    PostView {
+    Ok(Post {
         id: hex(r.get("id")),
         index: r.get("idx"),
-        kind: r.get("kind"),
+        kind: named(r, "kind")?,
         author: hex(r.get("author")),
-        org: org_id.map(|id| OrgRef {
-            id: hex(id),
-            name: r.get("org_name"),
-            verification: r.get("org_verification"),
-        }),
-        urgency: r.get("urgency"),
-        until: r.get("needed_by"),
-        area: Area {
-            code: r.get("area_code"),
-            name: r.get("area_name"),
+        org: match org_id {
+            Some(id) => Some(OrgRef {
+                id: hex(id),
+                name: r.get("org_name"),
+                verification: named(r, "org_verification")?,
+            }),
+            None => None,
         },
+        urgency: named_or_null(r, "urgency")?,
+        until: r.get("needed_by"),
+        area: area_of(r),
         description: r.get("description"),
-        status: r.get("read_status"),
-        verification: r.get("verification"),
+        status: named(r, "read_status")?,
+        verification: named(r, "verification")?,
         relayed: r.get::<i64, _>("relayed") != 0,
         evidence_url: r.get("evidence_url"),
         evidence_photo_sha256: r.get("evidence_photo"),
@@ -287,10 +234,10 @@ fn post_from_row(r: &AnyRow) -> PostView {
         stale_flags: r.get("stale_flags"),
         created_at: r.get("created_at"),
         items: vec![],
-    }
+    })
 }
 
-async fn attach_items(pool: &AnyPool, posts: &mut [PostView]) -> Result<(), QueryError> {
+async fn attach_items(pool: &AnyPool, posts: &mut [Post]) -> Result<(), QueryError> {
     if posts.is_empty() {
         return Ok(());
     }
@@ -304,15 +251,16 @@ async fn attach_items(pool: &AnyPool, posts: &mut [PostView]) -> Result<(), Quer
             .unwrap_or_default()
     }))
     .push(") ORDER BY post, line");
-    let mut by_post: HashMap<String, Vec<ItemView>> = HashMap::new();
+    let mut by_post: HashMap<String, Vec<ItemLine>> = HashMap::new();
     for r in q.build().fetch_all(pool).await? {
         let requested: i64 = r.get("requested");
         let pledged: i64 = r.get("pledged");
         by_post
             .entry(hex(r.get("post")))
             .or_default()
-            .push(ItemView {
-                line: r.get("line"),
+            .push(ItemLine {
+                line: u32::try_from(r.get::<i64, _>("line"))
+                    .map_err(|_| QueryError::Malformed("line"))?,
                 item: r.get("item"),
                 category: r.get("category"),
                 unit: r.get("unit"),
@@ -336,7 +284,7 @@ pub async fn list_posts(
     policy: Policy,
     kind: &str,
     f: &PostFilter,
-) -> Result<Page<PostView>, QueryError> {
+) -> Result<Page<Post>, QueryError> {
     one_of(
         "status",
         &f.status,
@@ -375,13 +323,13 @@ pub async fn list_posts(
         .push_bind(i64::from(per_page))
         .push(" OFFSET ")
         .push_bind(offset(page, per_page));
-    let mut items: Vec<PostView> = q
+    let mut items: Vec<Post> = q
         .build()
         .fetch_all(pool)
         .await?
         .iter()
         .map(post_from_row)
-        .collect();
+        .collect::<Result<_, _>>()?;
     attach_items(pool, &mut items).await?;
     Ok(Page {
         items,
@@ -397,7 +345,7 @@ pub async fn post(
     policy: Policy,
     kind: &str,
     id: &str,
-) -> Result<PostView, QueryError> {
+) -> Result<Post, QueryError> {
     let id_raw = id_bytes("id", id)?;
     let mut q = QueryBuilder::new("");
     post_select(
@@ -414,7 +362,7 @@ pub async fn post(
         .fetch_optional(pool)
         .await?
         .ok_or_else(|| QueryError::NotFound(format!("no need or offer has id {id}")))?;
-    let mut posts = [post_from_row(&row)];
+    let mut posts = [post_from_row(&row)?];
     attach_items(pool, &mut posts).await?;
     let [post] = posts;
     Ok(post)
@@ -423,21 +371,18 @@ pub async fn post(
 const ORG_VERIFICATION: &str =
     "CASE WHEN rejects > 0 THEN 'rejected' WHEN verifies >= $1 THEN 'verified' ELSE 'pending' END";
 
-fn org_from_row(r: &AnyRow) -> OrgView {
-    OrgView {
+fn org_from_row(r: &AnyRow) -> Result<Org, QueryError> {
+    Ok(Org {
         id: hex(r.get("id")),
         index: r.get("idx"),
         name: r.get("name"),
-        org_type: r.get("org_type"),
-        area: Area {
-            code: r.get("area_code"),
-            name: r.get("area_name"),
-        },
+        org_type: named(r, "org_type")?,
+        area: area_of(r),
         description: r.get("description"),
-        verification: r.get("verification"),
+        verification: named(r, "verification")?,
         verified_by: r.get("verifies"),
         created_at: r.get("created_at"),
-    }
+    })
 }
 
 /// Organisations, oldest first; rejected ones only when asked for.
@@ -448,7 +393,7 @@ pub async fn list_orgs(
     area: Option<String>,
     page: u32,
     per_page: u32,
-) -> Result<Page<OrgView>, QueryError> {
+) -> Result<Page<Org>, QueryError> {
     one_of("verified", &verified, &["verified", "pending", "rejected"])?;
     check_area(&area)?;
     let (page, per_page) = pages(page, per_page)?;
@@ -479,7 +424,7 @@ pub async fn list_orgs(
         .await?
         .iter()
         .map(org_from_row)
-        .collect();
+        .collect::<Result<_, _>>()?;
     Ok(Page {
         items,
         page,
@@ -488,7 +433,7 @@ pub async fn list_orgs(
     })
 }
 
-pub async fn org(pool: &AnyPool, policy: Policy, id: &str) -> Result<OrgView, QueryError> {
+pub async fn org(pool: &AnyPool, policy: Policy, id: &str) -> Result<Org, QueryError> {
     let row = sqlx::query(&format!(
         "SELECT *, {ORG_VERIFICATION} AS verification FROM wf_orgs WHERE id = $2"
     ))
@@ -497,21 +442,7 @@ pub async fn org(pool: &AnyPool, policy: Policy, id: &str) -> Result<OrgView, Qu
     .fetch_optional(pool)
     .await?
     .ok_or_else(|| QueryError::NotFound(format!("no organisation has id {id}")))?;
-    Ok(org_from_row(&row))
-}
-
-/// One item of the review queue.
-#[derive(Serialize, Debug)]
-pub struct ReviewItem {
-    pub id: String,
-    pub index: i64,
-    /// `org.register`, `need.post` or `offer.post`.
-    pub kind: String,
-    pub title: String,
-    pub area: Area,
-    pub created_at: String,
-    /// Verify verdicts so far (organisations need the quorum).
-    pub verifies: i64,
+    org_from_row(&row)
 }
 
 /// What awaits a moderator, oldest first: organisations short of the quorum and
@@ -565,19 +496,18 @@ pub async fn review_queue(
         .fetch_all(pool)
         .await?
         .iter()
-        .map(|r| ReviewItem {
-            id: hex(r.get("id")),
-            index: r.get("idx"),
-            kind: r.get("kind"),
-            title: r.get("title"),
-            area: Area {
-                code: r.get("area_code"),
-                name: r.get("area_name"),
-            },
-            created_at: r.get("created_at"),
-            verifies: r.get("verifies"),
+        .map(|r| {
+            Ok(ReviewItem {
+                id: hex(r.get("id")),
+                index: r.get("idx"),
+                kind: named(r, "kind")?,
+                title: r.get("title"),
+                area: area_of(r),
+                created_at: r.get("created_at"),
+                verifies: r.get("verifies"),
+            })
         })
-        .collect();
+        .collect::<Result<_, QueryError>>()?;
     title_posts_by_items(pool, &mut items).await?;
     Ok(Page {
         items,
@@ -591,7 +521,7 @@ pub async fn review_queue(
 async fn title_posts_by_items(pool: &AnyPool, items: &mut [ReviewItem]) -> Result<(), QueryError> {
     let posts: Vec<Vec<u8>> = items
         .iter()
-        .filter(|i| i.kind != "org.register")
+        .filter(|i| i.kind != Kind::OrgRegister)
         .map(|i| {
             hex32::decode(&i.id)
                 .map(|h| h.0.to_vec())
@@ -610,7 +540,7 @@ async fn title_posts_by_items(pool: &AnyPool, items: &mut [ReviewItem]) -> Resul
             .or_default()
             .push(r.get("item"));
     }
-    for item in items.iter_mut().filter(|i| i.kind != "org.register") {
+    for item in items.iter_mut().filter(|i| i.kind != Kind::OrgRegister) {
         item.title = names.remove(&item.id).unwrap_or_default().join(", ");
     }
     Ok(())

@@ -93,7 +93,9 @@ impl ApiError {
                 StatusCode::NOT_FOUND
             }
             ApiError::Query(QueryError::BadFilter(_)) => StatusCode::BAD_REQUEST,
-            ApiError::Query(QueryError::Database(_)) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Query(QueryError::Database(_) | QueryError::Malformed(_)) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
             ApiError::Search(indexer::SearchError::BadQuery(_)) => StatusCode::BAD_REQUEST,
             ApiError::Search(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -10,8 +10,9 @@ use axum::routing::get;
 use axum::{Json, Router};
 use base64::prelude::*;
 use contract::{EntriesQuery, LogEntries};
+use contract::{Org, Page, Post, ReviewItem};
 use ledger::hex32;
-use moderation::queries::{self, Page, PostFilter, PostView};
+use moderation::queries::{self, PostFilter};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -57,11 +58,7 @@ impl From<PostQuery> for PostFilter {
     }
 }
 
-async fn list(
-    state: &AppState,
-    kind: &str,
-    q: PostQuery,
-) -> Result<Json<Page<PostView>>, ApiError> {
+async fn list(state: &AppState, kind: &str, q: PostQuery) -> Result<Json<Page<Post>>, ApiError> {
     let filter = q.into();
     Ok(Json(
         queries::list_posts(state.store.pool(), state.policy, kind, &filter).await?,
@@ -71,21 +68,21 @@ async fn list(
 async fn needs(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<PostQuery>,
-) -> Result<Json<Page<PostView>>, ApiError> {
+) -> Result<Json<Page<Post>>, ApiError> {
     list(&state, "need", q).await
 }
 
 async fn offers(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<PostQuery>,
-) -> Result<Json<Page<PostView>>, ApiError> {
+) -> Result<Json<Page<Post>>, ApiError> {
     list(&state, "offer", q).await
 }
 
 async fn one_need(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<PostView>, ApiError> {
+) -> Result<Json<Post>, ApiError> {
     Ok(Json(
         queries::post(state.store.pool(), state.policy, "need", &id).await?,
     ))
@@ -94,7 +91,7 @@ async fn one_need(
 async fn one_offer(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<PostView>, ApiError> {
+) -> Result<Json<Post>, ApiError> {
     Ok(Json(
         queries::post(state.store.pool(), state.policy, "offer", &id).await?,
     ))
@@ -125,7 +122,7 @@ struct ReviewQuery {
 async fn orgs(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<OrgQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Page<Org>>, ApiError> {
     let page = queries::list_orgs(
         state.store.pool(),
         state.policy,
@@ -135,22 +132,22 @@ async fn orgs(
         q.per_page,
     )
     .await?;
-    Ok(Json(json!(page)))
+    Ok(Json(page))
 }
 
 async fn one_org(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!(
-        queries::org(state.store.pool(), state.policy, &id).await?
-    )))
+) -> Result<Json<Org>, ApiError> {
+    Ok(Json(
+        queries::org(state.store.pool(), state.policy, &id).await?,
+    ))
 }
 
 async fn review(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<ReviewQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Page<ReviewItem>>, ApiError> {
     let page = queries::review_queue(
         state.store.pool(),
         state.policy,
@@ -160,7 +157,7 @@ async fn review(
         q.per_page,
     )
     .await?;
-    Ok(Json(json!(page)))
+    Ok(Json(page))
 }
 
 async fn author_entries(

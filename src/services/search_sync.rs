@@ -3,12 +3,13 @@
 //! workflow tables and upserted, with the last covered log index committed inside the
 //! index. After a restart it resumes from that index; `aidledger reindex` rebuilds it.
 
+use contract::{Org, Post};
 use indexer::{SearchDoc, SearchIndex, SearchItem};
 use ledger::body::Body;
 use ledger::entry::VerifiedEntry;
 use ledger_node::reader::LogReader;
 use ledger_node::storage::sql::SqlStore;
-use moderation::queries::{self, OrgView, Policy, PostView, QueryError};
+use moderation::queries::{self, Policy, QueryError};
 use sqlx::AnyPool;
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -27,7 +28,7 @@ pub enum SyncError {
     Invalid(u64),
 }
 
-fn post_doc(p: PostView) -> SearchDoc {
+fn post_doc(p: Post) -> SearchDoc {
     let title = match &p.org {
         Some(org) => org.name.clone(),
         None => p.items.first().map(|i| i.item.clone()).unwrap_or_default(),
@@ -46,18 +47,18 @@ fn post_doc(p: PostView) -> SearchDoc {
         description: p.description.unwrap_or_default(),
         area_code: p.area.code,
         area_name: p.area.name,
-        status: p.status,
-        urgency: p.urgency,
-        verification: p.verification,
+        status: p.status.name().to_owned(),
+        urgency: p.urgency.map(|u| u.name().to_owned()),
+        verification: p.verification.name().to_owned(),
         created_at: p.created_at,
         deadline: p.until,
         index: p.index as u64,
         id: p.id,
-        kind: p.kind,
+        kind: p.kind.name().to_owned(),
     }
 }
 
-fn org_doc(o: OrgView) -> SearchDoc {
+fn org_doc(o: Org) -> SearchDoc {
     SearchDoc {
         id: o.id,
         kind: "org".into(),
@@ -68,7 +69,7 @@ fn org_doc(o: OrgView) -> SearchDoc {
         area_name: o.area.name,
         status: "open".into(),
         urgency: None,
-        verification: o.verification,
+        verification: o.verification.name().to_owned(),
         created_at: o.created_at,
         deadline: None,
         index: o.index as u64,

@@ -5,8 +5,9 @@
 use super::{encode, Badge, LoadError};
 use crate::api::{client, Failure};
 use crate::i18n;
-use crate::model::{Post, SearchResults};
+use crate::model::SearchResults;
 use crate::session::{t, use_session};
+use contract::Post;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;

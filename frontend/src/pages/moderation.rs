@@ -8,8 +8,9 @@ use crate::api::{client, decode, Failure};
 use crate::browser;
 use crate::forms::{FormOutcome, FormState, NoticeView, PageNotice};
 use crate::i18n;
-use crate::model::{Opened, Page, ReviewItem};
+use crate::model::Opened;
 use crate::session::{t, use_session};
+use contract::{Page, ReviewItem};
 use ledger::Kind;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -91,7 +92,7 @@ fn QueueItem(item: ReviewItem, notice: PageNotice) -> impl IntoView {
     let lang = use_session().lang;
     let state = FormState::new();
     let reason = RwSignal::new(String::new());
-    let is_org = item.kind == "org.register";
+    let is_org = item.kind == Kind::OrgRegister;
     let decide = move |verify: bool, id: String| {
         state.send(if is_org { Kind::OrgVerify } else { Kind::Verdict }, move || {
             let reason = reason.get_untracked().trim().to_owned();
@@ -105,7 +106,7 @@ fn QueueItem(item: ReviewItem, notice: PageNotice) -> impl IntoView {
     notice.follow(state);
     let link = if is_org {
         format!("/orgs/{}", item.id)
-    } else if item.kind == "need.post" {
+    } else if item.kind == Kind::NeedPost {
         format!("/needs/{}", item.id)
     } else {
         format!("/audit?entry={}", item.id)
@@ -116,7 +117,7 @@ fn QueueItem(item: ReviewItem, notice: PageNotice) -> impl IntoView {
         <li class="queue-item" data-testid="queue-item" data-entry=item.id.clone()>
             <h2><a href=link>{item.title.clone()}</a></h2>
             <p class="meta">
-                <span class="badge kind">{i18n::value(lang, "kind", &item.kind)}</span>
+                <span class="badge kind">{i18n::value(lang, "kind", item.kind.name())}</span>
                 " " {item.area.name.clone()} " · " {item.created_at.clone()} " · " <code>{short(&item.id)}</code>
                 {is_org.then(|| view! { " · " {t("mod.verifies")} " " {item.verifies} })}
             </p>

@@ -12,10 +12,9 @@ use crate::forms::{
     PageNotice, SelectField, TextField,
 };
 use crate::i18n;
-use crate::model::Post;
 use crate::session::{t, use_session, PINNED_VKEY_STORAGE};
 use base64::prelude::*;
-use contract::LogKey;
+use contract::{LogKey, Post, Status};
 use ledger::chain::{self, Trace};
 use ledger::checkpoint::LogVerifier;
 use ledger::entry::SignedEntry;
@@ -95,7 +94,7 @@ fn NeedView(need: Post, trace: Trace, notice: PageNotice) -> impl IntoView {
     let lang = use_session().lang;
     let links = shown(&trace);
     let org = need.org.clone();
-    let open = need.status == "open";
+    let open = need.status == Status::Open;
     let id = need.id.clone();
     let pledges: Vec<Shown> = links
         .iter()
@@ -111,16 +110,16 @@ fn NeedView(need: Post, trace: Trace, notice: PageNotice) -> impl IntoView {
         <article class="need">
             <h1>{org.as_ref().map(|o| o.name.clone()).unwrap_or_else(|| t("need.title").to_owned())}</h1>
             <p class="badges">
-                <Badge group="urgency" value=need.urgency.clone().unwrap_or_default()/>
-                <Badge group="verification" value=need.verification.clone()/>
-                <Badge group="status" value=need.status.clone()/>
+                <Badge group="urgency" value=need.urgency.map_or("", |u| u.name()).to_owned()/>
+                <Badge group="verification" value=need.verification.name().to_owned()/>
+                <Badge group="status" value=need.status.name().to_owned()/>
                 {need.relayed.then(|| view! { <span class="badge relayed">{t("need.relayed")}</span> })}
             </p>
             <dl class="facts">
                 <dt>{t("need.area")}</dt><dd>{need.area.name.clone()} " (" {need.area.code.clone()} ")"</dd>
                 <dt>{t("need.needed_by")}</dt><dd>{need.until.clone().unwrap_or_default()}</dd>
                 <dt>{t("need.posted")}</dt><dd>{need.created_at.clone()}</dd>
-                {org.map(|o| view! { <dt>{t("need.org")}</dt><dd><a href=format!("/orgs/{}", o.id)>{o.name}</a> " " <Badge group="verification" value=o.verification/></dd> })}
+                {org.map(|o| view! { <dt>{t("need.org")}</dt><dd><a href=format!("/orgs/{}", o.id)>{o.name}</a> " " <Badge group="verification" value=o.verification.name().to_owned()/></dd> })}
                 {need.evidence_url.clone().map(|u| { let href = u.clone(); view! { <dt>{t("need.evidence")}</dt><dd><a href=href rel="nofollow noopener">{u}</a></dd> } })}
                 <dt>{t("need.entry")}</dt><dd><code>{need.id.clone()}</code></dd>
             </dl>

@@ -7,8 +7,8 @@ use crate::forms::{
     set_optional, ContactDraft, ContactFields, FormOutcome, FormState, SelectField, TextField,
 };
 use crate::i18n;
-use crate::model::{Org, Page};
 use crate::session::{t, use_session};
+use contract::{Org, Page};
 use ledger::Kind;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -44,8 +44,8 @@ pub fn OrgList() -> impl IntoView {
                             {page.items.into_iter().map(|o| view! {
                                 <li data-testid="org">
                                     <a href=format!("/orgs/{}", o.id)>{o.name}</a>
-                                    " · " {i18n::value(lang, "org_type", &o.org_type)} " · " {o.area.name}
-                                    " " <Badge group="verification" value=o.verification/>
+                                    " · " {i18n::value(lang, "org_type", o.org_type.name())} " · " {o.area.name}
+                                    " " <Badge group="verification" value=o.verification.name().to_owned()/>
                                 </li>
                             }).collect_view()}
                         </ul>
@@ -77,9 +77,9 @@ pub fn OrgPage() -> impl IntoView {
                     Ok(o) => view! {
                         <article class="org">
                             <h1>{o.name.clone()}</h1>
-                            <p class="badges"><Badge group="verification" value=o.verification.clone()/></p>
+                            <p class="badges"><Badge group="verification" value=o.verification.name().to_owned()/></p>
                             <dl class="facts">
-                                <dt>{t("org.type")}</dt><dd>{i18n::value(lang, "org_type", &o.org_type)}</dd>
+                                <dt>{t("org.type")}</dt><dd>{i18n::value(lang, "org_type", o.org_type.name())}</dd>
                                 <dt>{t("need.area")}</dt><dd>{o.area.name.clone()} " (" {o.area.code.clone()} ")"</dd>
                                 <dt>{t("org.verified_by")}</dt><dd data-testid="verified-by">{o.verified_by}</dd>
                                 <dt>{t("need.posted")}</dt><dd>{o.created_at.clone()}</dd>

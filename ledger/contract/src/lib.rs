@@ -118,3 +118,169 @@ pub struct ConsistencyProof {
     /// Lowercase hex.
     pub hashes: Vec<String>,
 }
+
+// ---------------------------------------------------------------------------------
+// The workflow's views: needs, offers, organisations, the review queue.
+
+/// A region as entries name it: an ISO 3166-2 style code and a display name.
+pub use ledger::body::Area;
+/// What an organisation is.
+pub use ledger::body::OrgType;
+/// How urgent a need is, most urgent first.
+pub use ledger::body::Urgency;
+
+/// A post is a need or an offer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PostKind {
+    Need,
+    Offer,
+}
+
+/// Where a post stands, as read now: `expired` is an open post past its date.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Open,
+    Met,
+    Withdrawn,
+    Expired,
+}
+
+/// What moderators have said, as read with the instance's quorum: an organisation
+/// is verified by the quorum of moderators, a post by a verdict of its own or through
+/// its organisation; a rejection hides it from the lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verification {
+    Verified,
+    Pending,
+    Rejected,
+}
+
+/// `name()`: the word the API writes for a value (and the key of its translations).
+macro_rules! names {
+    ($ty:ty { $($variant:ident = $name:literal),+ $(,)? }) => {
+        impl $ty {
+            /// The word the API writes.
+            pub fn name(self) -> &'static str {
+                match self { $(Self::$variant => $name),+ }
+            }
+        }
+    };
+}
+
+names!(PostKind { Need = "need", Offer = "offer" });
+names!(Status { Open = "open", Met = "met", Withdrawn = "withdrawn", Expired = "expired" });
+names!(Verification { Verified = "verified", Pending = "pending", Rejected = "rejected" });
+
+/// One page of a list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// From 1.
+    pub page: u32,
+    pub per_page: u32,
+    /// Items in the whole list.
+    pub total: i64,
+}
+
+/// One line of a post: an item and how much of it is requested (or offered),
+/// pledged, shipped and delivered so far.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemLine {
+    /// The line's position in the post, from 0: pledges and shipments name it.
+    pub line: u32,
+    pub item: String,
+    pub category: String,
+    pub unit: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec: Option<String>,
+    pub requested: i64,
+    pub pledged: i64,
+    pub shipped: i64,
+    pub delivered: i64,
+    /// Still to be pledged.
+    pub remaining: i64,
+}
+
+/// The organisation a need is for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgRef {
+    pub id: String,
+    pub name: String,
+    pub verification: Verification,
+}
+
+/// `GET /api/v1/needs/{id}`, `GET /api/v1/offers/{id}`, and the items of their lists.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Post {
+    /// The post's entry id (leaf hash, hex).
+    pub id: String,
+    pub index: i64,
+    pub kind: PostKind,
+    /// The author's public key, hex.
+    pub author: String,
+    /// Needs: the organisation they are for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org: Option<OrgRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub urgency: Option<Urgency>,
+    /// Needs: needed by; offers: available until (`YYYY-MM-DD`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+    pub area: Area,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub status: Status,
+    pub verification: Verification,
+    /// Posted by a volunteer on the organisation's behalf.
+    pub relayed: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence_photo_sha256: Option<String>,
+    /// An earlier post a moderator flagged this one a duplicate of.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate_of: Option<String>,
+    /// Moderators who flagged it stale.
+    pub stale_flags: i64,
+    /// RFC 3339, as its author wrote it.
+    pub created_at: String,
+    pub items: Vec<ItemLine>,
+}
+
+/// `GET /api/v1/orgs/{id}` and the items of `GET /api/v1/orgs`. (Its fields are in
+/// the alphabetical order the server has always written them in.)
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Org {
+    pub area: Area,
+    pub created_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub id: String,
+    pub index: i64,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub org_type: OrgType,
+    pub verification: Verification,
+    /// Moderators who verified it.
+    pub verified_by: i64,
+}
+
+/// One item of `GET /api/v1/review`: what awaits a moderator. (Its fields are in the
+/// alphabetical order the server has always written them in.)
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReviewItem {
+    pub area: Area,
+    pub created_at: String,
+    pub id: String,
+    pub index: i64,
+    /// `org.register`, `need.post` or `offer.post`.
+    pub kind: ledger::Kind,
+    /// An organisation's name; a post's item names.
+    pub title: String,
+    /// Verify verdicts so far (organisations need the quorum).
+    #[serde(default)]
+    pub verifies: i64,
+}
