@@ -11,21 +11,29 @@ use crate::{hex32, tree};
 use base64::prelude::*;
 use serde::{Deserialize, Serialize};
 
-/// A chain as the server sends it.
+/// `GET /api/v1/trace/{hash}`: a chain as the server sends it. (Fields in the order
+/// the server writes them.)
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct Trace {
     /// The signed checkpoint every proof is against.
     pub checkpoint: String,
     pub links: Vec<Link>,
+    /// The checkpoint's tree size.
+    pub tree_size: u64,
 }
 
 /// One entry of a chain with its inclusion proof.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct Link {
     pub index: u64,
-    pub leaf_hash: String,
+    /// What the entry is in the chain: `need.post`, `pledge`, `shipment`, `delivery`,
+    /// `verdict`.
+    pub kind: String,
     /// The entry's leaf bytes, standard base64.
     pub leaf: String,
+    pub leaf_hash: String,
+    /// The link this one continues (a pledge's need, a shipment's pledge...).
+    pub parent: Option<String>,
     /// RFC 9162 §2.1.3 audit path, lowercase hex.
     pub proof: Vec<String>,
 }

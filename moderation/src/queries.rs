@@ -10,7 +10,6 @@ use contract::{Area, ItemLine, Org, OrgRef, Page, Post, ReviewItem};
 use ledger::{hex32, Kind};
 use ledger_node::storage::query::QueryBuilder;
 use serde::de::DeserializeOwned;
-use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 use std::collections::HashMap;
@@ -547,13 +546,12 @@ async fn title_posts_by_items(pool: &AnyPool, items: &mut [ReviewItem]) -> Resul
 }
 
 /// One link of a donation's chain.
-#[derive(Serialize, Debug, Clone)]
+#[derive(Debug, Clone)]
 pub struct ChainLink {
     pub id: String,
     pub index: i64,
     pub kind: String,
     /// The entry this one continues (a pledge's need, a shipment's pledge, ...).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub parent: Option<String>,
 }
 

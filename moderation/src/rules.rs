@@ -47,7 +47,7 @@ impl Rules for WorkflowRules {
         conn: &'a mut AnyConnection,
         entry: &'a VerifiedEntry,
         index: u64,
-        sidecar: Option<&'a serde_json::Value>,
+        sidecar: Option<&'a Sidecar>,
     ) -> BoxFuture<'a, Result<(), Refusal>> {
         Box::pin(admit(conn, &self.log, entry, index, sidecar))
     }
@@ -76,7 +76,7 @@ async fn admit(
     log: &LogVerifier,
     entry: &VerifiedEntry,
     index: u64,
-    sidecar: Option<&serde_json::Value>,
+    sidecar: Option<&Sidecar>,
 ) -> Result<(), Refusal> {
     let log_time: Option<String> = sqlx::query("SELECT time FROM wf_clock")
         .fetch_optional(&mut *conn)
@@ -113,12 +113,10 @@ async fn admit(
             .await?;
     }
     if let Some(sidecar) = sidecar {
-        let sidecar: Sidecar = serde_json::from_value(sidecar.clone())
-            .map_err(|_| Denial::conflict("private: malformed private data"))?;
         sidecar
             .check(entry.body().contact_commitment())
             .map_err(|e| Denial::conflict(e.to_string()))?;
-        private::store(conn, &ctx.id, &sidecar).await?;
+        private::store(conn, &ctx.id, sidecar).await?;
     }
     Ok(())
 }

@@ -4,8 +4,9 @@
 
 use crate::client::LogClient;
 use anyhow::Context;
+use contract::Trace;
 use ledger::body::Body;
-use ledger::chain::{self, Trace};
+use ledger::chain;
 use ledger::checkpoint::LogVerifier;
 use ledger::hex32;
 

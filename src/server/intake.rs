@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use contract::Submitted;
+use ledger::contact::Sidecar;
 use ledger::entry::VerifiedEntry;
 use ledger::{hex32, Kind};
 
@@ -17,7 +18,7 @@ use ledger::{hex32, Kind};
 pub(crate) async fn sequence(
     state: &AppState,
     entry: VerifiedEntry,
-    sidecar: Option<serde_json::Value>,
+    sidecar: Option<Sidecar>,
 ) -> Result<Response, ApiError> {
     state.admission.check(&entry)?;
     state.limiter.check_key(&entry.author_key().to_bytes())?;

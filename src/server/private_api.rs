@@ -42,22 +42,23 @@ async fn submit(
         Some(Value::String(entry)) => entry,
         _ => return Err(ApiError::BadRequest(SHAPE.into())),
     };
-    let sidecar = submission.remove("private");
+    let private = submission.remove("private");
     if !submission.is_empty() {
         return Err(ApiError::BadRequest(SHAPE.into()));
     }
     let entry = VerifiedEntry::from_leaf(entry.as_bytes())?;
     let commitment = entry.body().contact_commitment();
-    match (&sidecar, commitment) {
+    let sidecar = match (private, commitment) {
         (None, Some(_)) => return Err(PrivateError::from(ContactError::Missing).into()),
-        (None, None) => {}
+        (None, None) => None,
         (Some(value), _) => {
-            let parsed: Sidecar = serde_json::from_value(value.clone()).map_err(|_| {
+            let sidecar: Sidecar = serde_json::from_value(value).map_err(|_| {
                 PrivateError::Invalid("private: must be {\"salt\", \"contact\"} with only name, phone, email, address".into())
             })?;
-            parsed.check(commitment).map_err(PrivateError::from)?;
+            sidecar.check(commitment).map_err(PrivateError::from)?;
+            Some(sidecar)
         }
-    }
+    };
     sequence(&state, entry, sidecar).await
 }
 

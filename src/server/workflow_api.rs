@@ -9,12 +9,11 @@ use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use base64::prelude::*;
-use contract::{EntriesQuery, LogEntries};
+use contract::{EntriesQuery, LogEntries, Trace, TraceLink};
 use contract::{Org, Page, Post, ReviewItem};
 use ledger::hex32;
 use moderation::queries::{self, PostFilter};
 use serde::Deserialize;
-use serde_json::{json, Value};
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
@@ -187,7 +186,7 @@ async fn author_entries(
 async fn trace(
     State(state): State<AppState>,
     Path(hash): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Trace>, ApiError> {
     parse_hash("hash", &hash)?;
     let head = state.reader.head();
     let links = queries::chain(state.store.pool(), &hash).await?;
@@ -201,18 +200,20 @@ async fn trace(
             .await?
             .pop()
             .ok_or_else(|| ApiError::NotFound(format!("entry {}", proof.leaf_index)))?;
-        out.push(json!({
-            "kind": link.kind,
-            "index": proof.leaf_index,
-            "leaf_hash": link.id,
-            "parent": link.parent,
-            "leaf": BASE64_STANDARD.encode(&leaf.leaf),
-            "proof": proof.hashes.iter().map(hex32::encode).collect::<Vec<_>>(),
-        }));
+        out.push(TraceLink {
+            index: proof.leaf_index,
+            kind: link.kind,
+            leaf: BASE64_STANDARD.encode(&leaf.leaf),
+            leaf_hash: link.id,
+            parent: link.parent,
+            proof: proof.hashes.iter().map(hex32::encode).collect(),
+        });
     }
-    Ok(Json(
-        json!({ "checkpoint": head.note, "tree_size": head.size, "links": out }),
-    ))
+    Ok(Json(Trace {
+        checkpoint: head.note,
+        links: out,
+        tree_size: head.size,
+    }))
 }
 
 /// Full-text search over needs, offers and organisations (docs/API.md).

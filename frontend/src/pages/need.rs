@@ -14,8 +14,8 @@ use crate::forms::{
 use crate::i18n;
 use crate::session::{t, use_session, PINNED_VKEY_STORAGE};
 use base64::prelude::*;
-use contract::{LogKey, Post, Status};
-use ledger::chain::{self, Trace};
+use contract::{LogKey, Post, Status, Trace};
+use ledger::chain;
 use ledger::checkpoint::LogVerifier;
 use ledger::entry::SignedEntry;
 use ledger::Kind;

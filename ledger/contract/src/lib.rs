@@ -112,6 +112,10 @@ pub struct ConsistencyQuery {
     pub second: u64,
 }
 
+/// `GET /api/v1/trace/{hash}`: the chain of a need or pledge with a proof for each link
+/// (defined beside `ledger::chain::verify`, which checks it).
+pub use ledger::chain::{Link as TraceLink, Trace};
+
 /// The RFC 9162 §2.1.4 consistency proof between two tree sizes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConsistencyProof {

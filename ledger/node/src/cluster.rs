@@ -29,6 +29,7 @@ use crate::storage::submissions;
 use crate::storage::{LogStore, StorageError};
 use ledger::checkpoint::{LogSigner, LogVerifier};
 use ledger::clock::Clock;
+use ledger::contact::Sidecar;
 use ledger::entry::VerifiedEntry;
 use ledger::tree::Hash;
 use sqlx::AnyConnection;
@@ -268,12 +269,12 @@ impl Submissions {
     async fn submit_and_wait(
         &self,
         entry: VerifiedEntry,
-        sidecar: Option<serde_json::Value>,
+        sidecar: Option<Sidecar>,
     ) -> Result<Appended, SequenceError> {
         let id = submissions::insert(
             &self.store,
             entry.leaf(),
-            sidecar.map(|s| s.to_string()),
+            sidecar.map(|s| serde_json::to_string(&s).expect("a sidecar serialises")),
             unix_millis(),
         )
         .await
@@ -299,7 +300,7 @@ impl SharedIntake for Submissions {
     fn submit(
         &self,
         entry: VerifiedEntry,
-        sidecar: Option<serde_json::Value>,
+        sidecar: Option<Sidecar>,
     ) -> BoxFuture<'_, Result<Appended, SequenceError>> {
         Box::pin(self.submit_and_wait(entry, sidecar))
     }

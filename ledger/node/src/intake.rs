@@ -7,6 +7,7 @@
 
 use crate::rules::{BoxFuture, Denial};
 use crate::storage::{submissions, StorageError};
+use ledger::contact::Sidecar;
 use ledger::entry::VerifiedEntry;
 use ledger::tree::Hash;
 use sqlx::AnyConnection;
@@ -36,7 +37,7 @@ pub enum SequenceError {
 /// One submission waiting to be sequenced, and whom to tell what became of it.
 pub(crate) struct Submission {
     pub entry: VerifiedEntry,
-    pub sidecar: Option<serde_json::Value>,
+    pub sidecar: Option<Sidecar>,
     pub reply: Reply,
 }
 
@@ -54,7 +55,7 @@ pub(crate) trait SharedIntake: Send + Sync + 'static {
     fn submit(
         &self,
         entry: VerifiedEntry,
-        sidecar: Option<serde_json::Value>,
+        sidecar: Option<Sidecar>,
     ) -> BoxFuture<'_, Result<Appended, SequenceError>>;
 
     /// Whether this node holds the integrator's lease.

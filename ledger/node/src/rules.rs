@@ -6,6 +6,7 @@
 //! sequencer calls `admit` for each entry of a batch inside the batch's transaction,
 //! under a savepoint: a refused entry leaves no trace, an admitted one is appended.
 
+use ledger::contact::Sidecar;
 use ledger::entry::VerifiedEntry;
 use std::future::Future;
 use std::pin::Pin;
@@ -72,6 +73,6 @@ pub trait Rules: Send + Sync + 'static {
         conn: &'a mut sqlx::AnyConnection,
         entry: &'a VerifiedEntry,
         index: u64,
-        sidecar: Option<&'a serde_json::Value>,
+        sidecar: Option<&'a Sidecar>,
     ) -> BoxFuture<'a, Result<(), Refusal>>;
 }

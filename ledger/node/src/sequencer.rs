@@ -31,6 +31,7 @@ use crate::rules::{BoxFuture, Denial, Refusal, Rules};
 use crate::storage::{self, Batch, LogStore, NewEntry, StorageError, StoredCheckpoint};
 use ledger::checkpoint::{CheckpointError, LogSigner, LogVerifier};
 use ledger::clock::{self, Clock, SystemClock};
+use ledger::contact::Sidecar;
 use ledger::entry::VerifiedEntry;
 use ledger::hex32;
 use ledger::tree::{self, Frontier, Hash};
@@ -75,7 +76,7 @@ impl Rules for AdmitAll {
         _conn: &'a mut AnyConnection,
         _entry: &'a VerifiedEntry,
         _index: u64,
-        _sidecar: Option<&'a serde_json::Value>,
+        _sidecar: Option<&'a Sidecar>,
     ) -> BoxFuture<'a, Result<(), Refusal>> {
         Box::pin(async { Ok(()) })
     }
@@ -196,7 +197,7 @@ impl Sequencer {
     pub async fn submit_with(
         &self,
         entry: VerifiedEntry,
-        sidecar: Option<serde_json::Value>,
+        sidecar: Option<Sidecar>,
     ) -> Result<Appended, SequenceError> {
         match &self.intake {
             Intake::InProcess(queue) => {
