@@ -13,16 +13,17 @@
 //! Text is analysed by the `en_zh` analyzer ([`tokenizer`]): English with stemming,
 //! Chinese by character bigrams, and mixed text. [`SearchIndex::search`] takes a
 //! [`Query`] (free text, filters, sort, page) and returns hits with highlighted
-//! snippets, the total and facet counts ([`Results`]).
+//! snippets, the total and facet counts ([`SearchResults`], the API contract's answer).
 
 pub mod limits;
 mod schema;
 mod search;
 pub mod tokenizer;
 
+pub use contract::{FacetCount, Facets, SearchHit, SearchResults};
 pub use limits::{Budget, CancelOnDrop, SEARCH_DEADLINE};
 pub use schema::{FORMAT_VERSION, KINDS};
-pub use search::{FacetCount, Facets, Hit, Query, Results, SearchError, Sort, MAX_PER_PAGE};
+pub use search::{Query, SearchError, Sort, MAX_PER_PAGE};
 
 use schema::Fields;
 use serde::{Deserialize, Serialize};

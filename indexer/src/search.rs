@@ -3,6 +3,7 @@
 use crate::limits::{self, Bounded, Budget};
 use crate::schema::{self, julian, Fields, FACET_FIELDS, KINDS};
 use crate::SearchIndex;
+use contract::{FacetCount, Facets, SearchHit, SearchResults};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::ops::Bound;
@@ -95,63 +96,6 @@ pub struct Query {
     pub today: Option<time::Date>,
 }
 
-/// One result.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Hit {
-    pub id: String,
-    pub kind: String,
-    /// Plain text: escape it when rendering.
-    pub title: String,
-    /// Relevance score (whatever the sort).
-    pub score: f32,
-    /// HTML: the best fragments of the items and description, query terms in
-    /// `<b>…</b>`, everything else escaped; the start of the description when no
-    /// term matched there (empty query, match on the title only).
-    pub snippet: String,
-    /// Read at the query's `today`: `open` past the deadline reads `expired`.
-    pub status: String,
-    pub urgency: Option<String>,
-    pub verification: String,
-    pub area_code: String,
-    pub area_name: String,
-    pub deadline: Option<String>,
-    pub created_at: String,
-    pub index: u64,
-}
-
-/// How many matching documents have a value.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct FacetCount {
-    pub value: String,
-    pub count: u64,
-}
-
-/// Counts over every document that matches the query and its filters, most
-/// frequent first.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct Facets {
-    /// A document with several items counts once per distinct category.
-    pub category: Vec<FacetCount>,
-    /// Country part of the area code (`CN`).
-    pub country: Vec<FacetCount>,
-    /// Full area code (`CN-HB`).
-    pub area: Vec<FacetCount>,
-    /// As read at `today`.
-    pub status: Vec<FacetCount>,
-    pub urgency: Vec<FacetCount>,
-    pub verification: Vec<FacetCount>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Results {
-    pub hits: Vec<Hit>,
-    /// Number of matching documents.
-    pub total: u64,
-    pub page: u32,
-    pub per_page: u32,
-    pub facets: Facets,
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {
     /// The query or a filter is malformed; the message says how, for the user.
@@ -165,6 +109,10 @@ pub enum SearchError {
     Cancelled,
     #[error("search index: {0}")]
     Index(#[from] TantivyError),
+    /// A document holds a value the contract has no name for: the index was not
+    /// written by this version's follower, and `aidledger reindex` rebuilds it.
+    #[error("search index: a document's {field} is {value:?}, not a known value; reindex")]
+    Unreadable { field: &'static str, value: String },
 }
 
 fn bad(msg: impl Into<String>) -> SearchError {
@@ -210,13 +158,17 @@ fn past_due(f: &Fields, today: u64) -> Box<dyn TQuery> {
 impl SearchIndex {
     /// Runs `query` within [`limits::SEARCH_DEADLINE`]. Malformed queries and filters,
     /// and free text beyond the limits of [`limits`], give [`SearchError::BadQuery`].
-    pub fn search(&self, query: &Query) -> Result<Results, SearchError> {
+    pub fn search(&self, query: &Query) -> Result<SearchResults, SearchError> {
         self.search_within(query, &Budget::default())
     }
 
     /// [`search`](SearchIndex::search), stopped when `budget` runs out
     /// ([`SearchError::TimedOut`], [`SearchError::Cancelled`]).
-    pub fn search_within(&self, query: &Query, budget: &Budget) -> Result<Results, SearchError> {
+    pub fn search_within(
+        &self,
+        query: &Query,
+        budget: &Budget,
+    ) -> Result<SearchResults, SearchError> {
         let f = &self.fields;
         let page = query.page.max(1);
         let per_page = match query.per_page {
@@ -370,9 +322,9 @@ impl SearchIndex {
         let mut hits = Vec::with_capacity(top.len());
         for ((_, _, score), address) in top {
             let doc: TantivyDocument = searcher.doc(address)?;
-            hits.push(self.hit(&doc, score, today, snippets.as_ref()));
+            hits.push(self.hit(&doc, score, today, snippets.as_ref())?);
         }
-        Ok(Results {
+        Ok(SearchResults {
             hits,
             total: total as u64,
             page,
@@ -419,7 +371,7 @@ impl SearchIndex {
         score: Score,
         today: u64,
         snippets: Option<&(SnippetGenerator, SnippetGenerator)>,
-    ) -> Hit {
+    ) -> Result<SearchHit, SearchError> {
         let f = &self.fields;
         let text = |field: Field| -> Option<String> {
             doc.get_first(field)
@@ -460,22 +412,34 @@ impl SearchIndex {
         if status == "open" && past_due {
             status = "expired".into();
         }
-        Hit {
+        Ok(SearchHit {
             id: text(f.id).unwrap_or_default(),
-            kind: text(f.kind).unwrap_or_default(),
+            kind: named("kind", &text(f.kind).unwrap_or_default())?,
             title: text(f.title).unwrap_or_default(),
             score,
             snippet,
-            status,
-            urgency: text(f.urgency),
-            verification: text(f.verification).unwrap_or_default(),
+            status: named("status", &status)?,
+            urgency: text(f.urgency).map(|u| named("urgency", &u)).transpose()?,
+            verification: named("verification", &text(f.verification).unwrap_or_default())?,
             area_code: text(f.area_code).unwrap_or_default(),
             area_name: text(f.area_name).unwrap_or_default(),
             deadline,
             created_at: text(f.created_at).unwrap_or_default(),
             index: u64_of(f.log_index).unwrap_or_default(),
-        }
+        })
     }
+}
+
+/// The contract's value whose name is `value`, as the follower wrote it.
+fn named<T: serde::de::DeserializeOwned>(
+    field: &'static str,
+    value: &str,
+) -> Result<T, SearchError> {
+    T::deserialize(serde::de::value::StrDeserializer::<serde::de::value::Error>::new(value))
+        .map_err(|_| SearchError::Unreadable {
+            field,
+            value: value.to_owned(),
+        })
 }
 
 /// Typo tolerance: an unquoted word of the free text, without a field, made of at

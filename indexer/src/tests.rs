@@ -1,4 +1,5 @@
 use super::*;
+use contract::{SearchKind, Status, Urgency, Verification};
 use time::macros::date;
 
 const TODAY: time::Date = date!(2020 - 02 - 15);
@@ -35,7 +36,7 @@ fn doc(
         description: description.into(),
         area_code: area.0.into(),
         area_name: area.1.into(),
-        status: if kind == "org" { "active" } else { "open" }.into(),
+        status: "open".into(),
         urgency: urgency.map(Into::into),
         verification: verification.into(),
         created_at: format!("2020-02-{n:02}T08:00:00+08:00"),
@@ -232,16 +233,15 @@ fn filters() {
     assert_eq!(with(|q| q.kind = Some("org".into())), [4]);
     assert_eq!(with(|q| q.kind = Some("need".into())), [1, 2, 6]);
     // Status is read at `today`: 6 is open but past its deadline.
-    assert_eq!(with(|q| q.status = Some("open".into())), [1, 2, 3]);
+    assert_eq!(with(|q| q.status = Some("open".into())), [1, 2, 3, 4]);
     assert_eq!(with(|q| q.status = Some("expired".into())), [6]);
-    assert_eq!(with(|q| q.status = Some("active".into())), [4]);
     assert!(with(|q| q.status = Some("met".into())).is_empty());
     assert_eq!(
         with(|q| {
             q.status = Some("open".into());
             q.today = Some(date!(2020 - 02 - 01));
         }),
-        [1, 2, 3, 6]
+        [1, 2, 3, 4, 6]
     );
     assert_eq!(
         with(|q| {
@@ -256,7 +256,7 @@ fn filters() {
     assert_eq!(sorted_ids(&idx, &q), [2]);
     let unfiltered = idx.search(&query("masks")).unwrap();
     let filtered = idx.search(&q).unwrap();
-    let score = |r: &Results, n: u64| r.hits.iter().find(|h| h.id == id(n)).unwrap().score;
+    let score = |r: &SearchResults, n: u64| r.hits.iter().find(|h| h.id == id(n)).unwrap().score;
     assert_eq!(score(&unfiltered, 2), score(&filtered, 2));
 }
 
@@ -280,7 +280,7 @@ fn facets_count_the_matching_set() {
     assert_eq!(counts(&f.area), [("CN-HB", 4), ("CN-GD", 1)]);
     assert_eq!(
         counts(&f.status),
-        [("open", 3), ("active", 1), ("expired", 1)]
+        [("open", 4), ("expired", 1)]
     );
     assert_eq!(
         counts(&f.urgency),
@@ -385,11 +385,11 @@ fn hits_carry_the_public_fields() {
     assert_eq!(r.hits.len(), 1);
     let h = &r.hits[0];
     assert_eq!(h.id, id(6));
-    assert_eq!(h.kind, "need");
+    assert_eq!(h.kind, SearchKind::Need);
     assert_eq!(h.title, "Jinyintan Hospital 金银潭医院");
-    assert_eq!(h.status, "expired");
-    assert_eq!(h.urgency.as_deref(), Some("medium"));
-    assert_eq!(h.verification, "verified");
+    assert_eq!(h.status, Status::Expired);
+    assert_eq!(h.urgency, Some(Urgency::Medium));
+    assert_eq!(h.verification, Verification::Verified);
     assert_eq!((h.area_code.as_str(), h.area_name.as_str()), HUBEI);
     assert_eq!(h.deadline.as_deref(), Some("2020-02-10"));
     assert_eq!(h.created_at, "2020-02-06T08:00:00+08:00");
@@ -539,7 +539,7 @@ fn upsert_replaces_and_status_changes_show_up() {
     let before = idx.num_docs();
     let mut open = query("");
     open.status = Some("open".into());
-    assert_eq!(sorted_ids(&idx, &open), [1, 2, 3]);
+    assert_eq!(sorted_ids(&idx, &open), [1, 2, 3, 4]);
 
     // Need 2 is met; the offer's verdict makes it rejected.
     let mut d2 = fixtures()[1].clone();
@@ -549,16 +549,16 @@ fn upsert_replaces_and_status_changes_show_up() {
     idx.apply(&[d2, d3], &[], 70).unwrap();
 
     assert_eq!(idx.num_docs(), before);
-    assert_eq!(sorted_ids(&idx, &open), [1]);
+    assert_eq!(sorted_ids(&idx, &open), [1, 4]);
     let mut met = query("");
     met.status = Some("met".into());
     assert_eq!(sorted_ids(&idx, &met), [2]);
-    assert_eq!(idx.search(&met).unwrap().hits[0].status, "met");
+    assert_eq!(idx.search(&met).unwrap().hits[0].status, Status::Met);
     assert_eq!(sorted_ids(&idx, &query("口罩")), [1]);
     let r = idx.search(&query("")).unwrap();
     assert_eq!(
         counts(&r.facets.status),
-        [("active", 1), ("expired", 1), ("met", 1), ("open", 1)]
+        [("open", 2), ("expired", 1), ("met", 1)]
     );
 
     // Verified later: pending 2 becomes verified.
@@ -570,9 +570,9 @@ fn upsert_replaces_and_status_changes_show_up() {
     verified.verified = Some("verified".into());
     assert_eq!(sorted_ids(&idx, &verified), [1, 2, 4, 6]);
 
-    // Expiry needs no write: it is read at `today`.
+    // Expiry needs no write: it is read at `today`; an organisation has no date.
     open.today = Some(date!(2020 - 02 - 25));
-    assert!(sorted_ids(&idx, &open).is_empty());
+    assert_eq!(sorted_ids(&idx, &open), [4]);
 }
 
 #[test]
@@ -672,7 +672,10 @@ fn persists_across_reopen() {
     drop(idx);
     let idx = SearchIndex::open_or_create(&path).unwrap();
     assert_eq!(idx.covered_through().unwrap(), Some(61));
-    assert_eq!(idx.search(&query("防护服")).unwrap().hits[0].status, "met");
+    assert_eq!(
+        idx.search(&query("防护服")).unwrap().hits[0].status,
+        Status::Met
+    );
 }
 
 #[test]

@@ -9,7 +9,7 @@
 use indexer::limits::{
     MAX_DEPTH, MAX_QUERY_CHARS, MAX_SLOP, MAX_TERMS, MAX_WILDCARDS, SEARCH_DEADLINE,
 };
-use indexer::{Budget, Query, Results, SearchDoc, SearchError, SearchIndex};
+use indexer::{Budget, Query, SearchDoc, SearchError, SearchIndex, SearchResults};
 use proptest::prelude::*;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -37,7 +37,7 @@ fn query(q: &str) -> Query {
     }
 }
 
-fn search(q: &str) -> Result<Results, SearchError> {
+fn search(q: &str) -> Result<SearchResults, SearchError> {
     index().search(&query(q))
 }
 

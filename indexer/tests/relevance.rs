@@ -5,7 +5,7 @@
 //! Fixture documents are named by their number `n` (their log `index` is `3 × n`);
 //! documents 1 to 28 are written for these tests, the rest is varied background.
 
-use indexer::{Hit, Query, SearchDoc, SearchIndex};
+use indexer::{Query, SearchDoc, SearchHit, SearchIndex};
 use std::collections::HashMap;
 
 /// Far enough back that no open document is past its deadline: statuses read as
@@ -39,7 +39,7 @@ fn query(q: &str) -> Query {
     }
 }
 
-fn number(hit: &Hit) -> u64 {
+fn number(hit: &SearchHit) -> u64 {
     hit.index / 3
 }
 
@@ -394,16 +394,24 @@ fn facet_counts_match_the_hits() {
     );
     assert_eq!(
         facet(&r.facets.status),
-        count(hits.iter().map(|h| h.status.clone()).collect())
+        count(hits.iter().map(|h| h.status.name().to_owned()).collect())
     );
     assert_eq!(
         facet(&r.facets.verification),
-        count(hits.iter().map(|h| h.verification.clone()).collect())
+        count(
+            hits.iter()
+                .map(|h| h.verification.name().to_owned())
+                .collect()
+        )
     );
     assert!(!r.facets.verification.iter().any(|c| c.value == "rejected"));
     assert_eq!(
         facet(&r.facets.urgency),
-        count(hits.iter().filter_map(|h| h.urgency.clone()).collect())
+        count(
+            hits.iter()
+                .filter_map(|h| h.urgency.map(|u| u.name().to_owned()))
+                .collect()
+        )
     );
     let categories = hits.iter().flat_map(|h| {
         let mut cats: Vec<String> = fx

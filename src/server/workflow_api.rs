@@ -220,7 +220,7 @@ async fn trace(
 async fn search(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<indexer::Query>,
-) -> Result<Json<indexer::Results>, ApiError> {
+) -> Result<Json<contract::SearchResults>, ApiError> {
     // A few searches run at once and the rest wait their turn: each may use a core
     // up to its deadline, and a flood of costly ones must not take every core from
     // the sequencer and the pages. A wait longer than a search's own deadline is

@@ -5,9 +5,8 @@
 use super::{encode, Badge, LoadError};
 use crate::api::{client, Failure};
 use crate::i18n;
-use crate::model::SearchResults;
 use crate::session::{t, use_session};
-use contract::Post;
+use contract::{Post, SearchResults};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -133,7 +132,7 @@ fn Results(board: Board, params: Vec<(String, String)>) -> impl IntoView {
     let facets = FACETS
         .iter()
         .filter_map(|(facet, param)| {
-            let counts = results.facets.get(*facet)?.clone();
+            let counts = results.facets.get(facet)?.to_vec();
             let with = with.clone();
             (!counts.is_empty()).then(|| view! {
                 <section class="facet" aria-label=t(i18n::filter_label(param))>
@@ -161,12 +160,12 @@ fn Results(board: Board, params: Vec<(String, String)>) -> impl IntoView {
                         <li class="need-card" data-testid="need-card">
                             <h2><a href=format!("/needs/{}", hit.id)>{need.org.as_ref().map(|o| o.name.clone()).unwrap_or_default()}</a></h2>
                             <p class="badges">
-                                <Badge group="urgency" value=hit.urgency.clone().unwrap_or_default()/>
-                                <Badge group="verification" value=hit.verification.clone()/>
-                                <Badge group="status" value=hit.status.clone()/>
+                                <Badge group="urgency" value=hit.urgency.map_or("", |u| u.name()).to_owned()/>
+                                <Badge group="verification" value=hit.verification.name().to_owned()/>
+                                <Badge group="status" value=hit.status.name().to_owned()/>
                                 {need.relayed.then(|| view! { <span class="badge relayed">{t("need.relayed")}</span> })}
                             </p>
-                            <p class="meta">{hit.area_name.clone().unwrap_or_default()} " · " {t("need.needed_by")} " " {hit.deadline.clone().unwrap_or_default()}</p>
+                            <p class="meta">{hit.area_name.clone()} " · " {t("need.needed_by")} " " {hit.deadline.clone().unwrap_or_default()}</p>
                             // The snippet is the index's own highlighting of public text.
                             <p class="snippet" inner_html=hit.snippet.clone()></p>
                             <ItemTable post=need/>

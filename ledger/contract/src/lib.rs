@@ -288,3 +288,93 @@ pub struct ReviewItem {
     #[serde(default)]
     pub verifies: i64,
 }
+
+/// What a search result is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SearchKind {
+    Need,
+    Offer,
+    Org,
+}
+
+names!(SearchKind { Need = "need", Offer = "offer", Org = "org" });
+
+/// One result of `GET /api/v1/search`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SearchHit {
+    /// The entry id (leaf hash, hex) of the need, offer or organisation.
+    pub id: String,
+    pub kind: SearchKind,
+    /// Plain text: escape it when rendering.
+    pub title: String,
+    /// Relevance score (whatever the sort).
+    pub score: f32,
+    /// HTML: the best fragments of the items and description, query terms in
+    /// `<b>…</b>`, everything else escaped; the start of the description when no
+    /// term matched there (empty query, match on the title only).
+    pub snippet: String,
+    /// Read at the query's day: `open` past the deadline reads `expired`; an
+    /// organisation is always `open`.
+    pub status: Status,
+    pub urgency: Option<Urgency>,
+    pub verification: Verification,
+    pub area_code: String,
+    pub area_name: String,
+    /// `YYYY-MM-DD`: a need's needed-by or an offer's available-until date.
+    pub deadline: Option<String>,
+    pub created_at: String,
+    /// The entry's log index.
+    pub index: u64,
+}
+
+/// How many matching documents have a value.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FacetCount {
+    pub value: String,
+    pub count: u64,
+}
+
+/// Counts over every document that matches the query and its filters, most
+/// frequent first; each facet is named by the search parameter it filters with
+/// (`country` by `area`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Facets {
+    /// A document with several items counts once per distinct category.
+    pub category: Vec<FacetCount>,
+    /// Country part of the area code (`CN`).
+    pub country: Vec<FacetCount>,
+    /// Full area code (`CN-HB`).
+    pub area: Vec<FacetCount>,
+    /// As read at the query's day.
+    pub status: Vec<FacetCount>,
+    pub urgency: Vec<FacetCount>,
+    pub verification: Vec<FacetCount>,
+}
+
+impl Facets {
+    /// The facet written under `name` in the JSON answer.
+    pub fn get(&self, name: &str) -> Option<&[FacetCount]> {
+        Some(match name {
+            "category" => &self.category,
+            "country" => &self.country,
+            "area" => &self.area,
+            "status" => &self.status,
+            "urgency" => &self.urgency,
+            "verification" => &self.verification,
+            _ => return None,
+        })
+    }
+}
+
+/// `GET /api/v1/search`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SearchResults {
+    pub hits: Vec<SearchHit>,
+    /// Number of matching documents.
+    pub total: u64,
+    /// From 1.
+    pub page: u32,
+    pub per_page: u32,
+    pub facets: Facets,
+}
