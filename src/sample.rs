@@ -135,7 +135,10 @@ pub struct Workflow {
     registered: Vec<(String, usize)>,
     donors: Vec<SigningKey>,
     needs: Vec<OpenNeed>,
+    /// Pledges waiting for the hospital's acceptance.
     pledges: Vec<OpenPledge>,
+    /// Accepted pledges, waiting to be shipped.
+    accepted: Vec<OpenPledge>,
     shipments: Vec<Sent>,
     now: OffsetDateTime,
     /// Leaf hashes of needs and pledges made so far: an identical entry (same author,
@@ -157,6 +160,7 @@ impl Workflow {
             donors: (0..6).map(|_| crate::keys::generate_author_key()).collect(),
             needs: vec![],
             pledges: vec![],
+            accepted: vec![],
             shipments: vec![],
             now: OffsetDateTime::now_utc(),
             seen: HashSet::new(),
@@ -187,6 +191,7 @@ impl Workflow {
         }
         let mut new_needs = Vec::new();
         let mut new_pledges = Vec::new();
+        let mut new_acceptances = Vec::new();
         let mut new_shipments = Vec::new();
         while out.len() < max {
             let entry = match rng.gen_range(0..10) {
@@ -213,7 +218,12 @@ impl Workflow {
                     }
                     None => continue,
                 },
-                7..=8 if !self.pledges.is_empty() => {
+                7 if !self.pledges.is_empty() => {
+                    let (entry, accepted) = self.accept(rng)?;
+                    new_acceptances.push(accepted);
+                    entry
+                }
+                8 if !self.accepted.is_empty() => {
                     let (entry, sent) = self.ship(rng)?;
                     new_shipments.push(sent);
                     entry
@@ -232,6 +242,7 @@ impl Workflow {
         self.unverified.append(&mut self.registered);
         self.needs.extend(new_needs);
         self.pledges.extend(new_pledges);
+        self.accepted.extend(new_acceptances);
         self.shipments.extend(new_shipments);
         Ok(out)
     }
@@ -340,10 +351,23 @@ impl Workflow {
         Ok(Some((entry, pledge)))
     }
 
-    fn ship(&mut self, rng: &mut impl Rng) -> Result<(VerifiedEntry, Sent), EntryError> {
+    /// The hospital accepts a pledge: the donor may now read its contact.
+    fn accept(&mut self, rng: &mut impl Rng) -> Result<(VerifiedEntry, OpenPledge), EntryError> {
         let p = self
             .pledges
             .swap_remove(rng.gen_range(0..self.pledges.len()));
+        let entry = self.sign(
+            &self.hospitals[p.hospital].key.clone(),
+            Kind::PledgeAccept,
+            json!({"pledge": p.id}),
+        )?;
+        Ok((entry, p))
+    }
+
+    fn ship(&mut self, rng: &mut impl Rng) -> Result<(VerifiedEntry, Sent), EntryError> {
+        let p = self
+            .accepted
+            .swap_remove(rng.gen_range(0..self.accepted.len()));
         let body = json!({
             "pledge": p.id,
             "carrier": CARRIERS.choose(rng).expect("non-empty"),

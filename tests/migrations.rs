@@ -10,7 +10,12 @@ use sqlx::AnyPool;
 /// Every migration version the suite's backend must end up with.
 fn expected_versions() -> Vec<i64> {
     let log: &[i64] = if common::on_postgres() { &[1, 2] } else { &[1] };
-    let workflow = [20260002000000, 20260003000000, 20260004000000];
+    let workflow = [
+        20260002000000,
+        20260003000000,
+        20260004000000,
+        20260005000000,
+    ];
     log.iter().copied().chain(workflow).collect()
 }
 
@@ -33,7 +38,13 @@ fn newest_migration() -> (i64, &'static [&'static str]) {
             ],
         )
     } else {
-        (20260004000000, &["DROP TABLE wf_clock"])
+        (
+            20260005000000,
+            &[
+                "ALTER TABLE wf_orgs DROP COLUMN delivery_point",
+                "ALTER TABLE wf_posts DROP COLUMN delivery_point",
+            ],
+        )
     }
 }
 

@@ -428,10 +428,13 @@ struct Scene {
     member: SigningKey,
     /// Registered `other_org`, posted `other_need`.
     other_hospital: SigningKey,
-    /// Posted `offer`, pledged `pledge` to `need`, shipped `shipment`.
+    /// Posted `offer`, pledged `pledge` to `need` (accepted by `member`), shipped
+    /// `shipment`.
     donor: SigningKey,
-    /// Pledged `other_pledge` to `other_need`.
+    /// Pledged `other_pledge` to `other_need` (accepted by `other_hospital`).
     other_donor: SigningKey,
+    /// Pledged one unit to `need`, never accepted.
+    harvester: SigningKey,
     stranger: SigningKey,
     org: Held,
     other_org: Held,
@@ -447,7 +450,7 @@ struct Scene {
 
 async fn scene(api: &Api, tag: &str) -> Scene {
     let (moderator, hospital, member, other_hospital) = (key(), key(), key(), key());
-    let (donor, other_donor, stranger) = (key(), key(), key());
+    let (donor, other_donor, harvester, stranger) = (key(), key(), key(), key());
     let op = &api.operator;
     api.append(&sign(
         op,
@@ -517,6 +520,12 @@ async fn scene(api: &Api, tag: &str) -> Scene {
         private,
     )
     .await;
+    api.append(&sign(
+        &member,
+        Kind::PledgeAccept,
+        json!({"pledge": pledge.id}),
+    ))
+    .await;
     let private = p("shipment");
     let shipment = hold(
         api,
@@ -535,6 +544,18 @@ async fn scene(api: &Api, tag: &str) -> Scene {
         private,
     )
     .await;
+    api.append(&sign(
+        &other_hospital,
+        Kind::PledgeAccept,
+        json!({"pledge": other_pledge.id}),
+    ))
+    .await;
+    api.append(&sign(
+        &harvester,
+        Kind::Pledge,
+        pledge_body(&need.id, None, 1, None),
+    ))
+    .await;
     let plain_offer = api
         .append(&sign(
             &donor,
@@ -549,6 +570,7 @@ async fn scene(api: &Api, tag: &str) -> Scene {
         other_hospital,
         donor,
         other_donor,
+        harvester,
         stranger,
         org,
         other_org,
@@ -1117,7 +1139,11 @@ async fn only_moderators_authors_and_counterparts_read_private_data_and_each_rea
         (&s.org, &api.operator, "the operator (a moderator)"),
         (&s.need, &s.hospital, "the need's author"),
         (&s.need, &s.moderator, "a moderator"),
-        (&s.need, &s.donor, "a donor who pledged to the need"),
+        (
+            &s.need,
+            &s.donor,
+            "a donor whose pledge to the need was accepted",
+        ),
         (&s.offer, &s.donor, "the offer's author"),
         (&s.offer, &s.moderator, "a moderator"),
         (&s.pledge, &s.donor, "the pledge's author"),
@@ -1147,7 +1173,7 @@ async fn only_moderators_authors_and_counterparts_read_private_data_and_each_rea
         (
             &s.other_need,
             &s.other_donor,
-            "a donor who pledged to the need",
+            "a donor whose pledge to the need was accepted",
         ),
         (
             &s.other_pledge,
@@ -1173,6 +1199,11 @@ async fn only_moderators_authors_and_counterparts_read_private_data_and_each_rea
         (&s.org, &s.stranger, "a stranger"),
         (&s.org, &s.other_hospital, "another organisation's member"),
         (&s.need, &s.stranger, "a stranger"),
+        (
+            &s.need,
+            &s.harvester,
+            "a donor whose pledge was not accepted",
+        ),
         (&s.need, &s.other_hospital, "another organisation's member"),
         (
             &s.need,
@@ -1274,6 +1305,134 @@ async fn only_moderators_authors_and_counterparts_read_private_data_and_each_rea
         401,
         &["signed request"],
     );
+}
+
+/// The contact exchange (docs/FORMAT.md §8): a pledge alone opens nothing; only the
+/// need's side may accept, once; acceptance opens the need's contact to that donor, is
+/// part of the verifiable chain, and the read shows in the need's record of reads.
+#[tokio::test]
+async fn a_needs_contact_opens_to_a_donor_only_once_the_hospital_accepts_the_pledge() {
+    let instance = start(no_retention()).await;
+    let api = &instance.api;
+    let s = scene(api, "accept").await;
+    let donor = key();
+    let pledge = api
+        .append(&sign(
+            &donor,
+            Kind::Pledge,
+            pledge_body(&s.need.id, None, 1, None),
+        ))
+        .await;
+    api.read_private(&s.need.id, &donor).await.refused(
+        "a donor whose pledge is not accepted",
+        403,
+        &["accepts the pledge"],
+    );
+
+    let before = api.state().await;
+    let accept = |pledge: &str| json!({"pledge": pledge});
+    let refused: Vec<(&SigningKey, Value, u16, &str, &str)> = vec![
+        (
+            &donor,
+            accept(&pledge),
+            403,
+            "the donor itself",
+            "only the need's author or a member",
+        ),
+        (
+            &s.other_hospital,
+            accept(&pledge),
+            403,
+            "another organisation's member",
+            "only the need's author or a member",
+        ),
+        (
+            &s.stranger,
+            accept(&pledge),
+            403,
+            "a stranger",
+            "only the need's author or a member",
+        ),
+        (
+            &s.hospital,
+            accept(&s.shipment.id),
+            422,
+            "a shipment's id",
+            "no pledge in the log",
+        ),
+        (
+            &s.hospital,
+            accept(&s.need.id),
+            422,
+            "a need's id",
+            "no pledge in the log",
+        ),
+        (
+            &s.member,
+            json!({"pledge": s.pledge.id, "note": "again"}),
+            409,
+            "a pledge already accepted",
+            "already accepted",
+        ),
+    ];
+    for (author, body, status, who, needle) in refused {
+        let reply = api.submit(&sign(author, Kind::PledgeAccept, body)).await;
+        reply.refused(who, status, &[needle]);
+    }
+    assert_eq!(
+        api.state().await,
+        before,
+        "refused acceptances change nothing"
+    );
+    api.read_private(&s.need.id, &donor).await.refused(
+        "still not accepted",
+        403,
+        &["accepts the pledge"],
+    );
+
+    let acceptance = api
+        .append(&sign(
+            &s.hospital,
+            Kind::PledgeAccept,
+            json!({"pledge": pledge, "note": "Dock B, weekdays 8-17"}),
+        ))
+        .await;
+    let reply = api.read_private(&s.need.id, &donor).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.json(), s.need.private.opened(&s.need.id));
+    let reads = api.read_log(&s.need.id, &s.hospital).await.json();
+    let readers: Vec<&str> = reads["reads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["reader"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        readers,
+        [public(&donor)],
+        "the hospital sees who read its contact"
+    );
+
+    // The acceptance is a link of the pledge's chain, after the pledge, and verifies.
+    let trace = api.get(&format!("/api/v1/trace/{pledge}")).await;
+    assert_eq!(trace.status, 200, "{}", trace.text());
+    let trace: contract::Trace = serde_json::from_str(&trace.text()).unwrap();
+    let kinds: Vec<(&str, Option<&str>)> = trace
+        .links
+        .iter()
+        .map(|l| (l.kind.as_str(), l.parent.as_deref()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("need.post", None),
+            ("pledge", Some(s.need.id.as_str())),
+            ("pledge.accept", Some(pledge.as_str())),
+        ]
+    );
+    assert_eq!(trace.links[2].leaf_hash, acceptance);
+    ledger::chain::verify(&trace, &LogVerifier::new(&api.vkey).unwrap())
+        .expect("the chain with its acceptance verifies");
 }
 
 #[tokio::test]

@@ -869,6 +869,126 @@ async fn only_administrators_grant_and_revoke_roles() {
     );
 }
 
+/// Members keep their own organisation's keys: a hospital that loses one staff key
+/// recovers through another, without an administrator; nobody else may.
+#[tokio::test]
+async fn members_grant_and_revoke_membership_of_their_own_organisation_only() {
+    let w = World::new().await;
+    let colleague = key();
+    w.ok(&grant(&w.hospital, &colleague, "member", Some(&w.org)))
+        .await;
+    assert_eq!(w.roles(&colleague).await, [format!("member:{}", w.org)]);
+    w.ok(&need_post(&colleague, &w.org, &[5])).await;
+    // Who may act for the organisation, and what a key may do, are public reads.
+    let read = |path: String| {
+        let http = w.http.clone();
+        let url = format!("{}{path}", w.url);
+        async move {
+            let response = http.get(url).send().await.unwrap();
+            (
+                response.status().as_u16(),
+                response.json::<Value>().await.unwrap(),
+            )
+        }
+    };
+    let (status, members) = read(format!("/api/v1/orgs/{}/members", w.org)).await;
+    assert_eq!(status, 200);
+    let keys: Vec<&str> = members["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        keys,
+        [public(&w.hospital), public(&w.member), public(&colleague)]
+    );
+    assert_eq!(
+        read(format!("/api/v1/keys/{}/roles", public(&colleague))).await,
+        (
+            200,
+            json!({"administrator": false, "moderator": false, "member_of": [w.org]})
+        )
+    );
+    assert_eq!(
+        read(format!("/api/v1/keys/{}/roles", public(&w.op))).await,
+        (
+            200,
+            json!({"administrator": true, "moderator": true, "member_of": []})
+        )
+    );
+    let (status, body) = read(format!("/api/v1/orgs/{}/members", "0".repeat(64))).await;
+    assert_eq!(status, 404, "{body}");
+    let (status, body) = read("/api/v1/keys/not-a-key/roles".into()).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("key"), "{body}");
+
+    // Only membership, only of their own organisation.
+    let other_org = w.ok(&org_register(&w.stranger, "Other hospital")).await;
+    let target = key();
+    for (entry, what) in [
+        (grant(&w.member, &target, "moderator", None), "a moderator"),
+        (
+            grant(&w.member, &target, "administrator", None),
+            "an administrator",
+        ),
+        (
+            grant(&w.member, &target, "member", Some(&other_org)),
+            "another organisation's member",
+        ),
+        (
+            grant(&w.stranger, &target, "member", Some(&w.org)),
+            "a member, by a stranger",
+        ),
+        (
+            revoke(&w.stranger, &w.member, "member", Some(&w.org)),
+            "revoked by a stranger",
+        ),
+        (
+            revoke(&w.member, &w.stranger, "member", Some(&other_org)),
+            "revoked in another organisation",
+        ),
+    ] {
+        let reply = w.submit(&entry).await;
+        assert_eq!(reply.status, 403, "{what}: {}", reply.body);
+        assert!(
+            reply
+                .body
+                .to_string()
+                .contains("members may grant and revoke membership of their own organisation"),
+            "{what}: the refusal says who may: {}",
+            reply.body
+        );
+    }
+    assert!(w.roles(&target).await.is_empty());
+
+    // The hospital's first key is lost: a colleague removes it, and it no longer
+    // speaks for the hospital.
+    w.ok(&revoke(&w.member, &w.hospital, "member", Some(&w.org)))
+        .await;
+    w.deny(&need_post(&w.hospital, &w.org, &[5]), 403, &["evidence"])
+        .await;
+    w.ok(&revoke(&w.member, &colleague, "member", Some(&w.org)))
+        .await;
+    // The last member stays, unless an administrator decides.
+    w.deny(
+        &revoke(&w.member, &w.member, "member", Some(&w.org)),
+        409,
+        &["last member"],
+    )
+    .await;
+    w.ok(&revoke(&w.op, &w.member, "member", Some(&w.org)))
+        .await;
+    assert_eq!(
+        w.int(&format!(
+            "SELECT COUNT(*) FROM wf_roles WHERE role = 'member' AND org = X'{}'",
+            w.org
+        ))
+        .await,
+        0
+    );
+}
+
 #[tokio::test]
 async fn a_member_grant_names_a_registered_organisation() {
     let w = World::new().await;
@@ -1562,6 +1682,52 @@ async fn pledges_go_to_open_needs_within_what_remains() {
 // Shipments and delivery confirmations
 // ---------------------------------------------------------------------------------
 
+/// Where to ship is public (docs/FORMAT.md §5): a need's own delivery point, else its
+/// organisation's; neither carries a person, so a donor sees it before any acceptance.
+#[tokio::test]
+async fn a_needs_delivery_point_is_its_own_or_its_organisations() {
+    let w = World::new().await;
+    let read = |path: String| {
+        let http = w.http.clone();
+        let url = format!("{}{path}", w.url);
+        async move {
+            http.get(url)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let registrant = key();
+    let mut body = org_body("Tongji Hospital");
+    body["delivery_point"] = json!("Goods entrance, 1095 Jiefang Ave, Wuhan; 08:00-18:00");
+    let org = w.ok(&sign(&registrant, Kind::OrgRegister, body)).await;
+    let inherits = w.ok(&need_post(&registrant, &org, &[10])).await;
+    let needed_by = date(OffsetDateTime::now_utc() + Duration::days(30));
+    let mut own = need_body(&org, &[10], &needed_by);
+    own["delivery_point"] = json!("Ward 3 store, east gate");
+    let own = w.ok(&sign(&registrant, Kind::NeedPost, own)).await;
+
+    let org_view = read(format!("/api/v1/orgs/{org}")).await;
+    assert_eq!(
+        org_view["delivery_point"],
+        "Goods entrance, 1095 Jiefang Ave, Wuhan; 08:00-18:00"
+    );
+    assert_eq!(
+        read(format!("/api/v1/needs/{inherits}")).await["delivery_point"],
+        org_view["delivery_point"]
+    );
+    assert_eq!(
+        read(format!("/api/v1/needs/{own}")).await["delivery_point"],
+        "Ward 3 store, east gate"
+    );
+    // Without one anywhere, the member is absent, as before delivery points existed.
+    let plain = read(format!("/api/v1/needs/{}", w.need)).await;
+    assert!(plain.get("delivery_point").is_none(), "{plain}");
+}
+
 #[tokio::test]
 async fn shipments_are_recorded_by_the_pledger_within_what_was_pledged() {
     let w = World::new().await;
@@ -2245,6 +2411,7 @@ async fn a_long_random_workflow_is_admitted_and_its_quantities_add_up() {
         "need.post",
         "offer.post",
         "pledge",
+        "pledge.accept",
         "shipment",
         "delivery.confirm",
     ] {
@@ -2272,7 +2439,7 @@ async fn a_long_random_workflow_is_admitted_and_its_quantities_add_up() {
     let links = inst.int("SELECT COUNT(*) FROM wf_links").await;
     assert_eq!(
         links as usize,
-        kinds["pledge"] + kinds["shipment"] + kinds["delivery.confirm"]
+        kinds["pledge"] + kinds["pledge.accept"] + kinds["shipment"] + kinds["delivery.confirm"]
     );
     // The API reads the same quantities.
     let needs: Vec<String> = sqlx::query_scalar(&common::sql(

@@ -278,10 +278,7 @@ fn facets_count_the_matching_set() {
     );
     assert_eq!(counts(&f.country), [("CN", 5)]);
     assert_eq!(counts(&f.area), [("CN-HB", 4), ("CN-GD", 1)]);
-    assert_eq!(
-        counts(&f.status),
-        [("open", 4), ("expired", 1)]
-    );
+    assert_eq!(counts(&f.status), [("open", 4), ("expired", 1)]);
     assert_eq!(
         counts(&f.urgency),
         [("critical", 1), ("high", 1), ("medium", 1)]

@@ -184,6 +184,9 @@ pub struct OrgRegister {
     pub area: Area,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// Where goods are received: public, a place, never a person.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_point: Option<String>,
     /// Commitment to the private contact data (docs/FORMAT.md §9).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<String>,
@@ -216,6 +219,9 @@ pub struct NeedPost {
     pub description: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence: Option<Evidence>,
+    /// Where this need's goods are received, when not at its organisation's point.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_point: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<String>,
 }
@@ -262,6 +268,15 @@ pub struct Pledge {
     pub offer: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PledgeAccept {
+    pub pledge: String,
+    /// A word to the donor (public, like the rest of the body).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -369,6 +384,7 @@ pub enum Body {
     NeedUpdate(NeedUpdate),
     OfferPost(OfferPost),
     Pledge(Pledge),
+    PledgeAccept(PledgeAccept),
     Shipment(Shipment),
     DeliveryConfirm(DeliveryConfirm),
     Verdict(Verdict),
@@ -402,6 +418,7 @@ impl Body {
             Kind::NeedUpdate => Body::NeedUpdate(parse(body)?),
             Kind::OfferPost => Body::OfferPost(parse(body)?),
             Kind::Pledge => Body::Pledge(parse(body)?),
+            Kind::PledgeAccept => Body::PledgeAccept(parse(body)?),
             Kind::Shipment => Body::Shipment(parse(body)?),
             Kind::DeliveryConfirm => Body::DeliveryConfirm(parse(body)?),
             Kind::Verdict => Body::Verdict(parse(body)?),
@@ -420,6 +437,7 @@ impl Body {
                 text("name", &b.name, 200)?;
                 area("area", &b.area)?;
                 opt_text("description", &b.description, 2000)?;
+                opt_text("delivery_point", &b.delivery_point, 500)?;
                 opt_hash("contact", &b.contact)
             }
             Body::OrgVerify(b) => {
@@ -435,6 +453,7 @@ impl Body {
                 if let Some(e) = &b.evidence {
                     evidence("evidence", e)?;
                 }
+                opt_text("delivery_point", &b.delivery_point, 500)?;
                 opt_hash("contact", &b.contact)
             }
             Body::NeedUpdate(b) => {
@@ -461,6 +480,10 @@ impl Body {
                 lines("items", &b.items)?;
                 opt_hash("offer", &b.offer)?;
                 opt_hash("contact", &b.contact)
+            }
+            Body::PledgeAccept(b) => {
+                hash("pledge", &b.pledge)?;
+                opt_text("note", &b.note, 500)
             }
             Body::Shipment(b) => {
                 hash("pledge", &b.pledge)?;
@@ -708,6 +731,16 @@ mod tests {
         let mut b = need();
         b["evidence"] = json!({});
         assert_eq!(field_of(Kind::NeedPost, b), "evidence");
+        let mut b = need();
+        b["delivery_point"] = json!(" ");
+        assert_eq!(field_of(Kind::NeedPost, b), "delivery_point");
+        assert_eq!(
+            field_of(
+                Kind::PledgeAccept,
+                json!({"pledge": "a".repeat(64), "note": ""})
+            ),
+            "note"
+        );
         let mut b = need();
         b["colour"] = json!("red");
         assert_eq!(field_of(Kind::NeedPost, b), "colour");

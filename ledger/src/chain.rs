@@ -26,8 +26,8 @@ pub struct Trace {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct Link {
     pub index: u64,
-    /// What the entry is in the chain: `need.post`, `pledge`, `shipment`, `delivery`,
-    /// `verdict`.
+    /// What the entry is in the chain: `need.post`, `pledge`, `pledge.accept`,
+    /// `shipment`, `delivery.confirm`, `verdict`.
     pub kind: String,
     /// The entry's leaf bytes, standard base64.
     pub leaf: String,
@@ -63,6 +63,7 @@ pub enum ChainError {
 pub fn parent_of(body: &Body) -> Option<&str> {
     match body {
         Body::Pledge(b) => Some(&b.need),
+        Body::PledgeAccept(b) => Some(&b.pledge),
         Body::Shipment(b) => Some(&b.pledge),
         Body::DeliveryConfirm(b) => Some(&b.shipment),
         Body::Verdict(b) => Some(&b.entry),

@@ -12,6 +12,8 @@ pub enum Kind {
     NeedUpdate,
     OfferPost,
     Pledge,
+    /// The receiving side accepts a pledge (which opens the need's contact to its donor).
+    PledgeAccept,
     Shipment,
     DeliveryConfirm,
     Verdict,
@@ -23,13 +25,14 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 13] = [
+    pub const ALL: [Kind; 14] = [
         Kind::OrgRegister,
         Kind::OrgVerify,
         Kind::NeedPost,
         Kind::NeedUpdate,
         Kind::OfferPost,
         Kind::Pledge,
+        Kind::PledgeAccept,
         Kind::Shipment,
         Kind::DeliveryConfirm,
         Kind::Verdict,
@@ -48,6 +51,7 @@ impl Kind {
             Kind::NeedUpdate => "need.update",
             Kind::OfferPost => "offer.post",
             Kind::Pledge => "pledge",
+            Kind::PledgeAccept => "pledge.accept",
             Kind::Shipment => "shipment",
             Kind::DeliveryConfirm => "delivery.confirm",
             Kind::Verdict => "verdict",

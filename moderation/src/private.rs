@@ -1,7 +1,8 @@
 //! Private contact data (DESIGN.md §6): submitted beside a signed entry, stored off the
 //! log, committed in the entry as `SHA-256(salt || JCS(data))`, readable only by
-//! moderators, the entry's author and the counterpart of a pledge or shipment, every
-//! read recorded, and erasable (the log keeps only the commitment).
+//! moderators, the entry's author and the counterpart (members of the receiving
+//! organisation for a pledge or shipment; for a need, donors whose pledge was
+//! accepted: docs/FORMAT.md §8), every read recorded, and erasable (the log keeps only the commitment).
 //!
 //! Nothing in this module logs or formats the data itself into an error.
 
@@ -88,8 +89,10 @@ async fn may_read(pool: &AnyPool, entry: &[u8], reader: &[u8]) -> Result<bool, s
          OR EXISTS (SELECT 1 FROM wf_links l JOIN wf_posts p ON p.id = l.need
                     JOIN wf_roles r ON r.org = p.org AND r.role = 'member' AND r.key = $1
                     WHERE l.id = $2)
-         -- a need's contact: the donors who pledged to it
-         OR EXISTS (SELECT 1 FROM wf_links l WHERE l.need = $2 AND l.kind = 'pledge' AND l.author = $1)",
+         -- a need's contact: the donors whose pledge to it was accepted; a pledge
+         -- alone opens nothing, or one unit pledged would harvest any hospital's phone
+         OR EXISTS (SELECT 1 FROM wf_links l JOIN wf_links a ON a.parent = l.id AND a.kind = 'pledge.accept'
+                    WHERE l.need = $2 AND l.kind = 'pledge' AND l.author = $1)",
     )
     .bind(reader)
     .bind(entry)
@@ -120,7 +123,7 @@ pub async fn read(
     })?;
     if !may_read(pool, &entry, reader).await? {
         return Err(PrivateError::Forbidden(
-            "only moderators, the entry's author and the counterpart of a pledge or shipment may read its private data"
+            "only moderators, the entry's author and its counterpart may read its private data: a need's contact opens to a donor once a member of the need's organisation accepts the pledge"
                 .into(),
         ));
     }

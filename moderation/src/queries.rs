@@ -6,7 +6,9 @@
 //! expiry (an open need past its `needed_by` date reads as `expired`) and verification
 //! status (which depends on the configured quorum).
 
-use contract::{Area, ItemLine, Org, OrgRef, Page, Post, ReviewItem};
+use contract::{
+    Area, ItemLine, KeyRoles, Org, OrgMember, OrgMembers, OrgRef, Page, Post, ReviewItem,
+};
 use ledger::{hex32, Kind};
 use ledger_node::storage::query::QueryBuilder;
 use serde::de::DeserializeOwned;
@@ -157,7 +159,7 @@ fn post_select(q: &mut QueryBuilder<'_>, columns: &str, policy: Policy) {
     q.push("SELECT ")
         .push(columns)
         .push(
-            " FROM (SELECT p.*, o.name AS org_name,
+            " FROM (SELECT p.*, o.name AS org_name, o.delivery_point AS org_delivery_point,
                 CASE WHEN o.id IS NULL THEN NULL
                      WHEN o.rejects > 0 THEN 'rejected'
                      WHEN o.verifies >= ",
@@ -224,6 +226,9 @@ fn post_from_row(r: &AnyRow) -> Result<Post, QueryError> {
         until: r.get("needed_by"),
         area: area_of(r),
         description: r.get("description"),
+        delivery_point: r
+            .get::<Option<String>, _>("delivery_point")
+            .or_else(|| r.get("org_delivery_point")),
         status: named(r, "read_status")?,
         verification: named(r, "verification")?,
         relayed: r.get::<i64, _>("relayed") != 0,
@@ -378,6 +383,7 @@ fn org_from_row(r: &AnyRow) -> Result<Org, QueryError> {
         org_type: named(r, "org_type")?,
         area: area_of(r),
         description: r.get("description"),
+        delivery_point: r.get("delivery_point"),
         verification: named(r, "verification")?,
         verified_by: r.get("verifies"),
         created_at: r.get("created_at"),
@@ -639,4 +645,47 @@ pub async fn post_kind(pool: &AnyPool, id: &str) -> Result<Option<String>, Query
         .fetch_optional(pool)
         .await?;
     Ok(row.map(|r| r.get(0)))
+}
+
+/// What `key` (hex) may do: its log-wide roles and the organisations it is a member of.
+pub async fn roles_of(pool: &AnyPool, key: &str) -> Result<KeyRoles, QueryError> {
+    let rows = sqlx::query("SELECT role, org FROM wf_roles WHERE key = $1 ORDER BY idx")
+        .bind(id_bytes("key", key)?)
+        .fetch_all(pool)
+        .await?;
+    let mut roles = KeyRoles::default();
+    for r in rows {
+        match r.get::<String, _>(0).as_str() {
+            "administrator" => roles.administrator = true,
+            "moderator" => roles.moderator = true,
+            _ => roles.member_of.push(hex(r.get(1))),
+        }
+    }
+    Ok(roles)
+}
+
+/// The members of organisation `id` (hex), oldest first; not found if no such
+/// organisation is registered.
+pub async fn members_of(pool: &AnyPool, id: &str) -> Result<OrgMembers, QueryError> {
+    let org = id_bytes("id", id)?;
+    sqlx::query("SELECT 1 FROM wf_orgs WHERE id = $1")
+        .bind(&org)
+        .fetch_optional(pool)
+        .await?
+        .ok_or_else(|| QueryError::NotFound(format!("no organisation has id {id}")))?;
+    let rows = sqlx::query(
+        "SELECT key, idx FROM wf_roles WHERE role = 'member' AND org = $1 ORDER BY idx",
+    )
+    .bind(&org)
+    .fetch_all(pool)
+    .await?;
+    Ok(OrgMembers {
+        members: rows
+            .iter()
+            .map(|r| OrgMember {
+                key: hex(r.get(0)),
+                since: r.get(1),
+            })
+            .collect(),
+    })
 }

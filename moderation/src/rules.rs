@@ -13,8 +13,8 @@
 use crate::private::{self, Sidecar};
 use ledger::body::{
     Body, CloseReason, DeliveryConfirm, Item, LineQuantity, NeedPost, NeedUpdate, OfferPost,
-    OrgRegister, OrgVerdict, OrgVerify, Pledge, Redaction, Role, RoleChange, Shipment, Verdict,
-    VerdictKind,
+    OrgRegister, OrgVerdict, OrgVerify, Pledge, PledgeAccept, Redaction, Role, RoleChange,
+    Shipment, Verdict, VerdictKind,
 };
 use ledger::checkpoint::LogVerifier;
 use ledger::clock;
@@ -99,6 +99,7 @@ async fn admit(
         Body::NeedUpdate(b) => update_need(conn, &ctx, b).await,
         Body::OfferPost(b) => post_offer(conn, &ctx, b).await,
         Body::Pledge(b) => pledge(conn, &ctx, b).await,
+        Body::PledgeAccept(b) => accept(conn, &ctx, b).await,
         Body::Shipment(b) => ship(conn, &ctx, b).await,
         Body::DeliveryConfirm(b) => confirm(conn, &ctx, b).await,
         Body::Verdict(b) => verdict(conn, &ctx, b).await,
@@ -194,6 +195,20 @@ async fn require(
     }
 }
 
+/// Whether the author changes the membership of an organisation it is a member of:
+/// members keep their own organisation's keys (docs/FORMAT.md §5, Roles), so losing
+/// one staff key never locks a hospital out while another remains.
+async fn within_own_org(
+    conn: &mut AnyConnection,
+    ctx: &Ctx<'_>,
+    b: &RoleChange,
+    org: &[u8],
+) -> Result<bool, sqlx::Error> {
+    Ok(b.role == Role::Member && is_member(conn, &ctx.author, org).await?)
+}
+
+const ROLE_CHANGERS: &str = "(members may grant and revoke membership of their own organisation)";
+
 async fn grant(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &RoleChange) -> Result<(), Refusal> {
     let key = bytes(&b.key);
     let org = b.org.as_deref().map(bytes).unwrap_or_default();
@@ -201,8 +216,16 @@ async fn grant(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &RoleChange) -> Resul
         .fetch_optional(&mut *conn)
         .await?
         .is_some();
-    if any_admin {
-        require(conn, ctx, Role::Administrator, "grant roles").await?;
+    if within_own_org(conn, ctx, b, &org).await? {
+        // A member adds a colleague.
+    } else if any_admin {
+        require(
+            conn,
+            ctx,
+            Role::Administrator,
+            &format!("grant roles {ROLE_CHANGERS}"),
+        )
+        .await?;
     } else if !(b.role == Role::Administrator && key == ctx.author) {
         return Err(Denial::forbidden(
             "the log has no administrator yet: its first role.grant must be an administrator granting the role to its own key",
@@ -222,13 +245,37 @@ async fn grant(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &RoleChange) -> Resul
 }
 
 async fn revoke(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &RoleChange) -> Result<(), Refusal> {
-    require(conn, ctx, Role::Administrator, "revoke roles").await?;
     let key = bytes(&b.key);
     let org = b.org.as_deref().map(bytes).unwrap_or_default();
+    let by_member = within_own_org(conn, ctx, b, &org).await?
+        && !has_role(conn, &ctx.author, Role::Administrator, b"").await?;
+    if !by_member {
+        require(
+            conn,
+            ctx,
+            Role::Administrator,
+            &format!("revoke roles {ROLE_CHANGERS}"),
+        )
+        .await?;
+    }
     if !has_role(conn, &key, b.role, &org).await? {
         return Err(
             Denial::conflict(format!("key does not hold the {} role", role_name(b.role))).into(),
         );
+    }
+    if by_member {
+        let members: i64 =
+            sqlx::query("SELECT COUNT(*) FROM wf_roles WHERE role = 'member' AND org = $1")
+                .bind(&org)
+                .fetch_one(&mut *conn)
+                .await?
+                .get(0);
+        if members == 1 {
+            return Err(Denial::conflict(
+                "cannot revoke the organisation's last member; an administrator can",
+            )
+            .into());
+        }
     }
     if b.role == Role::Administrator {
         let admins: i64 = sqlx::query("SELECT COUNT(*) FROM wf_roles WHERE role = 'administrator'")
@@ -262,8 +309,8 @@ async fn register_org(
     b: &OrgRegister,
 ) -> Result<(), Refusal> {
     sqlx::query(
-        "INSERT INTO wf_orgs (id, idx, author, name, org_type, area_code, area_name, description, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "INSERT INTO wf_orgs (id, idx, author, name, org_type, area_code, area_name, description, delivery_point, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(&ctx.id)
     .bind(ctx.index)
@@ -273,6 +320,7 @@ async fn register_org(
     .bind(&b.area.code)
     .bind(&b.area.name)
     .bind(&b.description)
+    .bind(&b.delivery_point)
     .bind(ctx.created_at)
     .execute(&mut *conn)
     .await?;
@@ -421,8 +469,9 @@ async fn post_need(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &NeedPost) -> Res
     }
     sqlx::query(
         "INSERT INTO wf_posts (id, idx, kind, author, org, urgency, urgency_rank, needed_by, area_code, area_name,
-                               description, evidence_url, evidence_photo, relayed, created_at, has_contact)
-         VALUES ($1, $2, 'need', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                               description, evidence_url, evidence_photo, relayed, created_at, has_contact,
+                               delivery_point)
+         VALUES ($1, $2, 'need', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
     )
     .bind(&ctx.id)
     .bind(ctx.index)
@@ -439,6 +488,7 @@ async fn post_need(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &NeedPost) -> Res
     .bind(i64::from(!member))
     .bind(ctx.created_at)
     .bind(i64::from(b.contact.is_some()))
+    .bind(&b.delivery_point)
     .execute(&mut *conn)
     .await?;
     insert_items(conn, &ctx.id, &b.items).await?;
@@ -653,6 +703,41 @@ async fn pledge(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &Pledge) -> Result<(
     }
     let detail = serde_json::json!({ "offer": b.offer });
     insert_link(conn, ctx, "pledge", &id, &id, detail, &b.items).await?;
+    Ok(())
+}
+
+/// A pledge accepted by the receiving side: what opens the need's contact to its
+/// donor (docs/FORMAT.md §8). Whoever may update the need may accept its pledges.
+async fn accept(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &PledgeAccept) -> Result<(), Refusal> {
+    let pledge_id = bytes(&b.pledge);
+    let (_, need_id) = link(conn, "pledge", &pledge_id, "pledge").await?;
+    let n = need(conn, "pledge", &need_id).await?;
+    if n.author != ctx.author && !is_member(conn, &ctx.author, &n.org).await? {
+        return Err(Denial::forbidden(
+            "only the need's author or a member of its organisation may accept a pledge to it",
+        )
+        .into());
+    }
+    let accepted =
+        sqlx::query("SELECT 1 FROM wf_links WHERE parent = $1 AND kind = 'pledge.accept'")
+            .bind(&pledge_id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .is_some();
+    if accepted {
+        return Err(Denial::conflict("pledge: the pledge is already accepted").into());
+    }
+    let detail = serde_json::json!({ "note": b.note });
+    insert_link(
+        conn,
+        ctx,
+        "pledge.accept",
+        &pledge_id,
+        &need_id,
+        detail,
+        &[],
+    )
+    .await?;
     Ok(())
 }
 

@@ -10,7 +10,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use base64::prelude::*;
 use contract::{EntriesQuery, LogEntries, Trace, TraceLink};
-use contract::{Org, Page, Post, ReviewItem};
+use contract::{KeyRoles, Org, OrgMembers, Page, Post, ReviewItem};
 use ledger::hex32;
 use moderation::queries::{self, PostFilter};
 use serde::Deserialize;
@@ -23,6 +23,8 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/api/v1/offers/{id}", get(one_offer))
         .route("/api/v1/orgs", get(orgs))
         .route("/api/v1/orgs/{id}", get(one_org))
+        .route("/api/v1/orgs/{id}/members", get(org_members))
+        .route("/api/v1/keys/{key}/roles", get(key_roles))
         .route("/api/v1/review", get(review))
         .route("/api/v1/authors/{key}/entries", get(author_entries))
         .route("/api/v1/trace/{hash}", get(trace))
@@ -251,4 +253,18 @@ async fn search(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+async fn org_members(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<OrgMembers>, ApiError> {
+    Ok(Json(queries::members_of(state.store.pool(), &id).await?))
+}
+
+async fn key_roles(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+) -> Result<Json<KeyRoles>, ApiError> {
+    Ok(Json(queries::roles_of(state.store.pool(), &key).await?))
 }

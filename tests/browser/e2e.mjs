@@ -1,7 +1,8 @@
 // The web app end to end, in headless Chromium, as its users would use it:
 // a hospital registers and posts a need; two moderators verify the hospital; a donor
-// searches in Chinese, pledges and records a shipment; the hospital confirms the
-// delivery; the public need page shows the whole chain and verifies it in the browser;
+// searches in Chinese and pledges, sees where to ship but not whom to call; the
+// hospital accepts the pledge, which opens its contact to the donor, who records a
+// shipment; the hospital confirms the delivery; the public need page shows the whole chain and verifies it in the browser;
 // a tampered proof is reported as failing. Screenshots go to $ARTIFACTS.
 import { chromium } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
@@ -147,6 +148,7 @@ try {
     await hospital.selectOption('#org-type', 'hospital');
     await hospital.fill('#area-code', 'CN-HB');
     await hospital.fill('#area-name', '湖北 Hubei');
+    await hospital.fill('#delivery-point', 'Goods entrance B, 1 Yintan Rd, Dongxihu; 08:00-18:00');
     await hospital.fill('#contact-name', 'Dr Li Wenliang-test');
     await hospital.fill('#contact-phone', '+86 27 0000 0000');
     orgId = await submitted(orgForm);
@@ -172,6 +174,7 @@ try {
     await shot(hospital, 'post-need-field-error');
 
     await hospital.fill('#item-0-quantity', '500');
+    await hospital.fill('#contact-name', 'Ward 3 head nurse');
     needId = await submitted(form);
     await shot(hospital, 'post-need');
   });
@@ -207,7 +210,7 @@ try {
     assert.match(await publicVisitor.textContent('.badges'), /Verified/);
   });
 
-  await step('a donor searches in Chinese, pledges and records a shipment', async () => {
+  await step('a donor searches in Chinese and pledges; where to ship shows, whom to call not yet', async () => {
     await generateKey(donor);
     let found = false;
     for (let i = 0; i < 50 && !found; i++) {
@@ -234,7 +237,35 @@ try {
     await submittedOnPage(donor, pledge);
     const shipment = donor.locator('[data-testid=shipment-form]');
     await shipment.waitFor({ state: 'attached' });
-    await donor.locator('details.continue summary').first().click();
+    const shipping = donor.locator('details.continue', { has: shipment });
+    await shipping.locator('summary').click();
+    assert.match(await shipping.locator('[data-testid=deliver-to]').textContent(), /Goods entrance B/);
+    await shipping.locator('[data-testid=show-contact]').click();
+    const notYet = shipping.locator('.contact-view [role=alert]');
+    await notYet.waitFor();
+    assert.match(await notYet.textContent(), /accepts the pledge/);
+    await shot(donor, 'pledge-waiting-for-acceptance');
+  });
+
+  await step('the hospital accepts the pledge; each side then sees the other\'s contact; the donor ships', async () => {
+    await open(hospital, `/needs/${needId}`);
+    const card = hospital.locator('[data-testid=pledge-card]').first();
+    await card.locator('summary').click();
+    await card.locator('[data-testid=show-contact]').click();
+    await card.locator('[data-testid=contact]').waitFor();
+    assert.match(await card.locator('[data-testid=contact]').textContent(), /Donor shipping desk/);
+    await card.locator('input[type=text]').fill('Please use dock B');
+    await submittedOnPage(hospital, card.locator('[data-testid=accept-form]'));
+    await shot(hospital, 'pledge-accepted');
+
+    await open(donor, `/needs/${needId}`);
+    const shipment = donor.locator('[data-testid=shipment-form]');
+    const shipping = donor.locator('details.continue', { has: shipment });
+    await shipping.locator('summary').click();
+    await shipping.locator('[data-testid=show-contact]').click();
+    await shipping.locator('[data-testid=contact]').waitFor();
+    assert.match(await shipping.locator('[data-testid=contact]').textContent(), /Ward 3 head nurse/);
+    await shot(donor, 'hospital-contact-opened');
     await shipment.locator('input[id$=carrier]').fill('SF Express 顺丰');
     await shipment.locator('input[id$=tracking]').fill('SF1234567890');
     await shipment.locator('input[type=number]').first().fill('200');
@@ -267,7 +298,7 @@ try {
   await step('the public need page shows the whole chain and verifies it in the browser', async () => {
     await open(publicVisitor, `/needs/${needId}`);
     const kinds = await publicVisitor.locator('[data-testid=chain-link]').evaluateAll((ls) => ls.map((l) => l.dataset.kind));
-    assert.deepEqual(kinds, ['need.post', 'pledge', 'shipment', 'delivery.confirm']);
+    assert.deepEqual(kinds, ['need.post', 'pledge', 'pledge.accept', 'shipment', 'delivery.confirm']);
     assert.equal((await publicVisitor.textContent('[data-testid=remaining]')).trim(), '300');
     const chain = await verdict(publicVisitor, '[data-testid=verify]', 'verify-result');
     assert.ok(chain.verified, chain.text);

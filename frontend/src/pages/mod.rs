@@ -8,8 +8,10 @@ pub mod need;
 pub mod orgs;
 pub mod post;
 
-use crate::api::Failure;
+use crate::api::{decode, Failure};
+use crate::browser;
 use crate::i18n;
+use crate::model::Opened;
 use crate::session::{t, use_session};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -77,4 +79,50 @@ pub fn options(
                 .map(|v| (v.to_string(), i18n::value(lang, group, v))),
         )
         .collect()
+}
+
+/// The private contact of an entry, fetched with a request signed by this browser's key.
+#[component]
+pub fn ContactView(entry: String, label: &'static str) -> impl IntoView {
+    let session = use_session();
+    let shown = RwSignal::new(None::<Result<Opened, Failure>>);
+    let open = move |_| {
+        let Some(key) = session.key.get_untracked() else {
+            return shown.set(Some(Err(Failure::local(t("form.needs_key")))));
+        };
+        let path = format!("/api/v1/private/{entry}");
+        leptos::task::spawn_local(async move {
+            let auth = ledger::request::authorization(&key, "GET", &path, browser::now_unix());
+            let result = browser::fetch(
+                "GET",
+                &path,
+                Some(browser::Outgoing {
+                    body: None,
+                    authorization: Some(&auth),
+                }),
+            )
+            .await
+            .and_then(|(status, body)| decode::<Opened>(status, &body));
+            shown.set(Some(result));
+        });
+    };
+    view! {
+        <div class="contact-view">
+            <button type="button" class="secondary" on:click=open data-testid="show-contact">{label}</button>
+            <div aria-live="polite">
+                {move || shown.get().map(|r| match r {
+                    Ok(o) => view! {
+                        <dl class="facts private" data-testid="contact">
+                            {o.contact.name.map(|v| view! { <dt>{t("contact.name")}</dt><dd>{v}</dd> })}
+                            {o.contact.phone.map(|v| view! { <dt>{t("contact.phone")}</dt><dd>{v}</dd> })}
+                            {o.contact.email.map(|v| view! { <dt>{t("contact.email")}</dt><dd>{v}</dd> })}
+                            {o.contact.address.map(|v| view! { <dt>{t("contact.address")}</dt><dd>{v}</dd> })}
+                        </dl>
+                        <p class="hint">{t("mod.read_recorded")}</p>
+                    }.into_any(),
+                    Err(e) => view! { <p class="form-error" role="alert">{e.message}</p> }.into_any(),
+                })}
+            </div>
+        </div>
+    }
 }

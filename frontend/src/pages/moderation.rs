@@ -3,12 +3,10 @@
 //! browser) and may open the private contact an entry committed to, a read the server
 //! records. The server decides who is a moderator; this page only asks.
 
-use super::{short, LoadError};
-use crate::api::{client, decode, Failure};
-use crate::browser;
+use super::{short, ContactView, LoadError};
+use crate::api::client;
 use crate::forms::{FormOutcome, FormState, NoticeView, PageNotice};
 use crate::i18n;
-use crate::model::Opened;
 use crate::session::{t, use_session};
 use contract::{Page, ReviewItem};
 use ledger::Kind;
@@ -121,7 +119,7 @@ fn QueueItem(item: ReviewItem, notice: PageNotice) -> impl IntoView {
                 " " {item.area.name.clone()} " · " {item.created_at.clone()} " · " <code>{short(&item.id)}</code>
                 {is_org.then(|| view! { " · " {t("mod.verifies")} " " {item.verifies} })}
             </p>
-            <ContactView entry=item.id.clone()/>
+            <ContactView entry=item.id.clone() label=t("mod.show_contact")/>
             <div class="field">
                 <label for=reason_id.clone()>{t("mod.reason")}</label>
                 <input id=reason_id type="text" required prop:value=move || reason.get() on:input=move |ev| reason.set(event_target_value(&ev))/>
@@ -133,51 +131,5 @@ fn QueueItem(item: ReviewItem, notice: PageNotice) -> impl IntoView {
             </div>
             <FormOutcome state/>
         </li>
-    }
-}
-
-/// The private contact of an entry, fetched with a request signed by this browser's key.
-#[component]
-fn ContactView(entry: String) -> impl IntoView {
-    let session = use_session();
-    let shown = RwSignal::new(None::<Result<Opened, Failure>>);
-    let open = move |_| {
-        let Some(key) = session.key.get_untracked() else {
-            return shown.set(Some(Err(Failure::local(t("form.needs_key")))));
-        };
-        let path = format!("/api/v1/private/{entry}");
-        leptos::task::spawn_local(async move {
-            let auth = ledger::request::authorization(&key, "GET", &path, browser::now_unix());
-            let result = browser::fetch(
-                "GET",
-                &path,
-                Some(browser::Outgoing {
-                    body: None,
-                    authorization: Some(&auth),
-                }),
-            )
-            .await
-            .and_then(|(status, body)| decode::<Opened>(status, &body));
-            shown.set(Some(result));
-        });
-    };
-    view! {
-        <div class="contact-view">
-            <button type="button" class="secondary" on:click=open data-testid="show-contact">{t("mod.show_contact")}</button>
-            <div aria-live="polite">
-                {move || shown.get().map(|r| match r {
-                    Ok(o) => view! {
-                        <dl class="facts private" data-testid="contact">
-                            {o.contact.name.map(|v| view! { <dt>{t("contact.name")}</dt><dd>{v}</dd> })}
-                            {o.contact.phone.map(|v| view! { <dt>{t("contact.phone")}</dt><dd>{v}</dd> })}
-                            {o.contact.email.map(|v| view! { <dt>{t("contact.email")}</dt><dd>{v}</dd> })}
-                            {o.contact.address.map(|v| view! { <dt>{t("contact.address")}</dt><dd>{v}</dd> })}
-                        </dl>
-                        <p class="hint">{t("mod.read_recorded")}</p>
-                    }.into_any(),
-                    Err(e) => view! { <p class="form-error" role="alert">{e.message}</p> }.into_any(),
-                })}
-            </div>
-        </div>
     }
 }

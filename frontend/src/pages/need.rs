@@ -4,7 +4,7 @@
 //! with `ledger::chain::verify`, on a trace it fetches itself.
 
 use super::board::ItemTable;
-use super::{short, Badge, LoadError};
+use super::{short, Badge, ContactView, LoadError};
 use crate::api::{client, Failure};
 use crate::browser;
 use crate::forms::{
@@ -106,6 +106,18 @@ fn NeedView(need: Post, trace: Trace, notice: PageNotice) -> impl IntoView {
         .filter(|l| l.entry.kind == "shipment")
         .cloned()
         .collect();
+    let accepted: Vec<String> = links
+        .iter()
+        .filter(|l| l.entry.kind == "pledge.accept")
+        .filter_map(|l| l.entry.body["pledge"].as_str().map(str::to_owned))
+        .collect();
+    // The need's own entry leads the chain; its contact, if it committed to one, is
+    // what an accepted donor may open.
+    let need_contact = links
+        .first()
+        .filter(|l| l.entry.body.get("contact").is_some())
+        .map(|l| l.hash.clone());
+    let deliver_to = need.delivery_point.clone();
     view! {
         <article class="need">
             <h1>{org.as_ref().map(|o| o.name.clone()).unwrap_or_else(|| t("need.title").to_owned())}</h1>
@@ -120,6 +132,7 @@ fn NeedView(need: Post, trace: Trace, notice: PageNotice) -> impl IntoView {
                 <dt>{t("need.needed_by")}</dt><dd>{need.until.clone().unwrap_or_default()}</dd>
                 <dt>{t("need.posted")}</dt><dd>{need.created_at.clone()}</dd>
                 {org.map(|o| view! { <dt>{t("need.org")}</dt><dd><a href=format!("/orgs/{}", o.id)>{o.name}</a> " " <Badge group="verification" value=o.verification.name().to_owned()/></dd> })}
+                {need.delivery_point.clone().map(|d| view! { <dt>{t("need.delivery_point")}</dt><dd data-testid="delivery-point">{d}</dd> })}
                 {need.evidence_url.clone().map(|u| { let href = u.clone(); view! { <dt>{t("need.evidence")}</dt><dd><a href=href rel="nofollow noopener">{u}</a></dd> } })}
                 <dt>{t("need.entry")}</dt><dd><code>{need.id.clone()}</code></dd>
             </dl>
@@ -144,7 +157,8 @@ fn NeedView(need: Post, trace: Trace, notice: PageNotice) -> impl IntoView {
             </section>
 
             {open.then(|| view! { <PledgeForm need=need.clone() notice/> })}
-            {pledges.into_iter().map(|p| view! { <ShipmentForm pledge=p notice/> }).collect_view()}
+            {pledges.iter().cloned().map(|p| { let is_accepted = accepted.contains(&p.hash); view! { <AcceptForm pledge=p accepted=is_accepted notice/> } }).collect_view()}
+            {pledges.into_iter().map(|p| view! { <ShipmentForm pledge=p deliver_to=deliver_to.clone() need_contact=need_contact.clone() notice/> }).collect_view()}
             {shipments.into_iter().map(|s| view! { <DeliveryForm shipment=s notice/> }).collect_view()}
         </article>
     }
@@ -169,6 +183,7 @@ fn summary(lang: i18n::Lang, entry: &SignedEntry) -> String {
                 entry.body["condition"].as_str().unwrap_or_default()
             )
         ),
+        "pledge.accept" => entry.body["note"].as_str().unwrap_or_default().to_owned(),
         "verdict" => format!(
             "{} · {}",
             i18n::value(
@@ -335,8 +350,54 @@ fn PledgeForm(need: Post, notice: PageNotice) -> impl IntoView {
     }
 }
 
+/// A pledge as the receiving side sees it: the donor's contact, if given, and, until
+/// it is accepted, the acceptance that opens the need's contact to that donor.
 #[component]
-fn ShipmentForm(pledge: Shown, notice: PageNotice) -> impl IntoView {
+fn AcceptForm(pledge: Shown, accepted: bool, notice: PageNotice) -> impl IntoView {
+    let state = FormState::new();
+    let note = RwSignal::new(String::new());
+    let id = pledge.hash.clone();
+    let prefix = format!("accept-{}", pledge.index);
+    let donor_contact = pledge
+        .entry
+        .body
+        .get("contact")
+        .is_some()
+        .then(|| pledge.hash.clone());
+    notice.follow(state);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let id = id.clone();
+        state.send(Kind::PledgeAccept, move || {
+            let mut body = json!({"pledge": id});
+            set_optional(&mut body, "note", note);
+            Ok((body, None))
+        });
+    };
+    view! {
+        <details class="continue" data-testid="pledge-card">
+            <summary>{i18n::value(use_session().lang, "kind", "pledge")} " #" {pledge.index} " · "
+                {if accepted { t("accept.accepted") } else { t("accept.waiting") }}</summary>
+            {donor_contact.map(|entry| view! { <ContactView entry label=t("contact.show_donor")/> })}
+            {(!accepted).then(|| view! {
+                <form on:submit=submit data-testid="accept-form">
+                    <p class="hint">{t("accept.hint")}</p>
+                    <TextField label=t("accept.note") id=format!("{prefix}-note") value=note state field="note"/>
+                    <button type="submit" disabled=move || state.busy.get()>{t("accept.submit")}</button>
+                    <FormOutcome state/>
+                </form>
+            })}
+        </details>
+    }
+}
+
+#[component]
+fn ShipmentForm(
+    pledge: Shown,
+    deliver_to: Option<String>,
+    need_contact: Option<String>,
+    notice: PageNotice,
+) -> impl IntoView {
     let state = FormState::new();
     let values = RwSignal::new(Vec::new());
     let carrier = RwSignal::new(String::new());
@@ -362,6 +423,11 @@ fn ShipmentForm(pledge: Shown, notice: PageNotice) -> impl IntoView {
     view! {
         <details class="continue">
             <summary>{t("shipment.title")} " #" {pledge.index}</summary>
+            <dl class="facts" data-testid="deliver-to">
+                <dt>{t("shipment.deliver_to")}</dt>
+                <dd>{deliver_to.unwrap_or_else(|| t("shipment.no_point").to_owned())}</dd>
+            </dl>
+            {need_contact.map(|entry| view! { <ContactView entry label=t("contact.show_need")/> })}
             <form on:submit=submit data-testid="shipment-form">
                 <TextField label=t("shipment.carrier") id=format!("{prefix}-carrier") value=carrier state field="carrier" required=true/>
                 <TextField label=t("shipment.tracking") id=format!("{prefix}-tracking") value=tracking state field="tracking"/>

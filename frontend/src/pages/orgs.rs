@@ -81,6 +81,7 @@ pub fn OrgPage() -> impl IntoView {
                             <dl class="facts">
                                 <dt>{t("org.type")}</dt><dd>{i18n::value(lang, "org_type", o.org_type.name())}</dd>
                                 <dt>{t("need.area")}</dt><dd>{o.area.name.clone()} " (" {o.area.code.clone()} ")"</dd>
+                                {o.delivery_point.clone().map(|d| view! { <dt>{t("need.delivery_point")}</dt><dd>{d}</dd> })}
                                 <dt>{t("org.verified_by")}</dt><dd data-testid="verified-by">{o.verified_by}</dd>
                                 <dt>{t("need.posted")}</dt><dd>{o.created_at.clone()}</dd>
                                 <dt>{t("need.entry")}</dt><dd><code data-testid="org-id">{o.id.clone()}</code></dd>
@@ -101,6 +102,7 @@ pub fn RegisterOrg() -> impl IntoView {
     let org_type = RwSignal::new("hospital".to_owned());
     let (area_code, area_name) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
     let description = RwSignal::new(String::new());
+    let delivery_point = RwSignal::new(String::new());
     let contact = ContactDraft::new();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -111,6 +113,7 @@ pub fn RegisterOrg() -> impl IntoView {
                 "area": {"code": area_code.get_untracked().trim(), "name": area_name.get_untracked().trim()},
             });
             set_optional(&mut body, "description", description);
+            set_optional(&mut body, "delivery_point", delivery_point);
             Ok::<_, Failure>((body, contact.contact()))
         });
     };
@@ -123,6 +126,7 @@ pub fn RegisterOrg() -> impl IntoView {
             <TextField label=t("post.area_code") id="area-code" value=area_code state field="area.code" required=true placeholder="CN-HB"/>
             <TextField label=t("post.area_name") id="area-name" value=area_name state field="area.name" required=true/>
             <TextField label=t("post.description") id="description" value=description state field="description"/>
+            <TextField label=t("post.delivery_point") id="delivery-point" value=delivery_point state field="delivery_point"/>
             <ContactFields draft=contact state/>
             <button type="submit" disabled=move || state.busy.get()>{t("orgs.submit")}</button>
             <FormOutcome state/>

@@ -101,6 +101,7 @@ pub fn PostNeed() -> impl IntoView {
     let (area_code, area_name) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
     let description = RwSignal::new(String::new());
     let evidence_url = RwSignal::new(String::new());
+    let delivery_point = RwSignal::new(String::new());
     let contact = ContactDraft::new();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -113,6 +114,7 @@ pub fn PostNeed() -> impl IntoView {
                 "area": {"code": area_code.get_untracked().trim(), "name": area_name.get_untracked().trim()},
             });
             set_optional(&mut body, "description", description);
+            set_optional(&mut body, "delivery_point", delivery_point);
             let e = evidence_url.get_untracked();
             if !e.trim().is_empty() {
                 body["evidence"] = json!({"url": e.trim()});
@@ -146,6 +148,7 @@ pub fn PostNeed() -> impl IntoView {
             <TextField label=t("post.needed_by") id="needed-by" value=needed_by state field="needed_by" input_type="date" required=true/>
             <AreaFields code=area_code name=area_name state/>
             <TextField label=t("post.description") id="description" value=description state field="description"/>
+            <TextField label=t("post.delivery_point") id="delivery-point" value=delivery_point state field="delivery_point"/>
             <TextField label=t("post.evidence_url") id="evidence-url" value=evidence_url state field="evidence.url" input_type="url" placeholder="https://"/>
             <FieldError state field="evidence"/>
             <ContactFields draft=contact state/>

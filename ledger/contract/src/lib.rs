@@ -236,6 +236,9 @@ pub struct Post {
     pub area: Area,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// Needs: where to ship, public (the need's own, else its organisation's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_point: Option<String>,
     pub status: Status,
     pub verification: Verification,
     /// Posted by a volunteer on the organisation's behalf.
@@ -262,6 +265,9 @@ pub struct Org {
     pub created_at: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// Where goods for it are received, public.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_point: Option<String>,
     pub id: String,
     pub index: i64,
     pub name: String,
@@ -377,4 +383,30 @@ pub struct SearchResults {
     pub page: u32,
     pub per_page: u32,
     pub facets: Facets,
+}
+
+/// `GET /api/v1/keys/{key}/roles`: what a key may do, as the log's roles say (public:
+/// every grant and revocation is in the log). The web app shows each user the forms
+/// they may submit from it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyRoles {
+    pub administrator: bool,
+    pub moderator: bool,
+    /// Ids of the organisations the key is a member of, oldest membership first.
+    pub member_of: Vec<String>,
+}
+
+/// One member of an organisation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgMember {
+    /// The member's public key, hex.
+    pub key: String,
+    /// Log index of the entry that made it a member (its registration or a grant).
+    pub since: i64,
+}
+
+/// `GET /api/v1/orgs/{id}/members`, oldest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgMembers {
+    pub members: Vec<OrgMember>,
 }
