@@ -138,7 +138,13 @@ async fn pages_are_whole_html_before_any_javascript_runs() {
     assert_eq!(status, 200);
     assert!(need.contains("data-testid=\"chain-link\""), "{need}");
     assert!(need.contains("GB 19083-2010"));
-    assert!(need.contains("data-testid=\"pledge-form\""));
+    // Without a key (every page on the server), the page asks for one instead of
+    // showing forms the visitor could not sign.
+    assert!(need.contains("data-testid=\"key-first\""), "{need}");
+    assert!(!need.contains("<form"), "{need}");
+    let (status, missing) = page(url, &format!("/needs/{}", "0".repeat(64)), None).await;
+    assert_eq!(status, 404, "an unknown need is a 404 page");
+    assert!(missing.contains("data-testid=\"not-found\""), "{missing}");
 
     let (_, org_page) = page(url, &format!("/orgs/{org_id}"), None).await;
     assert!(org_page.contains("Jinyintan Hospital"));

@@ -90,6 +90,11 @@ fn Header() -> impl IntoView {
                     {t("nav.other_language")}
                 </a>
             </nav>
+            {move || (session.key.get().is_some() && !session.backed_up.get()).then(|| view! {
+                <p class="backup-needed" role="alert" data-testid="backup-needed">
+                    {t("key.backup_needed")} " " <a href="/keys">{t("key.backup_now")}</a>
+                </p>
+            })}
             <p class="key-status" data-testid="key-status">
                 {move || {
                     if !session.hydrated.get() {

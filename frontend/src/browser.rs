@@ -87,9 +87,20 @@ mod imp {
         (js_sys::Date::now() / 1000.0) as i64
     }
 
-    pub fn cookie(name: &str) -> Option<String> {
-        let doc: web_sys::HtmlDocument = web_sys::window()?.document()?.dyn_into().ok()?;
-        super::cookie_value(&doc.cookie().ok()?, name)
+    /// The language the server rendered the page in (`<html lang>`), which hydration
+    /// must keep.
+    pub fn page_lang() -> Option<String> {
+        web_sys::window()?
+            .document()?
+            .document_element()?
+            .get_attribute("lang")
+    }
+
+    /// Asks the user to confirm an action that cannot be undone.
+    pub fn confirm(message: &str) -> bool {
+        web_sys::window()
+            .and_then(|w| w.confirm_with_message(message).ok())
+            .unwrap_or(false)
     }
 
     pub fn download(file_name: &str, text: &str) -> Result<(), Failure> {
@@ -169,8 +180,12 @@ mod imp {
     }
 
     #[cfg_attr(feature = "ssr", allow(dead_code))]
-    pub fn cookie(_name: &str) -> Option<String> {
+    pub fn page_lang() -> Option<String> {
         None
+    }
+
+    pub fn confirm(_message: &str) -> bool {
+        false
     }
 
     pub fn download(_file_name: &str, _text: &str) -> Result<(), Failure> {
@@ -189,7 +204,8 @@ mod imp {
 
 pub use imp::*;
 
-/// The value of cookie `name` in a `Cookie` header (or `document.cookie`).
+/// The value of cookie `name` in a `Cookie` header.
+#[cfg(any(feature = "ssr", test))]
 pub fn cookie_value(header: &str, name: &str) -> Option<String> {
     header.split(';').find_map(|part| {
         let (k, v) = part.trim().split_once('=')?;

@@ -26,6 +26,31 @@ impl Lang {
             _ => None,
         }
     }
+
+    /// The first of our languages an `Accept-Language` header names, by its order
+    /// and weights (`zh-CN,zh;q=0.9,en;q=0.8` is Chinese); English if none.
+    pub fn preferred(header: &str) -> Lang {
+        let mut best: Option<(f32, Lang)> = None;
+        for part in header.split(',') {
+            let mut fields = part.split(';');
+            let tag = fields
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase();
+            let weight = fields
+                .find_map(|f| f.trim().strip_prefix("q="))
+                .and_then(|q| q.parse::<f32>().ok())
+                .unwrap_or(1.0);
+            let primary = tag.split('-').next().unwrap_or_default();
+            if let Some(lang) = Lang::parse(primary) {
+                if best.is_none_or(|(w, _)| weight > w) {
+                    best = Some((weight, lang));
+                }
+            }
+        }
+        best.map_or(Lang::En, |(_, lang)| lang)
+    }
 }
 
 fn pick(lang: Lang, (en, zh): (&'static str, &'static str)) -> &'static str {
@@ -137,6 +162,15 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("verify.checkpoint", "Every link is in the signed checkpoint of size", "所有环节都包含在已签名的检查点中，树大小"),
     ("verify.link_ok", "signature, inclusion and link verified", "签名、包含证明和关联均已验证"),
     ("form.needs_key", "Create or unlock your key first (My key).", "请先创建或解锁密钥（我的密钥）。"),
+    ("load.not_found", "There is no such entry in this log. It may have been mistyped, or it belongs to another instance.", "此日志中没有该条目。可能是链接有误，或它属于另一个实例。"),
+    ("load.unreachable", "The server could not be reached. Check your connection and try again; nothing was lost.", "无法连接服务器。请检查网络后重试；没有任何数据丢失。"),
+    ("key.confirm_replace", "This replaces the key in this browser. Without a backup file the old key is lost for good, and with it the right to act for what it signed. Replace it?", "这会替换本浏览器中的密钥。若没有备份文件，旧密钥将永久丢失，您也将无法再以它的身份操作。确定替换吗？"),
+    ("key.confirm_forget", "This removes the key from this browser. Without a backup file it is lost for good. Remove it?", "这会从本浏览器中删除密钥。若没有备份文件，它将永久丢失。确定删除吗？"),
+    ("key.backup_needed", "Your key is not backed up yet. Download the key file now (protect it with a passphrase) and keep it somewhere safe: nobody, not even the operator, can recover a lost key.", "您的密钥尚未备份。请立即下载密钥文件（建议设置口令保护）并妥善保存：密钥丢失后，任何人（包括运营方）都无法找回。"),
+    ("key.backup_now", "Back up my key", "备份我的密钥"),
+    ("need.key_first", "To pledge, first make a key in this browser (and back it up):", "如需认捐，请先在本浏览器中生成密钥（并备份）："),
+    ("need.who_may", "Pledges are accepted and deliveries confirmed by the hospital's members; each shipment is recorded by the donor who pledged. Sign in with such a key to see those forms.", "认捐的接受与收货确认由该机构成员完成；发货由认捐的捐赠方登记。使用相应密钥即可看到这些表单。"),
+    ("mod.only_moderators", "Only moderators give verdicts and read contacts. An administrator can appoint you from the key page.", "只有审核员可以给出审核结论和查看联系方式。管理员可以在密钥页面任命您。"),
     ("form.sending", "Signing and sending…", "正在签名并提交…"),
     ("form.done", "Recorded in the log as entry", "已记入日志，序号"),
     ("form.quantities", "Quantities", "数量"),
@@ -422,6 +456,16 @@ mod tests {
             "医用防护口罩（N95/KN95）"
         );
         assert_eq!(tr(Lang::Zh, "nav.board"), "需求");
+    }
+
+    #[test]
+    fn the_browsers_preferred_language_decides_a_first_visit() {
+        assert_eq!(Lang::preferred("zh-CN,zh;q=0.9,en;q=0.8"), Lang::Zh);
+        assert_eq!(Lang::preferred("en-GB,en;q=0.9,zh;q=0.8"), Lang::En);
+        assert_eq!(Lang::preferred("fr-FR,zh-TW;q=0.7,en;q=0.5"), Lang::Zh);
+        assert_eq!(Lang::preferred("en;q=0.2,ZH-hans;q=0.8"), Lang::Zh);
+        assert_eq!(Lang::preferred("fr, de"), Lang::En);
+        assert_eq!(Lang::preferred(""), Lang::En);
     }
 
     #[test]

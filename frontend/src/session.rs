@@ -1,15 +1,20 @@
-//! What a page knows about its visitor: the language (a cookie, read the same way on
-//! the server and in the browser so hydration sees the same text) and the author key
-//! held in this browser (loaded after hydration, never sent anywhere).
+//! What a page knows about its visitor: the language (the `lang` cookie, else the
+//! browser's `Accept-Language` on a first visit; the browser then reads the language
+//! the server rendered, so hydration sees the same text) and the author key held in
+//! this browser (loaded after hydration, never sent anywhere).
 
 use crate::browser;
 use crate::i18n::{tr, Lang};
 use crate::keystore;
+use contract::KeyRoles;
 use ed25519_dalek::SigningKey;
 use leptos::prelude::*;
 
 /// Where the key file lives in local storage.
 pub const KEY_STORAGE: &str = "aidledger.key";
+/// The public key of the last key saved to a file from this browser (or imported from
+/// one): while it is not the key in use, the app asks for a backup.
+pub const BACKED_UP_STORAGE: &str = "aidledger.key.backed-up";
 /// Where the log's verifier key is pinned on first use.
 pub const PINNED_VKEY_STORAGE: &str = "aidledger.vkey";
 /// Where the audit explorer keeps a checkpoint to check later ones against.
@@ -24,22 +29,48 @@ pub struct Session {
     pub locked: RwSignal<bool>,
     /// Set once the WebAssembly has taken over the page.
     pub hydrated: RwSignal<bool>,
+    /// The key in use has been saved to a file.
+    pub backed_up: RwSignal<bool>,
+    /// What the key in use may do (read from the log's roles once the key is loaded),
+    /// so pages offer only the forms it may submit.
+    pub roles: RwSignal<Option<KeyRoles>>,
+}
+
+impl Session {
+    /// Records that the key in use was saved to (or came from) a file.
+    pub fn mark_backed_up(self) {
+        if let Some(key) = self.key.get_untracked() {
+            let _ = browser::storage_set(BACKED_UP_STORAGE, &keystore::public_hex(&key));
+            self.backed_up.set(true);
+        }
+    }
+
+    /// Puts `key` in use; a new key is not backed up until it is saved.
+    pub fn use_key(self, key: SigningKey) {
+        let saved = browser::storage_get(BACKED_UP_STORAGE);
+        self.backed_up
+            .set(saved.as_deref() == Some(keystore::public_hex(&key).as_str()));
+        self.key.set(Some(key));
+        self.locked.set(false);
+    }
 }
 
 fn request_lang() -> Lang {
     #[cfg(feature = "ssr")]
     {
-        use_context::<http::request::Parts>()
-            .and_then(|parts| {
-                let header = parts.headers.get(http::header::COOKIE)?.to_str().ok()?;
-                browser::cookie_value(header, "lang")
-            })
+        let Some(parts) = use_context::<http::request::Parts>() else {
+            return Lang::default();
+        };
+        let header = |name| parts.headers.get(name).and_then(|v| v.to_str().ok());
+        header(http::header::COOKIE)
+            .and_then(|h| browser::cookie_value(h, "lang"))
             .and_then(|v| Lang::parse(&v))
+            .or_else(|| header(http::header::ACCEPT_LANGUAGE).map(Lang::preferred))
             .unwrap_or_default()
     }
     #[cfg(not(feature = "ssr"))]
     {
-        browser::cookie("lang")
+        browser::page_lang()
             .and_then(|v| Lang::parse(&v))
             .unwrap_or_default()
     }
@@ -51,11 +82,24 @@ pub fn provide_session() -> Session {
         key: RwSignal::new(None),
         locked: RwSignal::new(false),
         hydrated: RwSignal::new(false),
+        backed_up: RwSignal::new(true),
+        roles: RwSignal::new(None),
     };
+    Effect::new(move |_| {
+        let Some(key) = session.key.get() else {
+            return session.roles.set(None);
+        };
+        let path = format!("/api/v1/keys/{}/roles", keystore::public_hex(&key));
+        leptos::task::spawn_local(async move {
+            session
+                .roles
+                .set(crate::api::client().get::<KeyRoles>(path).await.ok());
+        });
+    });
     Effect::new(move |_| {
         if let Some(text) = browser::storage_get(KEY_STORAGE) {
             match keystore::open(&text, None) {
-                Ok(key) => session.key.set(Some(key)),
+                Ok(key) => session.use_key(key),
                 Err(_) => session.locked.set(keystore::is_sealed(&text)),
             }
         }
@@ -67,6 +111,27 @@ pub fn provide_session() -> Session {
 
 pub fn use_session() -> Session {
     expect_context::<Session>()
+}
+
+impl Session {
+    /// The public key in use, hex.
+    pub fn public_key(self) -> Option<String> {
+        self.key.get().map(|k| keystore::public_hex(&k))
+    }
+
+    /// Whether the key in use wrote `author`'s entries or is a member of `org`.
+    pub fn acts_for(self, author: &str, org: Option<&str>) -> bool {
+        self.public_key().as_deref() == Some(author)
+            || org.is_some_and(|org| {
+                self.roles
+                    .get()
+                    .is_some_and(|r| r.member_of.iter().any(|m| m == org))
+            })
+    }
+
+    pub fn is_moderator(self) -> bool {
+        self.roles.get().is_some_and(|r| r.moderator)
+    }
 }
 
 /// The text of `key` in the page's language.

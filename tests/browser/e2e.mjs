@@ -271,19 +271,13 @@ try {
     await shipment.locator('input[type=number]').first().fill('200');
     await submittedOnPage(donor, shipment);
 
-    // Only the hospital may confirm: the server refuses the donor, the page says why,
-    // and the log is unchanged.
+    // Only the hospital accepts and confirms: the donor is offered neither form, and
+    // is told who may.
     await open(donor, `/needs/${needId}`);
-    const delivery = donor.locator('[data-testid=delivery-form]');
-    await donor.locator('details.continue', { has: delivery }).locator('summary').click();
-    await delivery.locator('input[type=number]').first().fill('200');
-    const sizeBefore = await treeSize();
-    await delivery.locator('button[type=submit]').click();
-    const refusal = delivery.locator('[data-testid=form-error]');
-    await refusal.waitFor();
-    assert.match(await refusal.textContent(), /member/i);
-    assert.equal(await treeSize(), sizeBefore, 'a refused entry appends nothing');
-    await shot(donor, 'delivery-refused');
+    await donor.locator('[data-testid=who-may]').waitFor();
+    assert.equal(await donor.locator('[data-testid=delivery-form]').count(), 0);
+    assert.equal(await donor.locator('[data-testid=accept-form]').count(), 0);
+    await shot(donor, 'delivery-not-offered');
   });
 
   await step('the hospital confirms the delivery', async () => {
@@ -297,6 +291,9 @@ try {
 
   await step('the public need page shows the whole chain and verifies it in the browser', async () => {
     await open(publicVisitor, `/needs/${needId}`);
+    // A visitor without a key is told to make one instead of being shown forms.
+    await publicVisitor.locator('[data-testid=key-first]').waitFor();
+    assert.equal(await publicVisitor.locator('form').count(), 0, 'no forms for a visitor without a key');
     const kinds = await publicVisitor.locator('[data-testid=chain-link]').evaluateAll((ls) => ls.map((l) => l.dataset.kind));
     assert.deepEqual(kinds, ['need.post', 'pledge', 'pledge.accept', 'shipment', 'delivery.confirm']);
     assert.equal((await publicVisitor.textContent('[data-testid=remaining]')).trim(), '300');
@@ -375,6 +372,50 @@ try {
     await phone.keyboard.press('Tab');
     assert.equal(await phone.evaluate(() => document.activeElement.className), 'skip', 'keyboard users can skip to the content');
     await phone.context().close();
+  });
+
+  await step('a new key asks for a backup; replacing or removing a key asks first', async () => {
+    const page = await visitor();
+    const first = await generateKey(page);
+    await page.locator('[data-testid=backup-needed]').waitFor();
+    await open(page, '/');
+    await page.locator('[data-testid=backup-needed]').waitFor();
+    await shot(page, 'backup-needed');
+    await open(page, '/keys');
+    page.once('dialog', (d) => d.dismiss());
+    await page.click('[data-testid=generate-key]');
+    assert.equal((await page.textContent('[data-testid=public-key]')).trim(), first, 'a dismissed confirmation keeps the key');
+    const download = page.waitForEvent('download');
+    await page.click('[data-testid=export-key]');
+    await download;
+    await page.locator('[data-testid=backup-needed]').waitFor({ state: 'detached' });
+    page.once('dialog', (d) => d.accept());
+    await page.click('[data-testid=generate-key]');
+    await page.waitForFunction((f) => document.querySelector('[data-testid=public-key]').textContent.trim() !== f, first);
+    await page.locator('[data-testid=backup-needed]').waitFor();
+    page.once('dialog', (d) => d.dismiss());
+    await page.getByRole('button', { name: 'Remove' }).click();
+    assert.match((await page.textContent('[data-testid=public-key]')).trim(), /^[0-9a-f]{64}$/, 'a dismissed removal keeps the key');
+    await page.context().close();
+  });
+
+  await step('an unknown need is a 404 page, and a Chinese browser gets Chinese on its first visit', async () => {
+    const missing = await fetch(`${url}/needs/${'0'.repeat(64)}`);
+    assert.equal(missing.status, 404);
+    assert.match(await missing.text(), /data-testid="not-found"/);
+    const context = await browser.newContext({ locale: 'zh-CN', viewport: { width: 390, height: 844 } });
+    const page = await context.newPage();
+    await page.goto(url + '/');
+    assert.equal(await page.getAttribute('html', 'lang'), 'zh');
+    await page.waitForFunction(() => !/正在载入/.test(document.querySelector('[data-testid=key-status]').textContent));
+    assert.match(await page.textContent('nav'), /需求/);
+    await page.goto(url + `/moderation`);
+    await page.waitForFunction(() => !/正在载入/.test(document.querySelector('[data-testid=key-status]').textContent));
+    if (await page.locator('[data-testid=queue-item]').count()) {
+      await page.locator('[data-testid=not-moderator]').first().waitFor();
+    }
+    await shot(page, 'first-visit-zh-phone');
+    await context.close();
   });
 
   await step('no page broke the Content-Security-Policy, and each page had one', async () => {

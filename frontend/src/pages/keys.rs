@@ -24,11 +24,16 @@ pub fn MyKey() -> impl IntoView {
     let store = move |key: ed25519_dalek::SigningKey| -> Result<(), String> {
         let text = keystore::export(&key, phrase().as_deref()).map_err(|e| e.to_string())?;
         browser::storage_set(KEY_STORAGE, &text).map_err(|e| e.message)?;
-        session.key.set(Some(key));
-        session.locked.set(false);
+        session.use_key(key);
         Ok(())
     };
-    let generate = move |_| report(store(keystore::generate()).map(|_| t("key.generated")));
+    let has_key = move || session.key.get_untracked().is_some() || session.locked.get_untracked();
+    let generate = move |_| {
+        if has_key() && !browser::confirm(t("key.confirm_replace")) {
+            return;
+        }
+        report(store(keystore::generate()).map(|_| t("key.generated")))
+    };
     let export = move |_| {
         let result = session
             .key
@@ -36,6 +41,9 @@ pub fn MyKey() -> impl IntoView {
             .ok_or_else(|| t("form.needs_key").to_owned())
             .and_then(|k| keystore::export(&k, phrase().as_deref()).map_err(|e| e.to_string()))
             .and_then(|text| browser::download("aidledger-key.json", &text).map_err(|e| e.message));
+        if result.is_ok() {
+            session.mark_backed_up();
+        }
         report(result.map(|_| t("key.exported")));
     };
     let import = move |_| {
@@ -45,7 +53,10 @@ pub fn MyKey() -> impl IntoView {
                     .await
                     .map_err(|e| e.message)?;
                 let key = keystore::open(&text, phrase().as_deref()).map_err(|e| e.to_string())?;
-                store(key)
+                store(key)?;
+                // It came from a file: that file is its backup.
+                session.mark_backed_up();
+                Ok(())
             }
             .await;
             report(result.map(|_| t("key.imported")));
@@ -55,13 +66,13 @@ pub fn MyKey() -> impl IntoView {
         let result = browser::storage_get(KEY_STORAGE)
             .ok_or_else(|| t("key.status.none").to_owned())
             .and_then(|text| keystore::open(&text, phrase().as_deref()).map_err(|e| e.to_string()))
-            .map(|key| {
-                session.key.set(Some(key));
-                session.locked.set(false);
-            });
+            .map(|key| session.use_key(key));
         report(result.map(|_| t("key.unlocked")));
     };
     let forget = move |_| {
+        if !browser::confirm(t("key.confirm_forget")) {
+            return;
+        }
         browser::storage_remove(KEY_STORAGE);
         session.key.set(None);
         session.locked.set(false);
@@ -86,7 +97,7 @@ pub fn MyKey() -> impl IntoView {
             </div>
             <div class="actions">
                 <button type="button" on:click=generate data-testid="generate-key" disabled=move || !session.hydrated.get()>{t("key.generate")}</button>
-                <button type="button" on:click=export disabled=move || session.key.get().is_none()>{t("key.export")}</button>
+                <button type="button" on:click=export data-testid="export-key" disabled=move || session.key.get().is_none()>{t("key.export")}</button>
                 <button type="button" on:click=unlock disabled=move || !session.locked.get()>{t("key.unlock")}</button>
                 <button type="button" class="danger" on:click=forget disabled=move || session.key.get().is_none() && !session.locked.get()>{t("key.forget")}</button>
             </div>

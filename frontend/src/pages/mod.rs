@@ -16,12 +16,17 @@ use crate::session::{t, use_session};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-#[component]
-pub fn NotFound() -> impl IntoView {
+/// Answers the page with HTTP 404 when rendered on the server.
+fn respond_not_found() {
     #[cfg(feature = "ssr")]
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         response.set_status(http::StatusCode::NOT_FOUND);
     }
+}
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    respond_not_found();
     view! {
         <Title text=t("notfound.title")/>
         <h1>{t("notfound.title")}</h1>
@@ -38,10 +43,24 @@ pub fn Badge(group: &'static str, value: String) -> impl IntoView {
     view! { <span class=format!("badge {group}-{value}") data-badge=group>{text}</span> }
 }
 
-/// A failed read, in words.
+/// A failed read, in words, with a way on: an unknown entry is a 404 page, an
+/// unreachable server says so instead of showing what the browser reported.
 #[component]
 pub fn LoadError(error: Failure) -> impl IntoView {
-    view! { <p class="form-error" role="alert">{t("load.failed")} " " {error.message}</p> }
+    if error.status == 404 {
+        respond_not_found();
+        return view! {
+            <p class="form-error" role="alert" data-testid="not-found">{t("load.not_found")}</p>
+            <p><a href="/">{t("notfound.back")}</a></p>
+        }
+        .into_any();
+    }
+    let message = if error.status == 0 {
+        t("load.unreachable").to_owned()
+    } else {
+        error.message
+    };
+    view! { <p class="form-error" role="alert">{t("load.failed")} " " {message}</p> }.into_any()
 }
 
 /// The first characters of a hash, for display (the full one is in the title).

@@ -87,7 +87,8 @@ pub fn Queue() -> impl IntoView {
 
 #[component]
 fn QueueItem(item: ReviewItem, notice: PageNotice) -> impl IntoView {
-    let lang = use_session().lang;
+    let session = use_session();
+    let lang = session.lang;
     let state = FormState::new();
     let reason = RwSignal::new(String::new());
     let is_org = item.kind == Kind::OrgRegister;
@@ -110,7 +111,7 @@ fn QueueItem(item: ReviewItem, notice: PageNotice) -> impl IntoView {
         format!("/audit?entry={}", item.id)
     };
     let reason_id = format!("reason-{}", item.index);
-    let (verify_id, reject_id) = (item.id.clone(), item.id.clone());
+    let id = item.id.clone();
     view! {
         <li class="queue-item" data-testid="queue-item" data-entry=item.id.clone()>
             <h2><a href=link>{item.title.clone()}</a></h2>
@@ -119,16 +120,25 @@ fn QueueItem(item: ReviewItem, notice: PageNotice) -> impl IntoView {
                 " " {item.area.name.clone()} " · " {item.created_at.clone()} " · " <code>{short(&item.id)}</code>
                 {is_org.then(|| view! { " · " {t("mod.verifies")} " " {item.verifies} })}
             </p>
-            <ContactView entry=item.id.clone() label=t("mod.show_contact")/>
-            <div class="field">
-                <label for=reason_id.clone()>{t("mod.reason")}</label>
-                <input id=reason_id type="text" required prop:value=move || reason.get() on:input=move |ev| reason.set(event_target_value(&ev))/>
-                <crate::forms::FieldError state field="reason"/>
-            </div>
-            <div class="actions">
-                <button type="button" on:click=move |_| decide(true, verify_id.clone()) data-testid="verify-entry" disabled=move || state.busy.get()>{t("mod.verify")}</button>
-                <button type="button" class="danger" on:click=move |_| decide(false, reject_id.clone()) disabled=move || state.busy.get()>{t("mod.reject")}</button>
-            </div>
+            <Show when=move || session.is_moderator()
+                fallback=|| view! { <p class="hint" data-testid="not-moderator">{t("mod.only_moderators")}</p> }>
+                {
+                    let (verify_id, reject_id) = (id.clone(), id.clone());
+                    let reason_id = reason_id.clone();
+                    view! {
+                        <ContactView entry=id.clone() label=t("mod.show_contact")/>
+                        <div class="field">
+                            <label for=reason_id.clone()>{t("mod.reason")}</label>
+                            <input id=reason_id type="text" required prop:value=move || reason.get() on:input=move |ev| reason.set(event_target_value(&ev))/>
+                            <crate::forms::FieldError state field="reason"/>
+                        </div>
+                        <div class="actions">
+                            <button type="button" on:click=move |_| decide(true, verify_id.clone()) data-testid="verify-entry" disabled=move || state.busy.get()>{t("mod.verify")}</button>
+                            <button type="button" class="danger" on:click=move |_| decide(false, reject_id.clone()) disabled=move || state.busy.get()>{t("mod.reject")}</button>
+                        </div>
+                    }
+                }
+            </Show>
             <FormOutcome state/>
         </li>
     }

@@ -91,7 +91,8 @@ pub fn NeedPage() -> impl IntoView {
 
 #[component]
 fn NeedView(need: Post, trace: Trace, notice: PageNotice) -> impl IntoView {
-    let lang = use_session().lang;
+    let session = use_session();
+    let lang = session.lang;
     let links = shown(&trace);
     let org = need.org.clone();
     let open = need.status == Status::Open;
@@ -118,6 +119,46 @@ fn NeedView(need: Post, trace: Trace, notice: PageNotice) -> impl IntoView {
         .filter(|l| l.entry.body.get("contact").is_some())
         .map(|l| l.hash.clone());
     let deliver_to = need.delivery_point.clone();
+    // Forms are offered to whoever may submit them: the receiving side accepts and
+    // confirms, the donor who pledged ships; everyone else reads why not.
+    let (author, org_id) = (need.author.clone(), need.org.as_ref().map(|o| o.id.clone()));
+    let receiving = Memo::new(move |_| session.acts_for(&author, org_id.as_deref()));
+    let me = Memo::new(move |_| session.public_key());
+    let mine: Vec<Shown> = pledges.clone();
+    let has_links = !pledges.is_empty();
+    let accept_forms = move || {
+        receiving.get().then(|| {
+            pledges
+                .iter()
+                .cloned()
+                .map(|p| {
+                    let is_accepted = accepted.contains(&p.hash);
+                    view! { <AcceptForm pledge=p accepted=is_accepted notice/> }
+                })
+                .collect_view()
+        })
+    };
+    let shipment_forms = move || {
+        let me = me.get();
+        mine.iter()
+            .filter(|p| me.as_deref() == Some(p.entry.author.as_str()))
+            .cloned()
+            .map(|p| view! { <ShipmentForm pledge=p deliver_to=deliver_to.clone() need_contact=need_contact.clone() notice/> })
+            .collect_view()
+    };
+    let delivery_forms = move || {
+        receiving.get().then(|| {
+            shipments
+                .iter()
+                .cloned()
+                .map(|s| view! { <DeliveryForm shipment=s notice/> })
+                .collect_view()
+        })
+    };
+    let who_may = move || {
+        (has_links && !receiving.get())
+            .then(|| view! { <p class="hint" data-testid="who-may">{t("need.who_may")}</p> })
+    };
     view! {
         <article class="need">
             <h1>{org.as_ref().map(|o| o.name.clone()).unwrap_or_else(|| t("need.title").to_owned())}</h1>
@@ -156,10 +197,17 @@ fn NeedView(need: Post, trace: Trace, notice: PageNotice) -> impl IntoView {
                 <Verify id=id.clone()/>
             </section>
 
-            {open.then(|| view! { <PledgeForm need=need.clone() notice/> })}
-            {pledges.iter().cloned().map(|p| { let is_accepted = accepted.contains(&p.hash); view! { <AcceptForm pledge=p accepted=is_accepted notice/> } }).collect_view()}
-            {pledges.into_iter().map(|p| view! { <ShipmentForm pledge=p deliver_to=deliver_to.clone() need_contact=need_contact.clone() notice/> }).collect_view()}
-            {shipments.into_iter().map(|s| view! { <DeliveryForm shipment=s notice/> }).collect_view()}
+            {open.then(|| {
+                let need = need.clone();
+                move || match me.get() {
+                    Some(_) => view! { <PledgeForm need=need.clone() notice/> }.into_any(),
+                    None => view! { <p class="hint" data-testid="key-first">{t("need.key_first")} " " <a href="/keys">{t("nav.keys")}</a></p> }.into_any(),
+                }
+            })}
+            {accept_forms}
+            {shipment_forms}
+            {delivery_forms}
+            {who_may}
         </article>
     }
 }
