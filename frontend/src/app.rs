@@ -51,6 +51,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/keys") view=pages::keys::MyKey ssr=SsrMode::Async/>
                     <Route path=path!("/moderation") view=pages::moderation::Queue ssr=SsrMode::Async/>
                     <Route path=path!("/audit") view=pages::audit::Audit ssr=SsrMode::Async/>
+                    <Route path=path!("/signing-needs-javascript") view=pages::NeedsJavascript ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <footer>

@@ -86,15 +86,8 @@ pub fn provide_session() -> Session {
         roles: RwSignal::new(None),
     };
     Effect::new(move |_| {
-        let Some(key) = session.key.get() else {
-            return session.roles.set(None);
-        };
-        let path = format!("/api/v1/keys/{}/roles", keystore::public_hex(&key));
-        leptos::task::spawn_local(async move {
-            session
-                .roles
-                .set(crate::api::client().get::<KeyRoles>(path).await.ok());
-        });
+        session.key.track();
+        session.load_roles();
     });
     Effect::new(move |_| {
         if let Some(text) = browser::storage_get(KEY_STORAGE) {
@@ -127,6 +120,18 @@ impl Session {
                     .get()
                     .is_some_and(|r| r.member_of.iter().any(|m| m == org))
             })
+    }
+
+    /// Reads what the key in use may do (again: after a grant or revocation).
+    pub fn load_roles(self) {
+        let Some(key) = self.key.get_untracked() else {
+            return self.roles.set(None);
+        };
+        let path = format!("/api/v1/keys/{}/roles", keystore::public_hex(&key));
+        leptos::task::spawn_local(async move {
+            self.roles
+                .set(crate::api::client().get::<KeyRoles>(path).await.ok());
+        });
     }
 
     pub fn is_moderator(self) -> bool {

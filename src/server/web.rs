@@ -131,6 +131,14 @@ pub(crate) fn router(api: Router) -> Router {
         .route("/pkg/{file}", get(asset_in("pkg")))
         .route("/static/{file}", get(asset_in("static")))
         .route("/lang/{code}", get(switch_language))
+        // A signing form posted without JavaScript: what it carried (private contact
+        // data, perhaps) is neither read nor logged; the page says why nothing happened.
+        .route(
+            "/signing-needs-javascript",
+            axum::routing::post(|| async {
+                axum::response::Redirect::to("/signing-needs-javascript")
+            }),
+        )
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .fallback(move |request: Request<Body>| {
             let fallback = fallback.clone();

@@ -115,7 +115,7 @@ async function shot(page, name) {
   await page.screenshot({ path: `${artifacts}/${name}.png`, fullPage: true });
 }
 
-let orgId, needId;
+let orgId, needId, hospitalKey;
 const hospital = await visitor();
 const donor = await visitor();
 const moderatorA = await visitor();
@@ -141,7 +141,7 @@ try {
   });
 
   await step('a hospital registers and posts a need', async () => {
-    await generateKey(hospital);
+    hospitalKey = await generateKey(hospital);
     await open(hospital, '/orgs/new');
     const orgForm = hospital.locator('[data-testid=org-form]');
     await hospital.fill('#org-name', 'Wuhan Jinyintan Hospital 武汉市金银潭医院');
@@ -185,11 +185,16 @@ try {
     await moderatorA.setInputFiles('#key-file', `${data}/operator.key`);
     await moderatorA.getByRole('button', { name: 'Import' }).click();
     await moderatorA.waitForFunction(() => /^[0-9a-f]{64}$/.test(document.querySelector('[data-testid=public-key]').textContent));
-    // The second moderator makes a key in the browser; the administrator grants the role.
+    // The second moderator makes a key in the browser; the administrator appoints it
+    // in the app.
     const second = await generateKey(moderatorB);
-    const grant = cli(['sign', '--key', `${data}/operator.key`],
-      JSON.stringify({ kind: 'role.grant', body: { key: second, role: 'moderator' } }));
-    cli(['submit', '--url', url], grant);
+    await open(moderatorA, '/keys');
+    const roleForm = moderatorA.locator('[data-testid=role-form]');
+    await roleForm.waitFor();
+    await roleForm.locator('input[type=text]').fill(second);
+    await roleForm.locator('select').first().selectOption('moderator');
+    await submittedOnPage(moderatorA, roleForm);
+    await shot(moderatorA, 'moderator-appointed');
 
     for (const [i, moderator] of [moderatorA, moderatorB].entries()) {
       await open(moderator, '/moderation?kind=org.register');
@@ -287,6 +292,50 @@ try {
     await delivery.locator('input[type=number]').first().fill('200');
     await delivery.locator('select').selectOption('good');
     await submittedOnPage(hospital, delivery);
+  });
+
+  await step('a second staff key joins the hospital in the app, and removes the first one when it is lost', async () => {
+    const colleague = await visitor({ width: 390, height: 844 });
+    const colleagueKey = await generateKey(colleague);
+    await open(hospital, `/orgs/${orgId}`);
+    const add = hospital.locator('[data-testid=member-form]');
+    await add.waitFor();
+    await add.locator('input[type=text]').fill(colleagueKey);
+    await submittedOnPage(hospital, add);
+    await hospital.locator(`[data-testid=members] [data-key="${colleagueKey}"]`).waitFor();
+    // The first key is lost: the colleague, on a phone, removes it.
+    await open(colleague, `/orgs/${orgId}`);
+    const remove = colleague.locator('[data-testid=member-form]');
+    await remove.waitFor();
+    await remove.locator('input[type=text]').fill(hospitalKey);
+    await remove.locator('select').last().selectOption('revoke');
+    await submittedOnPage(colleague, remove);
+    await colleague.locator(`[data-testid=members] [data-key="${hospitalKey}"]`).waitFor({ state: 'detached' });
+    await shot(colleague, 'member-recovery-phone');
+    // The colleague now acts for the hospital: the need page offers it the hospital's side.
+    await open(colleague, `/needs/${needId}`);
+    await colleague.locator('[data-testid=pledge-card]').first().waitFor();
+    await colleague.context().close();
+  });
+
+  await step('without JavaScript, pages read and search, and a signing form says why it cannot sign', async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 390, height: 844 } });
+    const page = await context.newPage();
+    await page.goto(`${url}/?q=${encodeURIComponent('口罩')}`);
+    assert.ok(await page.locator('[data-testid=need-card]').count() > 0, 'search works without JavaScript');
+    await page.goto(`${url}/orgs/new`);
+    await page.fill('#org-name', 'No-JS clinic');
+    await page.fill('#area-code', 'CN-HB');
+    await page.fill('#area-name', 'Hubei');
+    await page.fill('#contact-phone', '+86 10 5555 0000');
+    const before = await treeSize();
+    await page.locator('[data-testid=org-form] button[type=submit]').click();
+    await page.waitForURL('**/signing-needs-javascript');
+    assert.ok(!page.url().includes('contact') && !page.url().includes('5555'), 'nothing private in the URL');
+    await page.locator('[data-testid=needs-javascript]').waitFor();
+    assert.equal(await treeSize(), before, 'nothing was appended');
+    await shot(page, 'no-javascript-form');
+    await context.close();
   });
 
   await step('the public need page shows the whole chain and verifies it in the browser', async () => {

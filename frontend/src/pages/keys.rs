@@ -113,7 +113,46 @@ pub fn MyKey() -> impl IntoView {
                 })}
             </div>
         </section>
+        <MyRoles/>
         <MyEntries/>
+    }
+}
+
+/// What this key may do, and for administrators the appointment of moderators and
+/// administrators.
+#[component]
+fn MyRoles() -> impl IntoView {
+    let session = use_session();
+    let notice = crate::forms::PageNotice::new();
+    let lang = session.lang;
+    Effect::new(move |previous: Option<u32>| {
+        // A grant or revocation may change this key's own roles: read them again.
+        let refreshed = notice.refresh.get();
+        if previous.is_some_and(|p| p != refreshed) {
+            session.load_roles();
+        }
+        refreshed
+    });
+    view! {
+        <section aria-labelledby="roles-h">
+            <h2 id="roles-h">{t("roles.title")}</h2>
+            <ul data-testid="my-roles">
+                {move || session.roles.get().map(|r| {
+                    let mut held: Vec<String> = vec![];
+                    if r.administrator { held.push(crate::i18n::value(lang, "role", "administrator")); }
+                    if r.moderator { held.push(crate::i18n::value(lang, "role", "moderator")); }
+                    let orgs = r.member_of.into_iter().map(|o| view! {
+                        <li>{crate::i18n::value(lang, "role", "member")} " · " <a href=format!("/orgs/{o}")><code>{short(&o)}</code></a></li>
+                    }).collect_view();
+                    view! { {held.into_iter().map(|h| view! { <li>{h}</li> }).collect_view()} {orgs} }
+                })}
+            </ul>
+            <crate::forms::NoticeView notice/>
+            <Show when=move || session.roles.get().is_some_and(|r| r.administrator)
+                fallback=|| view! { <p class="hint">{t("roles.admin_only")}</p> }>
+                <super::roles::RoleChangeForm roles=&["moderator", "administrator"] notice testid="role-form"/>
+            </Show>
+        </section>
     }
 }
 

@@ -7,6 +7,7 @@ pub mod moderation;
 pub mod need;
 pub mod orgs;
 pub mod post;
+pub mod roles;
 
 use crate::api::{decode, Failure};
 use crate::browser;
@@ -30,6 +31,18 @@ pub fn NotFound() -> impl IntoView {
     view! {
         <Title text=t("notfound.title")/>
         <h1>{t("notfound.title")}</h1>
+        <p><a href="/">{t("notfound.back")}</a></p>
+    }
+}
+
+/// Where a signing form posts when JavaScript did not take it over: it says why
+/// nothing happened (the server discards what was posted).
+#[component]
+pub fn NeedsJavascript() -> impl IntoView {
+    view! {
+        <Title text=t("nojs.title")/>
+        <h1>{t("nojs.title")}</h1>
+        <p data-testid="needs-javascript">{t("nojs.body")}</p>
         <p><a href="/">{t("notfound.back")}</a></p>
     }
 }

@@ -388,7 +388,7 @@ fn PledgeForm(need: Post, notice: PageNotice) -> impl IntoView {
     view! {
         <section aria-labelledby="pledge-h">
             <h2 id="pledge-h">{t("pledge.title")}</h2>
-            <form on:submit=submit data-testid="pledge-form">
+            <form method="post" action="/signing-needs-javascript" on:submit=submit data-testid="pledge-form">
                 <LineInputs prefix="pledge".to_owned() lines values state/>
                 <ContactFields draft=contact state/>
                 <button type="submit" disabled=move || state.busy.get()>{t("pledge.submit")}</button>
@@ -428,7 +428,7 @@ fn AcceptForm(pledge: Shown, accepted: bool, notice: PageNotice) -> impl IntoVie
                 {if accepted { t("accept.accepted") } else { t("accept.waiting") }}</summary>
             {donor_contact.map(|entry| view! { <ContactView entry label=t("contact.show_donor")/> })}
             {(!accepted).then(|| view! {
-                <form on:submit=submit data-testid="accept-form">
+                <form method="post" action="/signing-needs-javascript" on:submit=submit data-testid="accept-form">
                     <p class="hint">{t("accept.hint")}</p>
                     <TextField label=t("accept.note") id=format!("{prefix}-note") value=note state field="note"/>
                     <button type="submit" disabled=move || state.busy.get()>{t("accept.submit")}</button>
@@ -476,7 +476,7 @@ fn ShipmentForm(
                 <dd>{deliver_to.unwrap_or_else(|| t("shipment.no_point").to_owned())}</dd>
             </dl>
             {need_contact.map(|entry| view! { <ContactView entry label=t("contact.show_need")/> })}
-            <form on:submit=submit data-testid="shipment-form">
+            <form method="post" action="/signing-needs-javascript" on:submit=submit data-testid="shipment-form">
                 <TextField label=t("shipment.carrier") id=format!("{prefix}-carrier") value=carrier state field="carrier" required=true/>
                 <TextField label=t("shipment.tracking") id=format!("{prefix}-tracking") value=tracking state field="tracking"/>
                 <LineInputs prefix lines values state/>
@@ -514,7 +514,7 @@ fn DeliveryForm(shipment: Shown, notice: PageNotice) -> impl IntoView {
     view! {
         <details class="continue">
             <summary>{t("delivery.title")} " #" {shipment.index}</summary>
-            <form on:submit=submit data-testid="delivery-form">
+            <form method="post" action="/signing-needs-javascript" on:submit=submit data-testid="delivery-form">
                 <LineInputs prefix=prefix.clone() lines values state/>
                 <SelectField label=t("delivery.condition") id=format!("{prefix}-condition") value=condition
                     options=super::options("condition", i18n::CONDITIONS, None) state field="condition"/>

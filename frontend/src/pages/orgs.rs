@@ -1,14 +1,17 @@
 //! Organisations: the list, one organisation's public profile, and registration
 //! (the registrant becomes its first member; the contact stays private).
 
+use super::roles::RoleChangeForm;
+use super::short;
 use super::{options, Badge, LoadError};
 use crate::api::{client, Failure};
 use crate::forms::{
-    set_optional, ContactDraft, ContactFields, FormOutcome, FormState, SelectField, TextField,
+    set_optional, ContactDraft, ContactFields, FormOutcome, FormState, NoticeView, PageNotice,
+    SelectField, TextField,
 };
 use crate::i18n;
 use crate::session::{t, use_session};
-use contract::{Org, Page};
+use contract::{Org, OrgMembers, Page};
 use ledger::Kind;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -60,21 +63,34 @@ pub fn OrgList() -> impl IntoView {
 pub fn OrgPage() -> impl IntoView {
     let params = use_params_map();
     let api = client();
+    let notice = PageNotice::new();
     let org = Resource::new(
-        move || params.with(|p| p.get("id").unwrap_or_default()),
-        move |id| {
+        move || {
+            (
+                params.with(|p| p.get("id").unwrap_or_default()),
+                notice.refresh.get(),
+            )
+        },
+        move |(id, _)| {
             let api = api.clone();
-            async move { api.get::<Org>(format!("/api/v1/orgs/{id}")).await }
+            async move {
+                let org = api.get::<Org>(format!("/api/v1/orgs/{id}")).await?;
+                let members = api
+                    .get::<OrgMembers>(format!("/api/v1/orgs/{id}/members"))
+                    .await?;
+                Ok::<_, Failure>((org, members))
+            }
         },
     );
-    let lang = use_session().lang;
+    let session = use_session();
+    let lang = session.lang;
     view! {
         <Title text=t("org.title")/>
         <Suspense fallback=|| view! { <p>{t("load.loading")}</p> }>
             {move || Suspend::new(async move {
                 match org.await {
                     Err(e) => view! { <h1>{t("org.title")}</h1><LoadError error=e/> }.into_any(),
-                    Ok(o) => view! {
+                    Ok((o, members)) => view! {
                         <article class="org">
                             <h1>{o.name.clone()}</h1>
                             <p class="badges"><Badge group="verification" value=o.verification.name().to_owned()/></p>
@@ -87,6 +103,23 @@ pub fn OrgPage() -> impl IntoView {
                                 <dt>{t("need.entry")}</dt><dd><code data-testid="org-id">{o.id.clone()}</code></dd>
                             </dl>
                             {o.description.clone().map(|d| view! { <p class="description">{d}</p> })}
+                            <section aria-labelledby="members-h">
+                                <h2 id="members-h">{t("org.members")}</h2>
+                                <ul class="members" data-testid="members">
+                                    {members.members.into_iter().map(|m| view! {
+                                        <li><code title=m.key.clone() data-key=m.key.clone()>{short(&m.key)}</code> " · " {t("org.member_since")} " #" {m.since}</li>
+                                    }).collect_view()}
+                                </ul>
+                                <NoticeView notice/>
+                                {
+                                    let id = o.id.clone();
+                                    view! {
+                                        <Show when=move || session.acts_for("", Some(&id)) fallback=|| view! { <p class="hint">{t("org.members_hint")}</p> }>
+                                            <RoleChangeForm roles=&["member"] org=o.id.clone() notice testid="member-form"/>
+                                        </Show>
+                                    }
+                                }
+                            </section>
                         </article>
                     }.into_any(),
                 }
@@ -120,7 +153,7 @@ pub fn RegisterOrg() -> impl IntoView {
     view! {
         <Title text=t("orgs.register")/>
         <h1>{t("orgs.register")}</h1>
-        <form on:submit=submit data-testid="org-form">
+        <form method="post" action="/signing-needs-javascript" on:submit=submit data-testid="org-form">
             <TextField label=t("org.name") id="org-name" value=name state field="name" required=true/>
             <SelectField label=t("org.type") id="org-type" value=org_type options=options("org_type", i18n::ORG_TYPES, None) state field="type"/>
             <TextField label=t("post.area_code") id="area-code" value=area_code state field="area.code" required=true placeholder="CN-HB"/>

@@ -126,7 +126,7 @@ pub fn PostNeed() -> impl IntoView {
         <Title text=t("post_need.title")/>
         <h1>{t("post_need.title")}</h1>
         <p class="hint">{t("post_need.hint")}</p>
-        <form on:submit=submit data-testid="need-form">
+        <form method="post" action="/signing-needs-javascript" on:submit=submit data-testid="need-form">
             <Suspense fallback=|| view! { <p>{t("load.loading")}</p> }>
                 {move || Suspend::new(async move {
                     match orgs.await {
@@ -182,7 +182,7 @@ pub fn PostOffer() -> impl IntoView {
     view! {
         <Title text=t("post_offer.title")/>
         <h1>{t("post_offer.title")}</h1>
-        <form on:submit=submit data-testid="offer-form">
+        <form method="post" action="/signing-needs-javascript" on:submit=submit data-testid="offer-form">
             <ItemsEditor drafts state/>
             <AreaFields code=area_code name=area_name state/>
             <TextField label=t("post.available_until") id="available-until" value=available_until state field="available_until" input_type="date"/>
