@@ -2125,6 +2125,9 @@ async fn sweep(api: &Api) {
         "/api/v1/search?q=canary",
         "/api/v1/search?q=hospital&per_page=100",
         "/api/v1/search?q=口罩&kind=need",
+        "/feeds/needs.atom",
+        "/feeds/needs.atom?q=canary",
+        "/feeds/needs.atom?q=hospital&verified=pending",
     ] {
         let reply = api.get(path).await;
         assert_eq!(reply.status, 200, "{path}: {}", reply.text());
@@ -2150,7 +2153,11 @@ async fn sweep(api: &Api) {
         let one = match e.kind() {
             Kind::NeedPost => vec![format!("/api/v1/needs/{id}"), format!("/api/v1/trace/{id}")],
             Kind::OfferPost => vec![format!("/api/v1/offers/{id}")],
-            Kind::OrgRegister => vec![format!("/api/v1/orgs/{id}")],
+            Kind::OrgRegister => vec![
+                format!("/api/v1/orgs/{id}"),
+                format!("/api/v1/orgs/{id}/members"),
+                format!("/feeds/orgs/{id}.atom"),
+            ],
             Kind::Pledge => vec![format!("/api/v1/trace/{id}")],
             _ => vec![],
         };
@@ -2160,8 +2167,14 @@ async fn sweep(api: &Api) {
         }
     }
     for author in authors {
-        let reply = api.get(&format!("/api/v1/authors/{author}/entries")).await;
-        assert_eq!(reply.status, 200);
+        for path in [
+            format!("/api/v1/authors/{author}/entries"),
+            format!("/api/v1/keys/{author}/roles"),
+            format!("/feeds/authors/{author}.atom"),
+        ] {
+            let reply = api.get(&path).await;
+            assert_eq!(reply.status, 200, "{path}: {}", reply.text());
+        }
     }
     // Tiles: every hash tile of every level, and the entry bundles.
     let mut tiles = vec![];

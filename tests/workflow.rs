@@ -2746,3 +2746,197 @@ async fn an_entry_dated_beyond_the_clock_skew_is_refused_and_changes_nothing() {
     ))
     .await;
 }
+
+// ---------------------------------------------------------------------------------
+// Feeds
+// ---------------------------------------------------------------------------------
+
+/// One `<entry>` of an Atom feed: (id, title, updated, link href, summary).
+type AtomEntry = (String, String, String, String, String);
+
+/// Reads an Atom document, checking what RFC 4287 requires of a feed and its entries
+/// (well-formed XML; the Atom namespace; id, title and RFC 3339 updated on the feed
+/// and each entry; a feed author; each entry's alternate link), and returns its entries.
+fn read_atom(xml: &str) -> Vec<AtomEntry> {
+    use quick_xml::events::{BytesStart, Event};
+    let attr = |e: &BytesStart, name: &str| -> Option<String> {
+        e.try_get_attribute(name)
+            .unwrap()
+            .map(|a| a.value.into_owned())
+    };
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let mut path: Vec<String> = vec![];
+    let mut text = String::new();
+    let mut entries = vec![];
+    let mut current = AtomEntry::default();
+    let mut feed_fields = std::collections::BTreeSet::new();
+    loop {
+        let event = reader.read_event().expect("well-formed XML");
+        match &event {
+            Event::Start(e) | Event::Empty(e) => {
+                let name = e.name().as_ref().to_owned();
+                if path.is_empty() {
+                    assert_eq!(name, "feed");
+                    assert_eq!(
+                        attr(e, "xmlns").as_deref(),
+                        Some("http://www.w3.org/2005/Atom")
+                    );
+                }
+                if path.len() == 1 {
+                    feed_fields.insert(name.clone());
+                }
+                if name == "link" && path.last().map(String::as_str) == Some("entry") {
+                    assert_eq!(attr(e, "rel").as_deref(), Some("alternate"));
+                    current.3 = attr(e, "href").expect("a link has an href");
+                }
+                if matches!(event, Event::Start(_)) {
+                    path.push(name);
+                    text.clear();
+                }
+            }
+            Event::Text(t) => text.push_str(&t.xml10_content()),
+            Event::GeneralRef(r) => {
+                let resolved = quick_xml::escape::resolve_predefined_entity(r.as_ref())
+                    .expect("only XML's own entities");
+                text.push_str(resolved);
+            }
+            Event::End(_) => {
+                let field: Vec<&str> = path.iter().map(String::as_str).collect();
+                match field.as_slice() {
+                    ["feed", "entry", "id"] => current.0 = text.clone(),
+                    ["feed", "entry", "title"] => current.1 = text.clone(),
+                    ["feed", "entry", "updated"] => current.2 = text.clone(),
+                    ["feed", "entry", "summary"] => current.4 = text.clone(),
+                    _ => {}
+                }
+                if field.last() == Some(&"updated") {
+                    OffsetDateTime::parse(&text, &time::format_description::well_known::Rfc3339)
+                        .expect("updated is RFC 3339");
+                }
+                if path.pop().as_deref() == Some("entry") {
+                    let entry = std::mem::take(&mut current);
+                    assert!(
+                        !entry.0.is_empty() && !entry.1.is_empty() && !entry.2.is_empty(),
+                        "{entry:?}"
+                    );
+                    assert!(
+                        entry.3.starts_with('/'),
+                        "an entry links to a page: {entry:?}"
+                    );
+                    entries.push(entry);
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    for required in ["id", "title", "updated", "author", "link"] {
+        assert!(
+            feed_fields.contains(required),
+            "the feed has no {required}: {xml}"
+        );
+    }
+    entries
+}
+
+/// Atom feeds: valid, newest first, linking to the app's pages, saying only what the
+/// log says in public; bad paths and filters are refused like the API's.
+#[tokio::test]
+async fn feeds_follow_needs_organisations_and_the_answers_to_an_author() {
+    let w = World::new().await;
+    let p = w.ok(&pledge(&w.donor, &w.need, &[(0, 10)], None)).await;
+    let a = w
+        .ok(&sign(
+            &w.member,
+            Kind::PledgeAccept,
+            json!({"pledge": p, "note": "Dock B <east> & gate"}),
+        ))
+        .await;
+    let s = w.ok(&shipment(&w.donor, &p, &[(0, 10)])).await;
+    let c = w.ok(&confirm(&w.hospital, &s, &[(0, 10)])).await;
+    let get = |path: String| {
+        let http = w.http.clone();
+        let url = format!("{}{path}", w.url);
+        async move {
+            let response = http.get(url).send().await.unwrap();
+            let status = response.status().as_u16();
+            let kind = response
+                .headers()
+                .get("content-type")
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap_or_default();
+            (status, kind, response.text().await.unwrap())
+        }
+    };
+    let tag = |hash: &str| format!("tag:aidledger,2026:entry:{hash}");
+    let ids = |entries: &[AtomEntry]| entries.iter().map(|e| e.0.clone()).collect::<Vec<_>>();
+
+    let (status, kind, xml) = get(format!("/feeds/orgs/{}.atom", w.org)).await;
+    assert_eq!(status, 200, "{xml}");
+    assert!(kind.starts_with("application/atom+xml"), "{kind}");
+    let entries = read_atom(&xml);
+    assert_eq!(
+        ids(&entries),
+        [
+            tag(&c),
+            tag(&s),
+            tag(&a),
+            tag(&p),
+            tag(&w.need),
+            tag(&w.org)
+        ],
+        "everything about the organisation, newest first"
+    );
+    assert_eq!(
+        entries[2].4, "Dock B <east> & gate",
+        "text survives escaping"
+    );
+    assert_eq!(
+        entries[3].3,
+        format!("/needs/{}", w.need),
+        "a pledge links to its need"
+    );
+    assert!(
+        entries[4].4.contains("N95"),
+        "a need says what it asks for: {:?}",
+        entries[4]
+    );
+
+    // What answers an author: the hospital hears of the pledge, the donor of the
+    // acceptance and the confirmation; nobody of their own entries.
+    let (_, _, xml) = get(format!("/feeds/authors/{}.atom", public(&w.hospital))).await;
+    assert_eq!(ids(&read_atom(&xml)), [tag(&p)]);
+    let (_, _, xml) = get(format!("/feeds/authors/{}.atom", public(&w.donor))).await;
+    assert_eq!(ids(&read_atom(&xml)), [tag(&c), tag(&a)]);
+
+    // New needs with the board's filters (the index follows the log shortly).
+    let mut found = vec![];
+    for _ in 0..100 {
+        let (status, _, xml) = get("/feeds/needs.atom?q=N95&area=CN".into()).await;
+        assert_eq!(status, 200, "{xml}");
+        found = ids(&read_atom(&xml));
+        if !found.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(found, [tag(&w.need)]);
+    let (_, _, xml) = get("/feeds/needs.atom?q=ventilator".into()).await;
+    assert!(read_atom(&xml).is_empty());
+
+    for (path, status, needle) in [
+        (
+            format!("/feeds/orgs/{}.atom", "0".repeat(64)),
+            404,
+            "organisation",
+        ),
+        (format!("/feeds/orgs/{}", w.org), 404, ".atom"),
+        ("/feeds/authors/not-a-key.atom".into(), 400, "key"),
+        ("/feeds/needs.atom?urgency=lost".into(), 400, "urgency"),
+    ] {
+        let (got, kind, body) = get(path.clone()).await;
+        assert_eq!(got, status, "{path}: {body}");
+        assert!(kind.starts_with("application/json"), "{path}: {kind}");
+        assert!(body.contains(needle), "{path}: {body}");
+    }
+}

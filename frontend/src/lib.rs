@@ -14,6 +14,7 @@
 pub mod api;
 mod app;
 mod browser;
+pub mod describe;
 mod forms;
 pub mod i18n;
 pub mod keystore;

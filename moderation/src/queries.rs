@@ -689,3 +689,49 @@ pub async fn members_of(pool: &AnyPool, id: &str) -> Result<OrgMembers, QueryErr
             .collect(),
     })
 }
+
+/// Log indices of what concerns organisation `id` (hex), newest first, at most
+/// `limit`: its registration and verdicts, its needs, every link of their chains
+/// (pledges, acceptances, shipments, confirmations) and the verdicts on them.
+pub async fn org_activity(pool: &AnyPool, id: &str, limit: u32) -> Result<Vec<i64>, QueryError> {
+    let org = id_bytes("id", id)?;
+    let rows = sqlx::query(
+        "SELECT idx FROM (
+             SELECT idx FROM wf_orgs WHERE id = $1
+             UNION ALL SELECT idx FROM wf_verdicts WHERE target = $1
+             UNION ALL SELECT idx FROM wf_posts WHERE org = $1
+             UNION ALL SELECT l.idx FROM wf_links l JOIN wf_posts p ON p.id = l.need WHERE p.org = $1
+             UNION ALL SELECT v.idx FROM wf_verdicts v JOIN wf_posts p ON p.id = v.target WHERE p.org = $1
+         ) a ORDER BY idx DESC LIMIT $2",
+    )
+    .bind(&org)
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+/// Log indices of the entries that answer `key`'s (hex) entries, newest first, at
+/// most `limit`: pledges to its needs, acceptances of and shipments on its pledges,
+/// confirmations of its shipments, verdicts on its posts and organisations. What the
+/// key wrote itself is not an answer.
+pub async fn answers_to(pool: &AnyPool, key: &str, limit: u32) -> Result<Vec<i64>, QueryError> {
+    let author = id_bytes("key", key)?;
+    let rows = sqlx::query(
+        "SELECT idx FROM (
+             SELECT l.idx FROM wf_links l JOIN wf_posts p ON p.id = l.parent
+                 WHERE p.author = $1 AND l.author != $1
+             UNION ALL SELECT l.idx FROM wf_links l JOIN wf_links q ON q.id = l.parent
+                 WHERE q.author = $1 AND l.author != $1
+             UNION ALL SELECT v.idx FROM wf_verdicts v JOIN wf_posts p ON p.id = v.target
+                 WHERE p.author = $1
+             UNION ALL SELECT v.idx FROM wf_verdicts v JOIN wf_orgs o ON o.id = v.target
+                 WHERE o.author = $1
+         ) a ORDER BY idx DESC LIMIT $2",
+    )
+    .bind(&author)
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}

@@ -6,6 +6,7 @@ pub mod client_addr;
 pub mod connections;
 mod error;
 mod extract;
+mod feeds;
 mod intake;
 pub mod limits;
 mod log_api;
@@ -200,6 +201,7 @@ fn app(state: AppState) -> axum::Router {
     let api = axum::Router::new()
         .merge(log_api::routes())
         .merge(workflow_api::routes())
+        .merge(feeds::routes())
         .merge(private_api::routes())
         .method_not_allowed_fallback(|| async { error::ApiError::MethodNotAllowed })
         // Bodies are read with our own limit so that an oversized one gets our error.

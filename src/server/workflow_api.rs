@@ -223,6 +223,15 @@ async fn search(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<indexer::Query>,
 ) -> Result<Json<contract::SearchResults>, ApiError> {
+    run_search(&state, q).await.map(Json)
+}
+
+/// Runs one search within the instance's limits (shared by the search API and the
+/// needs feed).
+pub(super) async fn run_search(
+    state: &AppState,
+    q: indexer::Query,
+) -> Result<contract::SearchResults, ApiError> {
     // A few searches run at once and the rest wait their turn: each may use a core
     // up to its deadline, and a flood of costly ones must not take every core from
     // the sequencer and the pages. A wait longer than a search's own deadline is
@@ -242,7 +251,7 @@ async fn search(
         .await
         .map_err(|_| ApiError::Internal("the search stopped unexpectedly"))?;
     match results {
-        Ok(results) => Ok(Json(results)),
+        Ok(results) => Ok(results),
         // 400, not 503: one-word queries take a few percent of the deadline at 1M
         // documents and only queries built to be costly come near it (BENCHMARKS.md
         // (e)), so one that passes it is costly by its own making and the same request

@@ -312,6 +312,11 @@ try {
     await submittedOnPage(colleague, remove);
     await colleague.locator(`[data-testid=members] [data-key="${hospitalKey}"]`).waitFor({ state: 'detached' });
     await shot(colleague, 'member-recovery-phone');
+    // The page offers the organisation's feed, which a reader can subscribe to.
+    const feed = await fetch(url + await colleague.getAttribute('[data-testid=feed]', 'href'));
+    assert.equal(feed.status, 200);
+    assert.match(feed.headers.get('content-type'), /application\/atom\+xml/);
+    assert.match(await feed.text(), /<feed xmlns="http:\/\/www.w3.org\/2005\/Atom">/);
     // The colleague now acts for the hospital: the need page offers it the hospital's side.
     await open(colleague, `/needs/${needId}`);
     await colleague.locator('[data-testid=pledge-card]').first().waitFor();

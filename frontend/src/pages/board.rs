@@ -105,6 +105,7 @@ pub fn Board() -> impl IntoView {
             </div>
             <button type="submit">{t("board.search")}</button>
         </form>
+        <p class="feed"><a href=move || format!("/feeds/needs.atom?{}", query_string(&params().into_iter().filter(|(k, _)| k != "page" && k != "sort").collect::<Vec<_>>())) type="application/atom+xml" data-testid="feed">{t("feed.needs")}</a></p>
         <Suspense fallback=|| view! { <p>{t("load.loading")}</p> }>
             {move || Suspend::new(async move {
                 match board.await {

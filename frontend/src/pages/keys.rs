@@ -86,6 +86,7 @@ pub fn MyKey() -> impl IntoView {
         <section aria-labelledby="pub-h">
             <h2 id="pub-h">{t("key.public")}</h2>
             <p><code data-testid="public-key">{move || public().unwrap_or_else(|| t("key.status.none").to_owned())}</code></p>
+            {move || public().map(|key| view! { <p class="feed"><a href=format!("/feeds/authors/{key}.atom") type="application/atom+xml">{t("feed.author")}</a></p> })}
         </section>
         <section aria-labelledby="manage-h">
             <h2 id="manage-h">{t("key.manage")}</h2>

@@ -7,6 +7,7 @@ use super::board::ItemTable;
 use super::{short, Badge, ContactView, LoadError};
 use crate::api::{client, Failure};
 use crate::browser;
+use crate::describe::{lines_of, summary};
 use crate::forms::{
     quantity, set_optional, ContactDraft, ContactFields, FormOutcome, FormState, NoticeView,
     PageNotice, SelectField, TextField,
@@ -45,18 +46,6 @@ fn shown(trace: &Trace) -> Vec<Shown> {
             })
         })
         .collect()
-}
-
-/// Item lines (`{line, quantity}`) of a pledge, shipment or delivery body.
-fn lines_of(body: &Value) -> Vec<(u32, u64)> {
-    body["items"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|l| Some((l["line"].as_u64()? as u32, l["quantity"].as_u64()?)))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 #[component]
@@ -209,39 +198,6 @@ fn NeedView(need: Post, trace: Trace, notice: PageNotice) -> impl IntoView {
             {delivery_forms}
             {who_may}
         </article>
-    }
-}
-
-fn summary(lang: i18n::Lang, entry: &SignedEntry) -> String {
-    let lines = lines_of(&entry.body)
-        .iter()
-        .map(|(line, q)| format!("{} {line}: {q}", i18n::tr(lang, "chain.line")))
-        .collect::<Vec<_>>()
-        .join(", ");
-    match entry.kind.as_str() {
-        "shipment" => format!(
-            "{lines} · {}",
-            entry.body["carrier"].as_str().unwrap_or_default()
-        ),
-        "delivery.confirm" => format!(
-            "{lines} · {}",
-            i18n::value(
-                lang,
-                "condition",
-                entry.body["condition"].as_str().unwrap_or_default()
-            )
-        ),
-        "pledge.accept" => entry.body["note"].as_str().unwrap_or_default().to_owned(),
-        "verdict" => format!(
-            "{} · {}",
-            i18n::value(
-                lang,
-                "verdict",
-                entry.body["verdict"].as_str().unwrap_or_default()
-            ),
-            entry.body["reason"].as_str().unwrap_or_default()
-        ),
-        _ => lines,
     }
 }
 

@@ -103,6 +103,7 @@ pub fn OrgPage() -> impl IntoView {
                                 <dt>{t("need.entry")}</dt><dd><code data-testid="org-id">{o.id.clone()}</code></dd>
                             </dl>
                             {o.description.clone().map(|d| view! { <p class="description">{d}</p> })}
+                            <p class="feed"><a href=format!("/feeds/orgs/{}.atom", o.id) type="application/atom+xml" data-testid="feed">{t("feed.org")}</a></p>
                             <section aria-labelledby="members-h">
                                 <h2 id="members-h">{t("org.members")}</h2>
                                 <ul class="members" data-testid="members">

@@ -1,0 +1,70 @@
+//! Entries described in words, from their public bodies: what the need page's chain
+//! shows and what the Atom feeds say.
+
+use crate::i18n;
+use ledger::entry::SignedEntry;
+use serde_json::Value;
+
+/// Item lines (`{line, quantity}`) of a pledge, shipment or delivery body.
+pub fn lines_of(body: &Value) -> Vec<(u32, u64)> {
+    body["items"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|l| Some((l["line"].as_u64()? as u32, l["quantity"].as_u64()?)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// One line saying what an entry of a chain did, from its public body (the feeds
+/// say the same).
+pub fn summary(lang: i18n::Lang, entry: &SignedEntry) -> String {
+    let lines = lines_of(&entry.body)
+        .iter()
+        .map(|(line, q)| format!("{} {line}: {q}", i18n::tr(lang, "chain.line")))
+        .collect::<Vec<_>>()
+        .join(", ");
+    match entry.kind.as_str() {
+        "shipment" => format!(
+            "{lines} · {}",
+            entry.body["carrier"].as_str().unwrap_or_default()
+        ),
+        "delivery.confirm" => format!(
+            "{lines} · {}",
+            i18n::value(
+                lang,
+                "condition",
+                entry.body["condition"].as_str().unwrap_or_default()
+            )
+        ),
+        "pledge.accept" => entry.body["note"].as_str().unwrap_or_default().to_owned(),
+        "need.post" | "offer.post" => entry.body["items"]
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .map(|i| {
+                        format!(
+                            "{} × {} {}",
+                            i["item"].as_str().unwrap_or_default(),
+                            i["quantity"],
+                            i18n::value(lang, "unit", i["unit"].as_str().unwrap_or_default())
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            })
+            .unwrap_or_default(),
+        "verdict" => format!(
+            "{} · {}",
+            i18n::value(
+                lang,
+                "verdict",
+                entry.body["verdict"].as_str().unwrap_or_default()
+            ),
+            entry.body["reason"].as_str().unwrap_or_default()
+        ),
+        _ => lines,
+    }
+}
