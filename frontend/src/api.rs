@@ -15,12 +15,26 @@ pub struct Failure {
     pub message: String,
 }
 
+/// The message of a request that got no answer at all.
+const UNREACHABLE: &str = "the server could not be reached";
+
 impl Failure {
+    /// A failure found in the browser, before or after the exchange.
     pub fn local(message: impl Into<String>) -> Self {
         Failure {
             status: 0,
             message: message.into(),
         }
+    }
+
+    /// No answer came: the network or the server is down. (What the browser reports
+    /// then is for developers, not for the people using the form.)
+    pub fn unreachable() -> Self {
+        Failure::local(UNREACHABLE)
+    }
+
+    pub fn is_unreachable(&self) -> bool {
+        self.status == 0 && self.message == UNREACHABLE
     }
 
     /// The field of the entry the message names (`body.items[0].quantity: …` names

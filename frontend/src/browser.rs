@@ -20,11 +20,8 @@ mod imp {
     use wasm_bindgen::{JsCast, JsValue};
     use wasm_bindgen_futures::JsFuture;
 
-    fn js_failure(e: JsValue) -> Failure {
-        Failure::local(format!(
-            "the browser could not reach the server ({})",
-            e.as_string().unwrap_or_else(|| format!("{e:?}"))
-        ))
+    fn js_failure(_: JsValue) -> Failure {
+        Failure::unreachable()
     }
 
     pub async fn fetch(

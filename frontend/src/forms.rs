@@ -213,7 +213,13 @@ pub fn FormOutcome(state: FormState) -> impl IntoView {
             .error
             .get()
             .filter(|e| !e.field().is_some_and(|f| shown.iter().any(|s| s == f)))
-            .map(|e| e.message)
+            .map(|e| {
+                if e.is_unreachable() {
+                    t("load.unreachable").to_owned()
+                } else {
+                    e.message
+                }
+            })
     };
     view! {
         <div aria-live="polite">

@@ -154,7 +154,8 @@ try {
     orgId = await submitted(orgForm);
 
     await open(hospital, '/post/need');
-    await hospital.selectOption('#org', orgId);
+    // The form preselects the hospital's own organisation.
+    await hospital.waitForFunction((id) => document.querySelector('#org').value === id, orgId);
     await hospital.fill('#item-0-name', 'N95口罩 金银潭发热门诊专用');
     await hospital.selectOption('#item-0-category', 'respirator');
     await hospital.fill('#item-0-quantity', '0');
@@ -428,10 +429,41 @@ try {
     await phone.context().close();
   });
 
+  await step('with the server unreachable or the network slow, pages and forms say so in words', async () => {
+    const page = await visitor({ width: 390, height: 844 });
+    const client = await page.context().newCDPSession(page);
+    await client.send('Network.enable');
+    // Chromium's "Slow 3G": the page is readable from the server's HTML long before the
+    // bundle has loaded.
+    await client.send('Network.emulateNetworkConditions', {
+      offline: false, latency: 400, downloadThroughput: (500 * 1024) / 8, uploadThroughput: (500 * 1024) / 8,
+    });
+    await page.goto(url + `/needs/${needId}`, { waitUntil: 'domcontentloaded' });
+    assert.match(await page.textContent('h1'), /Jinyintan/);
+    await client.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    await generateKey(page);
+    await open(page, `/needs/${needId}`);
+    await page.route('**/api/v1/{entries,submissions}', (route) => route.abort('connectionrefused'));
+    const pledge = page.locator('[data-testid=pledge-form]');
+    await pledge.locator('input[type=number]').first().fill('1');
+    const before = await treeSize();
+    await pledge.locator('button[type=submit]').click();
+    const error = pledge.locator('[data-testid=form-error]');
+    await error.waitFor();
+    assert.match(await error.textContent(), /could not be reached/);
+    assert.doesNotMatch(await error.textContent(), /TypeError|wasm|at /);
+    assert.equal(await treeSize(), before);
+    await shot(page, 'server-unreachable');
+    await page.context().close();
+  });
+
   await step('a new key asks for a backup; replacing or removing a key asks first', async () => {
     const page = await visitor();
     const first = await generateKey(page);
     await page.locator('[data-testid=backup-needed]').waitFor();
+    // A key that belongs to no organisation is told what to do first.
+    await open(page, '/post/need');
+    await page.locator('[data-testid=register-first]').waitFor();
     await open(page, '/');
     await page.locator('[data-testid=backup-needed]').waitFor();
     await shot(page, 'backup-needed');

@@ -195,11 +195,13 @@ fn MyEntries() -> impl IntoView {
                             let href = match entry.kind.as_str() {
                                 "need.post" => format!("/needs/{hash}"),
                                 "org.register" => format!("/orgs/{hash}"),
+                                "pledge" => format!("/needs/{}", entry.body["need"].as_str().unwrap_or_default()),
                                 _ => format!("/audit?entry={hash}"),
                             };
+                            let what = crate::describe::summary(lang, &entry);
                             view! {
                                 <li>"#" {index} " " <a href=href>{crate::i18n::value(lang, "kind", &entry.kind)}</a>
-                                    " · " <code title=hash.clone()>{short(&hash)}</code> " · " {entry.created_at}</li>
+                                    " · " {what} " · " {entry.created_at}</li>
                             }
                         }).collect_view()}
                     </ol>

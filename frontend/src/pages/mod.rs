@@ -68,7 +68,7 @@ pub fn LoadError(error: Failure) -> impl IntoView {
         }
         .into_any();
     }
-    let message = if error.status == 0 {
+    let message = if error.is_unreachable() {
         t("load.unreachable").to_owned()
     } else {
         error.message

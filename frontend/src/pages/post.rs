@@ -93,6 +93,7 @@ fn AreaFields(code: RwSignal<String>, name: RwSignal<String>, state: FormState) 
 #[component]
 pub fn PostNeed() -> impl IntoView {
     let orgs = super::orgs::all_orgs();
+    let session = crate::session::use_session();
     let state = FormState::new();
     let org = RwSignal::new(String::new());
     let drafts = RwSignal::new(vec![ItemDraft::new()]);
@@ -103,6 +104,17 @@ pub fn PostNeed() -> impl IntoView {
     let evidence_url = RwSignal::new(String::new());
     let delivery_point = RwSignal::new(String::new());
     let contact = ContactDraft::new();
+    // The user's own organisation, once its roles are known: members post for it;
+    // anyone else relays for another, with evidence.
+    Effect::new(move |_| {
+        if let Some(own) = session
+            .roles
+            .get()
+            .and_then(|r| r.member_of.first().cloned())
+        {
+            org.set(own);
+        }
+    });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         state.send(Kind::NeedPost, move || {
@@ -138,7 +150,10 @@ pub fn PostNeed() -> impl IntoView {
                                 }
                             }
                             let opts = page.items.into_iter().map(|o| (o.id, format!("{} ({})", o.name, o.area.code))).collect();
-                            view! { <SelectField label=t("post.org") id="org" value=org options=opts state field="org"/> }.into_any()
+                            view! {
+                                <SelectField label=t("post.org") id="org" value=org options=opts state field="org"/>
+                                {move || session.roles.get().is_some_and(|r| r.member_of.is_empty()).then(|| view! { <p class="hint" data-testid="register-first">{t("post_need.register_first")} " " <a href="/orgs/new">{t("orgs.register")}</a></p> })}
+                            }.into_any()
                         }
                     }
                 })}
