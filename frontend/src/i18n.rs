@@ -188,6 +188,7 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("feed.org", "Follow everything about this organisation's needs (Atom feed)", "订阅该机构需求的所有动态（Atom 订阅源）"),
     ("feed.author", "Follow what answers my entries (Atom feed)", "订阅对我的记录的回应（Atom 订阅源）"),
     ("post_need.register_first", "You are not a member of any organisation: register yours first (you become its first member), or post on another's behalf with a source link as evidence.", "您还不是任何机构的成员：请先登记您的机构（您将成为其首位成员），或代表其他机构发布并附上信息来源链接作为证据。"),
+    ("post.remove_item", "Remove this item", "删除此物资"),
     ("form.sending", "Signing and sending…", "正在签名并提交…"),
     ("form.done", "Recorded in the log as entry", "已记入日志，序号"),
     ("form.quantities", "Quantities", "数量"),

@@ -159,6 +159,12 @@ try {
     await hospital.fill('#item-0-name', 'N95口罩 金银潭发热门诊专用');
     await hospital.selectOption('#item-0-category', 'respirator');
     await hospital.fill('#item-0-quantity', '0');
+    // A line added by mistake can be removed again.
+    await hospital.getByRole('button', { name: 'Add an item' }).click();
+    assert.equal(await hospital.locator('[data-testid=item-line]').count(), 2);
+    await hospital.locator('[data-testid=item-line]').nth(1).locator('[data-testid=remove-item]').click();
+    assert.equal(await hospital.locator('[data-testid=item-line]').count(), 1);
+    assert.equal(await hospital.inputValue('#item-0-name'), 'N95口罩 金银潭发热门诊专用');
     await hospital.fill('#item-0-spec', 'GB 19083-2010');
     await hospital.selectOption('#urgency', 'critical');
     await hospital.fill('#needed-by', '2099-01-01');

@@ -17,6 +17,8 @@ use serde_json::{json, Value};
 /// One item line being typed.
 #[derive(Clone, Copy)]
 struct ItemDraft {
+    /// Tells the lines apart when one is removed (positions shift; drafts do not).
+    id: u32,
     item: RwSignal<String>,
     category: RwSignal<String>,
     quantity: RwSignal<String>,
@@ -25,8 +27,9 @@ struct ItemDraft {
 }
 
 impl ItemDraft {
-    fn new() -> Self {
+    fn new(id: u32) -> Self {
         ItemDraft {
+            id,
             item: RwSignal::new(String::new()),
             category: RwSignal::new("respirator".into()),
             quantity: RwSignal::new(String::new()),
@@ -63,7 +66,9 @@ fn ItemsEditor(drafts: RwSignal<Vec<ItemDraft>>, state: FormState) -> impl IntoV
     view! {
         <fieldset class="items-editor">
             <legend>{t("post.items")}</legend>
-            <For each=move || drafts.get().into_iter().enumerate() key=|(i, _)| *i let:((i, d))>
+            // Keyed by position and draft: after a removal the lines below it are drawn
+            // again with their new positions, which their fields' error paths name.
+            <For each=move || drafts.get().into_iter().enumerate() key=|(i, d)| (*i, d.id) let:((i, d))>
                 <div class="item-line" data-testid="item-line">
                     <TextField label=t("post.item") id=format!("item-{i}-name") value=d.item state field=format!("items[{i}].item") required=true placeholder="N95 口罩"/>
                     <SelectField label=t("post.category") id=format!("item-{i}-category") value=d.category
@@ -72,10 +77,16 @@ fn ItemsEditor(drafts: RwSignal<Vec<ItemDraft>>, state: FormState) -> impl IntoV
                     <SelectField label=t("post.unit") id=format!("item-{i}-unit") value=d.unit
                         options=options("unit", i18n::UNITS, None) state field=format!("items[{i}].unit")/>
                     <TextField label=t("post.spec") id=format!("item-{i}-spec") value=d.spec state field=format!("items[{i}].spec") placeholder="GB 19083-2010"/>
+                    <button type="button" class="secondary" data-testid="remove-item"
+                        disabled=move || drafts.with(|all| all.len() < 2)
+                        on:click=move |_| drafts.update(|all| all.retain(|x| x.id != d.id))>{t("post.remove_item")}</button>
                 </div>
             </For>
             <FieldError state field="items"/>
-            <button type="button" class="secondary" on:click=move |_| drafts.update(|d| d.push(ItemDraft::new()))>
+            <button type="button" class="secondary" on:click=move |_| drafts.update(|d| {
+                let next = d.iter().map(|x| x.id + 1).max().unwrap_or_default();
+                d.push(ItemDraft::new(next));
+            })>
                 {t("post.add_item")}
             </button>
         </fieldset>
@@ -96,7 +107,7 @@ pub fn PostNeed() -> impl IntoView {
     let session = crate::session::use_session();
     let state = FormState::new();
     let org = RwSignal::new(String::new());
-    let drafts = RwSignal::new(vec![ItemDraft::new()]);
+    let drafts = RwSignal::new(vec![ItemDraft::new(0)]);
     let urgency = RwSignal::new("high".to_owned());
     let needed_by = RwSignal::new(String::new());
     let (area_code, area_name) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
@@ -177,7 +188,7 @@ pub fn PostNeed() -> impl IntoView {
 #[component]
 pub fn PostOffer() -> impl IntoView {
     let state = FormState::new();
-    let drafts = RwSignal::new(vec![ItemDraft::new()]);
+    let drafts = RwSignal::new(vec![ItemDraft::new(0)]);
     let (area_code, area_name) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
     let available_until = RwSignal::new(String::new());
     let description = RwSignal::new(String::new());
