@@ -2170,6 +2170,7 @@ async fn sweep(api: &Api) {
         for path in [
             format!("/api/v1/authors/{author}/entries"),
             format!("/api/v1/keys/{author}/roles"),
+            format!("/api/v1/keys/{author}/activity"),
             format!("/feeds/authors/{author}.atom"),
         ] {
             let reply = api.get(&path).await;

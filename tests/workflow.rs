@@ -2940,3 +2940,106 @@ async fn feeds_follow_needs_organisations_and_the_answers_to_an_author() {
         assert!(body.contains(needle), "{path}: {body}");
     }
 }
+
+/// What waits for a hospital's members and where a donor's donations stand, along the
+/// chain: pledged → accepted → shipped → delivered / partial / damaged.
+#[tokio::test]
+async fn activity_lists_what_waits_for_a_key_and_where_its_donations_stand() {
+    let w = World::new().await;
+    let activity = |key: &SigningKey| {
+        let http = w.http.clone();
+        let url = format!("{}/api/v1/keys/{}/activity", w.url, public(key));
+        async move {
+            http.get(url)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let ids = |list: &Value| -> Vec<String> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| {
+                x["id"]
+                    .as_str()
+                    .or(x["pledge"].as_str())
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect()
+    };
+    let stages = |list: &Value| -> Vec<String> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["stage"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let accept =
+        |by: &SigningKey, pledge: &str| sign(by, Kind::PledgeAccept, json!({"pledge": pledge}));
+
+    // Donor: one pledge delivered in full, one only pledged; donor2: one accepted and
+    // half shipped, one confirmed damaged.
+    let full = w.ok(&pledge(&w.donor, &w.need, &[(0, 10)], None)).await;
+    w.ok(&accept(&w.member, &full)).await;
+    let s_full = w.ok(&shipment(&w.donor, &full, &[(0, 10)])).await;
+    w.ok(&confirm(&w.hospital, &s_full, &[(0, 10)])).await;
+    let waiting = w.ok(&pledge(&w.donor, &w.need, &[(1, 5)], None)).await;
+    let half = w.ok(&pledge(&w.donor2, &w.need, &[(0, 20)], None)).await;
+    w.ok(&accept(&w.hospital, &half)).await;
+    let s_half = w.ok(&shipment(&w.donor2, &half, &[(0, 10)])).await;
+    let broken = w.ok(&pledge(&w.donor2, &w.need, &[(0, 4)], None)).await;
+    w.ok(&accept(&w.hospital, &broken)).await;
+    let s_broken = w.ok(&shipment(&w.donor2, &broken, &[(0, 4)])).await;
+    let damaged = sign(
+        &w.member,
+        Kind::DeliveryConfirm,
+        json!({"shipment": s_broken, "items": [{"line": 0, "quantity": 4}], "condition": "damaged"}),
+    );
+    w.ok(&damaged).await;
+
+    for receiving in [&w.hospital, &w.member] {
+        let a = activity(receiving).await;
+        assert_eq!(ids(&a["to_accept"]), [waiting.as_str()], "{a}");
+        assert_eq!(ids(&a["to_confirm"]), [s_half.as_str()], "{a}");
+        assert_eq!(a["to_accept"][0]["org"], "Wuhan Union Hospital");
+        assert_eq!(a["to_accept"][0]["author"], public(&w.donor));
+    }
+    let a = activity(&w.donor).await;
+    assert_eq!(ids(&a["donations"]), [waiting.clone(), full.clone()]);
+    assert_eq!(stages(&a["donations"]), ["pledged", "delivered"]);
+    assert_eq!(
+        (
+            &a["donations"][1]["pledged"],
+            &a["donations"][1]["shipped"],
+            &a["donations"][1]["delivered"]
+        ),
+        (&json!(10), &json!(10), &json!(10))
+    );
+    let a = activity(&w.donor2).await;
+    assert_eq!(ids(&a["donations"]), [broken.clone(), half.clone()]);
+    assert_eq!(stages(&a["donations"]), ["damaged", "shipped"]);
+    assert!(a["to_accept"].as_array().unwrap().is_empty());
+    // Half delivered: partial.
+    w.ok(&confirm(&w.member, &s_half, &[(0, 5)])).await;
+    assert_eq!(
+        stages(&activity(&w.donor2).await["donations"]),
+        ["damaged", "partial"]
+    );
+    // A stranger has nothing waiting and no donations; a malformed key is a 400.
+    assert_eq!(
+        activity(&w.stranger).await,
+        json!({"to_accept": [], "to_confirm": [], "donations": []})
+    );
+    let reply = w
+        .http
+        .get(format!("{}/api/v1/keys/nope/activity", w.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status().as_u16(), 400);
+}

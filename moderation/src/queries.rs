@@ -7,7 +7,8 @@
 //! status (which depends on the configured quorum).
 
 use contract::{
-    Area, ItemLine, KeyRoles, Org, OrgMember, OrgMembers, OrgRef, Page, Post, ReviewItem,
+    Activity, Area, Donation, ItemLine, KeyRoles, Org, OrgMember, OrgMembers, OrgRef, Page, Post,
+    ReviewItem, Stage, Waiting,
 };
 use ledger::{hex32, Kind};
 use ledger_node::storage::query::QueryBuilder;
@@ -734,4 +735,140 @@ pub async fn answers_to(pool: &AnyPool, key: &str, limit: u32) -> Result<Vec<i64
     .fetch_all(pool)
     .await?;
     Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+/// Rows of each list of a key's activity, at most.
+const ACTIVITY_LENGTH: i64 = 100;
+
+/// Entries of `kind` to needs that `condition` (on `l`, the entry, and `p`, its need;
+/// `$1` is the key) selects, oldest first.
+async fn waiting(
+    pool: &AnyPool,
+    key: &[u8],
+    kind: &str,
+    condition: &str,
+) -> Result<Vec<Waiting>, QueryError> {
+    let rows = sqlx::query(&format!(
+        "SELECT l.id, l.idx, l.need, o.name, l.author, l.created_at
+         FROM wf_links l JOIN wf_posts p ON p.id = l.need LEFT JOIN wf_orgs o ON o.id = p.org
+         WHERE l.kind = $2 AND {condition} ORDER BY l.idx LIMIT {ACTIVITY_LENGTH}"
+    ))
+    .bind(key)
+    .bind(kind)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| Waiting {
+            id: hex(r.get(0)),
+            index: r.get(1),
+            need: hex(r.get(2)),
+            org: r.get::<Option<String>, _>(3).unwrap_or_default(),
+            author: hex(r.get(4)),
+            created_at: r.get(5),
+        })
+        .collect())
+}
+
+/// Where a pledge stands, from its totals and the conditions its deliveries were
+/// confirmed in.
+fn stage(
+    accepted: bool,
+    pledged: i64,
+    shipped: i64,
+    delivered: i64,
+    conditions: &[String],
+) -> Stage {
+    if conditions.iter().any(|c| c == "damaged") {
+        Stage::Damaged
+    } else if delivered > 0 && delivered >= pledged {
+        Stage::Delivered
+    } else if delivered > 0 || conditions.iter().any(|c| c == "partial") {
+        Stage::Partial
+    } else if shipped > 0 {
+        Stage::Shipped
+    } else if accepted {
+        Stage::Accepted
+    } else {
+        Stage::Pledged
+    }
+}
+
+/// What waits for `key` (hex) and where its donations stand (docs/API.md).
+pub async fn activity(pool: &AnyPool, key: &str) -> Result<Activity, QueryError> {
+    let author = id_bytes("key", key)?;
+    const MEMBER: &str = "p.org IN (SELECT org FROM wf_roles WHERE key = $1 AND role = 'member')";
+    let to_accept = waiting(
+        pool,
+        &author,
+        "pledge",
+        &format!(
+            "(p.author = $1 OR {MEMBER})
+             AND NOT EXISTS (SELECT 1 FROM wf_links a WHERE a.parent = l.id AND a.kind = 'pledge.accept')"
+        ),
+    )
+    .await?;
+    let to_confirm = waiting(
+        pool,
+        &author,
+        "shipment",
+        &format!(
+            "{MEMBER} AND EXISTS (SELECT 1 FROM wf_link_items i WHERE i.link = l.id AND i.passed < i.quantity)"
+        ),
+    )
+    .await?;
+    let rows = sqlx::query(&format!(
+        "SELECT l.id, l.idx, l.need, o.name,
+                (SELECT COUNT(*) FROM wf_links a WHERE a.parent = l.id AND a.kind = 'pledge.accept'),
+                (SELECT CAST(COALESCE(SUM(quantity), 0) AS BIGINT) FROM wf_link_items WHERE link = l.id),
+                (SELECT CAST(COALESCE(SUM(passed), 0) AS BIGINT) FROM wf_link_items WHERE link = l.id),
+                (SELECT CAST(COALESCE(SUM(i.passed), 0) AS BIGINT) FROM wf_links s
+                    JOIN wf_link_items i ON i.link = s.id WHERE s.parent = l.id AND s.kind = 'shipment')
+         FROM wf_links l JOIN wf_posts p ON p.id = l.need LEFT JOIN wf_orgs o ON o.id = p.org
+         WHERE l.kind = 'pledge' AND l.author = $1 ORDER BY l.idx DESC LIMIT {ACTIVITY_LENGTH}"
+    ))
+    .bind(&author)
+    .fetch_all(pool)
+    .await?;
+    // The conditions deliveries of the key's pledges were confirmed in.
+    let confirmed = sqlx::query(
+        "SELECT s.parent, c.detail FROM wf_links c JOIN wf_links s ON s.id = c.parent
+         JOIN wf_links l ON l.id = s.parent
+         WHERE c.kind = 'delivery.confirm' AND l.author = $1",
+    )
+    .bind(&author)
+    .fetch_all(pool)
+    .await?;
+    let mut conditions: HashMap<Vec<u8>, Vec<String>> = HashMap::new();
+    for r in &confirmed {
+        let detail: serde_json::Value = serde_json::from_str(&r.get::<String, _>(1))
+            .map_err(|_| QueryError::Malformed("detail"))?;
+        conditions
+            .entry(r.get(0))
+            .or_default()
+            .push(detail["condition"].as_str().unwrap_or_default().to_owned());
+    }
+    let donations = rows
+        .iter()
+        .map(|r| {
+            let id: Vec<u8> = r.get(0);
+            let (pledged, shipped, delivered) = (r.get(5), r.get(6), r.get(7));
+            let seen = conditions.get(&id).map(Vec::as_slice).unwrap_or_default();
+            Donation {
+                stage: stage(r.get::<i64, _>(4) > 0, pledged, shipped, delivered, seen),
+                pledge: hex(id),
+                index: r.get(1),
+                need: hex(r.get(2)),
+                org: r.get::<Option<String>, _>(3).unwrap_or_default(),
+                pledged,
+                shipped,
+                delivered,
+            }
+        })
+        .collect();
+    Ok(Activity {
+        to_accept,
+        to_confirm,
+        donations,
+    })
 }

@@ -9,8 +9,8 @@ use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use base64::prelude::*;
+use contract::{Activity, KeyRoles, Org, OrgMembers, Page, Post, ReviewItem};
 use contract::{EntriesQuery, LogEntries, Trace, TraceLink};
-use contract::{KeyRoles, Org, OrgMembers, Page, Post, ReviewItem};
 use ledger::hex32;
 use moderation::queries::{self, PostFilter};
 use serde::Deserialize;
@@ -25,6 +25,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/api/v1/orgs/{id}", get(one_org))
         .route("/api/v1/orgs/{id}/members", get(org_members))
         .route("/api/v1/keys/{key}/roles", get(key_roles))
+        .route("/api/v1/keys/{key}/activity", get(key_activity))
         .route("/api/v1/review", get(review))
         .route("/api/v1/authors/{key}/entries", get(author_entries))
         .route("/api/v1/trace/{hash}", get(trace))
@@ -276,4 +277,11 @@ async fn key_roles(
     Path(key): Path<String>,
 ) -> Result<Json<KeyRoles>, ApiError> {
     Ok(Json(queries::roles_of(state.store.pool(), &key).await?))
+}
+
+async fn key_activity(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+) -> Result<Json<Activity>, ApiError> {
+    Ok(Json(queries::activity(state.store.pool(), &key).await?))
 }

@@ -410,3 +410,66 @@ pub struct OrgMember {
 pub struct OrgMembers {
     pub members: Vec<OrgMember>,
 }
+
+/// Where a donation stands along its chain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stage {
+    /// Pledged, not yet accepted by the need's side.
+    Pledged,
+    /// Accepted: the donor may read the need's contact and ship.
+    Accepted,
+    /// Some or all of it shipped, nothing confirmed yet.
+    Shipped,
+    /// Confirmed delivered in full, in good condition.
+    Delivered,
+    /// Part of it confirmed delivered, or confirmed as partial.
+    Partial,
+    /// A delivery of it was confirmed damaged.
+    Damaged,
+}
+
+names!(Stage { Pledged = "pledged", Accepted = "accepted", Shipped = "shipped", Delivered = "delivered", Partial = "partial", Damaged = "damaged" });
+
+/// An entry waiting for the key's action: a pledge to accept or a shipment to confirm.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Waiting {
+    /// The waiting entry's id (a pledge or a shipment).
+    pub id: String,
+    pub index: i64,
+    /// The need it is for.
+    pub need: String,
+    /// The name of the need's organisation.
+    pub org: String,
+    /// Who wrote the waiting entry (the donor).
+    pub author: String,
+    pub created_at: String,
+}
+
+/// One of the key's pledges and where it stands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Donation {
+    /// The pledge's entry id.
+    pub pledge: String,
+    pub index: i64,
+    pub need: String,
+    /// The name of the need's organisation.
+    pub org: String,
+    pub stage: Stage,
+    /// Units pledged, shipped and confirmed delivered, over all its lines.
+    pub pledged: i64,
+    pub shipped: i64,
+    pub delivered: i64,
+}
+
+/// `GET /api/v1/keys/{key}/activity`: what waits for the key (as the author of needs
+/// or a member of their organisations) and where its own donations stand; at most
+/// 100 of each, oldest waiting first, newest donation first.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Activity {
+    /// Pledges to the key's needs or its organisations' needs, not yet accepted.
+    pub to_accept: Vec<Waiting>,
+    /// Shipments to its organisations' needs with something not yet confirmed.
+    pub to_confirm: Vec<Waiting>,
+    pub donations: Vec<Donation>,
+}
