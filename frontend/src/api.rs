@@ -53,11 +53,7 @@ pub fn decode<T: DeserializeOwned>(status: u16, body: &str) -> Result<T, Failure
         serde_json::from_str(body)
             .map_err(|e| Failure::local(format!("unexpected answer from the server: {e}")))
     } else {
-        #[derive(Deserialize)]
-        struct ErrorBody {
-            error: String,
-        }
-        let message = serde_json::from_str::<ErrorBody>(body)
+        let message = serde_json::from_str::<contract::ErrorBody>(body)
             .map(|e| e.error)
             .unwrap_or_else(|_| format!("the server answered {status}"));
         Err(Failure { status, message })

@@ -53,6 +53,39 @@ impl Session {
         self.key.set(Some(key));
         self.locked.set(false);
     }
+
+    /// The public key in use, hex.
+    pub fn public_key(self) -> Option<String> {
+        self.key.get().map(|k| keystore::public_hex(&k))
+    }
+
+    /// Whether the key in use is a member of organisation `org`.
+    pub fn member_of(self, org: &str) -> bool {
+        self.roles
+            .get()
+            .is_some_and(|r| r.member_of.iter().any(|m| m == org))
+    }
+
+    /// Whether the key in use wrote `author`'s entries or is a member of `org`.
+    pub fn acts_for(self, author: &str, org: Option<&str>) -> bool {
+        self.public_key().as_deref() == Some(author) || org.is_some_and(|o| self.member_of(o))
+    }
+
+    /// Reads what the key in use may do (again: after a grant or revocation).
+    pub fn load_roles(self) {
+        let Some(key) = self.key.get_untracked() else {
+            return self.roles.set(None);
+        };
+        let path = format!("/api/v1/keys/{}/roles", keystore::public_hex(&key));
+        leptos::task::spawn_local(async move {
+            self.roles
+                .set(crate::api::client().get::<KeyRoles>(path).await.ok());
+        });
+    }
+
+    pub fn is_moderator(self) -> bool {
+        self.roles.get().is_some_and(|r| r.moderator)
+    }
 }
 
 fn request_lang() -> Lang {
@@ -104,39 +137,6 @@ pub fn provide_session() -> Session {
 
 pub fn use_session() -> Session {
     expect_context::<Session>()
-}
-
-impl Session {
-    /// The public key in use, hex.
-    pub fn public_key(self) -> Option<String> {
-        self.key.get().map(|k| keystore::public_hex(&k))
-    }
-
-    /// Whether the key in use wrote `author`'s entries or is a member of `org`.
-    pub fn acts_for(self, author: &str, org: Option<&str>) -> bool {
-        self.public_key().as_deref() == Some(author)
-            || org.is_some_and(|org| {
-                self.roles
-                    .get()
-                    .is_some_and(|r| r.member_of.iter().any(|m| m == org))
-            })
-    }
-
-    /// Reads what the key in use may do (again: after a grant or revocation).
-    pub fn load_roles(self) {
-        let Some(key) = self.key.get_untracked() else {
-            return self.roles.set(None);
-        };
-        let path = format!("/api/v1/keys/{}/roles", keystore::public_hex(&key));
-        leptos::task::spawn_local(async move {
-            self.roles
-                .set(crate::api::client().get::<KeyRoles>(path).await.ok());
-        });
-    }
-
-    pub fn is_moderator(self) -> bool {
-        self.roles.get().is_some_and(|r| r.moderator)
-    }
 }
 
 /// The text of `key` in the page's language.

@@ -435,11 +435,10 @@ fn named<T: serde::de::DeserializeOwned>(
     field: &'static str,
     value: &str,
 ) -> Result<T, SearchError> {
-    T::deserialize(serde::de::value::StrDeserializer::<serde::de::value::Error>::new(value))
-        .map_err(|_| SearchError::Unreadable {
-            field,
-            value: value.to_owned(),
-        })
+    contract::from_name(value).ok_or_else(|| SearchError::Unreadable {
+        field,
+        value: value.to_owned(),
+    })
 }
 
 /// Typo tolerance: an unquoted word of the free text, without a field, made of at

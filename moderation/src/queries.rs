@@ -61,9 +61,7 @@ pub struct PostFilter {
 /// A column holding one of the API's named values (a status, a verification, a
 /// kind...), as that value.
 fn named<T: DeserializeOwned>(r: &AnyRow, column: &'static str) -> Result<T, QueryError> {
-    let name: String = r.get(column);
-    T::deserialize(serde::de::value::StrDeserializer::<serde::de::value::Error>::new(&name))
-        .map_err(|_| QueryError::Malformed(column))
+    contract::from_name(&r.get::<String, _>(column)).ok_or(QueryError::Malformed(column))
 }
 
 /// Like `named`, for a column that may be NULL.
@@ -648,12 +646,19 @@ pub async fn post_kind(pool: &AnyPool, id: &str) -> Result<Option<String>, Query
     Ok(row.map(|r| r.get(0)))
 }
 
-/// What `key` (hex) may do: its log-wide roles and the organisations it is a member of.
+/// Memberships a roles or members answer lists at most (keys are free to make, so a
+/// list must not grow with what others grant).
+const MEMBERSHIPS_LISTED: i64 = 1000;
+
+/// What `key` (hex) may do: its log-wide roles and the organisations it is a member of
+/// (the oldest memberships, at most [`MEMBERSHIPS_LISTED`]).
 pub async fn roles_of(pool: &AnyPool, key: &str) -> Result<KeyRoles, QueryError> {
-    let rows = sqlx::query("SELECT role, org FROM wf_roles WHERE key = $1 ORDER BY idx")
-        .bind(id_bytes("key", key)?)
-        .fetch_all(pool)
-        .await?;
+    let rows = sqlx::query(&format!(
+        "SELECT role, org FROM wf_roles WHERE key = $1 ORDER BY idx LIMIT {MEMBERSHIPS_LISTED}"
+    ))
+    .bind(id_bytes("key", key)?)
+    .fetch_all(pool)
+    .await?;
     let mut roles = KeyRoles::default();
     for r in rows {
         match r.get::<String, _>(0).as_str() {
@@ -665,8 +670,8 @@ pub async fn roles_of(pool: &AnyPool, key: &str) -> Result<KeyRoles, QueryError>
     Ok(roles)
 }
 
-/// The members of organisation `id` (hex), oldest first; not found if no such
-/// organisation is registered.
+/// The members of organisation `id` (hex), oldest first, at most
+/// [`MEMBERSHIPS_LISTED`]; not found if no such organisation is registered.
 pub async fn members_of(pool: &AnyPool, id: &str) -> Result<OrgMembers, QueryError> {
     let org = id_bytes("id", id)?;
     sqlx::query("SELECT 1 FROM wf_orgs WHERE id = $1")
@@ -674,9 +679,10 @@ pub async fn members_of(pool: &AnyPool, id: &str) -> Result<OrgMembers, QueryErr
         .fetch_optional(pool)
         .await?
         .ok_or_else(|| QueryError::NotFound(format!("no organisation has id {id}")))?;
-    let rows = sqlx::query(
-        "SELECT key, idx FROM wf_roles WHERE role = 'member' AND org = $1 ORDER BY idx",
-    )
+    let rows = sqlx::query(&format!(
+        "SELECT key, idx FROM wf_roles WHERE role = 'member' AND org = $1 ORDER BY idx
+         LIMIT {MEMBERSHIPS_LISTED}"
+    ))
     .bind(&org)
     .fetch_all(pool)
     .await?;
@@ -691,25 +697,39 @@ pub async fn members_of(pool: &AnyPool, id: &str) -> Result<OrgMembers, QueryErr
     })
 }
 
-/// Log indices of what concerns organisation `id` (hex), newest first, at most
-/// `limit`: its registration and verdicts, its needs, every link of their chains
-/// (pledges, acceptances, shipments, confirmations) and the verdicts on them.
-pub async fn org_activity(pool: &AnyPool, id: &str, limit: u32) -> Result<Vec<i64>, QueryError> {
-    let org = id_bytes("id", id)?;
-    let rows = sqlx::query(
-        "SELECT idx FROM (
-             SELECT idx FROM wf_orgs WHERE id = $1
-             UNION ALL SELECT idx FROM wf_verdicts WHERE target = $1
-             UNION ALL SELECT idx FROM wf_posts WHERE org = $1
-             UNION ALL SELECT l.idx FROM wf_links l JOIN wf_posts p ON p.id = l.need WHERE p.org = $1
-             UNION ALL SELECT v.idx FROM wf_verdicts v JOIN wf_posts p ON p.id = v.target WHERE p.org = $1
-         ) a ORDER BY idx DESC LIMIT $2",
-    )
-    .bind(&org)
+/// The log indices `entries` selects (a query over `$1`, one id's bytes, naming its
+/// column `idx`), newest first, at most `limit`.
+async fn newest_first(
+    pool: &AnyPool,
+    entries: &str,
+    id: &[u8],
+    limit: u32,
+) -> Result<Vec<i64>, QueryError> {
+    let rows = sqlx::query(&format!(
+        "SELECT idx FROM ({entries}) a ORDER BY idx DESC LIMIT $2"
+    ))
+    .bind(id)
     .bind(i64::from(limit))
     .fetch_all(pool)
     .await?;
     Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+/// Log indices of what concerns organisation `id` (hex), newest first, at most
+/// `limit`: its registration and verdicts, its needs, every link of their chains
+/// (pledges, acceptances, shipments, confirmations) and the verdicts on them.
+pub async fn org_activity(pool: &AnyPool, id: &str, limit: u32) -> Result<Vec<i64>, QueryError> {
+    newest_first(
+        pool,
+        "SELECT idx FROM wf_orgs WHERE id = $1
+         UNION ALL SELECT idx FROM wf_verdicts WHERE target = $1
+         UNION ALL SELECT idx FROM wf_posts WHERE org = $1
+         UNION ALL SELECT l.idx FROM wf_links l JOIN wf_posts p ON p.id = l.need WHERE p.org = $1
+         UNION ALL SELECT v.idx FROM wf_verdicts v JOIN wf_posts p ON p.id = v.target WHERE p.org = $1",
+        &id_bytes("id", id)?,
+        limit,
+    )
+    .await
 }
 
 /// Log indices of the entries that answer `key`'s (hex) entries, newest first, at
@@ -717,24 +737,20 @@ pub async fn org_activity(pool: &AnyPool, id: &str, limit: u32) -> Result<Vec<i6
 /// confirmations of its shipments, verdicts on its posts and organisations. What the
 /// key wrote itself is not an answer.
 pub async fn answers_to(pool: &AnyPool, key: &str, limit: u32) -> Result<Vec<i64>, QueryError> {
-    let author = id_bytes("key", key)?;
-    let rows = sqlx::query(
-        "SELECT idx FROM (
-             SELECT l.idx FROM wf_links l JOIN wf_posts p ON p.id = l.parent
-                 WHERE p.author = $1 AND l.author != $1
-             UNION ALL SELECT l.idx FROM wf_links l JOIN wf_links q ON q.id = l.parent
-                 WHERE q.author = $1 AND l.author != $1
-             UNION ALL SELECT v.idx FROM wf_verdicts v JOIN wf_posts p ON p.id = v.target
-                 WHERE p.author = $1
-             UNION ALL SELECT v.idx FROM wf_verdicts v JOIN wf_orgs o ON o.id = v.target
-                 WHERE o.author = $1
-         ) a ORDER BY idx DESC LIMIT $2",
+    newest_first(
+        pool,
+        "SELECT l.idx FROM wf_links l JOIN wf_posts p ON p.id = l.parent
+             WHERE p.author = $1 AND l.author != $1
+         UNION ALL SELECT l.idx FROM wf_links l JOIN wf_links q ON q.id = l.parent
+             WHERE q.author = $1 AND l.author != $1
+         UNION ALL SELECT v.idx FROM wf_verdicts v JOIN wf_posts p ON p.id = v.target
+             WHERE p.author = $1
+         UNION ALL SELECT v.idx FROM wf_verdicts v JOIN wf_orgs o ON o.id = v.target
+             WHERE o.author = $1",
+        &id_bytes("key", key)?,
+        limit,
     )
-    .bind(&author)
-    .bind(i64::from(limit))
-    .fetch_all(pool)
-    .await?;
-    Ok(rows.iter().map(|r| r.get(0)).collect())
+    .await
 }
 
 /// Rows of each list of a key's activity, at most.
@@ -830,12 +846,13 @@ pub async fn activity(pool: &AnyPool, key: &str) -> Result<Activity, QueryError>
     .bind(&author)
     .fetch_all(pool)
     .await?;
-    // The conditions deliveries of the key's pledges were confirmed in.
-    let confirmed = sqlx::query(
+    // The conditions deliveries of the listed pledges were confirmed in.
+    let confirmed = sqlx::query(&format!(
         "SELECT s.parent, c.detail FROM wf_links c JOIN wf_links s ON s.id = c.parent
-         JOIN wf_links l ON l.id = s.parent
-         WHERE c.kind = 'delivery.confirm' AND l.author = $1",
-    )
+         WHERE c.kind = 'delivery.confirm' AND s.parent IN (
+             SELECT id FROM wf_links WHERE kind = 'pledge' AND author = $1
+             ORDER BY idx DESC LIMIT {ACTIVITY_LENGTH})"
+    ))
     .bind(&author)
     .fetch_all(pool)
     .await?;

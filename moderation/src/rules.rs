@@ -212,25 +212,27 @@ const ROLE_CHANGERS: &str = "(members may grant and revoke membership of their o
 async fn grant(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &RoleChange) -> Result<(), Refusal> {
     let key = bytes(&b.key);
     let org = b.org.as_deref().map(bytes).unwrap_or_default();
-    let any_admin = sqlx::query("SELECT 1 FROM wf_roles WHERE role = 'administrator' LIMIT 1")
-        .fetch_optional(&mut *conn)
-        .await?
-        .is_some();
-    if within_own_org(conn, ctx, b, &org).await? {
-        // A member adds a colleague.
-    } else if any_admin {
-        require(
-            conn,
-            ctx,
-            Role::Administrator,
-            &format!("grant roles {ROLE_CHANGERS}"),
-        )
-        .await?;
-    } else if !(b.role == Role::Administrator && key == ctx.author) {
-        return Err(Denial::forbidden(
-            "the log has no administrator yet: its first role.grant must be an administrator granting the role to its own key",
-        )
-        .into());
+    // A member adding a colleague needs no administrator; every other grant does,
+    // but for the bootstrap of a log without one.
+    if !within_own_org(conn, ctx, b, &org).await? {
+        let any_admin = sqlx::query("SELECT 1 FROM wf_roles WHERE role = 'administrator' LIMIT 1")
+            .fetch_optional(&mut *conn)
+            .await?
+            .is_some();
+        if any_admin {
+            require(
+                conn,
+                ctx,
+                Role::Administrator,
+                &format!("grant roles {ROLE_CHANGERS}"),
+            )
+            .await?;
+        } else if !(b.role == Role::Administrator && key == ctx.author) {
+            return Err(Denial::forbidden(
+                "the log has no administrator yet: its first role.grant must be an administrator granting the role to its own key",
+            )
+            .into());
+        }
     }
     if b.role == Role::Member && !org_exists(conn, &org).await? {
         return Err(Denial::unknown("org: no registered organisation has this id").into());

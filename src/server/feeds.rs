@@ -161,15 +161,13 @@ async fn items_at(state: &AppState, indices: Vec<i64>) -> Result<Vec<Item>, ApiE
     Ok(items)
 }
 
-/// The text of a snippet (the search's HTML highlights dropped).
+/// The text of a snippet: its only tags are the search's `<b>` highlights, and
+/// everything else is escaped text.
 fn strip_tags(html: &str) -> String {
-    html.replace("<b>", "")
-        .replace("</b>", "")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&")
+    let text = html.replace("<b>", "").replace("</b>", "");
+    quick_xml::escape::unescape(&text)
+        .map(|t| t.into_owned())
+        .unwrap_or(text)
 }
 
 fn atom(feed: &Feed, items: Vec<Item>) -> Result<Response, ApiError> {

@@ -115,7 +115,7 @@ pub fn OrgPage() -> impl IntoView {
                                 {
                                     let id = o.id.clone();
                                     view! {
-                                        <Show when=move || session.acts_for("", Some(&id)) fallback=|| view! { <p class="hint">{t("org.members_hint")}</p> }>
+                                        <Show when=move || session.member_of(&id) fallback=|| view! { <p class="hint">{t("org.members_hint")}</p> }>
                                             <RoleChangeForm roles=&["member"] org=o.id.clone() notice testid="member-form"/>
                                         </Show>
                                     }

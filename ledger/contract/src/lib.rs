@@ -162,6 +162,12 @@ pub enum Verification {
     Rejected,
 }
 
+/// The value of a named type (a status, a kind, an urgency...) whose name is `name`,
+/// as the API writes it; `None` for a word the type does not name.
+pub fn from_name<T: serde::de::DeserializeOwned>(name: &str) -> Option<T> {
+    T::deserialize(serde::de::value::StrDeserializer::<serde::de::value::Error>::new(name)).ok()
+}
+
 /// `name()`: the word the API writes for a value (and the key of its translations).
 macro_rules! names {
     ($ty:ty { $($variant:ident = $name:literal),+ $(,)? }) => {
@@ -392,7 +398,8 @@ pub struct SearchResults {
 pub struct KeyRoles {
     pub administrator: bool,
     pub moderator: bool,
-    /// Ids of the organisations the key is a member of, oldest membership first.
+    /// Ids of the organisations the key is a member of, oldest membership first (at
+    /// most 1,000).
     pub member_of: Vec<String>,
 }
 
@@ -405,7 +412,7 @@ pub struct OrgMember {
     pub since: i64,
 }
 
-/// `GET /api/v1/orgs/{id}/members`, oldest first.
+/// `GET /api/v1/orgs/{id}/members`, oldest first, at most 1,000.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrgMembers {
     pub members: Vec<OrgMember>,
