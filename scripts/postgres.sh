@@ -129,7 +129,11 @@ cluster_processes() {
 }
 
 # Waits up to $1 seconds for the server to accept connections. Gives up early
-# if, after a few seconds' grace, no postmaster of this cluster is alive.
+# if, after a few seconds' grace, no postmaster of this cluster is alive. The
+# limit is generous because a live postmaster that does not answer yet is
+# making progress: after a crash it syncs the data directory, replays the WAL
+# and writes an end-of-recovery checkpoint, which after a killed test run (a
+# few hundred throwaway databases) takes minutes on a small machine.
 wait_ready() {
   local start=$SECONDS
   while ((SECONDS - start < $1)); do
@@ -137,6 +141,10 @@ wait_ready() {
     if ((SECONDS - start >= 3)) && ! live_postmaster >/dev/null; then
       log "the server is not running (it exited or never started)"
       return 1
+    fi
+    if ((SECONDS > start && (SECONDS - start) % 30 == 0)); then
+      log "still waiting ($((SECONDS - start)) s): $(grep -v 'not yet accepting\|starting up\|Consistent recovery' "$LOG" | tail -n 1)"
+      sleep 1
     fi
     sleep 0.5
   done
@@ -147,7 +155,7 @@ wait_ready() {
 fail_with_log() {
   if [[ -s $LOG ]]; then
     log "last lines of $LOG:"
-    tail -n 40 "$LOG" >&2
+    grep -v "not yet accepting\|starting up\|Consistent recovery" "$LOG" | tail -n 40 >&2
   fi
   die "$1"
 }
@@ -249,7 +257,7 @@ if pid=$(live_postmaster); then
   [[ $running_port == "$PG_PORT" ]] ||
     die "the cluster in $DATA is running (pid $pid) on port $running_port, not $PG_PORT; stop it first"
   log "the server (pid $pid) is running but not accepting connections yet; waiting"
-  wait_ready 30 && done_ok
+  wait_ready 900 && done_ok
   live_postmaster >/dev/null && fail_with_log "the server (pid $pid) does not accept connections"
 fi
 # No postmaster. Backends orphaned by a postmaster crash exit by themselves
@@ -275,6 +283,6 @@ touch -- "$LOG"
 ((IS_ROOT)) && chown postgres: -- "$LOG"
 log "starting PostgreSQL $VERSION on 127.0.0.1:$PG_PORT (log: $LOG)"
 as_pg "$BIN/pg_ctl" -D "$DATA" -l "$LOG" -W start >&2 || fail_with_log "pg_ctl start failed"
-wait_ready 30 || fail_with_log "the server did not come up"
+wait_ready 900 || fail_with_log "the server did not come up"
 log "ready"
 done_ok

@@ -21,15 +21,21 @@ cargo test --workspace --locked
 
 echo "== integration suite on PostgreSQL"
 admin_url=$(bash scripts/postgres.sh)
-# Throwaway databases: what an earlier run left is dropped before this one. Names
-# carry the test process's pid (tests/common); a live one belongs to a concurrent run.
-psql "$admin_url" -Atqc "SELECT datname FROM pg_database WHERE datname LIKE 'aidledger_test_%'" |
-  while read -r db; do
-    pid=${db#aidledger_test_}
-    kill -0 "${pid%%_*}" 2>/dev/null && continue
-    psql "$admin_url" -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)"
-  done
+# Throwaway databases: dropped before the pass (what an interrupted run left) and
+# after it, so the cluster stays small and a restart after a crash stays quick.
+# Names carry the test process's pid (tests/common); a live one belongs to a
+# concurrent run.
+drop_test_databases() {
+  psql "$admin_url" -Atqc "SELECT datname FROM pg_database WHERE datname LIKE 'aidledger_test_%'" |
+    while read -r db; do
+      pid=${db#aidledger_test_}
+      kill -0 "${pid%%_*}" 2>/dev/null && continue
+      psql "$admin_url" -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)"
+    done
+}
+drop_test_databases
 AIDLEDGER_TEST_POSTGRES=$admin_url cargo test -p aidledger --locked
+drop_test_databases
 
 echo "== the web app in a real browser (headless Chromium, Playwright)"
 bash tests/browser/run.sh

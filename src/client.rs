@@ -31,7 +31,12 @@ impl LogClient {
     pub fn new(base: &str) -> Self {
         LogClient {
             base: base.trim_end_matches('/').to_owned(),
-            http: reqwest::Client::new(),
+            // An aidledger server ends keep-alive connections idle for its header
+            // timeout (10 s by default); reusing one it is closing fails the request.
+            http: reqwest::Client::builder()
+                .pool_idle_timeout(std::time::Duration::from_secs(5))
+                .build()
+                .expect("a client without custom TLS settings builds"),
         }
     }
 

@@ -66,7 +66,7 @@ impl Reply {
 }
 
 fn http() -> reqwest::Client {
-    reqwest::Client::new()
+    common::http()
 }
 
 async fn send(request: reqwest::RequestBuilder) -> Reply {

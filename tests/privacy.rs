@@ -120,12 +120,7 @@ impl Api {
             data_dir: data_dir.to_path_buf(),
             operator: aidledger::keys::read_author_key(&data_dir.join("operator.key"))
                 .expect("the instance bootstrapped its operator key"),
-            // The server ends keep-alive connections idle for its header timeout
-            // (10 s); a pooled one kept longer may be closed just as it is reused.
-            http: reqwest::Client::builder()
-                .pool_idle_timeout(Duration::from_secs(5))
-                .build()
-                .unwrap(),
+            http: common::http(),
             seen,
         }
     }

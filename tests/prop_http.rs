@@ -364,7 +364,7 @@ fn no_request_gets_a_server_error_or_an_error_that_is_not_json() {
         leaf_hashes,
         leaves,
     };
-    let http = reqwest::Client::new();
+    let http = common::http();
     // A failing case is printed whole; it is not replayed from a file.
     let mut runner = TestRunner::new(Config {
         failure_persistence: None,

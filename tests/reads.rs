@@ -55,7 +55,7 @@ impl Instance {
             url: running.url,
             vkey: running.vkey,
             data_dir: data_dir.to_path_buf(),
-            http: reqwest::Client::new(),
+            http: common::http(),
             stop: Some(stop),
             serve: Some(running.serve),
         }

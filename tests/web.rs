@@ -29,7 +29,7 @@ async fn hospital_with_need(url: &str) -> (String, String) {
     body["name"] = json!("Jinyintan Hospital 金银潭医院");
     body["contact"] = json!(commitment(&salt, &contact));
     let leaf = String::from_utf8(signed(&key, Kind::OrgRegister, body)).unwrap();
-    let r = reqwest::Client::new()
+    let r = common::http()
         .post(format!("{url}/api/v1/submissions"))
         .json(&json!({"entry": leaf, "private": {"salt": hex::encode(salt), "contact": contact}}))
         .send()
@@ -56,7 +56,7 @@ async fn hospital_with_need(url: &str) -> (String, String) {
 }
 
 async fn page(url: &str, path: &str, lang: Option<&str>) -> (u16, String) {
-    let mut request = reqwest::Client::new().get(format!("{url}{path}"));
+    let mut request = common::http().get(format!("{url}{path}"));
     if let Some(l) = lang {
         request = request.header("cookie", format!("lang={l}"));
     }
@@ -178,7 +178,7 @@ async fn pages_are_whole_html_before_any_javascript_runs() {
 async fn the_language_cookie_turns_every_string_to_chinese() {
     let instance = TestInstance::start().await;
     let url = &instance.url;
-    let no_redirects = reqwest::Client::builder()
+    let no_redirects = common::http_builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
@@ -229,7 +229,7 @@ async fn the_language_cookie_turns_every_string_to_chinese() {
 async fn the_bundle_is_served_gzipped_from_the_binary_and_revalidated() {
     let instance = TestInstance::start().await;
     let url = &instance.url;
-    let client = reqwest::Client::new();
+    let client = common::http();
     let r = client
         .get(format!("{url}/pkg/aidledger_bg.wasm"))
         .header("accept-encoding", "gzip")

@@ -103,7 +103,7 @@ impl Instance {
         let db = common::open_db(dir.path()).await;
         Instance {
             url: running.url,
-            http: reqwest::Client::new(),
+            http: common::http(),
             dir,
             operator,
             db,

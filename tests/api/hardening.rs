@@ -14,7 +14,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder()
+    common::http_builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()

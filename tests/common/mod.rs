@@ -398,9 +398,22 @@ pub fn signed(key: &SigningKey, kind: Kind, body: Value) -> Vec<u8> {
     sign(key, kind, body).into_leaf()
 }
 
+/// An HTTP client for talking to a test instance. The server ends keep-alive
+/// connections idle for its header timeout (10 s); a pooled connection kept longer
+/// may be closed just as it is reused, failing the request with an incomplete
+/// message, so the client lets idle connections go first.
+pub fn http_builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder().pool_idle_timeout(std::time::Duration::from_secs(5))
+}
+
+/// [`http_builder`] with its defaults.
+pub fn http() -> reqwest::Client {
+    http_builder().build().unwrap()
+}
+
 /// POSTs a signed entry to `url`, expects it appended, and returns its leaf hash.
 pub async fn post_entry(url: &str, leaf: Vec<u8>) -> String {
-    let r = reqwest::Client::new()
+    let r = http()
         .post(format!("{url}/api/v1/entries"))
         .body(leaf)
         .send()
