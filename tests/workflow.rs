@@ -225,6 +225,18 @@ impl Instance {
         response.text().await.unwrap()
     }
 
+    /// GETs `path` and reads the answer as JSON, whatever its status.
+    async fn get_json(&self, path: impl AsRef<str>) -> Value {
+        self.http
+            .get(format!("{}{}", self.url, path.as_ref()))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     async fn tree_size(&self) -> u64 {
         tree_size_of(&self.checkpoint().await)
     }
@@ -1687,19 +1699,6 @@ async fn pledges_go_to_open_needs_within_what_remains() {
 #[tokio::test]
 async fn a_needs_delivery_point_is_its_own_or_its_organisations() {
     let w = World::new().await;
-    let read = |path: String| {
-        let http = w.http.clone();
-        let url = format!("{}{path}", w.url);
-        async move {
-            http.get(url)
-                .send()
-                .await
-                .unwrap()
-                .json::<Value>()
-                .await
-                .unwrap()
-        }
-    };
     let registrant = key();
     let mut body = org_body("Tongji Hospital");
     body["delivery_point"] = json!("Goods entrance, 1095 Jiefang Ave, Wuhan; 08:00-18:00");
@@ -1710,21 +1709,21 @@ async fn a_needs_delivery_point_is_its_own_or_its_organisations() {
     own["delivery_point"] = json!("Ward 3 store, east gate");
     let own = w.ok(&sign(&registrant, Kind::NeedPost, own)).await;
 
-    let org_view = read(format!("/api/v1/orgs/{org}")).await;
+    let org_view = w.get_json(format!("/api/v1/orgs/{org}")).await;
     assert_eq!(
         org_view["delivery_point"],
         "Goods entrance, 1095 Jiefang Ave, Wuhan; 08:00-18:00"
     );
     assert_eq!(
-        read(format!("/api/v1/needs/{inherits}")).await["delivery_point"],
+        w.get_json(format!("/api/v1/needs/{inherits}")).await["delivery_point"],
         org_view["delivery_point"]
     );
     assert_eq!(
-        read(format!("/api/v1/needs/{own}")).await["delivery_point"],
+        w.get_json(format!("/api/v1/needs/{own}")).await["delivery_point"],
         "Ward 3 store, east gate"
     );
     // Without one anywhere, the member is absent, as before delivery points existed.
-    let plain = read(format!("/api/v1/needs/{}", w.need)).await;
+    let plain = w.get_json(format!("/api/v1/needs/{}", w.need)).await;
     assert!(plain.get("delivery_point").is_none(), "{plain}");
 }
 
@@ -2946,19 +2945,7 @@ async fn feeds_follow_needs_organisations_and_the_answers_to_an_author() {
 #[tokio::test]
 async fn activity_lists_what_waits_for_a_key_and_where_its_donations_stand() {
     let w = World::new().await;
-    let activity = |key: &SigningKey| {
-        let http = w.http.clone();
-        let url = format!("{}/api/v1/keys/{}/activity", w.url, public(key));
-        async move {
-            http.get(url)
-                .send()
-                .await
-                .unwrap()
-                .json::<Value>()
-                .await
-                .unwrap()
-        }
-    };
+    let activity = |key: &SigningKey| w.get_json(format!("/api/v1/keys/{}/activity", public(key)));
     let ids = |list: &Value| -> Vec<String> {
         list.as_array()
             .unwrap()
