@@ -125,9 +125,11 @@ async fn pages_are_whole_html_before_any_javascript_runs() {
         remaining[remaining.find('>').unwrap() + 1..].starts_with("1000"),
         "remaining quantity"
     );
+    // The board only reads: it is sent without the WebAssembly (pages with forms
+    // link it).
     assert!(
-        board.contains("/pkg/aidledger.js"),
-        "the hydration script is linked"
+        !board.contains("/pkg/aidledger"),
+        "the board links no hydration script"
     );
     assert!(
         board.contains("<b>口罩</b>"),
@@ -138,6 +140,10 @@ async fn pages_are_whole_html_before_any_javascript_runs() {
     assert_eq!(status, 200);
     assert!(need.contains("data-testid=\"chain-link\""), "{need}");
     assert!(need.contains("GB 19083-2010"));
+    assert!(
+        need.contains("/pkg/aidledger.js"),
+        "a page with forms links the hydration script"
+    );
     // Without a key (every page on the server), the page asks for one instead of
     // showing forms the visitor could not sign.
     assert!(need.contains("data-testid=\"key-first\""), "{need}");
@@ -149,6 +155,20 @@ async fn pages_are_whole_html_before_any_javascript_runs() {
     let (_, org_page) = page(url, &format!("/orgs/{org_id}"), None).await;
     assert!(org_page.contains("Jinyintan Hospital"));
     assert!(org_page.contains("Not yet verified"));
+
+    // An author's public page: the hospital's need with its progress, read-only.
+    let hospital = hex::encode(author(41).verifying_key().as_bytes());
+    let (status, author_page) = page(url, &format!("/authors/{hospital}"), None).await;
+    assert_eq!(status, 200);
+    assert!(
+        author_page.contains("data-testid=\"my-need\""),
+        "{author_page}"
+    );
+    assert!(author_page.contains("N95口罩") && author_page.contains(&need_id));
+    assert!(
+        !author_page.contains("/pkg/aidledger"),
+        "an author's page only reads"
+    );
 
     let (_, audit) = page(url, "/audit", None).await;
     assert!(
@@ -287,6 +307,10 @@ async fn no_page_shows_private_contact_data() {
         "/orgs".to_owned(),
         "/moderation".to_owned(),
         format!("/audit?entry={org_id}"),
+        format!(
+            "/authors/{}",
+            hex::encode(author(41).verifying_key().as_bytes())
+        ),
     ];
     for path in paths {
         for lang in [None, Some("zh")] {

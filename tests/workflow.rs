@@ -2989,14 +2989,37 @@ async fn activity_lists_what_waits_for_a_key_and_where_its_donations_stand() {
     );
     w.ok(&damaged).await;
 
+    // The need as its page reads it: the hospital's list shows the same progress.
+    let need: Value = w
+        .http
+        .get(format!("{}/api/v1/needs/{}", w.url, w.need))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let names: Vec<Value> = need["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["item"].clone())
+        .collect();
+    assert_eq!(names.len(), 2);
     for receiving in [&w.hospital, &w.member] {
         let a = activity(receiving).await;
+        assert_eq!(a["needs"], json!([need]), "{a}");
         assert_eq!(ids(&a["to_accept"]), [waiting.as_str()], "{a}");
         assert_eq!(ids(&a["to_confirm"]), [s_half.as_str()], "{a}");
         assert_eq!(a["to_accept"][0]["org"], "Wuhan Union Hospital");
+        assert_eq!(a["to_accept"][0]["items"], json!(names));
+        assert_eq!(a["to_confirm"][0]["items"], json!(names));
         assert_eq!(a["to_accept"][0]["author"], public(&w.donor));
+        assert!(a["verdicts"].as_array().unwrap().is_empty());
     }
     let a = activity(&w.donor).await;
+    assert!(a["needs"].as_array().unwrap().is_empty(), "{a}");
+    assert_eq!(a["donations"][0]["items"], json!(names));
     assert_eq!(ids(&a["donations"]), [waiting.clone(), full.clone()]);
     assert_eq!(stages(&a["donations"]), ["pledged", "delivered"]);
     assert_eq!(
@@ -3017,10 +3040,29 @@ async fn activity_lists_what_waits_for_a_key_and_where_its_donations_stand() {
         stages(&activity(&w.donor2).await["donations"]),
         ["damaged", "partial"]
     );
+    // A moderator's verdicts, newest first, name what they judged.
+    let on_org = sign(
+        &w.moderator,
+        Kind::OrgVerify,
+        json!({"org": w.org, "verdict": "verified", "reason": "called the hospital"}),
+    );
+    let on_org = w.ok(&on_org).await;
+    let on_need = w.ok(&verdict(&w.moderator, &w.need, "verify", None)).await;
+    let a = activity(&w.moderator).await;
+    assert_eq!(
+        a["verdicts"],
+        json!([
+            {"id": on_need, "index": a["verdicts"][0]["index"], "entry": w.need, "about": "need",
+             "title": names.iter().map(|n| n.as_str().unwrap()).collect::<Vec<_>>().join(", "),
+             "verdict": "verify", "reason": "checked with the hospital / 已核实"},
+            {"id": on_org, "index": a["verdicts"][1]["index"], "entry": w.org, "about": "org",
+             "title": "Wuhan Union Hospital", "verdict": "verify", "reason": "called the hospital"},
+        ])
+    );
     // A stranger has nothing waiting and no donations; a malformed key is a 400.
     assert_eq!(
         activity(&w.stranger).await,
-        json!({"to_accept": [], "to_confirm": [], "donations": []})
+        json!({"needs": [], "to_accept": [], "to_confirm": [], "donations": [], "verdicts": []})
     );
     let reply = w
         .http

@@ -2,7 +2,7 @@
 
 use crate::i18n::Lang;
 use crate::pages;
-use crate::session::{provide_session, t, use_session};
+use crate::session::{provide_session, t, use_session, Session};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Html, Meta, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes, A};
@@ -10,7 +10,9 @@ use leptos_router::hooks::use_location;
 use leptos_router::{path, SsrMode};
 
 /// The whole document, rendered on the server; `options` says where the bundle is.
+/// Pages that only read get no hydration script, so no WebAssembly.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let session = provide_session();
     view! {
         <!DOCTYPE html>
         <html>
@@ -18,7 +20,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" href="/static/favicon.svg" type="image/svg+xml"/>
-                <HydrationScripts options/>
+                {session.interactive.then(|| view! { <HydrationScripts options/> })}
                 <leptos_meta::MetaTags/>
             </head>
             <body>
@@ -31,7 +33,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    let session = provide_session();
+    // The shell provides it on the server; in the browser the app starts here.
+    let session = use_context::<Session>().unwrap_or_else(provide_session);
     view! {
         <Html attr:lang=session.lang.code()/>
         <Meta name="description" content=t("app.tagline")/>
@@ -49,6 +52,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/orgs/new") view=pages::orgs::RegisterOrg ssr=SsrMode::Async/>
                     <Route path=path!("/orgs/:id") view=pages::orgs::OrgPage ssr=SsrMode::Async/>
                     <Route path=path!("/keys") view=pages::keys::MyKey ssr=SsrMode::Async/>
+                    <Route path=path!("/activity") view=pages::activity::MyActivity ssr=SsrMode::Async/>
+                    <Route path=path!("/authors/:key") view=pages::activity::AuthorPage ssr=SsrMode::Async/>
                     <Route path=path!("/moderation") view=pages::moderation::Queue ssr=SsrMode::Async/>
                     <Route path=path!("/audit") view=pages::audit::Audit ssr=SsrMode::Async/>
                     <Route path=path!("/signing-needs-javascript") view=pages::NeedsJavascript ssr=SsrMode::Async/>
@@ -86,6 +91,7 @@ fn Header() -> impl IntoView {
                 <A href="/orgs">{t("nav.orgs")}</A>
                 <A href="/moderation">{t("nav.moderation")}</A>
                 <A href="/audit">{t("nav.audit")}</A>
+                <A href="/activity">{t("nav.activity")}</A>
                 <A href="/keys">{t("nav.keys")}</A>
                 <a href=switch rel="external nofollow" hreflang=match session.lang { Lang::En => "zh", Lang::Zh => "en" }>
                     {t("nav.other_language")}
@@ -96,7 +102,7 @@ fn Header() -> impl IntoView {
                     {t("key.backup_needed")} " " <a href="/keys">{t("key.backup_now")}</a>
                 </p>
             })}
-            <p class="key-status" data-testid="key-status">
+            {session.interactive.then(|| view! { <p class="key-status" data-testid="key-status">
                 {move || {
                     if !session.hydrated.get() {
                         t("key.status.loading").to_owned()
@@ -108,7 +114,7 @@ fn Header() -> impl IntoView {
                         t("key.status.none").to_owned()
                     }
                 }}
-            </p>
+            </p> })}
         </header>
     }
 }

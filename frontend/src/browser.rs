@@ -93,6 +93,33 @@ mod imp {
             .get_attribute("lang")
     }
 
+    /// Opens the `<details>` the address's fragment names and scrolls to it: a link to
+    /// a form (`/needs/…#accept-12`) names one that appears only once the page knows
+    /// who is reading, after the browser looked for it. So it looks again every
+    /// 100 ms, for at most `tries` times.
+    pub fn reveal_fragment(tries: u32) {
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        let Some(hash) = window.location().hash().ok() else {
+            return;
+        };
+        let Some(id) = hash.strip_prefix('#').filter(|id| !id.is_empty()) else {
+            return;
+        };
+        match window.document().and_then(|d| d.get_element_by_id(id)) {
+            Some(element) => {
+                let _ = element.set_attribute("open", "");
+                element.scroll_into_view();
+            }
+            None if tries > 1 => leptos::prelude::set_timeout(
+                move || reveal_fragment(tries - 1),
+                std::time::Duration::from_millis(100),
+            ),
+            None => {}
+        }
+    }
+
     /// Asks the user to confirm an action that cannot be undone.
     pub fn confirm(message: &str) -> bool {
         web_sys::window()
@@ -180,6 +207,8 @@ mod imp {
     pub fn page_lang() -> Option<String> {
         None
     }
+
+    pub fn reveal_fragment(_tries: u32) {}
 
     pub fn confirm(_message: &str) -> bool {
         false

@@ -23,6 +23,9 @@ pub const SAVED_CHECKPOINT_STORAGE: &str = "aidledger.checkpoint";
 #[derive(Clone, Copy)]
 pub struct Session {
     pub lang: Lang,
+    /// The WebAssembly takes this page over: false for pages that only read, which the
+    /// server sends without the bundle (`takes_over`).
+    pub interactive: bool,
     /// The unlocked key, once the browser has loaded (and, if sealed, opened) it.
     pub key: RwSignal<Option<SigningKey>>,
     /// A sealed key is stored but not yet opened with its passphrase.
@@ -109,9 +112,31 @@ fn request_lang() -> Lang {
     }
 }
 
+/// Whether the page at `path` is taken over by the WebAssembly. Pages that only read
+/// (the board, the list of organisations, an author's page) are sent without it: the
+/// bundle would multiply their weight and add nothing. Links from them to a page with
+/// a form are ordinary page loads; once the bundle runs, it renders these pages too.
+#[cfg(feature = "ssr")]
+pub fn takes_over(path: &str) -> bool {
+    let path = path.trim_end_matches('/');
+    !(matches!(path, "" | "/orgs" | "/signing-needs-javascript") || path.starts_with("/authors/"))
+}
+
+fn request_takes_over() -> bool {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<http::request::Parts>().is_none_or(|parts| takes_over(parts.uri.path()))
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        true
+    }
+}
+
 pub fn provide_session() -> Session {
     let session = Session {
         lang: request_lang(),
+        interactive: request_takes_over(),
         key: RwSignal::new(None),
         locked: RwSignal::new(false),
         hydrated: RwSignal::new(false),

@@ -318,6 +318,17 @@ pub enum VerdictKind {
     FlagStale,
 }
 
+impl VerdictKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            VerdictKind::Verify => "verify",
+            VerdictKind::Reject => "reject",
+            VerdictKind::FlagDuplicate => "flag_duplicate",
+            VerdictKind::FlagStale => "flag_stale",
+        }
+    }
+}
+
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Verdict {

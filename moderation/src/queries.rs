@@ -8,7 +8,7 @@
 
 use contract::{
     Activity, Area, Donation, ItemLine, KeyRoles, Org, OrgMember, OrgMembers, OrgRef, Page, Post,
-    ReviewItem, Stage, Waiting,
+    ReviewItem, SearchKind, Stage, VerdictGiven, Waiting,
 };
 use ledger::{hex32, Kind};
 use ledger_node::storage::query::QueryBuilder;
@@ -779,6 +779,7 @@ async fn waiting(
             id: hex(r.get(0)),
             index: r.get(1),
             need: hex(r.get(2)),
+            items: vec![],
             org: r.get::<Option<String>, _>(3).unwrap_or_default(),
             author: hex(r.get(4)),
             created_at: r.get(5),
@@ -810,11 +811,100 @@ fn stage(
     }
 }
 
-/// What waits for `key` (hex) and where its donations stand (docs/API.md).
-pub async fn activity(pool: &AnyPool, key: &str) -> Result<Activity, QueryError> {
+/// The names of the items of each post in `posts` (ids, hex), in line order.
+async fn item_names<'a>(
+    pool: &AnyPool,
+    posts: impl IntoIterator<Item = &'a String>,
+) -> Result<HashMap<String, Vec<String>>, QueryError> {
+    let ids: std::collections::BTreeSet<Vec<u8>> = posts
+        .into_iter()
+        .filter_map(|id| hex32::decode(id).map(|h| h.0.to_vec()))
+        .collect();
+    let mut names: HashMap<String, Vec<String>> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(names);
+    }
+    let mut q = QueryBuilder::new("SELECT post, item FROM wf_post_items WHERE post IN (");
+    q.push_list(ids).push(") ORDER BY post, line");
+    for r in q.build().fetch_all(pool).await? {
+        names.entry(hex(r.get(0))).or_default().push(r.get(1));
+    }
+    Ok(names)
+}
+
+/// The verdicts `author` gave, newest first.
+async fn verdicts_given(pool: &AnyPool, author: &[u8]) -> Result<Vec<VerdictGiven>, QueryError> {
+    let rows = sqlx::query(&format!(
+        "SELECT v.id, v.idx, v.target, v.verdict, v.reason, o.name, p.kind
+         FROM wf_verdicts v LEFT JOIN wf_orgs o ON o.id = v.target
+             LEFT JOIN wf_posts p ON p.id = v.target
+         WHERE v.author = $1 ORDER BY v.idx DESC LIMIT {ACTIVITY_LENGTH}"
+    ))
+    .bind(author)
+    .fetch_all(pool)
+    .await?;
+    let mut given = rows
+        .iter()
+        .map(|r| {
+            let org: Option<String> = r.get(5);
+            let about = match (&org, r.get::<Option<String>, _>(6).as_deref()) {
+                (Some(_), _) => SearchKind::Org,
+                (None, Some("need")) => SearchKind::Need,
+                (None, Some("offer")) => SearchKind::Offer,
+                _ => return Err(QueryError::Malformed("verdict target")),
+            };
+            Ok(VerdictGiven {
+                id: hex(r.get(0)),
+                index: r.get(1),
+                entry: hex(r.get(2)),
+                about,
+                title: org.unwrap_or_default(),
+                verdict: contract::from_name(&r.get::<String, _>(3))
+                    .ok_or(QueryError::Malformed("verdict"))?,
+                reason: r.get(4),
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let posts: Vec<String> = given
+        .iter()
+        .filter(|v| v.about != SearchKind::Org)
+        .map(|v| v.entry.clone())
+        .collect();
+    let names = item_names(pool, &posts).await?;
+    for v in given.iter_mut().filter(|v| v.about != SearchKind::Org) {
+        v.title = names
+            .get(&v.entry)
+            .map(|n| n.join(", "))
+            .unwrap_or_default();
+    }
+    Ok(given)
+}
+
+/// What waits for `key` (hex), where its needs and donations stand and the verdicts
+/// it gave (docs/API.md).
+pub async fn activity(pool: &AnyPool, policy: Policy, key: &str) -> Result<Activity, QueryError> {
     let author = id_bytes("key", key)?;
+    let mut q = QueryBuilder::new("");
+    post_select(
+        &mut q,
+        &format!("v.*, ({VERIFICATION}) AS verification"),
+        policy,
+    );
+    q.push(" AND v.kind = 'need' AND (v.author = ")
+        .push_bind(author.clone())
+        .push(" OR v.org IN (SELECT org FROM wf_roles WHERE role = 'member' AND key = ")
+        .push_bind(author.clone())
+        .push(format!(")) ORDER BY v.idx DESC LIMIT {ACTIVITY_LENGTH}"));
+    let mut needs = q
+        .build()
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(post_from_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    attach_items(pool, &mut needs).await?;
     const MEMBER: &str = "p.org IN (SELECT org FROM wf_roles WHERE key = $1 AND role = 'member')";
-    let to_accept = waiting(
+    let mut to_accept = waiting(
         pool,
         &author,
         "pledge",
@@ -824,7 +914,7 @@ pub async fn activity(pool: &AnyPool, key: &str) -> Result<Activity, QueryError>
         ),
     )
     .await?;
-    let to_confirm = waiting(
+    let mut to_confirm = waiting(
         pool,
         &author,
         "shipment",
@@ -865,7 +955,7 @@ pub async fn activity(pool: &AnyPool, key: &str) -> Result<Activity, QueryError>
             .or_default()
             .push(detail["condition"].as_str().unwrap_or_default().to_owned());
     }
-    let donations = rows
+    let mut donations: Vec<Donation> = rows
         .iter()
         .map(|r| {
             let id: Vec<u8> = r.get(0);
@@ -876,6 +966,7 @@ pub async fn activity(pool: &AnyPool, key: &str) -> Result<Activity, QueryError>
                 pledge: hex(id),
                 index: r.get(1),
                 need: hex(r.get(2)),
+                items: vec![],
                 org: r.get::<Option<String>, _>(3).unwrap_or_default(),
                 pledged,
                 shipped,
@@ -883,9 +974,27 @@ pub async fn activity(pool: &AnyPool, key: &str) -> Result<Activity, QueryError>
             }
         })
         .collect();
+    let names = item_names(
+        pool,
+        to_accept
+            .iter()
+            .chain(&to_confirm)
+            .map(|w| &w.need)
+            .chain(donations.iter().map(|d| &d.need)),
+    )
+    .await?;
+    let named = |need: &String| names.get(need).cloned().unwrap_or_default();
+    for w in to_accept.iter_mut().chain(to_confirm.iter_mut()) {
+        w.items = named(&w.need);
+    }
+    for d in &mut donations {
+        d.items = named(&d.need);
+    }
     Ok(Activity {
+        needs,
         to_accept,
         to_confirm,
         donations,
+        verdicts: verdicts_given(pool, &author).await?,
     })
 }

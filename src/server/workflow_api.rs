@@ -283,5 +283,7 @@ async fn key_activity(
     State(state): State<AppState>,
     Path(key): Path<String>,
 ) -> Result<Json<Activity>, ApiError> {
-    Ok(Json(queries::activity(state.store.pool(), &key).await?))
+    Ok(Json(
+        queries::activity(state.store.pool(), state.policy, &key).await?,
+    ))
 }

@@ -1,5 +1,6 @@
 //! One module per page; the small pieces several pages show live here.
 
+pub mod activity;
 pub mod audit;
 pub mod board;
 pub mod keys;

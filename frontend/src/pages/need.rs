@@ -113,6 +113,8 @@ fn NeedView(need: Post, trace: Trace, notice: PageNotice) -> impl IntoView {
     let (author, org_id) = (need.author.clone(), need.org.as_ref().map(|o| o.id.clone()));
     let receiving = Memo::new(move |_| session.acts_for(&author, org_id.as_deref()));
     let me = Memo::new(move |_| session.public_key());
+    // The forms appear once the reader's key and memberships are known.
+    Effect::new(move |_| browser::reveal_fragment(50));
     let mine: Vec<Shown> = pledges.clone();
     let has_links = !pledges.is_empty();
     let accept_forms = move || {
@@ -143,6 +145,10 @@ fn NeedView(need: Post, trace: Trace, notice: PageNotice) -> impl IntoView {
                 .map(|s| view! { <DeliveryForm shipment=s notice/> })
                 .collect_view()
         })
+    };
+    let update_form = {
+        let need = need.clone();
+        move || (open && receiving.get()).then(|| view! { <UpdateForm need=need.clone() notice/> })
     };
     let who_may = move || {
         (has_links && !receiving.get())
@@ -176,7 +182,7 @@ fn NeedView(need: Post, trace: Trace, notice: PageNotice) -> impl IntoView {
                         <li data-kind=l.entry.kind.clone() data-testid="chain-link">
                             <span class="badge kind">{i18n::value(lang, "kind", &l.entry.kind)}</span>
                             " #" {l.index} " · " <code title=l.hash.clone()>{short(&l.hash)}</code>
-                            " · " {t("chain.by")} " " <code title=l.entry.author.clone()>{short(&l.entry.author)}</code>
+                            " · " {t("chain.by")} " " <a href=format!("/authors/{}", l.entry.author)><code title=l.entry.author.clone()>{short(&l.entry.author)}</code></a>
                             " · " {l.entry.created_at.clone()}
                             <span class="summary">" " {summary(lang, &l.entry)}</span>
                         </li>
@@ -193,6 +199,7 @@ fn NeedView(need: Post, trace: Trace, notice: PageNotice) -> impl IntoView {
                     None => view! { <p class="hint" data-testid="key-first">{t("need.key_first")} " " <a href="/keys">{t("nav.keys")}</a></p> }.into_any(),
                 }
             })}
+            {update_form}
             {accept_forms}
             {shipment_forms}
             {delivery_forms}
@@ -278,25 +285,52 @@ fn Verify(id: String) -> impl IntoView {
     }
 }
 
+/// One line's quantity input: its bounds and what it starts with.
+struct LineInput {
+    line: u32,
+    label: String,
+    min: i64,
+    max: Option<i64>,
+    start: String,
+}
+
+impl LineInput {
+    /// A blank input for at most `max` units.
+    fn up_to(line: u32, label: String, max: i64) -> Self {
+        LineInput {
+            line,
+            label,
+            min: 0,
+            max: Some(max),
+            start: String::new(),
+        }
+    }
+}
+
 /// One quantity input per line, keyed by the line number.
 #[component]
 fn LineInputs(
     prefix: String,
-    lines: Vec<(u32, String, i64)>,
+    lines: Vec<LineInput>,
     values: RwSignal<Vec<(u32, RwSignal<String>)>>,
     state: FormState,
 ) -> impl IntoView {
     let inputs = lines
         .into_iter()
         .enumerate()
-        .map(|(i, (line, label, max))| {
-            let value = RwSignal::new(String::new());
-            values.update(|v| v.push((line, value)));
-            let id = format!("{prefix}-line-{line}");
+        .map(|(i, l)| {
+            let value = RwSignal::new(l.start);
+            values.update(|v| v.push((l.line, value)));
+            let id = format!("{prefix}-line-{}", l.line);
+            let bound = match l.max {
+                Some(max) => format!(" ({} {max})", t("form.up_to")),
+                None if l.min > 0 => format!(" ({} {})", t("form.at_least"), l.min),
+                None => String::new(),
+            };
             view! {
                 <div class="field">
-                    <label for=id.clone()>{label} " (" {t("form.up_to")} " " {max} ")"</label>
-                    <input id=id type="number" min="0" max=max inputmode="numeric"
+                    <label for=id.clone()>{l.label} {bound}</label>
+                    <input id=id type="number" min=l.min max=l.max inputmode="numeric"
                         prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev))/>
                     <crate::forms::FieldError state field=format!("items[{i}].quantity")/>
                 </div>
@@ -320,6 +354,79 @@ fn typed_lines(values: &[(u32, RwSignal<String>)]) -> Result<Value, Failure> {
     Ok(Value::Array(out))
 }
 
+/// The need's side changes what it asks for (never below what is pledged) or closes
+/// it: met, or withdrawn.
+#[component]
+fn UpdateForm(need: Post, notice: PageNotice) -> impl IntoView {
+    let state = FormState::new();
+    let values = RwSignal::new(Vec::new());
+    let close = RwSignal::new(String::new());
+    let requested: Vec<(u32, String)> = need
+        .items
+        .iter()
+        .map(|i| (i.line, i.requested.to_string()))
+        .collect();
+    let lines = need
+        .items
+        .iter()
+        .map(|i| LineInput {
+            line: i.line,
+            label: i.item.clone(),
+            min: i.pledged,
+            max: None,
+            start: i.requested.to_string(),
+        })
+        .collect();
+    let id = need.id.clone();
+    notice.follow(state);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let closing = close.get_untracked();
+        if !closing.is_empty() && !browser::confirm(t("update.confirm_close")) {
+            return;
+        }
+        let id = id.clone();
+        let requested = requested.clone();
+        state.send(Kind::NeedUpdate, move || {
+            // Only the lines whose request changed.
+            let changed: Vec<(u32, RwSignal<String>)> = values
+                .get_untracked()
+                .into_iter()
+                .filter(|(line, v): &(u32, RwSignal<String>)| {
+                    requested
+                        .iter()
+                        .any(|(l, was)| l == line && v.get_untracked().trim() != was)
+                })
+                .collect();
+            let items = typed_lines(&changed)?;
+            let mut body = json!({"need": id});
+            if items.as_array().is_some_and(|a| !a.is_empty()) {
+                body["items"] = items;
+            }
+            if !closing.is_empty() {
+                body["close"] = json!(closing);
+            }
+            if body.get("items").is_none() && body.get("close").is_none() {
+                return Err(Failure::local(t("update.nothing")));
+            }
+            Ok((body, None))
+        });
+    };
+    view! {
+        <details class="continue" id="update">
+            <summary>{t("update.title")}</summary>
+            <form method="post" action="/signing-needs-javascript" on:submit=submit data-testid="update-form">
+                <p class="hint">{t("update.hint")}</p>
+                <LineInputs prefix="update".to_owned() lines values state/>
+                <SelectField label=t("update.close") id="update-close" value=close
+                    options=super::options("status", &["met", "withdrawn"], Some(t("update.keep_open"))) state field="close"/>
+                <button type="submit" disabled=move || state.busy.get()>{t("update.submit")}</button>
+                <FormOutcome state/>
+            </form>
+        </details>
+    }
+}
+
 #[component]
 fn PledgeForm(need: Post, notice: PageNotice) -> impl IntoView {
     let state = FormState::new();
@@ -329,7 +436,7 @@ fn PledgeForm(need: Post, notice: PageNotice) -> impl IntoView {
         .items
         .iter()
         .filter(|i| i.remaining > 0)
-        .map(|i| (i.line, i.item.clone(), i.remaining))
+        .map(|i| LineInput::up_to(i.line, i.item.clone(), i.remaining))
         .collect();
     let id = need.id.clone();
     notice.follow(state);
@@ -379,7 +486,7 @@ fn AcceptForm(pledge: Shown, accepted: bool, notice: PageNotice) -> impl IntoVie
         });
     };
     view! {
-        <details class="continue" data-testid="pledge-card">
+        <details class="continue" id=prefix.clone() data-testid="pledge-card">
             <summary>{i18n::value(use_session().lang, "kind", "pledge")} " #" {pledge.index} " · "
                 {if accepted { t("accept.accepted") } else { t("accept.waiting") }}</summary>
             {donor_contact.map(|entry| view! { <ContactView entry label=t("contact.show_donor")/> })}
@@ -408,7 +515,7 @@ fn ShipmentForm(
     let tracking = RwSignal::new(String::new());
     let lines = lines_of(&pledge.entry.body)
         .into_iter()
-        .map(|(line, q)| (line, format!("{} {line}", t("chain.line")), q as i64))
+        .map(|(line, q)| LineInput::up_to(line, format!("{} {line}", t("chain.line")), q as i64))
         .collect();
     let id = pledge.hash.clone();
     notice.follow(state);
@@ -425,7 +532,7 @@ fn ShipmentForm(
     };
     let prefix = format!("ship-{}", pledge.index);
     view! {
-        <details class="continue">
+        <details class="continue" id=prefix.clone()>
             <summary>{t("shipment.title")} " #" {pledge.index}</summary>
             <dl class="facts" data-testid="deliver-to">
                 <dt>{t("shipment.deliver_to")}</dt>
@@ -435,7 +542,7 @@ fn ShipmentForm(
             <form method="post" action="/signing-needs-javascript" on:submit=submit data-testid="shipment-form">
                 <TextField label=t("shipment.carrier") id=format!("{prefix}-carrier") value=carrier state field="carrier" required=true/>
                 <TextField label=t("shipment.tracking") id=format!("{prefix}-tracking") value=tracking state field="tracking"/>
-                <LineInputs prefix lines values state/>
+                <LineInputs prefix=prefix.clone() lines values state/>
                 <button type="submit" disabled=move || state.busy.get()>{t("shipment.submit")}</button>
                 <FormOutcome state/>
             </form>
@@ -451,7 +558,7 @@ fn DeliveryForm(shipment: Shown, notice: PageNotice) -> impl IntoView {
     let note = RwSignal::new(String::new());
     let lines = lines_of(&shipment.entry.body)
         .into_iter()
-        .map(|(line, q)| (line, format!("{} {line}", t("chain.line")), q as i64))
+        .map(|(line, q)| LineInput::up_to(line, format!("{} {line}", t("chain.line")), q as i64))
         .collect();
     let id = shipment.hash.clone();
     let prefix = format!("deliver-{}", shipment.index);
@@ -468,7 +575,7 @@ fn DeliveryForm(shipment: Shown, notice: PageNotice) -> impl IntoView {
         });
     };
     view! {
-        <details class="continue">
+        <details class="continue" id=prefix.clone()>
             <summary>{t("delivery.title")} " #" {shipment.index}</summary>
             <form method="post" action="/signing-needs-javascript" on:submit=submit data-testid="delivery-form">
                 <LineInputs prefix=prefix.clone() lines values state/>

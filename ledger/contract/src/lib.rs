@@ -444,8 +444,9 @@ pub struct Waiting {
     /// The waiting entry's id (a pledge or a shipment).
     pub id: String,
     pub index: i64,
-    /// The need it is for.
+    /// The need it is for, and the names of its items.
     pub need: String,
+    pub items: Vec<String>,
     /// The name of the need's organisation.
     pub org: String,
     /// Who wrote the waiting entry (the donor).
@@ -459,7 +460,9 @@ pub struct Donation {
     /// The pledge's entry id.
     pub pledge: String,
     pub index: i64,
+    /// The need, and the names of its items.
     pub need: String,
+    pub items: Vec<String>,
     /// The name of the need's organisation.
     pub org: String,
     pub stage: Stage,
@@ -470,13 +473,35 @@ pub struct Donation {
 }
 
 /// `GET /api/v1/keys/{key}/activity`: what waits for the key (as the author of needs
-/// or a member of their organisations) and where its own donations stand; at most
-/// 100 of each, oldest waiting first, newest donation first.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// or a member of their organisations), where its needs and its own donations stand,
+/// and the verdicts it gave; at most 100 of each, oldest waiting first, newest first
+/// otherwise.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Activity {
+    /// The key's needs and its organisations' needs, with every line's progress.
+    pub needs: Vec<Post>,
     /// Pledges to the key's needs or its organisations' needs, not yet accepted.
     pub to_accept: Vec<Waiting>,
     /// Shipments to its organisations' needs with something not yet confirmed.
     pub to_confirm: Vec<Waiting>,
     pub donations: Vec<Donation>,
+    pub verdicts: Vec<VerdictGiven>,
+}
+
+/// What a verdict answers.
+pub use ledger::body::VerdictKind;
+
+/// A verdict the key gave, on an organisation, a need or an offer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerdictGiven {
+    /// The verdict's entry id.
+    pub id: String,
+    pub index: i64,
+    /// The entry it is about, and what that is.
+    pub entry: String,
+    pub about: SearchKind,
+    /// The organisation's name, or the post's item names.
+    pub title: String,
+    pub verdict: VerdictKind,
+    pub reason: String,
 }
