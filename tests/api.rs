@@ -55,13 +55,9 @@ impl Reply {
             self.header(CONTENT_TYPE)
         );
         let v = self.json();
-        let obj = v.as_object().expect("error body is an object");
-        assert_eq!(
-            obj.len(),
-            1,
-            "error body is exactly {{\"error\": ...}}: {v}"
-        );
-        obj["error"].as_str().expect("error is a string").to_owned()
+        common::error_message(&v)
+            .unwrap_or_else(|| panic!("error body is {{\"error\": ...}}: {v}"))
+            .to_owned()
     }
 }
 
@@ -763,6 +759,35 @@ async fn envelope_errors_are_refused_with_a_message_naming_the_field() {
     ];
     for (what, leaf, needles) in body_cases {
         assert_entry_refused(&instance, what, leaf, 400, needles).await;
+    }
+    // Beside the English message, a code, the field's path and the number the message
+    // names, which the web app says in the reader's language.
+    for (edit, fault) in [
+        (
+            &(|b: &mut Value| b["items"][0]["quantity"] = json!(1.5)) as &dyn Fn(&mut Value),
+            json!({"code": "quantity", "field": "items[0].quantity", "limit": 10_000_000}),
+        ),
+        (
+            &|b: &mut Value| b["description"] = json!("x".repeat(2001)),
+            json!({"code": "too_long", "field": "description", "limit": 2000}),
+        ),
+        (
+            &|b: &mut Value| {
+                b.as_object_mut().unwrap().remove("items");
+            },
+            json!({"code": "required", "field": "body"}),
+        ),
+    ] {
+        let reply = http()
+            .post(format!("{}/api/v1/entries", instance.url))
+            .header(CONTENT_TYPE, "application/json")
+            .body(body_with(edit))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reply.status(), 400);
+        let answer: Value = reply.json().await.unwrap();
+        assert_eq!(answer["fault"], fault, "{answer}");
     }
     // The same body under a kind whose schema it does not fit.
     assert_entry_refused(

@@ -81,9 +81,9 @@ impl Reply {
             "error answers are JSON, not {content_type:?}"
         );
         let v = self.json();
-        let obj = v.as_object().expect("an error answer is an object");
-        assert_eq!(obj.len(), 1, "an error answer is {{\"error\"}}: {v}");
-        obj["error"].as_str().expect("error is a string").to_owned()
+        common::error_message(&v)
+            .unwrap_or_else(|| panic!("an error answer is {{\"error\"}}: {v}"))
+            .to_owned()
     }
 
     /// Asserts the status and that the error message mentions every needle.

@@ -329,10 +329,7 @@ async fn check(http: &reqwest::Client, url: &str, probe: Probe) -> Result<(), Te
     if status.is_client_error() {
         let error: Value = serde_json::from_slice(&body)
             .map_err(|_| TestCaseError::fail(format!("{status} is not JSON: {shown:?}")))?;
-        let message = error
-            .as_object()
-            .filter(|o| o.len() == 1)
-            .and_then(|o| o["error"].as_str());
+        let message = common::error_message(&error);
         prop_assert!(
             message.is_some_and(|m| !m.trim().is_empty()),
             "{status} is not {{\"error\": message}}: {shown}"

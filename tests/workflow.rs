@@ -170,7 +170,9 @@ impl Instance {
 
     /// Submits an entry the rules must refuse with `status` and a message containing
     /// every one of `needles`, and checks that nothing changed.
-    async fn deny(&self, s: &Signed, status: u16, needles: &[&str]) {
+    /// Submits `s`, checks that it is refused with `status` and a message holding each
+    /// of `needles`, and that nothing changed; returns the refusal's JSON.
+    async fn deny(&self, s: &Signed, status: u16, needles: &[&str]) -> Value {
         let before = self.snapshot().await;
         let reply = self.submit(s).await;
         let kind = s.entry.kind().name();
@@ -212,6 +214,7 @@ impl Instance {
             );
         }
         assert_eq!(before, after);
+        reply.body
     }
 
     async fn checkpoint(&self) -> String {
@@ -1256,17 +1259,22 @@ async fn needs_are_posted_by_members_or_with_evidence_for_a_live_organisation() 
     // entry dated before needed_by does not help: created_at is the author's word.
     let now = OffsetDateTime::now_utc();
     let yesterday = date(now - Duration::days(1));
-    w.deny(
-        &sign_at(
-            &w.hospital,
-            Kind::NeedPost,
-            need_body(&w.org, &[10], &yesterday),
-            now,
-        ),
-        409,
-        &["needed_by", "in the past", "the log's clock"],
-    )
-    .await;
+    let refusal = w
+        .deny(
+            &sign_at(
+                &w.hospital,
+                Kind::NeedPost,
+                need_body(&w.org, &[10], &yesterday),
+                now,
+            ),
+            409,
+            &["needed_by", "in the past", "the log's clock"],
+        )
+        .await;
+    assert_eq!(
+        refusal["fault"],
+        json!({"code": "date_passed", "field": "needed_by"})
+    );
     w.deny(
         &sign_at(
             &w.hospital,
@@ -1566,15 +1574,20 @@ async fn pledges_go_to_open_needs_within_what_remains() {
     )
     .await;
     // Refused whole, and with private data beside it nothing of that is kept either.
-    w.deny(
-        &pledge(&w.donor, &w.need, &[(0, 10), (1, 51)], None),
-        409,
-        &[
-            "items[1].quantity",
-            "only 50 remain to be pledged on line 1",
-        ],
-    )
-    .await;
+    let refusal = w
+        .deny(
+            &pledge(&w.donor, &w.need, &[(0, 10), (1, 51)], None),
+            409,
+            &[
+                "items[1].quantity",
+                "only 50 remain to be pledged on line 1",
+            ],
+        )
+        .await;
+    assert_eq!(
+        refusal["fault"],
+        json!({"code": "above_remaining", "field": "items[1].quantity", "limit": 50})
+    );
     let mut body = json!({"need": w.need, "items": lines(&[(0, 10), (1, 51)])});
     body["offer"] = json!(offer);
     w.deny(

@@ -13,6 +13,8 @@ use std::future::Future;
 pub struct Failure {
     pub status: u16,
     pub message: String,
+    /// What the message says, as a code the app puts in the reader's language.
+    pub fault: Option<ledger::fault::Fault>,
 }
 
 /// The message of a request that got no answer at all.
@@ -24,7 +26,13 @@ impl Failure {
         Failure {
             status: 0,
             message: message.into(),
+            fault: None,
         }
+    }
+
+    pub fn with_fault(mut self, fault: Option<ledger::fault::Fault>) -> Self {
+        self.fault = fault;
+        self
     }
 
     /// No answer came: the network or the server is down. (What the browser reports
@@ -40,6 +48,9 @@ impl Failure {
     /// The field of the entry the message names (`body.items[0].quantity: …` names
     /// `items[0].quantity`), so a form can show it next to that input.
     pub fn field(&self) -> Option<&str> {
+        if let Some(field) = self.fault.as_ref().and_then(|f| f.field.as_deref()) {
+            return Some(field);
+        }
         let (head, _) = self.message.split_once(": ")?;
         head.strip_prefix("body.")
             .or_else(|| head.strip_prefix("private."))
@@ -53,10 +64,13 @@ pub fn decode<T: DeserializeOwned>(status: u16, body: &str) -> Result<T, Failure
         serde_json::from_str(body)
             .map_err(|e| Failure::local(format!("unexpected answer from the server: {e}")))
     } else {
-        let message = serde_json::from_str::<contract::ErrorBody>(body)
-            .map(|e| e.error)
-            .unwrap_or_else(|_| format!("the server answered {status}"));
-        Err(Failure { status, message })
+        let answer = serde_json::from_str::<contract::ErrorBody>(body)
+            .unwrap_or_else(|_| contract::ErrorBody::new(format!("the server answered {status}")));
+        Err(Failure {
+            status,
+            message: answer.error,
+            fault: answer.fault,
+        })
     }
 }
 

@@ -10,6 +10,7 @@ use contract::Submitted;
 use ed25519_dalek::SigningKey;
 use ledger::contact::{commitment, Contact, Sidecar};
 use ledger::entry::VerifiedEntry;
+use ledger::fault::{Fault, FaultCode};
 use ledger::Kind;
 use leptos::prelude::*;
 use rand_core::{OsRng, RngCore};
@@ -22,7 +23,7 @@ pub fn sign(key: &SigningKey, kind: Kind, body: Value) -> Result<VerifiedEntry, 
         .map_err(|_| Failure::local("the browser's clock is out of range"))?;
     ledger::UnsignedEntry::new(kind, &key.verifying_key(), now, body)
         .sign(key)
-        .map_err(|e| Failure::local(e.to_string()))
+        .map_err(|e| Failure::local(e.to_string()).with_fault(e.fault()))
 }
 
 /// Commits to `contact` in `body` (a fresh salt) and returns what travels beside it.
@@ -79,9 +80,28 @@ pub fn set_optional(body: &mut Value, key: &str, input: RwSignal<String>) {
 
 /// A whole number typed into field `field`.
 pub fn quantity(field: &str, text: &str) -> Result<u64, Failure> {
-    text.trim()
-        .parse::<u64>()
-        .map_err(|_| Failure::local(format!("body.{field}: must be a whole number")))
+    text.trim().parse::<u64>().map_err(|_| {
+        Failure::local(format!("body.{field}: must be a whole number")).with_fault(Some(
+            Fault::new(FaultCode::Quantity)
+                .at(field)
+                .limit(ledger::body::MAX_QUANTITY),
+        ))
+    })
+}
+
+/// What a failure says, in the page's language where its code is known: the
+/// server's messages are English, its codes are not.
+pub fn explain(e: &Failure) -> String {
+    if e.is_unreachable() {
+        return t("load.unreachable").to_owned();
+    }
+    match &e.fault {
+        Some(fault) => {
+            let limit = fault.limit.map(|n| n.to_string()).unwrap_or_default();
+            t(crate::i18n::fault_key(fault.code)).replace("{n}", &limit)
+        }
+        None => e.message.clone(),
+    }
 }
 
 /// The life of one form: busy while submitting, then either the result or the error.
@@ -194,7 +214,7 @@ pub fn FieldError(state: FormState, #[prop(into)] field: String) -> impl IntoVie
             .error
             .get()
             .filter(|e| e.field() == Some(name.as_str()))
-            .map(|e| e.message)
+            .map(|e| explain(&e))
     });
     let id = format!("err-{}", field.replace(['[', ']', '.'], "-"));
     view! {
@@ -213,13 +233,7 @@ pub fn FormOutcome(state: FormState) -> impl IntoView {
             .error
             .get()
             .filter(|e| !e.field().is_some_and(|f| shown.iter().any(|s| s == f)))
-            .map(|e| {
-                if e.is_unreachable() {
-                    t("load.unreachable").to_owned()
-                } else {
-                    e.message
-                }
-            })
+            .map(|e| explain(&e))
     };
     view! {
         <div aria-live="polite">

@@ -2,6 +2,7 @@
 //! `value` translates a value of a closed vocabulary (category, unit, status, …). A
 //! test checks that every key the pages use is here in both languages.
 
+use ledger::fault::FaultCode;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,6 +76,32 @@ pub fn value(lang: Lang, group: &str, value: &str) -> String {
         .find(|(g, v, _, _)| *g == group && *v == value)
         .map_or(value, |(_, _, en, zh)| pick(lang, (en, zh)))
         .to_owned()
+}
+
+/// The key of the sentence that explains a refusal's code.
+pub fn fault_key(code: FaultCode) -> &'static str {
+    match code {
+        FaultCode::Required => "fault.required",
+        FaultCode::TooLong => "fault.too_long",
+        FaultCode::ControlCharacters => "fault.control_characters",
+        FaultCode::Quantity => "fault.quantity",
+        FaultCode::LineCount => "fault.line_count",
+        FaultCode::RepeatedLine => "fault.repeated_line",
+        FaultCode::Date => "fault.date",
+        FaultCode::RegionCode => "fault.region_code",
+        FaultCode::Url => "fault.url",
+        FaultCode::EvidenceMissing => "fault.evidence_missing",
+        FaultCode::Invalid => "fault.invalid",
+        FaultCode::DatePassed => "fault.date_passed",
+        FaultCode::AboveRemaining => "fault.above_remaining",
+        FaultCode::BelowPledged => "fault.below_pledged",
+        FaultCode::NeedClosed => "fault.need_closed",
+        FaultCode::OrgRejected => "fault.org_rejected",
+        FaultCode::EvidenceRequired => "fault.evidence_required",
+        FaultCode::AlreadyAccepted => "fault.already_accepted",
+        FaultCode::TooManyOpenNeeds => "fault.too_many_open_needs",
+        FaultCode::NotAllowed => "fault.not_allowed",
+    }
 }
 
 /// The label key of a board filter.
@@ -161,6 +188,34 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("verify.failed", "Verification failed:", "验证失败："),
     ("verify.checkpoint", "Every link is in the signed checkpoint of size", "所有环节都包含在已签名的检查点中，树大小"),
     ("verify.link_ok", "signature, inclusion and link verified", "签名、包含证明和关联均已验证"),
+    ("fault.required", "Please fill this in.", "请填写此项。"),
+    ("fault.too_long", "Too long: at most {n} characters.", "太长了：最多 {n} 个字符。"),
+    ("fault.control_characters", "Remove the invisible control characters (pasted text can carry them).", "请删除其中不可见的控制字符（粘贴的文本可能带有）。"),
+    ("fault.quantity", "Enter a whole number from 1 to {n}.", "请填写 1 到 {n} 之间的整数。"),
+    ("fault.line_count", "List from 1 to {n} items.", "请列出 1 到 {n} 项物资。"),
+    ("fault.repeated_line", "This item is listed twice.", "此物资重复列出了。"),
+    ("fault.date", "Enter a date (year-month-day).", "请填写日期（年-月-日）。"),
+    ("fault.region_code", "Enter a region code such as CN-HB (Hubei) or CN (all of China).", "请填写地区代码，例如 CN-HB（湖北）或 CN（全国）。"),
+    ("fault.url", "Enter a web address starting with https://.", "请填写以 https:// 开头的网址。"),
+    ("fault.evidence_missing", "Give a source address or a photo for the evidence.", "请为证据提供来源网址或照片。"),
+    ("fault.invalid", "This value is not accepted here.", "此处不接受这个值。"),
+    ("fault.date_passed", "This date has already passed. Choose today or a later day.", "该日期已过，请选择今天或之后的日期。"),
+    ("fault.above_remaining", "Only {n} are still open on this line.", "此项仅剩 {n} 未满足。"),
+    ("fault.below_pledged", "{n} are already pledged: the quantity cannot go below that.", "已有 {n} 被认捐：数量不能低于此数。"),
+    ("fault.need_closed", "This need is closed: it takes no more pledges or changes.", "该需求已关闭，不再接受认捐或修改。"),
+    ("fault.org_rejected", "A moderator rejected this organisation, so it cannot post needs.", "该机构已被审核员驳回，不能发布需求。"),
+    ("fault.evidence_required", "You are not a member of this organisation: give a source (a link to where the need was published) to relay it.", "您不是该机构的成员：转发需求时请提供来源（需求发布处的链接）。"),
+    ("fault.already_accepted", "This pledge was already accepted.", "该认捐已被接受。"),
+    ("fault.too_many_open_needs", "The organisation already has {n} open needs. Close some first.", "该机构已有 {n} 条未关闭的需求，请先关闭一些。"),
+    ("fault.not_allowed", "Your key may not do this here.", "您的密钥无权在此执行此操作。"),
+    ("steps.title", "From nothing to a posted need", "从零开始发布需求"),
+    ("steps.key", "1. Make your key (it signs what you post)", "1. 创建密钥（用于签署您发布的内容）"),
+    ("steps.backup", "2. Back it up: download the key file", "2. 备份：下载密钥文件"),
+    ("steps.org", "3. Register your organisation, or join it", "3. 登记您的机构，或加入已登记的机构"),
+    ("steps.post", "4. Post the need", "4. 发布需求"),
+    ("steps.done", "done", "已完成"),
+    ("steps.join_hint", "Already registered by a colleague? Ask them to add your key on the organisation's page (send them your public key from My key). Otherwise register it here.", "同事已登记过您的机构？请他们在机构页面添加您的密钥（在“我的密钥”中把公钥发给他们）。否则请在此登记。"),
+    ("post.choose_org", "Choose the organisation…", "请选择机构…"),
     ("form.needs_key", "Create or unlock your key first (My key).", "请先创建或解锁密钥（我的密钥）。"),
     ("load.not_found", "There is no such entry in this log. It may have been mistyped, or it belongs to another instance.", "此日志中没有该条目。可能是链接有误，或它属于另一个实例。"),
     ("load.unreachable", "The server could not be reached. Check your connection and try again; nothing was lost.", "无法连接服务器。请检查网络后重试；没有任何数据丢失。"),
@@ -495,6 +550,16 @@ mod tests {
                 !en.is_empty() && !zh.is_empty(),
                 "{key} is empty in a language"
             );
+        }
+    }
+
+    #[test]
+    fn every_refusal_code_is_explained_in_both_languages() {
+        for code in FaultCode::ALL {
+            let key = fault_key(code);
+            assert!(STRINGS.iter().any(|(k, _, _)| *k == key), "{code:?}");
+            let wire = serde_json::to_value(code).unwrap();
+            assert_eq!(key, format!("fault.{}", wire.as_str().unwrap()));
         }
     }
 

@@ -5,6 +5,7 @@
 //! ownership, remaining quantities) depends on the log so far and is decided by the
 //! workflow rules when the entry is sequenced.
 
+use crate::fault::FaultCode;
 use crate::kind::{BodyError, Kind};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -408,10 +409,18 @@ pub enum Body {
 fn parse<T: DeserializeOwned>(body: &Value) -> Result<T, BodyError> {
     serde_path_to_error::deserialize(body).map_err(|e| {
         let path = e.path().to_string();
-        BodyError {
-            field: if path == "." { "body".into() } else { path },
-            reason: e.into_inner().to_string(),
-        }
+        let reason = e.into_inner().to_string();
+        let field = if path == "." { "body".to_owned() } else { path };
+        // serde names a missing field in its message only; a quantity that does not
+        // fit a u64 (1.5, -1, "ten") is one that is not a whole number in range.
+        let code = if reason.starts_with("missing field") {
+            FaultCode::Required
+        } else if field.ends_with("quantity") {
+            return err(&field, FaultCode::Quantity, &reason).limit(MAX_QUANTITY);
+        } else {
+            FaultCode::Invalid
+        };
+        err(&field, code, &reason)
     })
 }
 
@@ -420,7 +429,7 @@ impl Body {
     pub fn parse(kind: Kind, body: &Value) -> Result<Body, BodyError> {
         // serde would also read a struct from an array of its fields in order.
         if !body.is_object() {
-            return Err(err("body", "must be a JSON object"));
+            return Err(err("body", FaultCode::Invalid, "must be a JSON object"));
         }
         let parsed = match kind {
             Kind::OrgRegister => Body::OrgRegister(parse(body)?),
@@ -470,7 +479,11 @@ impl Body {
             Body::NeedUpdate(b) => {
                 hash("need", &b.need)?;
                 if b.items.is_empty() && b.close.is_none() {
-                    return Err(err("body", "an update changes `items` or sets `close`"));
+                    return Err(err(
+                        "body",
+                        FaultCode::Required,
+                        "an update changes `items` or sets `close`",
+                    ));
                 }
                 if !b.items.is_empty() {
                     lines("items", &b.items)?;
@@ -514,19 +527,32 @@ impl Body {
                 match (b.verdict, &b.original) {
                     (VerdictKind::FlagDuplicate, None) => Err(err(
                         "original",
+                        FaultCode::Required,
                         "required when the verdict is flag_duplicate",
                     )),
                     (VerdictKind::FlagDuplicate, Some(o)) => hash("original", o),
-                    (_, Some(_)) => Err(err("original", "only allowed with flag_duplicate")),
+                    (_, Some(_)) => Err(err(
+                        "original",
+                        FaultCode::Invalid,
+                        "only allowed with flag_duplicate",
+                    )),
                     (_, None) => Ok(()),
                 }
             }
             Body::RoleGrant(b) | Body::RoleRevoke(b) => {
                 hash("key", &b.key)?;
                 match (b.role, &b.org) {
-                    (Role::Member, None) => Err(err("org", "required for the member role")),
+                    (Role::Member, None) => Err(err(
+                        "org",
+                        FaultCode::Required,
+                        "required for the member role",
+                    )),
                     (Role::Member, Some(o)) => hash("org", o),
-                    (_, Some(_)) => Err(err("org", "only allowed with the member role")),
+                    (_, Some(_)) => Err(err(
+                        "org",
+                        FaultCode::Invalid,
+                        "only allowed with the member role",
+                    )),
                     (_, None) => Ok(()),
                 }
             }
@@ -539,6 +565,7 @@ impl Body {
                 .map_err(|_| {
                     err(
                         "time",
+                        FaultCode::Invalid,
                         "must be UTC with whole seconds, as YYYY-MM-DDTHH:MM:SSZ",
                     )
                 }),
@@ -558,29 +585,44 @@ impl Body {
     }
 }
 
-fn err(field: &str, reason: &str) -> BodyError {
+fn err(field: &str, code: FaultCode, reason: &str) -> BodyError {
     BodyError {
         field: field.to_owned(),
         reason: reason.to_owned(),
+        code,
+        limit: None,
     }
 }
 
 fn text(field: &str, value: &str, max_chars: usize) -> Result<(), BodyError> {
-    text_fault(value, max_chars).map_or(Ok(()), |reason| Err(err(field, &reason)))
+    text_fault(value, max_chars).map_or(Ok(()), |(code, reason)| {
+        let e = err(field, code, &reason);
+        Err(if code == FaultCode::TooLong {
+            e.limit(max_chars)
+        } else {
+            e
+        })
+    })
 }
 
 /// What is wrong with free text of at most `max_chars` characters, if anything: the
 /// one rule for every text an author or a contact supplies (newlines allowed, other
 /// control characters not, since they hide text from readers and break exports).
-pub(crate) fn text_fault(value: &str, max_chars: usize) -> Option<String> {
+pub(crate) fn text_fault(value: &str, max_chars: usize) -> Option<(FaultCode, String)> {
     if value.trim().is_empty() {
-        return Some("must not be empty".into());
+        return Some((FaultCode::Required, "must not be empty".into()));
     }
     if value.chars().count() > max_chars {
-        return Some(format!("must be at most {max_chars} characters"));
+        return Some((
+            FaultCode::TooLong,
+            format!("must be at most {max_chars} characters"),
+        ));
     }
     if value.chars().any(|c| c.is_control() && c != '\n') {
-        return Some("must not contain control characters".into());
+        return Some((
+            FaultCode::ControlCharacters,
+            "must not contain control characters".into(),
+        ));
     }
     None
 }
@@ -595,7 +637,7 @@ fn opt_text(field: &str, value: &Option<String>, max_chars: usize) -> Result<(),
 fn hash(field: &str, value: &str) -> Result<(), BodyError> {
     crate::hex32::decode(value)
         .map(|_| ())
-        .ok_or_else(|| err(field, "must be 64 lowercase hex digits"))
+        .ok_or_else(|| err(field, FaultCode::Invalid, "must be 64 lowercase hex digits"))
 }
 
 fn opt_hash(field: &str, value: &Option<String>) -> Result<(), BodyError> {
@@ -613,7 +655,7 @@ pub fn parse_date(value: &str) -> Option<time::Date> {
 fn date(field: &str, value: &str) -> Result<(), BodyError> {
     parse_date(value)
         .map(|_| ())
-        .ok_or_else(|| err(field, "must be a date written YYYY-MM-DD"))
+        .ok_or_else(|| err(field, FaultCode::Date, "must be a date written YYYY-MM-DD"))
 }
 
 fn area(field: &str, a: &Area) -> Result<(), BodyError> {
@@ -630,6 +672,7 @@ fn area(field: &str, a: &Area) -> Result<(), BodyError> {
     if !code_ok {
         return Err(err(
             &format!("{field}.code"),
+            FaultCode::RegionCode,
             "must be an ISO 3166 region code such as CN or CN-HB",
         ));
     }
@@ -640,15 +683,22 @@ fn quantity(field: &str, q: u64) -> Result<(), BodyError> {
     if q == 0 || q > MAX_QUANTITY {
         return Err(err(
             field,
+            FaultCode::Quantity,
             &format!("must be a whole number from 1 to {MAX_QUANTITY}"),
-        ));
+        )
+        .limit(MAX_QUANTITY));
     }
     Ok(())
 }
 
 fn items(field: &str, items: &[Item]) -> Result<(), BodyError> {
     if items.is_empty() || items.len() > MAX_LINES {
-        return Err(err(field, &format!("must list 1 to {MAX_LINES} items")));
+        return Err(err(
+            field,
+            FaultCode::LineCount,
+            &format!("must list 1 to {MAX_LINES} items"),
+        )
+        .limit(MAX_LINES));
     }
     for (i, item) in items.iter().enumerate() {
         text(&format!("{field}[{i}].item"), &item.item, 200)?;
@@ -660,13 +710,19 @@ fn items(field: &str, items: &[Item]) -> Result<(), BodyError> {
 
 fn lines(field: &str, lines: &[LineQuantity]) -> Result<(), BodyError> {
     if lines.is_empty() || lines.len() > MAX_LINES {
-        return Err(err(field, &format!("must list 1 to {MAX_LINES} lines")));
+        return Err(err(
+            field,
+            FaultCode::LineCount,
+            &format!("must list 1 to {MAX_LINES} lines"),
+        )
+        .limit(MAX_LINES));
     }
     for (i, l) in lines.iter().enumerate() {
         quantity(&format!("{field}[{i}].quantity"), l.quantity)?;
         if lines[..i].iter().any(|earlier| earlier.line == l.line) {
             return Err(err(
                 &format!("{field}[{i}].line"),
+                FaultCode::RepeatedLine,
                 "names a line already listed",
             ));
         }
@@ -678,6 +734,7 @@ fn evidence(field: &str, e: &Evidence) -> Result<(), BodyError> {
     if e.url.is_none() && e.photo_sha256.is_none() {
         return Err(err(
             field,
+            FaultCode::EvidenceMissing,
             "must give a source url, a photo_sha256, or both",
         ));
     }
@@ -688,6 +745,7 @@ fn evidence(field: &str, e: &Evidence) -> Result<(), BodyError> {
         if !ok {
             return Err(err(
                 &format!("{field}.url"),
+                FaultCode::Url,
                 "must be an http(s) URL of at most 500 characters",
             ));
         }
@@ -712,6 +770,59 @@ mod tests {
 
     fn field_of(kind: Kind, body: Value) -> String {
         Body::parse(kind, &body).unwrap_err().field
+    }
+
+    #[test]
+    fn errors_carry_a_code_and_the_number_they_name() {
+        use crate::fault::Fault;
+        let fault = |kind, body| Body::parse(kind, &body).unwrap_err().fault();
+        let cases = [
+            (
+                "items[0].quantity",
+                json!(0),
+                FaultCode::Quantity,
+                Some(MAX_QUANTITY),
+            ),
+            (
+                "items[0].quantity",
+                json!(-3),
+                FaultCode::Quantity,
+                Some(MAX_QUANTITY),
+            ),
+            ("items[0].item", json!(" "), FaultCode::Required, None),
+            (
+                "description",
+                json!("x".repeat(2001)),
+                FaultCode::TooLong,
+                Some(2000),
+            ),
+            (
+                "description",
+                json!("a\u{7}b"),
+                FaultCode::ControlCharacters,
+                None,
+            ),
+            ("needed_by", json!("2026-02-30"), FaultCode::Date, None),
+            ("area.code", json!("Hubei"), FaultCode::RegionCode, None),
+            (
+                "items[0].category",
+                json!("masks"),
+                FaultCode::Invalid,
+                None,
+            ),
+        ];
+        for (field, value, code, limit) in cases {
+            let mut b = need();
+            let (head, tail) = field.split_once('.').unwrap_or((field, ""));
+            match (head, tail) {
+                ("items[0]", leaf) => b["items"][0][leaf] = value,
+                (top, "") => b[top] = value,
+                (top, leaf) => b[top][leaf] = value,
+            }
+            let mut expected = Fault::new(code).at(field);
+            expected.limit = limit;
+            assert_eq!(fault(Kind::NeedPost, b), expected, "{field}");
+        }
     }
 
     #[test]

@@ -74,7 +74,7 @@ impl Sidecar {
             ));
         }
         for (field, value) in fields {
-            if let Some(reason) = value
+            if let Some((_, reason)) = value
                 .as_deref()
                 .and_then(|v| crate::body::text_fault(v, MAX_CONTACT_CHARS))
             {

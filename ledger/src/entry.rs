@@ -104,6 +104,16 @@ pub enum EntryError {
     Body(#[from] BodyError),
 }
 
+impl EntryError {
+    /// What an interface can explain in its own words: schema errors of the body.
+    pub fn fault(&self) -> Option<crate::fault::Fault> {
+        match self {
+            EntryError::Body(b) => Some(b.fault()),
+            _ => None,
+        }
+    }
+}
+
 /// RFC 8785 canonical JSON of a value. Serialising our own types cannot fail.
 pub fn canonical_json<T: Serialize>(value: &T) -> Vec<u8> {
     serde_json_canonicalizer::to_vec(value).expect("entry values serialise to JSON")

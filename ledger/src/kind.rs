@@ -1,5 +1,6 @@
 //! The registry of entry kinds (DESIGN.md §5). Each kind's body schema is in `body`.
 
+use crate::fault::{Fault, FaultCode};
 use std::fmt;
 use std::str::FromStr;
 
@@ -104,7 +105,26 @@ pub struct UnknownKind(pub String);
 #[error("{}: {reason}", if field == "body" { "body".to_owned() } else { format!("body.{field}") })]
 pub struct BodyError {
     pub field: String,
+    /// In English, for logs and the CLI.
     pub reason: String,
+    /// The same, for an interface to put in its own words.
+    pub code: FaultCode,
+    pub limit: Option<u64>,
+}
+
+impl BodyError {
+    pub(crate) fn limit(mut self, limit: impl TryInto<u64>) -> Self {
+        self.limit = limit.try_into().ok();
+        self
+    }
+
+    pub fn fault(&self) -> Fault {
+        Fault {
+            code: self.code,
+            field: Some(self.field.clone()),
+            limit: self.limit,
+        }
+    }
 }
 
 #[cfg(test)]

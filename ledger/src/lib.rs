@@ -13,6 +13,7 @@ pub mod checkpoint;
 pub mod clock;
 pub mod contact;
 pub mod entry;
+pub mod fault;
 pub mod hex32;
 pub mod kind;
 pub mod request;

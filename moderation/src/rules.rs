@@ -19,6 +19,7 @@ use ledger::body::{
 use ledger::checkpoint::LogVerifier;
 use ledger::clock;
 use ledger::entry::{parse_timestamp, VerifiedEntry};
+use ledger::fault::{Fault, FaultCode};
 use ledger::hex32;
 use ledger_node::rules::{BoxFuture, Denial, Refusal, Rules};
 use sqlx::{AnyConnection, Row};
@@ -438,7 +439,9 @@ async fn post_need(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &NeedPost) -> Res
         None => return Err(Denial::unknown("org: no registered organisation has this id").into()),
         Some(r) if r > 0 => {
             return Err(
-                Denial::forbidden("org: the organisation was rejected by a moderator").into(),
+                Denial::forbidden("org: the organisation was rejected by a moderator")
+                    .because(Fault::new(FaultCode::OrgRejected).at("org"))
+                    .into(),
             )
         }
         Some(_) => {}
@@ -448,12 +451,14 @@ async fn post_need(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &NeedPost) -> Res
         return Err(Denial::forbidden(
             "evidence: required when posting on behalf of an organisation you are not a member of",
         )
+        .because(Fault::new(FaultCode::EvidenceRequired).at("evidence.url"))
         .into());
     }
     if let Some(today) = ctx.today().filter(|today| b.needed_by.as_str() < *today) {
         return Err(Denial::conflict(format!(
             "needed_by: the date is in the past: the log's clock says {today}"
         ))
+        .because(Fault::new(FaultCode::DatePassed).at("needed_by"))
         .into());
     }
     let open: i64 = sqlx::query(
@@ -467,6 +472,7 @@ async fn post_need(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &NeedPost) -> Res
         return Err(Denial::conflict(format!(
             "the organisation already has {MAX_OPEN_NEEDS_PER_ORG} open needs; close some first"
         ))
+        .because(Fault::new(FaultCode::TooManyOpenNeeds).limit(MAX_OPEN_NEEDS_PER_ORG))
         .into());
     }
     sqlx::query(
@@ -553,7 +559,9 @@ async fn update_need(
     }
     if n.status != "open" {
         return Err(
-            Denial::conflict(format!("need: the need is already closed ({})", n.status)).into(),
+            Denial::conflict(format!("need: the need is already closed ({})", n.status))
+                .because(Fault::new(FaultCode::NeedClosed))
+                .into(),
         );
     }
     for (i, l) in b.items.iter().enumerate() {
@@ -563,6 +571,11 @@ async fn update_need(
             return Err(Denial::conflict(format!(
                 "{field}.quantity: {pledged} are already pledged; the request cannot go below that"
             ))
+            .because(
+                Fault::new(FaultCode::BelowPledged)
+                    .at(format!("{field}.quantity"))
+                    .limit(pledged),
+            )
             .into());
         }
     }
@@ -651,6 +664,7 @@ async fn pledge(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &Pledge) -> Result<(
             "need: the need is closed ({}); pledges go to open needs",
             n.status
         ))
+        .because(Fault::new(FaultCode::NeedClosed))
         .into());
     }
     if let Some(today) = ctx.today().filter(|today| n.needed_by.as_str() < *today) {
@@ -658,10 +672,15 @@ async fn pledge(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &Pledge) -> Result<(
             "need: the need expired on its needed_by date {}: the log's clock says {today}",
             n.needed_by
         ))
+        .because(Fault::new(FaultCode::NeedClosed))
         .into());
     }
     if n.rejects > 0 {
-        return Err(Denial::conflict("need: the need was rejected by a moderator").into());
+        return Err(
+            Denial::conflict("need: the need was rejected by a moderator")
+                .because(Fault::new(FaultCode::NeedClosed))
+                .into(),
+        );
     }
     if let Some(offer) = &b.offer {
         let offer_author: Option<Vec<u8>> =
@@ -690,6 +709,11 @@ async fn pledge(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &Pledge) -> Result<(
                 "{field}.quantity: only {remaining} remain to be pledged on line {}",
                 l.line
             ))
+            .because(
+                Fault::new(FaultCode::AboveRemaining)
+                    .at(format!("{field}.quantity"))
+                    .limit(remaining),
+            )
             .into());
         }
     }
@@ -727,7 +751,9 @@ async fn accept(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &PledgeAccept) -> Re
             .await?
             .is_some();
     if accepted {
-        return Err(Denial::conflict("pledge: the pledge is already accepted").into());
+        return Err(Denial::conflict("pledge: the pledge is already accepted")
+            .because(Fault::new(FaultCode::AlreadyAccepted))
+            .into());
     }
     let detail = serde_json::json!({ "note": b.note });
     insert_link(
@@ -788,6 +814,11 @@ async fn pass_on(
                 quantity - passed,
                 l.line
             ))
+            .because(
+                Fault::new(FaultCode::AboveRemaining)
+                    .at(format!("items[{i}].quantity"))
+                    .limit(quantity - passed),
+            )
             .into());
         }
     }

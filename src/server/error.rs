@@ -5,6 +5,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use contract::ErrorBody;
 use ledger::entry::EntryError;
+use ledger::fault::Fault;
 use ledger::tiles::TileError;
 use ledger_node::intake::SequenceError;
 use ledger_node::reader::ReadError;
@@ -102,16 +103,30 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// The code an interface translates, for refused entries that have one.
+    fn fault(&self) -> Option<Fault> {
+        match self {
+            ApiError::Entry(e) => e.fault(),
+            ApiError::Sequence(SequenceError::Denied(d)) => d.fault.clone(),
+            _ => None,
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        let message = if status.is_server_error() {
+        let body = if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
-            "internal error; the request changed nothing and may be retried".to_owned()
+            ErrorBody::new("internal error; the request changed nothing and may be retried")
         } else {
-            self.to_string()
+            ErrorBody {
+                error: self.to_string(),
+                fault: self.fault(),
+            }
         };
-        let mut response = (status, Json(ErrorBody { error: message })).into_response();
+        let mut response = (status, Json(body)).into_response();
         match self {
             ApiError::RateLimited(_, seconds) => {
                 response
@@ -162,7 +177,7 @@ pub(crate) async fn json_refusals(
     } else {
         text
     };
-    let mut json = (parts.status, Json(ErrorBody { error: message })).into_response();
+    let mut json = (parts.status, Json(ErrorBody::new(message))).into_response();
     for (name, value) in &parts.headers {
         if name != axum::http::header::CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
             json.headers_mut().insert(name, value.clone());

@@ -398,6 +398,18 @@ pub fn signed(key: &SigningKey, kind: Kind, body: Value) -> Vec<u8> {
     sign(key, kind, body).into_leaf()
 }
 
+/// The message of an error answer if `answer` has the one shape every refusal has:
+/// `{"error": "<message>"}`, and beside it at most a `fault` with a string `code`
+/// (docs/API.md).
+pub fn error_message(answer: &Value) -> Option<&str> {
+    let o = answer.as_object()?;
+    let fault_ok = o
+        .get("fault")
+        .is_none_or(|f| f["code"].is_string() && f.as_object().is_some_and(|f| f.len() <= 3));
+    let known = o.keys().all(|k| k == "error" || k == "fault");
+    o.get("error")?.as_str().filter(|_| fault_ok && known)
+}
+
 /// An HTTP client for talking to a test instance. The server ends keep-alive
 /// connections idle for its header timeout (10 s); a pooled connection kept longer
 /// may be closed just as it is reused, failing the request with an incomplete

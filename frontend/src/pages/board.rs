@@ -184,6 +184,8 @@ fn Results(board: Board, params: Vec<(String, String)>) -> impl IntoView {
 }
 
 /// A need's or offer's item lines with what was pledged, shipped, delivered and what remains.
+/// On a phone each line is a block whose cells name themselves (`data-label`): five
+/// columns do not fit 360 px.
 #[component]
 pub fn ItemTable(post: Post) -> impl IntoView {
     let lang = use_session().lang;
@@ -207,10 +209,10 @@ pub fn ItemTable(post: Post) -> impl IntoView {
                             {i.spec.clone().map(|s| view! { <span class="spec">" (" {s} ")"</span> })}
                             <span class="category">" · " {i18n::value(lang, "category", &i.category)}</span>
                         </th>
-                        <td>{i.requested} " " {i18n::value(lang, "unit", &i.unit)}</td>
-                        <td>{i.pledged}</td>
-                        <td>{i.delivered}</td>
-                        <td class="remaining" data-testid="remaining">{i.remaining}</td>
+                        <td data-label=t("items.requested")>{i.requested} " " {i18n::value(lang, "unit", &i.unit)}</td>
+                        <td data-label=t("items.pledged")>{i.pledged}</td>
+                        <td data-label=t("items.delivered")>{i.delivered}</td>
+                        <td class="remaining" data-label=t("items.remaining") data-testid="remaining">{i.remaining}</td>
                     </tr>
                 }).collect_view()}
             </tbody>

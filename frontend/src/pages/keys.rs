@@ -82,6 +82,7 @@ pub fn MyKey() -> impl IntoView {
     view! {
         <Title text=t("key.title")/>
         <h1>{t("key.title")}</h1>
+        <super::first_steps::FirstSteps/>
         <p class="hint">{t("key.hint")}</p>
         <section aria-labelledby="pub-h">
             <h2 id="pub-h">{t("key.public")}</h2>

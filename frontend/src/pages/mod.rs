@@ -3,6 +3,7 @@
 pub mod activity;
 pub mod audit;
 pub mod board;
+pub mod first_steps;
 pub mod keys;
 pub mod moderation;
 pub mod need;
@@ -69,11 +70,7 @@ pub fn LoadError(error: Failure) -> impl IntoView {
         }
         .into_any();
     }
-    let message = if error.is_unreachable() {
-        t("load.unreachable").to_owned()
-    } else {
-        error.message
-    };
+    let message = crate::forms::explain(&error);
     view! { <p class="form-error" role="alert">{t("load.failed")} " " {message}</p> }.into_any()
 }
 

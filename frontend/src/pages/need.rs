@@ -315,12 +315,27 @@ fn LineInputs(
     values: RwSignal<Vec<(u32, RwSignal<String>)>>,
     state: FormState,
 ) -> impl IntoView {
+    // The body lists only the lines given a quantity, so an error about `items[k]`
+    // belongs to the k-th input that is not blank.
+    state
+        .fields
+        .update(|f| f.extend((0..lines.len()).map(|k| format!("items[{k}].quantity"))));
     let inputs = lines
         .into_iter()
-        .enumerate()
-        .map(|(i, l)| {
+        .map(|l| {
             let value = RwSignal::new(l.start);
             values.update(|v| v.push((l.line, value)));
+            let line = l.line;
+            let error = move || {
+                let k = values
+                    .get()
+                    .iter()
+                    .filter(|(_, v)| !v.get().trim().is_empty())
+                    .position(|(n, _)| *n == line)?;
+                let e = state.error.get()?;
+                (e.field() == Some(format!("items[{k}].quantity").as_str()))
+                    .then(|| crate::forms::explain(&e))
+            };
             let id = format!("{prefix}-line-{}", l.line);
             let bound = match l.max {
                 Some(max) => format!(" ({} {max})", t("form.up_to")),
@@ -332,7 +347,7 @@ fn LineInputs(
                     <label for=id.clone()>{l.label} {bound}</label>
                     <input id=id type="number" min=l.min max=l.max inputmode="numeric"
                         prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev))/>
-                    <crate::forms::FieldError state field=format!("items[{i}].quantity")/>
+                    {move || error().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
                 </div>
             }
         })

@@ -138,6 +138,13 @@ pub fn RegisterOrg() -> impl IntoView {
     let description = RwSignal::new(String::new());
     let delivery_point = RwSignal::new(String::new());
     let contact = ContactDraft::new();
+    // The registrant is the organisation's first member: what it may do has changed.
+    let session = crate::session::use_session();
+    Effect::new(move |_| {
+        if state.done.get().is_some() {
+            session.load_roles();
+        }
+    });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         state.send(Kind::OrgRegister, move || {
@@ -154,6 +161,7 @@ pub fn RegisterOrg() -> impl IntoView {
     view! {
         <Title text=t("orgs.register")/>
         <h1>{t("orgs.register")}</h1>
+        <super::first_steps::FirstSteps/>
         <form method="post" action="/signing-needs-javascript" on:submit=submit data-testid="org-form">
             <TextField label=t("org.name") id="org-name" value=name state field="name" required=true/>
             <SelectField label=t("org.type") id="org-type" value=org_type options=options("org_type", i18n::ORG_TYPES, None) state field="type"/>

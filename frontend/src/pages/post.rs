@@ -9,6 +9,7 @@ use crate::forms::{
 };
 use crate::i18n;
 use crate::session::t;
+use ledger::fault::{Fault, FaultCode};
 use ledger::Kind;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -129,6 +130,11 @@ pub fn PostNeed() -> impl IntoView {
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         state.send(Kind::NeedPost, move || {
+            if org.get_untracked().is_empty() {
+                return Err(Failure::local("body.org: choose the organisation").with_fault(Some(
+                    Fault::new(FaultCode::Required).at("org"),
+                )));
+            }
             let mut body = json!({
                 "org": org.get_untracked(),
                 "items": items_json(&drafts.get_untracked())?,
@@ -148,6 +154,7 @@ pub fn PostNeed() -> impl IntoView {
     view! {
         <Title text=t("post_need.title")/>
         <h1>{t("post_need.title")}</h1>
+        <super::first_steps::FirstSteps/>
         <p class="hint">{t("post_need.hint")}</p>
         <form method="post" action="/signing-needs-javascript" on:submit=submit data-testid="need-form">
             <Suspense fallback=|| view! { <p>{t("load.loading")}</p> }>
@@ -155,12 +162,10 @@ pub fn PostNeed() -> impl IntoView {
                     match orgs.await {
                         Err(e) => view! { <LoadError error=e/> }.into_any(),
                         Ok(page) => {
-                            if org.get_untracked().is_empty() {
-                                if let Some(first) = page.items.first() {
-                                    org.set(first.id.clone());
-                                }
-                            }
-                            let opts = page.items.into_iter().map(|o| (o.id, format!("{} ({})", o.name, o.area.code))).collect();
+                            // Nothing is chosen for the user but their own organisation.
+                            let opts = std::iter::once((String::new(), t("post.choose_org").to_owned()))
+                                .chain(page.items.into_iter().map(|o| (o.id, format!("{} ({})", o.name, o.area.code))))
+                                .collect();
                             view! {
                                 <SelectField label=t("post.org") id="org" value=org options=opts state field="org"/>
                                 {move || session.roles.get().is_some_and(|r| r.member_of.is_empty()).then(|| view! { <p class="hint" data-testid="register-first">{t("post_need.register_first")} " " <a href="/orgs/new">{t("orgs.register")}</a></p> })}

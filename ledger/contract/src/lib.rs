@@ -9,10 +9,22 @@
 use serde::{Deserialize, Serialize};
 
 /// Every refusal: the HTTP status says what kind, `error` says what, naming the field,
-/// parameter or limit at fault.
+/// parameter or limit at fault. A refused entry may also carry `fault`: a code, the
+/// field and the number the message names, for an interface to say in its own words.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
     pub error: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault: Option<ledger::fault::Fault>,
+}
+
+impl ErrorBody {
+    pub fn new(error: impl Into<String>) -> Self {
+        ErrorBody {
+            error: error.into(),
+            fault: None,
+        }
+    }
 }
 
 /// `POST /api/v1/entries` and `POST /api/v1/submissions`: where the entry is. 201 when

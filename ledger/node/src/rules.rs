@@ -8,6 +8,7 @@
 
 use ledger::contact::Sidecar;
 use ledger::entry::VerifiedEntry;
+use ledger::fault::{Fault, FaultCode};
 use std::future::Future;
 use std::pin::Pin;
 
@@ -28,7 +29,11 @@ pub enum DenialKind {
 #[error("{message}")]
 pub struct Denial {
     pub kind: DenialKind,
+    /// In English, naming the field first where there is one (`needed_by: …`).
     pub message: String,
+    /// The same for an interface to say in its own words, where the rule has a code.
+    #[serde(default)]
+    pub fault: Option<Fault>,
 }
 
 impl Denial {
@@ -36,6 +41,7 @@ impl Denial {
         Denial {
             kind: DenialKind::Forbidden,
             message: message.into(),
+            fault: Some(Fault::new(FaultCode::NotAllowed)),
         }
     }
 
@@ -43,6 +49,7 @@ impl Denial {
         Denial {
             kind: DenialKind::UnknownReference,
             message: message.into(),
+            fault: None,
         }
     }
 
@@ -50,7 +57,13 @@ impl Denial {
         Denial {
             kind: DenialKind::Conflict,
             message: message.into(),
+            fault: None,
         }
+    }
+
+    pub fn because(mut self, fault: Fault) -> Self {
+        self.fault = Some(fault);
+        self
     }
 }
 
