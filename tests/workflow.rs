@@ -1740,6 +1740,48 @@ async fn a_needs_delivery_point_is_its_own_or_its_organisations() {
     assert!(plain.get("delivery_point").is_none(), "{plain}");
 }
 
+/// Members move the receiving dock (FORMAT.md §5 `org.update`); nobody else may, and
+/// the name and area that moderators verified cannot change through it.
+#[tokio::test]
+async fn members_change_their_organisations_delivery_point_and_description() {
+    let w = World::new().await;
+    let update = |by: &SigningKey, body: Value| sign(by, Kind::OrgUpdate, body);
+    let dock = json!({"org": w.org, "delivery_point": "North dock, 2 Hankou Rd; 07:00-19:00"});
+    for (who, status, needle) in [
+        (&w.donor, 403, "only a member of the organisation"),
+        (&w.volunteer, 403, "only a member of the organisation"),
+    ] {
+        let refusal = w.deny(&update(who, dock.clone()), status, &[needle]).await;
+        assert_eq!(refusal["fault"]["code"], "not_allowed");
+    }
+    w.deny(
+        &update(&w.member, json!({"org": nowhere(), "delivery_point": "x"})),
+        422,
+        &["org: no registered organisation"],
+    )
+    .await;
+    // (An update that changes nothing, or names a field it may not change, breaks the
+    // kind's schema: ledger's body tests.)
+
+    w.ok(&update(&w.member, dock.clone())).await;
+    let org = w.get_json(format!("/api/v1/orgs/{}", w.org)).await;
+    assert_eq!(org["delivery_point"], dock["delivery_point"]);
+    // Its needs without a delivery point of their own now lead donors there.
+    assert_eq!(
+        w.get_json(format!("/api/v1/needs/{}", w.need)).await["delivery_point"],
+        dock["delivery_point"]
+    );
+    // What an update leaves out stays as it was.
+    w.ok(&update(
+        &w.hospital,
+        json!({"org": w.org, "description": "Fever clinic and wards 1-6"}),
+    ))
+    .await;
+    let org = w.get_json(format!("/api/v1/orgs/{}", w.org)).await;
+    assert_eq!(org["delivery_point"], dock["delivery_point"]);
+    assert_eq!(org["description"], "Fever clinic and wards 1-6");
+}
+
 #[tokio::test]
 async fn shipments_are_recorded_by_the_pledger_within_what_was_pledged() {
     let w = World::new().await;

@@ -39,6 +39,11 @@ pub fn summary(lang: i18n::Lang, entry: &SignedEntry) -> String {
             )
         ),
         "pledge.accept" => entry.body["note"].as_str().unwrap_or_default().to_owned(),
+        "org.update" => ["delivery_point", "description"]
+            .iter()
+            .filter_map(|field| entry.body[*field].as_str())
+            .collect::<Vec<_>>()
+            .join(" · "),
         "need.post" | "offer.post" => entry.body["items"]
             .as_array()
             .map(|items| {

@@ -193,6 +193,18 @@ pub struct OrgRegister {
     pub contact: Option<String>,
 }
 
+/// What a member may change of its organisation: the logistics, not the identity
+/// (name, type and area) that moderators verified.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct OrgUpdate {
+    pub org: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_point: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum OrgVerdict {
@@ -391,6 +403,7 @@ pub struct LogClock {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Body {
     OrgRegister(OrgRegister),
+    OrgUpdate(OrgUpdate),
     OrgVerify(OrgVerify),
     NeedPost(NeedPost),
     NeedUpdate(NeedUpdate),
@@ -433,6 +446,7 @@ impl Body {
         }
         let parsed = match kind {
             Kind::OrgRegister => Body::OrgRegister(parse(body)?),
+            Kind::OrgUpdate => Body::OrgUpdate(parse(body)?),
             Kind::OrgVerify => Body::OrgVerify(parse(body)?),
             Kind::NeedPost => Body::NeedPost(parse(body)?),
             Kind::NeedUpdate => Body::NeedUpdate(parse(body)?),
@@ -459,6 +473,18 @@ impl Body {
                 opt_text("description", &b.description, 2000)?;
                 opt_text("delivery_point", &b.delivery_point, 500)?;
                 opt_hash("contact", &b.contact)
+            }
+            Body::OrgUpdate(b) => {
+                hash("org", &b.org)?;
+                if b.delivery_point.is_none() && b.description.is_none() {
+                    return Err(err(
+                        "body",
+                        FaultCode::Required,
+                        "an update sets `delivery_point`, `description` or both",
+                    ));
+                }
+                opt_text("delivery_point", &b.delivery_point, 500)?;
+                opt_text("description", &b.description, 2000)
             }
             Body::OrgVerify(b) => {
                 hash("org", &b.org)?;
@@ -866,6 +892,16 @@ mod tests {
         let mut b = need();
         b["colour"] = json!("red");
         assert_eq!(field_of(Kind::NeedPost, b), "colour");
+        let org = "a".repeat(64);
+        assert_eq!(field_of(Kind::OrgUpdate, json!({"org": org})), "body");
+        assert_eq!(
+            field_of(Kind::OrgUpdate, json!({"org": org, "name": "Renamed"})),
+            "name"
+        );
+        assert_eq!(
+            field_of(Kind::OrgUpdate, json!({"org": org, "delivery_point": " "})),
+            "delivery_point"
+        );
         let mut b = need();
         b.as_object_mut().unwrap().remove("urgency");
         assert_eq!(field_of(Kind::NeedPost, b), "body");

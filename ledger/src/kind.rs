@@ -9,6 +9,8 @@ use std::str::FromStr;
 pub enum Kind {
     OrgRegister,
     OrgVerify,
+    /// A member changes the organisation's delivery point or description.
+    OrgUpdate,
     NeedPost,
     NeedUpdate,
     OfferPost,
@@ -26,9 +28,10 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 14] = [
+    pub const ALL: [Kind; 15] = [
         Kind::OrgRegister,
         Kind::OrgVerify,
+        Kind::OrgUpdate,
         Kind::NeedPost,
         Kind::NeedUpdate,
         Kind::OfferPost,
@@ -48,6 +51,7 @@ impl Kind {
         match self {
             Kind::OrgRegister => "org.register",
             Kind::OrgVerify => "org.verify",
+            Kind::OrgUpdate => "org.update",
             Kind::NeedPost => "need.post",
             Kind::NeedUpdate => "need.update",
             Kind::OfferPost => "offer.post",

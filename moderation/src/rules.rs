@@ -13,8 +13,8 @@
 use crate::private::{self, Sidecar};
 use ledger::body::{
     Body, CloseReason, DeliveryConfirm, Item, LineQuantity, NeedPost, NeedUpdate, OfferPost,
-    OrgRegister, OrgVerdict, OrgVerify, Pledge, PledgeAccept, Redaction, Role, RoleChange,
-    Shipment, Verdict, VerdictKind,
+    OrgRegister, OrgUpdate, OrgVerdict, OrgVerify, Pledge, PledgeAccept, Redaction, Role,
+    RoleChange, Shipment, Verdict, VerdictKind,
 };
 use ledger::checkpoint::LogVerifier;
 use ledger::clock;
@@ -96,6 +96,7 @@ async fn admit(
         Body::RoleRevoke(b) => revoke(conn, &ctx, b).await,
         Body::OrgRegister(b) => register_org(conn, &ctx, b).await,
         Body::OrgVerify(b) => verify_org(conn, &ctx, b).await,
+        Body::OrgUpdate(b) => update_org(conn, &ctx, b).await,
         Body::NeedPost(b) => post_need(conn, &ctx, b).await,
         Body::NeedUpdate(b) => update_need(conn, &ctx, b).await,
         Body::OfferPost(b) => post_offer(conn, &ctx, b).await,
@@ -329,6 +330,29 @@ async fn register_org(
     .await?;
     // Whoever registers an organisation is its first member.
     add_role(conn, &ctx.author, Role::Member, &ctx.id, ctx.index).await?;
+    Ok(())
+}
+
+/// A member changes where goods are received or how the organisation describes
+/// itself; what is not given stays as it was.
+async fn update_org(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &OrgUpdate) -> Result<(), Refusal> {
+    let org = bytes(&b.org);
+    if !org_exists(conn, &org).await? {
+        return Err(Denial::unknown("org: no registered organisation has this id").into());
+    }
+    if !is_member(conn, &ctx.author, &org).await? {
+        return Err(Denial::forbidden("only a member of the organisation may update it").into());
+    }
+    sqlx::query(
+        "UPDATE wf_orgs SET delivery_point = COALESCE($1, delivery_point),
+                            description = COALESCE($2, description)
+         WHERE id = $3",
+    )
+    .bind(&b.delivery_point)
+    .bind(&b.description)
+    .bind(&org)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 

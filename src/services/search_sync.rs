@@ -97,6 +97,7 @@ async fn touched(
     let own = ledger::hex32::encode(&entry.leaf_hash());
     Ok(match entry.body() {
         Body::OrgRegister(_) => vec![("org".into(), own)],
+        Body::OrgUpdate(b) => vec![("org".into(), b.org.clone())],
         Body::NeedPost(_) => vec![("need".into(), own)],
         Body::OfferPost(_) => vec![("offer".into(), own)],
         Body::NeedUpdate(b) => vec![("need".into(), b.need.clone())],

@@ -415,9 +415,20 @@ try {
     assert.equal(feed.status, 200);
     assert.match(feed.headers.get('content-type'), /application\/atom\+xml/);
     assert.match(await feed.text(), /<feed xmlns="http:\/\/www.w3.org\/2005\/Atom">/);
-    // The colleague now acts for the hospital: the need page offers it the hospital's side.
+    // The receiving dock moves: a member changes the delivery point; a stranger is not
+    // offered the form.
+    const update = colleague.locator('[data-testid=org-update]');
+    await update.locator('summary').click();
+    await update.locator('#org-update-delivery-point').fill('North dock, 2 Hankou Rd; 07:00-19:00');
+    await submittedOnPage(colleague, update.locator('[data-testid=org-update-form]'));
+    await open(publicVisitor, `/orgs/${orgId}`);
+    assert.equal(await publicVisitor.locator('[data-testid=org-update]').count(), 0);
+    // The colleague now acts for the hospital: the need page offers it the hospital's side,
+    // and every reader sees where to ship now.
     await open(colleague, `/needs/${needId}`);
     await colleague.locator('[data-testid=pledge-card]').first().waitFor();
+    assert.match(await colleague.textContent('[data-testid=delivery-point]'), /North dock/);
+    await shot(colleague, 'delivery-point-moved-phone');
     await colleague.context().close();
   });
 

@@ -6,8 +6,8 @@ use super::short;
 use super::{options, Badge, LoadError};
 use crate::api::{client, Failure};
 use crate::forms::{
-    set_optional, ContactDraft, ContactFields, FormOutcome, FormState, NoticeView, PageNotice,
-    SelectField, TextField,
+    set_optional, ContactDraft, ContactFields, FieldError, FormOutcome, FormState, NoticeView,
+    PageNotice, SelectField, TextField,
 };
 use crate::i18n;
 use crate::session::{t, use_session};
@@ -103,6 +103,10 @@ pub fn OrgPage() -> impl IntoView {
                                 <dt>{t("need.entry")}</dt><dd><code data-testid="org-id">{o.id.clone()}</code></dd>
                             </dl>
                             {o.description.clone().map(|d| view! { <p class="description">{d}</p> })}
+                            {
+                                let (id, org) = (o.id.clone(), o.clone());
+                                move || session.member_of(&id).then(|| view! { <OrgUpdateForm org=org.clone() notice/> })
+                            }
                             <p class="feed"><a href=format!("/feeds/orgs/{}.atom", o.id) type="application/atom+xml" data-testid="feed">{t("feed.org")}</a></p>
                             <section aria-labelledby="members-h">
                                 <h2 id="members-h">{t("org.members")}</h2>
@@ -174,5 +178,46 @@ pub fn RegisterOrg() -> impl IntoView {
             <FormOutcome state/>
             {move || state.done.get().map(|s| view! { <p><a href=format!("/orgs/{}", s.leaf_hash) data-testid="new-org-link">{t("orgs.view")}</a></p> })}
         </form>
+    }
+}
+
+/// A member changes where goods are received, or the description; the name, type
+/// and area that moderators verified stay. Only what was changed is signed.
+#[component]
+fn OrgUpdateForm(org: Org, notice: PageNotice) -> impl IntoView {
+    let state = FormState::new();
+    notice.follow(state);
+    let before = (
+        org.delivery_point.clone().unwrap_or_default(),
+        org.description.clone().unwrap_or_default(),
+    );
+    let delivery_point = RwSignal::new(before.0.clone());
+    let description = RwSignal::new(before.1.clone());
+    let id = org.id.clone();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (id, before) = (id.clone(), before.clone());
+        state.send(Kind::OrgUpdate, move || {
+            let mut body = json!({ "org": id });
+            if delivery_point.get_untracked().trim() != before.0.trim() {
+                set_optional(&mut body, "delivery_point", delivery_point);
+            }
+            if description.get_untracked().trim() != before.1.trim() {
+                set_optional(&mut body, "description", description);
+            }
+            Ok::<_, Failure>((body, None))
+        });
+    };
+    view! {
+        <details class="continue" data-testid="org-update">
+            <summary>{t("org.update")}</summary>
+            <form method="post" action="/signing-needs-javascript" on:submit=submit data-testid="org-update-form">
+                <TextField label=t("post.delivery_point") id="org-update-delivery-point" value=delivery_point state field="delivery_point"/>
+                <TextField label=t("post.description") id="org-update-description" value=description state field="description"/>
+                <FieldError state field="body"/>
+                <button type="submit" disabled=move || state.busy.get()>{t("org.update_submit")}</button>
+                <FormOutcome state/>
+            </form>
+        </details>
     }
 }
