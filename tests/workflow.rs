@@ -673,15 +673,7 @@ async fn bootstrap_makes_the_operator_administrator_and_moderator_once() {
     assert_eq!(inst.roles(&op).await, ["administrator", "moderator"]);
     assert_eq!(inst.int("SELECT COUNT(*) FROM wf_roles").await, 2);
     // The two entries, as served: the operator granting itself each role.
-    let page: Value = inst
-        .http
-        .get(format!("{}/api/v1/log/entries?start=0&limit=10", inst.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page = inst.get_json("/api/v1/log/entries?start=0&limit=10").await;
     let served: Vec<VerifiedEntry> = page["entries"]
         .as_array()
         .unwrap()
@@ -2503,15 +2495,7 @@ async fn a_long_random_workflow_is_admitted_and_its_quantities_add_up() {
     .await
     .unwrap();
     for need in needs {
-        let served: Value = inst
-            .http
-            .get(format!("{}/api/v1/needs/{need}", inst.url))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let served = inst.get_json(format!("/api/v1/needs/{need}")).await;
         let items = served["items"].as_array().expect("a need has items");
         for item in items {
             let line = item["line"].as_i64().unwrap();
@@ -3045,15 +3029,7 @@ async fn activity_lists_what_waits_for_a_key_and_where_its_donations_stand() {
     w.ok(&damaged).await;
 
     // The need as its page reads it: the hospital's list shows the same progress.
-    let need: Value = w
-        .http
-        .get(format!("{}/api/v1/needs/{}", w.url, w.need))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let need = w.get_json(format!("/api/v1/needs/{}", w.need)).await;
     let names: Vec<Value> = need["items"]
         .as_array()
         .unwrap()
