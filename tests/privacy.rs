@@ -1098,6 +1098,23 @@ async fn refused_submissions_name_the_problem_and_change_nothing() {
         assert_eq!(api.state().await, before, "{what} changed the database");
         assert_eq!(api.size().await, size, "{what} changed the tree size");
     }
+    // The form of the contact is refused with a code the app translates; the code and
+    // the field's path never carry the data.
+    for (field, value, code) in [
+        ("phone", json!("call me"), "phone"),
+        ("email", json!("nobody"), "email"),
+        ("name", json!("n".repeat(201)), "too_long"),
+    ] {
+        let reply = api
+            .post(
+                "/api/v1/submissions",
+                submission(&committed, Some(with_field(field, value))),
+            )
+            .await;
+        let fault = &reply.json()["fault"];
+        assert_eq!(fault["code"], code, "{field}");
+        assert_eq!(fault["field"], format!("contact.{field}"));
+    }
 
     // A well-formed submission the workflow rules refuse stores no private data either.
     let unknown_org = "ab".repeat(32);

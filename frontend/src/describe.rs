@@ -18,25 +18,42 @@ pub fn lines_of(body: &Value) -> Vec<(u32, u64)> {
 }
 
 /// One line saying what an entry of a chain did, from its public body (the feeds
-/// say the same).
-pub fn summary(lang: i18n::Lang, entry: &SignedEntry) -> String {
+/// say the same). `item_name` names a line of the need where the caller knows it;
+/// else the line is named by its number.
+pub fn summary(
+    lang: i18n::Lang,
+    entry: &SignedEntry,
+    item_name: &dyn Fn(u32) -> Option<String>,
+) -> String {
     let lines = lines_of(&entry.body)
         .iter()
-        .map(|(line, q)| format!("{} {line}: {q}", i18n::tr(lang, "chain.line")))
+        .map(|(line, q)| match item_name(*line) {
+            Some(name) => format!("{name}: {q}"),
+            None => format!("{} {line}: {q}", i18n::tr(lang, "chain.line")),
+        })
         .collect::<Vec<_>>()
         .join(", ");
+    // Optional public text (a tracking number, a delivery note) follows when given.
+    let then = |field: &str| {
+        entry.body[field]
+            .as_str()
+            .map(|v| format!(" · {v}"))
+            .unwrap_or_default()
+    };
     match entry.kind.as_str() {
         "shipment" => format!(
-            "{lines} · {}",
-            entry.body["carrier"].as_str().unwrap_or_default()
+            "{lines} · {}{}",
+            entry.body["carrier"].as_str().unwrap_or_default(),
+            then("tracking")
         ),
         "delivery.confirm" => format!(
-            "{lines} · {}",
+            "{lines} · {}{}",
             i18n::value(
                 lang,
                 "condition",
                 entry.body["condition"].as_str().unwrap_or_default()
-            )
+            ),
+            then("note")
         ),
         "pledge.accept" => entry.body["note"].as_str().unwrap_or_default().to_owned(),
         "org.update" => ["delivery_point", "description"]

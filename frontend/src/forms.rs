@@ -44,7 +44,7 @@ pub async fn submit(entry: VerifiedEntry, private: Option<Sidecar>) -> Result<Su
         None => browser::post_json("/api/v1/entries", &leaf).await,
         Some(sidecar) => {
             if let Err(e) = sidecar.check(entry_commitment(&leaf).as_deref()) {
-                return Err(Failure::local(e.to_string()));
+                return Err(Failure::local(e.to_string()).with_fault(e.fault()));
             }
             let submission = json!({ "entry": leaf, "private": sidecar }).to_string();
             browser::post_json("/api/v1/submissions", &submission).await

@@ -4,6 +4,7 @@
 //! Nothing here formats the data itself into an error.
 
 use crate::entry::canonical_json;
+use crate::fault::{Fault, FaultCode};
 use crate::hex32;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -37,14 +38,31 @@ pub const MAX_CONTACT_CHARS: usize = 200;
 /// Private data that does not fit its entry. The messages never repeat the data.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ContactError {
-    #[error("private.{0}")]
-    Invalid(String),
+    #[error("private.{message}")]
+    Invalid { message: String, fault: Fault },
     #[error("private: the data does not match the entry's contact commitment")]
     CommitmentMismatch,
     #[error("private: the entry has no contact commitment, so it takes no private data")]
     NoCommitment,
     #[error("private: the entry's contact commitment needs the private data beside it")]
     Missing,
+}
+
+impl ContactError {
+    fn invalid(field: &str, code: FaultCode, reason: &str) -> Self {
+        ContactError::Invalid {
+            message: format!("{field}: {reason}"),
+            fault: Fault::new(code).at(field),
+        }
+    }
+
+    /// What an interface can explain in its own words: the form of the data.
+    pub fn fault(&self) -> Option<Fault> {
+        match self {
+            ContactError::Invalid { fault, .. } => Some(fault.clone()),
+            _ => None,
+        }
+    }
 }
 
 /// `SHA-256(salt || JCS(contact))`, lowercase hex.
@@ -59,8 +77,13 @@ impl Sidecar {
     /// Checks the form of the data and that it opens `commitment`.
     pub fn check(&self, commitment_hex: Option<&str>) -> Result<(), ContactError> {
         let commitment_hex = commitment_hex.ok_or(ContactError::NoCommitment)?;
-        let salt = hex32::decode(&self.salt)
-            .ok_or_else(|| ContactError::Invalid("salt: must be 64 lowercase hex digits".into()))?;
+        let salt = hex32::decode(&self.salt).ok_or_else(|| {
+            ContactError::invalid(
+                "salt",
+                FaultCode::Invalid,
+                "must be 64 lowercase hex digits",
+            )
+        })?;
         let c = &self.contact;
         let fields = [
             ("name", &c.name),
@@ -69,16 +92,26 @@ impl Sidecar {
             ("address", &c.address),
         ];
         if fields.iter().all(|(_, v)| v.is_none()) {
-            return Err(ContactError::Invalid(
-                "contact: give at least one of name, phone, email, address".into(),
+            return Err(ContactError::invalid(
+                "contact",
+                FaultCode::Required,
+                "give at least one of name, phone, email, address",
             ));
         }
         for (field, value) in fields {
-            if let Some((_, reason)) = value
+            if let Some((code, reason)) = value
                 .as_deref()
                 .and_then(|v| crate::body::text_fault(v, MAX_CONTACT_CHARS))
             {
-                return Err(ContactError::Invalid(format!("contact.{field}: {reason}")));
+                let fault = Fault::new(code).at(format!("contact.{field}"));
+                return Err(ContactError::Invalid {
+                    message: format!("contact.{field}: {reason}"),
+                    fault: if code == FaultCode::TooLong {
+                        fault.limit(MAX_CONTACT_CHARS)
+                    } else {
+                        fault
+                    },
+                });
             }
         }
         if let Some(phone) = &c.phone {
@@ -86,15 +119,19 @@ impl Sidecar {
                 .chars()
                 .all(|ch| ch.is_ascii_digit() || " +-()".contains(ch))
             {
-                return Err(ContactError::Invalid(
-                    "contact.phone: only digits, spaces and + - ( )".into(),
+                return Err(ContactError::invalid(
+                    "contact.phone",
+                    FaultCode::Phone,
+                    "only digits, spaces and + - ( )",
                 ));
             }
         }
         if let Some(email) = &c.email {
             if !email.contains('@') || email.contains(char::is_whitespace) {
-                return Err(ContactError::Invalid(
-                    "contact.email: not an e-mail address".into(),
+                return Err(ContactError::invalid(
+                    "contact.email",
+                    FaultCode::Email,
+                    "not an e-mail address",
                 ));
             }
         }

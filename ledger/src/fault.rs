@@ -32,6 +32,10 @@ pub enum FaultCode {
     Url,
     /// Evidence must give a source address or a photo hash.
     EvidenceMissing,
+    /// A phone number holds only digits, spaces and + - ( ).
+    Phone,
+    /// Not an e-mail address.
+    Email,
     /// Any other value the field does not accept (an unknown option, a wrong type).
     Invalid,
     /// The date has passed by the log's clock.
@@ -55,7 +59,7 @@ pub enum FaultCode {
 }
 
 impl FaultCode {
-    pub const ALL: [FaultCode; 20] = [
+    pub const ALL: [FaultCode; 22] = [
         FaultCode::Required,
         FaultCode::TooLong,
         FaultCode::ControlCharacters,
@@ -66,6 +70,8 @@ impl FaultCode {
         FaultCode::RegionCode,
         FaultCode::Url,
         FaultCode::EvidenceMissing,
+        FaultCode::Phone,
+        FaultCode::Email,
         FaultCode::Invalid,
         FaultCode::DatePassed,
         FaultCode::AboveRemaining,
@@ -84,7 +90,8 @@ impl FaultCode {
 pub struct Fault {
     pub code: FaultCode,
     /// The field inside the entry's body (`items[1].quantity`), or `body` for the
-    /// body as a whole; absent when the refusal is about the entry, not a field.
+    /// body as a whole, or inside the private data beside it (`contact.phone`);
+    /// absent when the refusal is about the entry, not a field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

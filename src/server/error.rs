@@ -109,6 +109,7 @@ impl ApiError {
         match self {
             ApiError::Entry(e) => e.fault(),
             ApiError::Sequence(SequenceError::Denied(d)) => d.fault.clone(),
+            ApiError::Private(PrivateError::Contact(c)) => c.fault(),
             _ => None,
         }
     }

@@ -152,7 +152,7 @@ async fn items_at(state: &AppState, indices: Vec<i64>) -> Result<Vec<Item>, ApiE
         items.push(Item {
             id: tag(&format!("entry:{hash}")),
             title: format!("{kind} #{index}"),
-            summary: summary(Lang::En, &entry),
+            summary: summary(Lang::En, &entry, &|_| None),
             updated: entry.created_at,
             author: entry.author,
             link,

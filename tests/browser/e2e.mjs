@@ -459,6 +459,9 @@ try {
     assert.equal(await publicVisitor.locator('form').count(), 0, 'no forms for a visitor without a key');
     const kinds = await publicVisitor.locator('[data-testid=chain-link]').evaluateAll((ls) => ls.map((l) => l.dataset.kind));
     assert.deepEqual(kinds, ['need.post', 'pledge', 'pledge.accept', 'shipment', 'delivery.confirm']);
+    // Each link says what it moved by the item's name, and the shipment its tracking number.
+    const shipped = await publicVisitor.locator('[data-testid=chain-link][data-kind=shipment]').textContent();
+    assert.match(shipped, /N95口罩 金银潭发热门诊专用: 200 · SF Express 顺丰 · SF1234567890/);
     assert.equal((await publicVisitor.textContent('[data-testid=remaining]')).trim(), '300');
     const chain = await verdict(publicVisitor, '[data-testid=verify]', 'verify-result');
     assert.ok(chain.verified, chain.text);

@@ -199,7 +199,7 @@ fn MyEntries() -> impl IntoView {
                                 "pledge" => format!("/needs/{}", entry.body["need"].as_str().unwrap_or_default()),
                                 _ => format!("/audit?entry={hash}"),
                             };
-                            let what = crate::describe::summary(lang, &entry);
+                            let what = crate::describe::summary(lang, &entry, &|_| None);
                             view! {
                                 <li>"#" {index} " " <a href=href>{crate::i18n::value(lang, "kind", &entry.kind)}</a>
                                     " · " {what} " · " {entry.created_at}</li>

@@ -108,6 +108,12 @@ fn NeedView(need: Post, trace: Trace, notice: PageNotice) -> impl IntoView {
         .filter(|l| l.entry.body.get("contact").is_some())
         .map(|l| l.hash.clone());
     let deliver_to = need.delivery_point.clone();
+    let names: Vec<(u32, String)> = need
+        .items
+        .iter()
+        .map(|i| (i.line, i.item.clone()))
+        .collect();
+    let (names_for_delivery, chain_names) = (names.clone(), names.clone());
     // Forms are offered to whoever may submit them: the receiving side accepts and
     // confirms, the donor who pledged ships; everyone else reads why not.
     let (author, org_id) = (need.author.clone(), need.org.as_ref().map(|o| o.id.clone()));
@@ -134,7 +140,7 @@ fn NeedView(need: Post, trace: Trace, notice: PageNotice) -> impl IntoView {
         mine.iter()
             .filter(|p| me.as_deref() == Some(p.entry.author.as_str()))
             .cloned()
-            .map(|p| view! { <ShipmentForm pledge=p deliver_to=deliver_to.clone() need_contact=need_contact.clone() notice/> })
+            .map(|p| view! { <ShipmentForm pledge=p names=names.clone() deliver_to=deliver_to.clone() need_contact=need_contact.clone() notice/> })
             .collect_view()
     };
     let delivery_forms = move || {
@@ -142,7 +148,7 @@ fn NeedView(need: Post, trace: Trace, notice: PageNotice) -> impl IntoView {
             shipments
                 .iter()
                 .cloned()
-                .map(|s| view! { <DeliveryForm shipment=s notice/> })
+                .map(|s| view! { <DeliveryForm shipment=s names=names_for_delivery.clone() notice/> })
                 .collect_view()
         })
     };
@@ -178,15 +184,18 @@ fn NeedView(need: Post, trace: Trace, notice: PageNotice) -> impl IntoView {
             <section aria-labelledby="chain-h">
                 <h2 id="chain-h">{t("chain.title")}</h2>
                 <ol class="chain" data-testid="chain">
-                    {links.into_iter().map(|l| view! {
+                    {links.into_iter().map(|l| {
+                        let names = chain_names.clone();
+                        let name_of = move |line: u32| item_name(&names, line);
+                        view! {
                         <li data-kind=l.entry.kind.clone() data-testid="chain-link">
                             <span class="badge kind">{i18n::value(lang, "kind", &l.entry.kind)}</span>
                             " #" {l.index} " · " <code title=l.hash.clone()>{short(&l.hash)}</code>
                             " · " {t("chain.by")} " " <a href=format!("/authors/{}", l.entry.author)><code title=l.entry.author.clone()>{short(&l.entry.author)}</code></a>
                             " · " {l.entry.created_at.clone()}
-                            <span class="summary">" " {summary(lang, &l.entry)}</span>
+                            <span class="summary">" " {summary(lang, &l.entry, &name_of)}</span>
                         </li>
-                    }).collect_view()}
+                    }}).collect_view()}
                 </ol>
                 <NoticeView notice/>
                 <Verify id=id.clone()/>
@@ -283,6 +292,18 @@ fn Verify(id: String) -> impl IntoView {
             </div>
         </div>
     }
+}
+
+/// A line of the need by its item's name (its number if the need has no such line).
+fn line_label(names: &[(u32, String)], line: u32) -> String {
+    item_name(names, line).unwrap_or_else(|| format!("{} {line}", t("chain.line")))
+}
+
+fn item_name(names: &[(u32, String)], line: u32) -> Option<String> {
+    names
+        .iter()
+        .find(|(n, _)| *n == line)
+        .map(|(_, name)| name.clone())
 }
 
 /// One line's quantity input: its bounds and what it starts with.
@@ -520,6 +541,7 @@ fn AcceptForm(pledge: Shown, accepted: bool, notice: PageNotice) -> impl IntoVie
 #[component]
 fn ShipmentForm(
     pledge: Shown,
+    names: Vec<(u32, String)>,
     deliver_to: Option<String>,
     need_contact: Option<String>,
     notice: PageNotice,
@@ -530,7 +552,7 @@ fn ShipmentForm(
     let tracking = RwSignal::new(String::new());
     let lines = lines_of(&pledge.entry.body)
         .into_iter()
-        .map(|(line, q)| LineInput::up_to(line, format!("{} {line}", t("chain.line")), q as i64))
+        .map(|(line, q)| LineInput::up_to(line, line_label(&names, line), q as i64))
         .collect();
     let id = pledge.hash.clone();
     notice.follow(state);
@@ -566,14 +588,14 @@ fn ShipmentForm(
 }
 
 #[component]
-fn DeliveryForm(shipment: Shown, notice: PageNotice) -> impl IntoView {
+fn DeliveryForm(shipment: Shown, names: Vec<(u32, String)>, notice: PageNotice) -> impl IntoView {
     let state = FormState::new();
     let values = RwSignal::new(Vec::new());
     let condition = RwSignal::new("good".to_owned());
     let note = RwSignal::new(String::new());
     let lines = lines_of(&shipment.entry.body)
         .into_iter()
-        .map(|(line, q)| LineInput::up_to(line, format!("{} {line}", t("chain.line")), q as i64))
+        .map(|(line, q)| LineInput::up_to(line, line_label(&names, line), q as i64))
         .collect();
     let id = shipment.hash.clone();
     let prefix = format!("deliver-{}", shipment.index);
