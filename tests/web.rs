@@ -15,9 +15,9 @@ use std::time::Duration;
 const CANARY_NAME: &str = "Canary Zhang Wei 7731";
 const CANARY_PHONE: &str = "+86 139 0000 7731";
 
-/// A hospital that registered with a private contact, and one of its needs.
-async fn hospital_with_need(url: &str) -> (String, String) {
-    let key = author(41);
+/// Submits `body` as an entry of `kind` by `key` with the canary contact beside it,
+/// and returns its id.
+async fn with_canary_contact(url: &str, key: u8, kind: Kind, mut body: Value) -> String {
     let contact = Contact {
         name: Some(CANARY_NAME.into()),
         phone: Some(CANARY_PHONE.into()),
@@ -25,10 +25,8 @@ async fn hospital_with_need(url: &str) -> (String, String) {
         address: None,
     };
     let salt = [7u8; 32];
-    let mut body = common::org_body("fever clinic");
-    body["name"] = json!("Jinyintan Hospital 金银潭医院");
     body["contact"] = json!(commitment(&salt, &contact));
-    let leaf = String::from_utf8(signed(&key, Kind::OrgRegister, body)).unwrap();
+    let leaf = String::from_utf8(signed(&author(key), kind, body)).unwrap();
     let r = common::http()
         .post(format!("{url}/api/v1/submissions"))
         .json(&json!({"entry": leaf, "private": {"salt": hex::encode(salt), "contact": contact}}))
@@ -36,10 +34,25 @@ async fn hospital_with_need(url: &str) -> (String, String) {
         .await
         .unwrap();
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
-    let org_id = r.json::<Value>().await.unwrap()["leaf_hash"]
+    r.json::<Value>().await.unwrap()["leaf_hash"]
         .as_str()
         .unwrap()
-        .to_owned();
+        .to_owned()
+}
+
+/// A donor's offer of gloves, with a private contact.
+async fn donor_with_offer(url: &str) -> String {
+    let mut body = common::offer_body("spare stock from the Jiangxia plant");
+    body["items"][0]["item"] = json!("丁腈手套 nitrile gloves");
+    with_canary_contact(url, 43, Kind::OfferPost, body).await
+}
+
+/// A hospital that registered with a private contact, and one of its needs.
+async fn hospital_with_need(url: &str) -> (String, String) {
+    let key = author(41);
+    let mut body = common::org_body("fever clinic");
+    body["name"] = json!("Jinyintan Hospital 金银潭医院");
+    let org_id = with_canary_contact(url, 41, Kind::OrgRegister, body).await;
     let need = signed(
         &key,
         Kind::NeedPost,
@@ -67,15 +80,20 @@ async fn page(url: &str, path: &str, lang: Option<&str>) -> (u16, String) {
 
 /// Polls the board until the index has caught up with the need (no latency asserted).
 async fn board_showing(url: &str, need_id: &str) -> String {
+    showing(url, "/?q=口罩", need_id).await
+}
+
+/// Polls the page at `path` until it shows `id`.
+async fn showing(url: &str, path: &str, id: &str) -> String {
     for _ in 0..100 {
-        let (status, html) = page(url, "/?q=口罩", None).await;
+        let (status, html) = page(url, path, None).await;
         assert_eq!(status, 200);
-        if html.contains(need_id) {
+        if html.contains(id) {
             return html;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("the board never showed {need_id}");
+    panic!("{path} never showed {id}");
 }
 
 /// Instances started in one process while another renders pages leave its renders
@@ -194,6 +212,49 @@ async fn pages_are_whole_html_before_any_javascript_runs() {
     instance.stop().await;
 }
 
+/// Offers have a board of their own, searchable like the needs board, and a page
+/// each; both only read, so neither loads the WebAssembly.
+#[tokio::test]
+async fn offers_have_a_board_and_a_page_each() {
+    let instance = TestInstance::start().await;
+    let url = &instance.url;
+    let (_, need_id) = hospital_with_need(url).await;
+    let offer_id = donor_with_offer(url).await;
+
+    let board = showing(url, "/offers?q=gloves", &offer_id).await;
+    assert!(board.contains("data-testid=\"offer-card\""), "{board}");
+    assert!(board.contains("丁腈手套 nitrile gloves"));
+    assert!(
+        !board.contains(&need_id),
+        "the offers board lists offers only"
+    );
+    assert!(
+        !board.contains("/pkg/aidledger"),
+        "the offers board only reads"
+    );
+    // The needs board lists needs only.
+    let needs = board_showing(url, &need_id).await;
+    assert!(!needs.contains(&offer_id));
+    // Either language finds it: the item is named in both.
+    showing(url, "/offers?q=手套", &offer_id).await;
+
+    let (status, offer) = page(url, &format!("/offers/{offer_id}"), Some("zh")).await;
+    assert_eq!(status, 200);
+    assert!(offer.contains("data-testid=\"offer\""), "{offer}");
+    assert!(offer.contains("丁腈手套 nitrile gloves") && offer.contains("捐赠量"));
+    assert!(
+        !offer.contains("/pkg/aidledger"),
+        "an offer's page only reads"
+    );
+    let (status, missing) = page(url, &format!("/offers/{}", "0".repeat(64)), None).await;
+    assert_eq!(status, 404, "an unknown offer is a 404 page");
+    assert!(missing.contains("data-testid=\"not-found\""));
+    // A need's id is not an offer's.
+    let (status, _) = page(url, &format!("/offers/{need_id}"), None).await;
+    assert_eq!(status, 404);
+    instance.stop().await;
+}
+
 #[tokio::test]
 async fn the_language_cookie_turns_every_string_to_chinese() {
     let instance = TestInstance::start().await;
@@ -298,9 +359,13 @@ async fn no_page_shows_private_contact_data() {
     let instance = TestInstance::start().await;
     let url = &instance.url;
     let (org_id, need_id) = hospital_with_need(url).await;
+    let offer_id = donor_with_offer(url).await;
     board_showing(url, &need_id).await;
+    showing(url, "/offers", &offer_id).await;
     let paths = [
         "/".to_owned(),
+        "/offers".to_owned(),
+        format!("/offers/{offer_id}"),
         "/?q=金银潭".to_owned(),
         format!("/needs/{need_id}"),
         format!("/orgs/{org_id}"),

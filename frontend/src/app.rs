@@ -44,7 +44,9 @@ pub fn App() -> impl IntoView {
             <Header/>
             <main id="main">
                 <Routes fallback=|| view! { <pages::NotFound/> }>
-                    <Route path=path!("/") view=pages::board::Board ssr=SsrMode::Async/>
+                    <Route path=path!("/") view=pages::board::NeedsBoard ssr=SsrMode::Async/>
+                    <Route path=path!("/offers") view=pages::board::OffersBoard ssr=SsrMode::Async/>
+                    <Route path=path!("/offers/:id") view=pages::offer::OfferPage ssr=SsrMode::Async/>
                     <Route path=path!("/needs/:id") view=pages::need::NeedPage ssr=SsrMode::Async/>
                     <Route path=path!("/post/need") view=pages::post::PostNeed ssr=SsrMode::Async/>
                     <Route path=path!("/post/offer") view=pages::post::PostOffer ssr=SsrMode::Async/>

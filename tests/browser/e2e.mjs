@@ -392,6 +392,33 @@ try {
     await shot(publicVisitor, 'author-page');
   });
 
+  await step('a donor posts an offer; it has a page and is found on the offers board in either language', async () => {
+    await open(donor, '/post/offer');
+    const form = donor.locator('[data-testid=offer-form]');
+    await donor.fill('#item-0-name', '丁腈检查手套 nitrile examination gloves');
+    await donor.selectOption('#item-0-category', 'gloves');
+    await donor.fill('#item-0-quantity', '2000');
+    await donor.selectOption('#item-0-unit', 'box');
+    await donor.fill('#area-code', 'CN-HB');
+    await donor.fill('#area-name', '湖北 Hubei');
+    await donor.fill('#available-until', '2099-06-30');
+    const offerId = await submitted(form);
+    await donor.click('[data-testid=new-offer-link]');
+    await donor.waitForURL(`**/offers/${offerId}`);
+    assert.match(await donor.textContent('[data-testid=offer]'), /丁腈检查手套 nitrile examination gloves/);
+    const phone = await visitor({ width: 390, height: 844 });
+    let found = false;
+    for (let i = 0; i < 50 && !found; i++) {
+      await open(phone, '/offers?q=' + encodeURIComponent('检查手套'));
+      found = await phone.locator(`[data-testid=offer-card] a[href="/offers/${offerId}"]`).count() > 0;
+      if (!found) await phone.waitForTimeout(200);
+    }
+    assert.ok(found, 'the offers board finds the offer by its Chinese name');
+    assert.equal(await phone.locator('[data-testid=need-card]').count(), 0, 'the offers board lists no needs');
+    await shot(phone, 'offers-board-phone');
+    await phone.context().close();
+  });
+
   await step('a second staff key joins the hospital in the app, and removes the first one when it is lost', async () => {
     const colleague = await visitor({ width: 390, height: 844 });
     const colleagueKey = await generateKey(colleague);
@@ -628,7 +655,7 @@ try {
   });
 
   await step('no page scrolls sideways on a 360 px phone, in English or Chinese', async () => {
-    const paths = ['/', `/needs/${needId}`, '/activity', '/keys', '/post/need', '/post/offer', '/orgs',
+    const paths = ['/', '/offers', `/needs/${needId}`, '/activity', '/keys', '/post/need', '/post/offer', '/orgs',
       `/orgs/${orgId}`, '/orgs/new', '/moderation', '/audit', `/authors/${hospitalKey}`];
     for (const locale of ['en-GB', 'zh-CN']) {
       const context = await browser.newContext({ locale, viewport: { width: 360, height: 780 } });

@@ -1,12 +1,13 @@
-//! The needs board: full-text search (English or Chinese), filters with facet counts,
-//! urgency and verification badges, and what remains of each item. The search form is
-//! a plain GET form, so the board works without JavaScript.
+//! The boards of needs (`/`) and of offers (`/offers`): full-text search (English or
+//! Chinese), filters with facet counts, urgency and verification badges, and what
+//! remains of each item. The search form is a plain GET form, so the boards work
+//! without JavaScript.
 
 use super::{encode, Badge, LoadError};
 use crate::api::{client, Failure};
 use crate::i18n;
 use crate::session::{t, use_session};
-use contract::{Post, SearchResults};
+use contract::{Post, PostKind, SearchResults};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -25,11 +26,51 @@ const FACETS: [(&str, &str); 5] = [
     ("verification", "verified"),
 ];
 
+/// Which board: one search over the index, filtered by kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Listing {
+    Needs,
+    Offers,
+}
+
+impl Listing {
+    fn kind(self) -> &'static str {
+        match self {
+            Listing::Needs => "need",
+            Listing::Offers => "offer",
+        }
+    }
+
+    /// Where the board itself is.
+    fn home(self) -> &'static str {
+        match self {
+            Listing::Needs => "/",
+            Listing::Offers => "/offers",
+        }
+    }
+
+    /// Where one post of it is, under `/{id}`.
+    pub fn pages(self) -> &'static str {
+        match self {
+            Listing::Needs => "/needs",
+            Listing::Offers => "/offers",
+        }
+    }
+
+    /// The board's own words: its title, search label and result count.
+    fn words(self) -> [&'static str; 3] {
+        match self {
+            Listing::Needs => ["board.title", "board.search_label", "board.results"],
+            Listing::Offers => ["offers.title", "offers.search_label", "offers.results"],
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-struct Board {
+struct Found {
     results: SearchResults,
-    /// The full need of each hit, for its item lines.
-    needs: Vec<Post>,
+    /// The full post of each hit, for its item lines.
+    posts: Vec<Post>,
 }
 
 fn query_string(params: &[(String, String)]) -> String {
@@ -42,7 +83,17 @@ fn query_string(params: &[(String, String)]) -> String {
 }
 
 #[component]
-pub fn Board() -> impl IntoView {
+pub fn NeedsBoard() -> impl IntoView {
+    view! { <Board listing=Listing::Needs/> }
+}
+
+#[component]
+pub fn OffersBoard() -> impl IntoView {
+    view! { <Board listing=Listing::Offers/> }
+}
+
+#[component]
+fn Board(listing: Listing) -> impl IntoView {
     let query = use_query_map();
     let params = move || {
         query.with(|q| {
@@ -58,15 +109,19 @@ pub fn Board() -> impl IntoView {
         async move {
             let results: SearchResults = api
                 .get(format!(
-                    "/api/v1/search?kind=need&{}",
+                    "/api/v1/search?kind={}&{}",
+                    listing.kind(),
                     query_string(&params)
                 ))
                 .await?;
-            let mut needs = Vec::with_capacity(results.hits.len());
+            let mut posts = Vec::with_capacity(results.hits.len());
             for hit in &results.hits {
-                needs.push(api.get::<Post>(format!("/api/v1/needs/{}", hit.id)).await?);
+                posts.push(
+                    api.get::<Post>(format!("/api/v1{}/{}", listing.pages(), hit.id))
+                        .await?,
+                );
             }
-            Ok::<_, Failure>(Board { results, needs })
+            Ok::<_, Failure>(Found { results, posts })
         }
     });
     let value = move |name: &str| query.with(|q| q.get(name).unwrap_or_default());
@@ -86,17 +141,25 @@ pub fn Board() -> impl IntoView {
             </div>
         }
     };
+    let [title, search_label, _] = listing.words();
+    let tab = move |which: Listing, key: &'static str| {
+        view! { <a href=which.home() aria-current=(which == listing).then_some("page")>{t(key)}</a> }
+    };
     view! {
-        <Title text=t("board.title")/>
-        <h1>{t("board.title")}</h1>
-        <form method="get" action="/" role="search" class="search">
+        <Title text=t(title)/>
+        <h1>{t(title)}</h1>
+        <nav class="tabs" aria-label=t("board.which")>
+            {tab(Listing::Needs, "board.title")}
+            {tab(Listing::Offers, "offers.title")}
+        </nav>
+        <form method="get" action=listing.home() role="search" class="search">
             <div class="field wide">
-                <label for="q">{t("board.search_label")}</label>
+                <label for="q">{t(search_label)}</label>
                 <input id="q" name="q" type="search" value=value("q") placeholder=t("board.search_placeholder")/>
             </div>
             {select("category", "category", ledger::body::Category::ALL.iter().map(|c| c.name()).collect())}
             {select("status", "status", i18n::STATUSES.to_vec())}
-            {select("urgency", "urgency", i18n::URGENCIES.to_vec())}
+            {(listing == Listing::Needs).then(|| select("urgency", "urgency", i18n::URGENCIES.to_vec()))}
             {select("verified", "verification", i18n::VERIFICATIONS.to_vec())}
             {select("sort", "sort", i18n::SORTS.to_vec())}
             <div class="field">
@@ -105,12 +168,14 @@ pub fn Board() -> impl IntoView {
             </div>
             <button type="submit">{t("board.search")}</button>
         </form>
-        <p class="feed"><a href=move || format!("/feeds/needs.atom?{}", query_string(&params().into_iter().filter(|(k, _)| k != "page" && k != "sort").collect::<Vec<_>>())) type="application/atom+xml" data-testid="feed">{t("feed.needs")}</a></p>
+        {(listing == Listing::Needs).then(|| view! {
+            <p class="feed"><a href=move || format!("/feeds/needs.atom?{}", query_string(&params().into_iter().filter(|(k, _)| k != "page" && k != "sort").collect::<Vec<_>>())) type="application/atom+xml" data-testid="feed">{t("feed.needs")}</a></p>
+        })}
         <Suspense fallback=|| view! { <p>{t("load.loading")}</p> }>
             {move || Suspend::new(async move {
                 match board.await {
                     Err(e) => view! { <LoadError error=e/> }.into_any(),
-                    Ok(b) => view! { <Results board=b params=params()/> }.into_any(),
+                    Ok(found) => view! { <Results listing found params=params()/> }.into_any(),
                 }
             })}
         </Suspense>
@@ -118,9 +183,9 @@ pub fn Board() -> impl IntoView {
 }
 
 #[component]
-fn Results(board: Board, params: Vec<(String, String)>) -> impl IntoView {
+fn Results(listing: Listing, found: Found, params: Vec<(String, String)>) -> impl IntoView {
     let lang = use_session().lang;
-    let Board { results, needs } = board;
+    let Found { results, posts } = found;
     let with = move |name: &str, v: &str| {
         let mut p: Vec<(String, String)> = params
             .iter()
@@ -128,7 +193,7 @@ fn Results(board: Board, params: Vec<(String, String)>) -> impl IntoView {
             .cloned()
             .collect();
         p.push((name.to_owned(), v.to_owned()));
-        format!("/?{}", query_string(&p))
+        format!("{}?{}", listing.home(), query_string(&p))
     };
     let facets = FACETS
         .iter()
@@ -155,21 +220,22 @@ fn Results(board: Board, params: Vec<(String, String)>) -> impl IntoView {
         <div class="board">
             <aside class="facets">{facets}</aside>
             <section class="results" aria-live="polite">
-                <p data-testid="result-count">{total} " " {t("board.results")}</p>
+                <p data-testid="result-count">{total} " " {t(listing.words()[2])}</p>
                 <ol class="needs">
-                    {results.hits.into_iter().zip(needs).map(|(hit, need)| view! {
-                        <li class="need-card" data-testid="need-card">
-                            <h2><a href=format!("/needs/{}", hit.id)>{need.org.as_ref().map(|o| o.name.clone()).unwrap_or_default()}</a></h2>
+                    {results.hits.into_iter().zip(posts).map(|(hit, post)| view! {
+                        <li class="need-card" data-testid=format!("{}-card", listing.kind())>
+                            <h2><a href=format!("{}/{}", listing.pages(), hit.id)>{post_title(&post)}</a></h2>
                             <p class="badges">
                                 <Badge group="urgency" value=hit.urgency.map_or("", |u| u.name()).to_owned()/>
                                 <Badge group="verification" value=hit.verification.name().to_owned()/>
                                 <Badge group="status" value=hit.status.name().to_owned()/>
-                                {need.relayed.then(|| view! { <span class="badge relayed">{t("need.relayed")}</span> })}
+                                {post.relayed.then(|| view! { <span class="badge relayed">{t("need.relayed")}</span> })}
                             </p>
-                            <p class="meta">{hit.area_name.clone()} " · " {t("need.needed_by")} " " {hit.deadline.clone().unwrap_or_default()}</p>
+                            <p class="meta">{hit.area_name.clone()}
+                                {hit.deadline.clone().map(|d| view! { " · " {t(date_label(post.kind))} " " {d} })}</p>
                             // The snippet is the index's own highlighting of public text.
                             <p class="snippet" inner_html=hit.snippet.clone()></p>
-                            <ItemTable post=need/>
+                            <ItemTable post/>
                         </li>
                     }).collect_view()}
                 </ol>
@@ -183,22 +249,47 @@ fn Results(board: Board, params: Vec<(String, String)>) -> impl IntoView {
     }
 }
 
+/// What a post is called: a need by its organisation, an offer by what it offers.
+pub fn post_title(post: &Post) -> String {
+    match (&post.org, post.kind) {
+        (Some(org), PostKind::Need) => org.name.clone(),
+        _ => post
+            .items
+            .iter()
+            .map(|i| i.item.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
+/// The label of a post's date: a need is needed by it, an offer available until it.
+pub fn date_label(kind: PostKind) -> &'static str {
+    match kind {
+        PostKind::Need => "need.needed_by",
+        PostKind::Offer => "offer.until",
+    }
+}
+
 /// A need's or offer's item lines with what was pledged, shipped, delivered and what remains.
 /// On a phone each line is a block whose cells name themselves (`data-label`): five
 /// columns do not fit 360 px.
 #[component]
 pub fn ItemTable(post: Post) -> impl IntoView {
     let lang = use_session().lang;
+    let (requested, remaining) = match post.kind {
+        PostKind::Need => ("items.requested", "items.remaining"),
+        PostKind::Offer => ("items.offered", "items.available"),
+    };
     view! {
         <table class="items">
             <caption class="visually-hidden">{t("items.caption")}</caption>
             <thead>
                 <tr>
                     <th scope="col">{t("items.item")}</th>
-                    <th scope="col">{t("items.requested")}</th>
+                    <th scope="col">{t(requested)}</th>
                     <th scope="col">{t("items.pledged")}</th>
                     <th scope="col">{t("items.delivered")}</th>
-                    <th scope="col">{t("items.remaining")}</th>
+                    <th scope="col">{t(remaining)}</th>
                 </tr>
             </thead>
             <tbody>
@@ -209,10 +300,10 @@ pub fn ItemTable(post: Post) -> impl IntoView {
                             {i.spec.clone().map(|s| view! { <span class="spec">" (" {s} ")"</span> })}
                             <span class="category">" · " {i18n::value(lang, "category", &i.category)}</span>
                         </th>
-                        <td data-label=t("items.requested")>{i.requested} " " {i18n::value(lang, "unit", &i.unit)}</td>
+                        <td data-label=t(requested)>{i.requested} " " {i18n::value(lang, "unit", &i.unit)}</td>
                         <td data-label=t("items.pledged")>{i.pledged}</td>
                         <td data-label=t("items.delivered")>{i.delivered}</td>
-                        <td class="remaining" data-label=t("items.remaining") data-testid="remaining">{i.remaining}</td>
+                        <td class="remaining" data-label=t(remaining) data-testid="remaining">{i.remaining}</td>
                     </tr>
                 }).collect_view()}
             </tbody>

@@ -7,6 +7,7 @@ pub mod first_steps;
 pub mod keys;
 pub mod moderation;
 pub mod need;
+pub mod offer;
 pub mod orgs;
 pub mod post;
 pub mod roles;

@@ -221,6 +221,7 @@ pub fn PostOffer() -> impl IntoView {
             <ContactFields draft=contact state/>
             <button type="submit" disabled=move || state.busy.get()>{t("post_offer.submit")}</button>
             <FormOutcome state/>
+            {move || state.done.get().map(|s| view! { <p><a href=format!("/offers/{}", s.leaf_hash) data-testid="new-offer-link">{t("post_offer.view")}</a></p> })}
         </form>
     }
 }
