@@ -2168,8 +2168,15 @@ async fn sweep(api: &Api) {
             assert_eq!(reply.status, 200, "{}", reply.text());
         }
         let one = match e.kind() {
-            Kind::NeedPost => vec![format!("/api/v1/needs/{id}"), format!("/api/v1/trace/{id}")],
-            Kind::OfferPost => vec![format!("/api/v1/offers/{id}")],
+            Kind::NeedPost => vec![
+                format!("/api/v1/needs/{id}"),
+                format!("/api/v1/needs/{id}/matches"),
+                format!("/api/v1/trace/{id}"),
+            ],
+            Kind::OfferPost => vec![
+                format!("/api/v1/offers/{id}"),
+                format!("/api/v1/offers/{id}/matches"),
+            ],
             Kind::OrgRegister => vec![
                 format!("/api/v1/orgs/{id}"),
                 format!("/api/v1/orgs/{id}/members"),

@@ -12,6 +12,7 @@ mod cluster;
 mod crash;
 mod frontend_bundle;
 mod independent;
+mod matching;
 mod migrations;
 mod privacy;
 mod prop_http;

@@ -342,6 +342,50 @@ pub async fn list_posts(
     })
 }
 
+/// Open, unrejected needs (`kind` = "need") or offers ("offer") with a line of one of
+/// `categories` that still has something left, nearest `area` first (the same code,
+/// then the same country, then elsewhere, oldest first within each), at most `limit`.
+pub async fn open_posts_sharing(
+    pool: &AnyPool,
+    policy: Policy,
+    kind: &str,
+    categories: &[String],
+    area: &str,
+    limit: u32,
+) -> Result<Vec<Post>, QueryError> {
+    let open = PostFilter {
+        status: Some("open".into()),
+        ..PostFilter::default()
+    };
+    let mut q = QueryBuilder::new("");
+    post_select(
+        &mut q,
+        &format!("v.*, ({VERIFICATION}) AS verification"),
+        policy,
+    );
+    post_filters(&mut q, kind, &open);
+    q.push(
+        " AND EXISTS (SELECT 1 FROM wf_post_items i WHERE i.post = v.id
+           AND i.requested > i.pledged AND i.category IN (",
+    )
+    .push_list(categories.iter().cloned())
+    .push(")) ORDER BY CASE WHEN v.area_code = ")
+    .push_bind(area.to_owned())
+    .push(" THEN 0 WHEN v.area_code LIKE ")
+    .push_bind(format!("{}%", area.get(..2).unwrap_or(area)))
+    .push(" THEN 1 ELSE 2 END, v.idx LIMIT ")
+    .push_bind(i64::from(limit));
+    let mut posts: Vec<Post> = q
+        .build()
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(post_from_row)
+        .collect::<Result<_, _>>()?;
+    attach_items(pool, &mut posts).await?;
+    Ok(posts)
+}
+
 /// One need (`kind` = "need") or offer ("offer"), whatever its status.
 pub async fn post(
     pool: &AnyPool,

@@ -21,6 +21,8 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/api/v1/needs/{id}", get(one_need))
         .route("/api/v1/offers", get(offers))
         .route("/api/v1/offers/{id}", get(one_offer))
+        .route("/api/v1/needs/{id}/matches", get(need_matches))
+        .route("/api/v1/offers/{id}/matches", get(offer_matches))
         .route("/api/v1/orgs", get(orgs))
         .route("/api/v1/orgs/{id}", get(one_org))
         .route("/api/v1/orgs/{id}/members", get(org_members))
@@ -119,6 +121,22 @@ struct ReviewQuery {
     page: u32,
     #[serde(default)]
     per_page: u32,
+}
+
+async fn need_matches(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<contract::Matches>, ApiError> {
+    let found = moderation::matching::matches(state.store.pool(), state.policy, "need", &id);
+    Ok(Json(found.await?))
+}
+
+async fn offer_matches(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<contract::Matches>, ApiError> {
+    let found = moderation::matching::matches(state.store.pool(), state.policy, "offer", &id);
+    Ok(Json(found.await?))
 }
 
 async fn orgs(

@@ -392,30 +392,39 @@ try {
     await shot(publicVisitor, 'author-page');
   });
 
-  await step('a donor posts an offer; it has a page and is found on the offers board in either language', async () => {
+  await step('a donor posts an offer; it has a page that lists the needs it fits, and is found on the offers board', async () => {
     await open(donor, '/post/offer');
     const form = donor.locator('[data-testid=offer-form]');
-    await donor.fill('#item-0-name', '丁腈检查手套 nitrile examination gloves');
-    await donor.selectOption('#item-0-category', 'gloves');
-    await donor.fill('#item-0-quantity', '2000');
-    await donor.selectOption('#item-0-unit', 'box');
+    await donor.fill('#item-0-name', 'N95口罩 备用库存 spare stock');
+    await donor.selectOption('#item-0-category', 'respirator');
+    await donor.fill('#item-0-quantity', '300');
     await donor.fill('#area-code', 'CN-HB');
     await donor.fill('#area-name', '湖北 Hubei');
     await donor.fill('#available-until', '2099-06-30');
     const offerId = await submitted(form);
     await donor.click('[data-testid=new-offer-link]');
     await donor.waitForURL(`**/offers/${offerId}`);
-    assert.match(await donor.textContent('[data-testid=offer]'), /丁腈检查手套 nitrile examination gloves/);
+    assert.match(await donor.textContent('[data-testid=offer]'), /N95口罩 备用库存 spare stock/);
+    // The offer's page lists needs it could fill, each with why; the hospital's need is
+    // among the offer's matches, and the offer among the need's.
+    await donor.locator('[data-testid=matches] [data-testid=match]').first().waitFor();
+    assert.match(await donor.textContent('[data-testid=matches]'), /Same area/);
+    const forNeed = await (await fetch(`${url}/api/v1/needs/${needId}/matches`)).json();
+    assert.ok(forNeed.matches.some((m) => m.post.id === offerId), 'the need matches the offer');
+    const forOffer = await (await fetch(`${url}/api/v1/offers/${offerId}/matches`)).json();
+    assert.ok(forOffer.matches.some((m) => m.post.id === needId), 'the offer matches the need');
     const phone = await visitor({ width: 390, height: 844 });
     let found = false;
     for (let i = 0; i < 50 && !found; i++) {
-      await open(phone, '/offers?q=' + encodeURIComponent('检查手套'));
+      await open(phone, '/offers?q=' + encodeURIComponent('备用库存'));
       found = await phone.locator(`[data-testid=offer-card] a[href="/offers/${offerId}"]`).count() > 0;
       if (!found) await phone.waitForTimeout(200);
     }
     assert.ok(found, 'the offers board finds the offer by its Chinese name');
     assert.equal(await phone.locator('[data-testid=need-card]').count(), 0, 'the offers board lists no needs');
     await shot(phone, 'offers-board-phone');
+    await open(phone, `/offers/${offerId}`);
+    await shot(phone, 'offer-matches-phone');
     await phone.context().close();
   });
 
@@ -546,8 +555,8 @@ try {
     await page.fill('#passphrase', 'donor passphrase');
     await page.getByRole('button', { name: 'Import' }).click();
     await page.waitForFunction((k) => document.querySelector('[data-testid=public-key]').textContent.trim() === k, key);
-    // The donor wrote a pledge and a shipment (the refused confirmation is not there).
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid=my-entries] li').length === 2);
+    // The donor wrote a pledge, a shipment and an offer (the refused confirmation is not there).
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=my-entries] li').length === 3);
     await shot(page, 'my-key');
     await page.context().close();
   });

@@ -213,6 +213,7 @@ fn NeedView(need: Post, trace: Trace, notice: PageNotice) -> impl IntoView {
             {shipment_forms}
             {delivery_forms}
             {who_may}
+            {open.then(|| view! { <super::matches::MatchList kind=contract::PostKind::Need id=id.clone()/> })}
         </article>
     }
 }

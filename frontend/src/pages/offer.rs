@@ -53,6 +53,7 @@ fn OfferView(offer: Post) -> impl IntoView {
             </dl>
             {offer.description.clone().map(|d| view! { <p class="description">{d}</p> })}
             <ItemTable post=offer.clone()/>
+            <super::matches::MatchList kind=offer.kind id=offer.id.clone()/>
             <p class="hint">{crate::i18n::tr(lang, "offer.how_to_give")} " " <a href="/">{t("board.title")}</a></p>
         </article>
     }

@@ -403,6 +403,46 @@ pub struct SearchResults {
     pub facets: Facets,
 }
 
+/// `GET /api/v1/needs/{id}/matches` (the offers that fit a need) and
+/// `GET /api/v1/offers/{id}/matches` (the needs an offer could fill), best first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Matches {
+    pub matches: Vec<PostMatch>,
+}
+
+/// One post of the other side that fits, and why.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PostMatch {
+    pub post: Post,
+    /// Where it is, seen from the post matched.
+    pub region: RegionFit,
+    /// The lines that fit: each open line of the need, with the offer's open line of
+    /// the same category that gives the most.
+    pub lines: Vec<MatchedLine>,
+}
+
+/// Same region code, same country, or elsewhere: the first thing a match is ranked by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RegionFit {
+    SameArea,
+    SameCountry,
+    Elsewhere,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MatchedLine {
+    pub need_line: u32,
+    pub offer_line: u32,
+    pub category: String,
+    /// Whether the two lines name the same item (one name holds the other, or they
+    /// share a word of three or more letters), not only the same category.
+    pub same_item: bool,
+    /// What the offer could give of what the need still lacks: the smaller of the
+    /// two lines' remaining quantities.
+    pub quantity: i64,
+}
+
 /// `GET /api/v1/keys/{key}/roles`: what a key may do, as the log's roles say (public:
 /// every grant and revocation is in the log). The web app shows each user the forms
 /// they may submit from it.

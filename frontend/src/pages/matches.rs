@@ -1,0 +1,65 @@
+//! What fits a post: the offers that fit a need, on the need's page, and the needs an
+//! offer could fill, on the offer's page; each with why it fits.
+
+use super::board::post_title;
+use crate::api::client;
+use crate::i18n;
+use crate::session::{t, use_session};
+use contract::{Matches, PostKind, RegionFit};
+use leptos::prelude::*;
+
+/// Most matches a page lists (the API answers up to 20).
+const SHOWN: usize = 5;
+
+#[component]
+pub fn MatchList(kind: PostKind, id: String) -> impl IntoView {
+    let api = client();
+    let (path, heading) = match kind {
+        PostKind::Need => (format!("/api/v1/needs/{id}/matches"), "matches.offers"),
+        PostKind::Offer => (format!("/api/v1/offers/{id}/matches"), "matches.needs"),
+    };
+    let found = Resource::new(
+        move || path.clone(),
+        move |path| {
+            let api = api.clone();
+            async move { api.get::<Matches>(path).await }
+        },
+    );
+    let lang = use_session().lang;
+    view! {
+        <section aria-labelledby="matches-h" data-testid="matches">
+            <h2 id="matches-h">{t(heading)}</h2>
+            <Suspense fallback=|| view! { <p>{t("load.loading")}</p> }>
+                {move || Suspend::new(async move {
+                    match found.await {
+                        Err(e) => view! { <super::LoadError error=e/> }.into_any(),
+                        Ok(m) if m.matches.is_empty() => view! { <p class="hint">{t("matches.none")}</p> }.into_any(),
+                        Ok(m) => view! {
+                            <ol class="matches">
+                                {m.matches.into_iter().take(SHOWN).map(|m| {
+                                    let pages = match m.post.kind { PostKind::Need => "/needs", PostKind::Offer => "/offers" };
+                                    let region = match m.region {
+                                        RegionFit::SameArea => "matches.same_area",
+                                        RegionFit::SameCountry => "matches.same_country",
+                                        RegionFit::Elsewhere => "matches.elsewhere",
+                                    };
+                                    let lines = m.lines.iter().map(|l| {
+                                        let same = if l.same_item { t("matches.same_item") } else { "" };
+                                        format!("{}: {} {}{same}", i18n::value(lang, "category", &l.category), t("matches.up_to"), l.quantity)
+                                    }).collect::<Vec<_>>().join("; ");
+                                    view! {
+                                        <li data-testid="match" data-id=m.post.id.clone()>
+                                            <a href=format!("{pages}/{}", m.post.id)>{post_title(&m.post)}</a>
+                                            " · " {m.post.area.name.clone()} " (" {m.post.area.code.clone()} ")"
+                                            <br/><span class="meta">{t(region)} " · " {lines}</span>
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ol>
+                        }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
