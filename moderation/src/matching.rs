@@ -1,8 +1,9 @@
 //! Which offers fit a need, and which needs an offer could fill (docs/API.md,
 //! "Matching"): the other side's open posts that share a category with a line that
 //! still has something to give or to fill, ranked by where they are, then by whether
-//! they name the same item, then by how much of the subject they cover, oldest first
-//! among equals. Each match carries its reasons, so a reader sees why it is there.
+//! they name the same item, then by how much of the subject they cover, newest first
+//! among equals (a fresh post is likelier to still hold). Each match carries its
+//! reasons, so a reader sees why it is there.
 
 use crate::queries::{self, Policy, QueryError};
 use contract::{ItemLine, MatchedLine, Matches, Post, PostKind, PostMatch, RegionFit};
@@ -49,7 +50,7 @@ pub async fn matches(
             m.region,
             Reverse(m.lines.iter().filter(|l| l.same_item).count()),
             Reverse(m.lines.iter().map(|l| l.quantity).sum::<i64>()),
-            m.post.index,
+            Reverse(m.post.index),
         )
     });
     ranked.truncate(MAX_MATCHES);

@@ -344,7 +344,7 @@ pub async fn list_posts(
 
 /// Open, unrejected needs (`kind` = "need") or offers ("offer") with a line of one of
 /// `categories` that still has something left, nearest `area` first (the same code,
-/// then the same country, then elsewhere, oldest first within each), at most `limit`.
+/// then the same country, then elsewhere, newest first within each), at most `limit`.
 pub async fn open_posts_sharing(
     pool: &AnyPool,
     policy: Policy,
@@ -373,7 +373,7 @@ pub async fn open_posts_sharing(
     .push_bind(area.to_owned())
     .push(" THEN 0 WHEN v.area_code LIKE ")
     .push_bind(format!("{}%", area.get(..2).unwrap_or(area)))
-    .push(" THEN 1 ELSE 2 END, v.idx LIMIT ")
+    .push(" THEN 1 ELSE 2 END, v.idx DESC LIMIT ")
     .push_bind(i64::from(limit));
     let mut posts: Vec<Post> = q
         .build()

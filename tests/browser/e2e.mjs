@@ -413,6 +413,17 @@ try {
     assert.ok(forNeed.matches.some((m) => m.post.id === offerId), 'the need matches the offer');
     const forOffer = await (await fetch(`${url}/api/v1/offers/${offerId}/matches`)).json();
     assert.ok(forOffer.matches.some((m) => m.post.id === needId), 'the offer matches the need');
+    // On the need's page the donor pledges from the offer in one step: what the match
+    // says it can give, drawn on the offer.
+    await open(donor, `/needs/${needId}`);
+    const own = donor.locator(`[data-testid=match][data-id="${offerId}"]`);
+    await own.locator('[data-testid=pledge-from-offer]').waitFor();
+    await shot(donor, 'pledge-from-offer');
+    await submittedOnPage(donor, own.locator('[data-testid=pledge-from-offer]'));
+    const need = await (await fetch(`${url}/api/v1/needs/${needId}`)).json();
+    assert.equal(need.items[0].pledged, 500, 'the offer covered the 300 still needed');
+    const trace = await (await fetch(`${url}/api/v1/trace/${needId}`)).json();
+    assert.ok(JSON.stringify(trace).includes(offerId), 'the pledge names the offer it draws on');
     const phone = await visitor({ width: 390, height: 844 });
     let found = false;
     for (let i = 0; i < 50 && !found; i++) {
@@ -494,11 +505,12 @@ try {
     await publicVisitor.locator('[data-testid=key-first]').waitFor();
     assert.equal(await publicVisitor.locator('form').count(), 0, 'no forms for a visitor without a key');
     const kinds = await publicVisitor.locator('[data-testid=chain-link]').evaluateAll((ls) => ls.map((l) => l.dataset.kind));
-    assert.deepEqual(kinds, ['need.post', 'pledge', 'pledge.accept', 'shipment', 'delivery.confirm']);
+    assert.deepEqual(kinds, ['need.post', 'pledge', 'pledge.accept', 'shipment', 'delivery.confirm', 'pledge']);
     // Each link says what it moved by the item's name, and the shipment its tracking number.
     const shipped = await publicVisitor.locator('[data-testid=chain-link][data-kind=shipment]').textContent();
     assert.match(shipped, /N95口罩 金银潭发热门诊专用: 200 · SF Express 顺丰 · SF1234567890/);
-    assert.equal((await publicVisitor.textContent('[data-testid=remaining]')).trim(), '300');
+    // 200 delivered, and the rest pledged from the donor's offer.
+    assert.equal((await publicVisitor.textContent('[data-testid=remaining]')).trim(), '0');
     const chain = await verdict(publicVisitor, '[data-testid=verify]', 'verify-result');
     assert.ok(chain.verified, chain.text);
     await shot(publicVisitor, 'need-verified');
@@ -555,8 +567,9 @@ try {
     await page.fill('#passphrase', 'donor passphrase');
     await page.getByRole('button', { name: 'Import' }).click();
     await page.waitForFunction((k) => document.querySelector('[data-testid=public-key]').textContent.trim() === k, key);
-    // The donor wrote a pledge, a shipment and an offer (the refused confirmation is not there).
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid=my-entries] li').length === 3);
+    // The donor wrote two pledges, a shipment and an offer (the refused confirmation is
+    // not there).
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=my-entries] li').length === 4);
     await shot(page, 'my-key');
     await page.context().close();
   });

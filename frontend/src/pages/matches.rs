@@ -3,6 +3,7 @@
 
 use super::board::post_title;
 use crate::api::client;
+use crate::forms::PageNotice;
 use crate::i18n;
 use crate::session::{t, use_session};
 use contract::{Matches, PostKind, RegionFit};
@@ -11,8 +12,16 @@ use leptos::prelude::*;
 /// Most matches a page lists (the API answers up to 20).
 const SHOWN: usize = 5;
 
+/// On a need's page (`notice` given), the reader's own fitting offers can be pledged
+/// from in one step.
 #[component]
-pub fn MatchList(kind: PostKind, id: String) -> impl IntoView {
+pub fn MatchList(
+    kind: PostKind,
+    id: String,
+    #[prop(optional)] notice: Option<PageNotice>,
+) -> impl IntoView {
+    let session = use_session();
+    let need = id.clone();
     let api = client();
     let (path, heading) = match kind {
         PostKind::Need => (format!("/api/v1/needs/{id}/matches"), "matches.offers"),
@@ -30,7 +39,9 @@ pub fn MatchList(kind: PostKind, id: String) -> impl IntoView {
         <section aria-labelledby="matches-h" data-testid="matches">
             <h2 id="matches-h">{t(heading)}</h2>
             <Suspense fallback=|| view! { <p>{t("load.loading")}</p> }>
-                {move || Suspend::new(async move {
+                {move || {
+                    let need = need.clone();
+                    Suspend::new(async move {
                     match found.await {
                         Err(e) => view! { <super::LoadError error=e/> }.into_any(),
                         Ok(m) if m.matches.is_empty() => view! { <p class="hint">{t("matches.none")}</p> }.into_any(),
@@ -52,13 +63,20 @@ pub fn MatchList(kind: PostKind, id: String) -> impl IntoView {
                                             <a href=format!("{pages}/{}", m.post.id)>{post_title(&m.post)}</a>
                                             " · " {m.post.area.name.clone()} " (" {m.post.area.code.clone()} ")"
                                             <br/><span class="meta">{t(region)} " · " {lines}</span>
+                                            {
+                                                let (need, offer, author, fit) = (need.clone(), m.post.id.clone(), m.post.author.clone(), m.lines.clone());
+                                                move || notice.filter(|_| session.public_key().as_deref() == Some(author.as_str())).map(|notice| view! {
+                                                    <super::need::PledgeFromOffer need=need.clone() offer=offer.clone() lines=fit.clone() notice/>
+                                                })
+                                            }
                                         </li>
                                     }
                                 }).collect_view()}
                             </ol>
                         }.into_any(),
                     }
-                })}
+                    })
+                }}
             </Suspense>
         </section>
     }

@@ -213,7 +213,7 @@ fn NeedView(need: Post, trace: Trace, notice: PageNotice) -> impl IntoView {
             {shipment_forms}
             {delivery_forms}
             {who_may}
-            {open.then(|| view! { <super::matches::MatchList kind=contract::PostKind::Need id=id.clone()/> })}
+            {open.then(|| view! { <super::matches::MatchList kind=contract::PostKind::Need id=id.clone() notice/> })}
         </article>
     }
 }
@@ -495,6 +495,34 @@ fn PledgeForm(need: Post, notice: PageNotice) -> impl IntoView {
                 <FormOutcome state/>
             </form>
         </section>
+    }
+}
+
+/// A donor's offer that fits the need, pledged in one step: every line the match
+/// pairs, at the quantity the match says the offer can give, drawn on the offer.
+#[component]
+pub fn PledgeFromOffer(
+    need: String,
+    offer: String,
+    lines: Vec<contract::MatchedLine>,
+    notice: PageNotice,
+) -> impl IntoView {
+    let state = FormState::new();
+    notice.follow(state);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let items: Vec<Value> = lines
+            .iter()
+            .map(|l| json!({"line": l.need_line, "quantity": l.quantity}))
+            .collect();
+        let body = json!({"need": need, "items": items, "offer": offer});
+        state.send(Kind::Pledge, move || Ok((body, None)));
+    };
+    view! {
+        <form method="post" action="/signing-needs-javascript" on:submit=submit data-testid="pledge-from-offer">
+            <button type="submit" disabled=move || state.busy.get()>{t("matches.pledge_from_offer")}</button>
+            <FormOutcome state/>
+        </form>
     }
 }
 
