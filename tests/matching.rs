@@ -167,6 +167,39 @@ async fn offers_fit_a_need_and_needs_an_offer_nearest_and_closest_first() {
     let (_, answer) = matches(url, &format!("/api/v1/needs/{wuhan}/matches")).await;
     assert_eq!(answer["matches"][0]["lines"][0]["quantity"], 50, "{answer}");
 
+    // An offer line gives each unit once: a need asking for the same item on two lines
+    // is matched for no more than the offer holds.
+    let two_lines = need(
+        url,
+        &author(70),
+        vec![
+            item("N95口罩", "respirator", 200, "piece"),
+            item("N95口罩 儿童", "respirator", 200, "piece"),
+        ],
+        "CN-JX",
+    )
+    .await;
+    let small = offer(
+        url,
+        &author(71),
+        vec![item("N95口罩", "respirator", 250, "piece")],
+        "CN-JX",
+    )
+    .await;
+    let (_, answer) = matches(url, &format!("/api/v1/needs/{two_lines}/matches")).await;
+    assert_eq!(
+        answer["matches"][0]["post"]["id"],
+        small.as_str(),
+        "{answer}"
+    );
+    let given: Vec<i64> = answer["matches"][0]["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["quantity"].as_i64().unwrap())
+        .collect();
+    assert_eq!(given, [200, 50], "{answer}");
+
     // Unknown and malformed ids, and the wrong kind, are refused by name.
     let (status, answer) = matches(url, &format!("/api/v1/needs/{}/matches", "0".repeat(64))).await;
     assert_eq!(status, 404, "{answer}");

@@ -242,6 +242,7 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("matches.up_to", "up to", "最多"),
     ("matches.same_item", " (same item)", "（同一物资）"),
     ("matches.pledge_from_offer", "Pledge from my offer (one step)", "从我的捐赠中认捐（一步完成）"),
+    ("pledge.all_pledged", "Everything this need asks for is pledged.", "此需求所需物资已全部被认捐。"),
     ("form.needs_key", "Create or unlock your key first (My key).", "请先创建或解锁密钥（我的密钥）。"),
     ("load.not_found", "There is no such entry in this log. It may have been mistyped, or it belongs to another instance.", "此日志中没有该条目。可能是链接有误，或它属于另一个实例。"),
     ("load.unreachable", "The server could not be reached. Check your connection and try again; nothing was lost.", "无法连接服务器。请检查网络后重试；没有任何数据丢失。"),

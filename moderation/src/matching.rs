@@ -62,27 +62,35 @@ fn open_lines(post: &Post) -> impl Iterator<Item = &ItemLine> {
     post.items.iter().filter(|l| l.remaining > 0)
 }
 
-/// How `candidate` fits `subject`, if it does: each open line of the subject paired
-/// with the candidate's open line of the same category that gives the most.
+/// How `candidate` fits `subject`, if it does: each open line of the need, in order,
+/// takes what it still lacks from the offer's open line of the same category that
+/// names the same item, else has the most left; an offer line gives each unit once,
+/// so two need lines never both count the same units.
 fn fit(subject: &Post, candidate: Post) -> Option<PostMatch> {
     let (need, offer) = match subject.kind {
         PostKind::Need => (subject, &candidate),
         PostKind::Offer => (&candidate, subject),
     };
-    let lines: Vec<MatchedLine> = open_lines(need)
-        .filter_map(|n| {
-            open_lines(offer)
-                .filter(|o| o.category == n.category)
-                .map(|o| MatchedLine {
-                    need_line: n.line,
-                    offer_line: o.line,
-                    category: n.category.clone(),
-                    same_item: same_item(&n.item, &o.item),
-                    quantity: n.remaining.min(o.remaining),
-                })
-                .max_by_key(|l| (l.same_item, l.quantity))
-        })
-        .collect();
+    let mut left: Vec<(&ItemLine, i64)> = open_lines(offer).map(|o| (o, o.remaining)).collect();
+    let mut lines = Vec::new();
+    for n in open_lines(need) {
+        let Some((o, capacity)) = left
+            .iter_mut()
+            .filter(|(o, capacity)| o.category == n.category && *capacity > 0)
+            .max_by_key(|(o, capacity)| (same_item(&n.item, &o.item), *capacity))
+        else {
+            continue;
+        };
+        let quantity = n.remaining.min(*capacity);
+        *capacity -= quantity;
+        lines.push(MatchedLine {
+            need_line: n.line,
+            offer_line: o.line,
+            category: n.category.clone(),
+            same_item: same_item(&n.item, &o.item),
+            quantity,
+        });
+    }
     if lines.is_empty() {
         return None;
     }

@@ -511,6 +511,9 @@ try {
     assert.match(shipped, /N95口罩 金银潭发热门诊专用: 200 · SF Express 顺丰 · SF1234567890/);
     // 200 delivered, and the rest pledged from the donor's offer.
     assert.equal((await publicVisitor.textContent('[data-testid=remaining]')).trim(), '0');
+    await open(donor, `/needs/${needId}`);
+    await donor.locator('[data-testid=all-pledged]').waitFor();
+    assert.equal(await donor.locator('[data-testid=pledge-form]').count(), 0, 'nothing left to pledge, no form');
     const chain = await verdict(publicVisitor, '[data-testid=verify]', 'verify-result');
     assert.ok(chain.verified, chain.text);
     await shot(publicVisitor, 'need-verified');
@@ -602,7 +605,9 @@ try {
     assert.match(await page.textContent('h1'), /Jinyintan/);
     await client.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
     await generateKey(page);
-    await open(page, `/needs/${needId}`);
+    // The hospital's need is fully pledged by now: any open need of the seeded effort.
+    const open_ = await (await fetch(`${url}/api/v1/needs?status=open&per_page=1`)).json();
+    await open(page, `/needs/${open_.items[0].id}`);
     await page.route('**/api/v1/{entries,submissions}', (route) => route.abort('connectionrefused'));
     const pledge = page.locator('[data-testid=pledge-form]');
     await pledge.locator('input[type=number]').first().fill('1');

@@ -203,7 +203,9 @@ fn NeedView(need: Post, trace: Trace, notice: PageNotice) -> impl IntoView {
 
             {open.then(|| {
                 let need = need.clone();
+                let lacking = need.items.iter().any(|i| i.remaining > 0);
                 move || match me.get() {
+                    Some(_) if !lacking => view! { <p class="hint" data-testid="all-pledged">{t("pledge.all_pledged")}</p> }.into_any(),
                     Some(_) => view! { <PledgeForm need=need.clone() notice/> }.into_any(),
                     None => view! { <p class="hint" data-testid="key-first">{t("need.key_first")} " " <a href="/keys">{t("nav.keys")}</a></p> }.into_any(),
                 }

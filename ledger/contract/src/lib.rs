@@ -417,7 +417,7 @@ pub struct PostMatch {
     /// Where it is, seen from the post matched.
     pub region: RegionFit,
     /// The lines that fit: each open line of the need, with the offer's open line of
-    /// the same category that gives the most.
+    /// the same category it takes from (an offer line gives each unit once).
     pub lines: Vec<MatchedLine>,
 }
 
@@ -438,8 +438,8 @@ pub struct MatchedLine {
     /// Whether the two lines name the same item (one name holds the other, or they
     /// share a word of three or more letters), not only the same category.
     pub same_item: bool,
-    /// What the offer could give of what the need still lacks: the smaller of the
-    /// two lines' remaining quantities.
+    /// What the offer could give of what the need still lacks, after the need's
+    /// earlier lines took theirs.
     pub quantity: i64,
 }
 
