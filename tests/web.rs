@@ -193,6 +193,30 @@ async fn pages_are_whole_html_before_any_javascript_runs() {
         audit.contains("aidledger.localhost/log"),
         "the checkpoint is on the page"
     );
+    assert!(
+        audit.contains("the log's signed promise") && audit.contains("href=\"/log\""),
+        "each check says what it proves, and the log can be browsed"
+    );
+
+    // The log, newest first: the need (entry 1) before the organisation (entry 0),
+    // each with its kind, a link to its page and its author's page. It only reads.
+    let (status, log) = page(url, "/log", None).await;
+    assert_eq!(status, 200);
+    assert!(log.contains("data-testid=\"log-entries\""), "{log}");
+    let (need_at, org_at) = (
+        log.find(&format!("href=\"/needs/{need_id}\""))
+            .expect("the need is listed"),
+        log.find(&format!("href=\"/orgs/{org_id}\""))
+            .expect("the organisation is listed"),
+    );
+    assert!(need_at < org_at, "newest first");
+    assert!(log.contains("/authors/") && log.contains("N95口罩 × 1000"));
+    assert!(!log.contains("/pkg/aidledger"), "the log page only reads");
+    let (status, first) = page(url, "/log?start=0", None).await;
+    assert_eq!(status, 200);
+    assert!(first.contains(&format!("href=\"/orgs/{org_id}\"")));
+    let (status, _) = page(url, "/log?start=99999", None).await;
+    assert_eq!(status, 200, "a start past the end shows the last entries");
 
     let (_, queue) = page(url, "/moderation", None).await;
     assert!(queue.contains(&org_id), "the hospital awaits review");
@@ -371,6 +395,8 @@ async fn no_page_shows_private_contact_data() {
         format!("/orgs/{org_id}"),
         "/orgs".to_owned(),
         "/moderation".to_owned(),
+        "/log".to_owned(),
+        "/log?start=0".to_owned(),
         format!("/audit?entry={org_id}"),
         format!(
             "/authors/{}",

@@ -58,6 +58,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/authors/:key") view=pages::activity::AuthorPage ssr=SsrMode::Async/>
                     <Route path=path!("/moderation") view=pages::moderation::Queue ssr=SsrMode::Async/>
                     <Route path=path!("/audit") view=pages::audit::Audit ssr=SsrMode::Async/>
+                    <Route path=path!("/log") view=pages::log::LogPage ssr=SsrMode::Async/>
                     <Route path=path!("/signing-needs-javascript") view=pages::NeedsJavascript ssr=SsrMode::Async/>
                 </Routes>
             </main>

@@ -552,7 +552,20 @@ try {
     await publicVisitor.fill('#lookup', needId);
     const entry = await verdict(publicVisitor, '[data-testid=lookup-entry]', 'entry-result');
     assert.ok(entry.verified, entry.text);
+    // The raw JSON is there for experts, folded away for everyone else.
+    const raw = publicVisitor.locator('[data-testid=raw-entry]');
+    await raw.waitFor();
+    assert.equal(await raw.evaluate((d) => d.open), false);
     await shot(publicVisitor, 'audit');
+    // The log can be browsed, newest first: the offer the operator just signed leads.
+    await publicVisitor.click('[data-testid=browse-log]');
+    await publicVisitor.waitForURL('**/log');
+    const rows = publicVisitor.locator('[data-testid=log-entries] li');
+    assert.equal(await rows.first().getAttribute('data-kind'), 'offer.post');
+    assert.match(await rows.first().textContent(), /Gloves × 10/);
+    await publicVisitor.setViewportSize({ width: 360, height: 780 });
+    await shot(publicVisitor, 'log-phone');
+    await publicVisitor.setViewportSize({ width: 1200, height: 900 });
   });
 
   await step('keys export sealed and import back with the passphrase', async () => {
@@ -682,7 +695,7 @@ try {
   });
 
   await step('no page scrolls sideways on a 360 px phone, in English or Chinese', async () => {
-    const paths = ['/', '/offers', `/needs/${needId}`, '/activity', '/keys', '/post/need', '/post/offer', '/orgs',
+    const paths = ['/', '/offers', '/log', `/needs/${needId}`, '/activity', '/keys', '/post/need', '/post/offer', '/orgs',
       `/orgs/${orgId}`, '/orgs/new', '/moderation', '/audit', `/authors/${hospitalKey}`];
     for (const locale of ['en-GB', 'zh-CN']) {
       const context = await browser.newContext({ locale, viewport: { width: 360, height: 780 } });

@@ -213,8 +213,10 @@ pub fn Audit() -> impl IntoView {
         <Title text=t("audit.title")/>
         <h1>{t("audit.title")}</h1>
         <p class="hint">{t("audit.hint")}</p>
+        <p><a href="/log" data-testid="browse-log">{t("log.browse")}</a></p>
         <section aria-labelledby="cp-h">
             <h2 id="cp-h">{t("audit.checkpoint")}</h2>
+            <p class="explain">{t("audit.checkpoint_means")}</p>
             <Suspense fallback=|| view! { <p>{t("load.loading")}</p> }>
                 {move || Suspend::new(async move {
                     match note.await {
@@ -232,6 +234,7 @@ pub fn Audit() -> impl IntoView {
         </section>
         <section aria-labelledby="cons-h">
             <h2 id="cons-h">{t("audit.consistency")}</h2>
+            <p class="explain">{t("audit.consistency_means")}</p>
             <div class="field">
                 <label for="saved-checkpoint">{t("audit.saved_checkpoint")}</label>
                 <textarea id="saved-checkpoint" rows="6" prop:value=move || saved.get() on:input=move |ev| saved.set(event_target_value(&ev))></textarea>
@@ -241,6 +244,7 @@ pub fn Audit() -> impl IntoView {
         </section>
         <section aria-labelledby="entry-h">
             <h2 id="entry-h">{t("audit.lookup")}</h2>
+            <p class="explain">{t("audit.lookup_means")}</p>
             <form on:submit=find>
                 <div class="field">
                     <label for="lookup">{t("audit.lookup_label")}</label>
@@ -249,7 +253,9 @@ pub fn Audit() -> impl IntoView {
                 <button type="submit" data-testid="lookup-entry">{t("audit.find")}</button>
             </form>
             <Verdict result=entry_result testid="entry-result"/>
-            {move || entry_json.get().map(|j| view! { <pre class="entry-json">{j}</pre> })}
+            {move || entry_json.get().map(|j| view! {
+                <details data-testid="raw-entry"><summary>{t("audit.raw")}</summary><pre class="entry-json">{j}</pre></details>
+            })}
         </section>
     }
 }

@@ -7,9 +7,7 @@ use crate::api::{client, Failure};
 use crate::browser;
 use crate::keystore;
 use crate::session::{t, use_session, KEY_STORAGE};
-use base64::prelude::*;
 use contract::LogEntries;
-use ledger::entry::SignedEntry;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -162,7 +160,7 @@ fn MyRoles() -> impl IntoView {
 #[component]
 fn MyEntries() -> impl IntoView {
     let session = use_session();
-    let entries = RwSignal::new(None::<Result<Vec<(u64, String, SignedEntry)>, Failure>>);
+    let entries = RwSignal::new(None::<Result<Vec<super::log::Entry>, Failure>>);
     Effect::new(move |_| {
         let Some(key) = session.key.get() else { return };
         let api = client();
@@ -171,42 +169,17 @@ fn MyEntries() -> impl IntoView {
                 "/api/v1/authors/{}/entries?limit=1000",
                 keystore::public_hex(&key)
             );
-            let result = api.get::<LogEntries>(path).await.map(|page| {
-                page.entries
-                    .into_iter()
-                    .filter_map(|e| {
-                        let leaf = BASE64_STANDARD.decode(&e.leaf).ok()?;
-                        Some((e.index, e.leaf_hash, serde_json::from_slice(&leaf).ok()?))
-                    })
-                    .collect()
-            });
+            let result = api.get::<LogEntries>(path).await.map(super::log::decoded);
             entries.set(Some(result));
         });
     });
-    let lang = session.lang;
     view! {
         <section aria-labelledby="mine-h">
             <h2 id="mine-h">{t("key.entries")}</h2>
             {move || match entries.get() {
                 None => view! { <p>{t("key.entries_none")}</p> }.into_any(),
                 Some(Err(e)) => view! { <super::LoadError error=e/> }.into_any(),
-                Some(Ok(list)) => view! {
-                    <ol class="mine" data-testid="my-entries">
-                        {list.into_iter().map(|(index, hash, entry)| {
-                            let href = match entry.kind.as_str() {
-                                "need.post" => format!("/needs/{hash}"),
-                                "org.register" => format!("/orgs/{hash}"),
-                                "pledge" => format!("/needs/{}", entry.body["need"].as_str().unwrap_or_default()),
-                                _ => format!("/audit?entry={hash}"),
-                            };
-                            let what = crate::describe::summary(lang, &entry, &|_| None);
-                            view! {
-                                <li>"#" {index} " " <a href=href>{crate::i18n::value(lang, "kind", &entry.kind)}</a>
-                                    " · " {what} " · " {entry.created_at}</li>
-                            }
-                        }).collect_view()}
-                    </ol>
-                }.into_any(),
+                Some(Ok(list)) => view! { <super::log::EntryRows entries=list testid="my-entries"/> }.into_any(),
             }}
         </section>
     }

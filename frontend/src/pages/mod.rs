@@ -5,6 +5,7 @@ pub mod audit;
 pub mod board;
 pub mod first_steps;
 pub mod keys;
+pub mod log;
 pub mod matches;
 pub mod moderation;
 pub mod need;
