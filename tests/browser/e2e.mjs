@@ -618,9 +618,11 @@ try {
     assert.match(await page.textContent('h1'), /Jinyintan/);
     await client.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
     await generateKey(page);
-    // The hospital's need is fully pledged by now: any open need of the seeded effort.
-    const open_ = await (await fetch(`${url}/api/v1/needs?status=open&per_page=1`)).json();
-    await open(page, `/needs/${open_.items[0].id}`);
+    // The hospital's need is fully pledged by now: an open need of the seeded effort
+    // with something still to pledge.
+    const open_ = await (await fetch(`${url}/api/v1/needs?status=open&per_page=50`)).json();
+    const lacking = open_.items.find((n) => n.items.some((i) => i.remaining > 0));
+    await open(page, `/needs/${lacking.id}`);
     await page.route('**/api/v1/{entries,submissions}', (route) => route.abort('connectionrefused'));
     const pledge = page.locator('[data-testid=pledge-form]');
     await pledge.locator('input[type=number]').first().fill('1');
