@@ -240,6 +240,19 @@ fn post_from_row(r: &AnyRow) -> Result<Post, QueryError> {
     })
 }
 
+/// The posts `q` selects (the columns of [`post_select`]), each with its item lines.
+async fn posts_of(pool: &AnyPool, q: &mut QueryBuilder<'_>) -> Result<Vec<Post>, QueryError> {
+    let mut posts: Vec<Post> = q
+        .build()
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(post_from_row)
+        .collect::<Result<_, _>>()?;
+    attach_items(pool, &mut posts).await?;
+    Ok(posts)
+}
+
 async fn attach_items(pool: &AnyPool, posts: &mut [Post]) -> Result<(), QueryError> {
     if posts.is_empty() {
         return Ok(());
@@ -326,14 +339,7 @@ pub async fn list_posts(
         .push_bind(i64::from(per_page))
         .push(" OFFSET ")
         .push_bind(offset(page, per_page));
-    let mut items: Vec<Post> = q
-        .build()
-        .fetch_all(pool)
-        .await?
-        .iter()
-        .map(post_from_row)
-        .collect::<Result<_, _>>()?;
-    attach_items(pool, &mut items).await?;
+    let items = posts_of(pool, &mut q).await?;
     Ok(Page {
         items,
         page,
@@ -375,15 +381,7 @@ pub async fn open_posts_sharing(
     .push_bind(format!("{}%", area.get(..2).unwrap_or(area)))
     .push(" THEN 1 ELSE 2 END, v.idx DESC LIMIT ")
     .push_bind(i64::from(limit));
-    let mut posts: Vec<Post> = q
-        .build()
-        .fetch_all(pool)
-        .await?
-        .iter()
-        .map(post_from_row)
-        .collect::<Result<_, _>>()?;
-    attach_items(pool, &mut posts).await?;
-    Ok(posts)
+    posts_of(pool, &mut q).await
 }
 
 /// One need (`kind` = "need") or offer ("offer"), whatever its status.
