@@ -42,7 +42,7 @@ pub fn check_database_url(database_url: Option<&str>) -> anyhow::Result<()> {
 }
 
 /// After an erasure, makes sure the erased data's old row images go too (SQLite: the
-/// WAL is emptied; PostgreSQL: the table is vacuumed). A busy database leaves it for
+/// WAL is emptied; PostgreSQL: the tables are rewritten). A busy database leaves it for
 /// the next erasure or the retention run; it is logged.
 pub async fn flush_erased(store: &SqlStore) {
     if let Err(error) = store

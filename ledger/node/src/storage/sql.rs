@@ -42,8 +42,12 @@ impl SqlStore {
 
     /// Makes sure no old page image (such as erased private data) survives outside the
     /// live tables: on SQLite, copies the write-ahead log into the database and empties
-    /// it; on PostgreSQL, vacuums `tables` and `submissions` (whose rows carried private
-    /// sidecars until decided) so dead row versions are reclaimed.
+    /// it; on PostgreSQL, rewrites `tables` and `submissions` (whose rows carried private
+    /// sidecars until decided) with `VACUUM FULL`. A plain `VACUUM` reclaims dead row
+    /// versions but leaves their bytes in the page's free space whenever live rows share
+    /// the page (observed: a decided submission's sidecar outlived its erasure); a
+    /// rewrite copies only live rows. It locks each table for the rewrite, which these
+    /// rare calls (erasures, the retention run) can afford.
     pub async fn flush_erased(&self, tables: &[&str]) -> Result<(), StorageError> {
         match self.backend() {
             Backend::Sqlite => {
@@ -52,9 +56,8 @@ impl SqlStore {
                     .await?;
             }
             Backend::Postgres => {
-                // Submissions held the sidecar (private contact data) until decided.
                 for table in tables.iter().chain(&["submissions"]) {
-                    sqlx::query(&format!("VACUUM {table}"))
+                    sqlx::query(&format!("VACUUM FULL {table}"))
                         .execute(self.pool())
                         .await?;
                 }
