@@ -3103,3 +3103,98 @@ async fn activity_lists_what_waits_for_a_key_and_where_its_donations_stand() {
         .unwrap();
     assert_eq!(reply.status().as_u16(), 400);
 }
+
+// ---------------------------------------------------------------------------------
+// Totals
+// ---------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn totals_add_up_the_selected_needs_by_category_region_and_day() {
+    let w = World::new().await;
+    let needed_by = date(OffsetDateTime::now_utc() + Duration::days(30));
+    let mut body = need_body(&w.org, &[10, 20, 30], &needed_by);
+    body["area"] = json!({"code": "CN-ZJ", "name": "浙江"});
+    w.ok(&sign(&w.hospital, Kind::NeedPost, body)).await;
+    let p = w
+        .ok(&pledge(&w.donor, &w.need, &[(0, 40), (1, 20)], None))
+        .await;
+    let s = w.ok(&shipment(&w.donor, &p, &[(0, 25)])).await;
+    w.ok(&confirm(&w.hospital, &s, &[(0, 25)])).await;
+
+    let amounts = |unit: &str, [requested, pledged, shipped, delivered, remaining]: [i64; 5]| {
+        json!({"unit": unit, "requested": requested, "pledged": pledged, "shipped": shipped,
+               "delivered": delivered, "remaining": remaining})
+    };
+    let totals = json!([
+        amounts("piece", [180, 60, 25, 25, 120]),
+        amounts("box", [30, 0, 0, 0, 30])
+    ]);
+    let stats = w.get_json("/api/v1/stats").await;
+    assert_eq!(stats["needs"], 2);
+    assert_eq!(stats["totals"], totals);
+    assert_eq!(
+        stats["by_category"],
+        json!([
+            {"category": "gown_coverall", "needs": 2, "amounts": [amounts("piece", [70, 20, 0, 0, 50])]},
+            {"category": "respirator", "needs": 2, "amounts": [amounts("piece", [110, 40, 25, 25, 70])]},
+            {"category": "gloves", "needs": 1, "amounts": [amounts("box", [30, 0, 0, 0, 30])]},
+        ])
+    );
+    assert_eq!(stats["regions"], 2);
+    assert_eq!(
+        stats["by_region"],
+        json!([
+            {"area": hubei(), "needs": 1, "open": 1,
+             "amounts": [amounts("piece", [150, 60, 25, 25, 90])]},
+            {"area": {"code": "CN-ZJ", "name": "浙江"}, "needs": 1, "open": 1,
+             "amounts": [amounts("box", [30, 0, 0, 0, 30]), amounts("piece", [30, 0, 0, 0, 30])]},
+        ])
+    );
+    let today = date(OffsetDateTime::now_utc());
+    assert_eq!(
+        stats["per_day"],
+        json!([{"day": today, "needs": 2, "pledges": 1, "shipments": 1, "deliveries": 1,
+                "amounts": totals}])
+    );
+
+    // The listing's filters select the same needs, and a category only its lines.
+    let gloves = w.get_json("/api/v1/stats?category=gloves").await;
+    assert_eq!(gloves["needs"], 1);
+    assert_eq!(gloves["totals"], json!([amounts("box", [30, 0, 0, 0, 30])]));
+    assert_eq!(gloves["by_region"][0]["area"]["code"], "CN-ZJ");
+    assert_eq!(
+        gloves["per_day"][0]["pledges"], 0,
+        "the pledge has no gloves"
+    );
+    let respirators = w
+        .get_json("/api/v1/stats?category=respirator&area=CN-HB")
+        .await;
+    assert_eq!(
+        respirators["totals"],
+        json!([amounts("piece", [100, 40, 25, 25, 60])])
+    );
+    assert_eq!(respirators["per_day"][0]["pledges"], 1);
+    assert_eq!(w.get_json("/api/v1/stats?area=CN").await["needs"], 2);
+    let met = w.get_json("/api/v1/stats?status=met").await;
+    assert_eq!(
+        met,
+        json!({"needs": 0, "totals": [], "by_category": [], "by_region": [], "regions": 0, "per_day": []})
+    );
+
+    for (query, names) in [
+        ("category=masks", "category must be one of"),
+        ("page=2", "page"),
+        ("status=closed", "status must be one of"),
+    ] {
+        let r = w
+            .http
+            .get(format!("{}/api/v1/stats?{query}", w.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "{query}");
+        let answer: Value = r.json().await.unwrap();
+        let message = common::error_message(&answer).unwrap();
+        assert!(message.contains(names), "{query}: {message}");
+    }
+}

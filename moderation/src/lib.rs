@@ -10,5 +10,6 @@ pub mod queries;
 pub mod rebuild;
 pub mod rules;
 pub mod schema;
+pub mod stats;
 
 pub use rules::WorkflowRules;

@@ -154,7 +154,7 @@ fn today() -> String {
 
 /// Columns and joins shared by every post query; `status` and `verification` are the
 /// read-time values described in the module documentation.
-fn post_select(q: &mut QueryBuilder<'_>, columns: &str, policy: Policy) {
+pub(crate) fn post_select(q: &mut QueryBuilder<'_>, columns: &str, policy: Policy) {
     q.push("SELECT ")
         .push(columns)
         .push(
@@ -179,7 +179,7 @@ const VERIFICATION: &str = "CASE WHEN v.rejects > 0 THEN 'rejected'
      WHEN v.verifies > 0 OR v.org_verification = 'verified' THEN 'verified'
      ELSE 'pending' END";
 
-fn post_filters(q: &mut QueryBuilder<'_>, kind: &str, f: &PostFilter) {
+pub(crate) fn post_filters(q: &mut QueryBuilder<'_>, kind: &str, f: &PostFilter) {
     q.push(" AND v.kind = ").push_bind(kind.to_owned());
     if let Some(s) = &f.status {
         q.push(" AND v.read_status = ").push_bind(s.clone());
@@ -294,13 +294,8 @@ async fn attach_items(pool: &AnyPool, posts: &mut [Post]) -> Result<(), QueryErr
     Ok(())
 }
 
-/// Needs (`kind` = "need") or offers ("offer"), most urgent and oldest first.
-pub async fn list_posts(
-    pool: &AnyPool,
-    policy: Policy,
-    kind: &str,
-    f: &PostFilter,
-) -> Result<Page<Post>, QueryError> {
+/// Refuses a filter value the listing does not know, naming the parameter.
+pub(crate) fn check_post_filter(f: &PostFilter) -> Result<(), QueryError> {
     one_of(
         "status",
         &f.status,
@@ -320,7 +315,17 @@ pub async fn list_posts(
         .iter()
         .map(|c| c.name())
         .collect();
-    one_of("category", &f.category, &categories)?;
+    one_of("category", &f.category, &categories)
+}
+
+/// Needs (`kind` = "need") or offers ("offer"), most urgent and oldest first.
+pub async fn list_posts(
+    pool: &AnyPool,
+    policy: Policy,
+    kind: &str,
+    f: &PostFilter,
+) -> Result<Page<Post>, QueryError> {
+    check_post_filter(f)?;
     let (page, per_page) = pages(f.page, f.per_page)?;
 
     let mut count = QueryBuilder::new("");

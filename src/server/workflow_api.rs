@@ -32,6 +32,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/api/v1/authors/{key}/entries", get(author_entries))
         .route("/api/v1/trace/{hash}", get(trace))
         .route("/api/v1/search", get(search))
+        .route("/api/v1/stats", get(stats))
 }
 
 #[derive(Deserialize, Default)]
@@ -99,6 +100,33 @@ async fn one_offer(
     Ok(Json(
         queries::post(state.store.pool(), state.policy, "offer", &id).await?,
     ))
+}
+
+/// The needs listing's filters, without paging: totals cover the whole selection.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct StatsQuery {
+    status: Option<String>,
+    category: Option<String>,
+    area: Option<String>,
+    urgency: Option<String>,
+    verified: Option<String>,
+}
+
+async fn stats(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<StatsQuery>,
+) -> Result<Json<contract::Stats>, ApiError> {
+    let filter = PostFilter {
+        status: q.status,
+        category: q.category,
+        area: q.area,
+        urgency: q.urgency,
+        verified: q.verified,
+        ..PostFilter::default()
+    };
+    let totals = moderation::stats::stats(state.store.pool(), state.policy, &filter);
+    Ok(Json(totals.await?))
 }
 
 #[derive(Deserialize, Default)]

@@ -557,3 +557,74 @@ pub struct VerdictGiven {
     pub verdict: VerdictKind,
     pub reason: String,
 }
+
+/// `GET /api/v1/stats`: what the needs the filters select ask for, and how much of it
+/// has been pledged, shipped and delivered, by category, by region and over time.
+/// Quantities add up only within one unit (pieces and boxes do not sum), so every
+/// group lists its amounts unit by unit.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Stats {
+    /// Needs counted.
+    pub needs: i64,
+    /// All of them together.
+    pub totals: Vec<Amounts>,
+    /// Every category with a line in the selection, most needs first.
+    pub by_category: Vec<CategoryStats>,
+    /// Regions by their code, most needs first; at most [`Stats::MAX_REGIONS`].
+    pub by_region: Vec<RegionStats>,
+    /// Regions in the selection, of which `by_region` lists the first.
+    pub regions: i64,
+    /// Where things stood at the end of each day with an entry of the selection, oldest
+    /// first; at most the last [`Stats::MAX_DAYS`] such days.
+    pub per_day: Vec<DayStats>,
+}
+
+impl Stats {
+    pub const MAX_REGIONS: usize = 100;
+    pub const MAX_DAYS: usize = 366;
+}
+
+/// Quantities of one unit.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Amounts {
+    pub unit: String,
+    pub requested: i64,
+    pub pledged: i64,
+    pub shipped: i64,
+    pub delivered: i64,
+    /// Still to be pledged: over each line, what is requested beyond what is pledged.
+    pub remaining: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CategoryStats {
+    pub category: String,
+    /// Needs with a line of this category.
+    pub needs: i64,
+    pub amounts: Vec<Amounts>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RegionStats {
+    /// The region's code, and a name one of its needs gave it.
+    pub area: Area,
+    pub needs: i64,
+    /// Of which still open.
+    pub open: i64,
+    pub amounts: Vec<Amounts>,
+}
+
+/// One day (UTC, by the `created_at` its entries' authors wrote).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayStats {
+    /// `YYYY-MM-DD`.
+    pub day: String,
+    /// Entries of that day: needs posted, pledges, shipments, delivery confirmations.
+    pub needs: i64,
+    pub pledges: i64,
+    pub shipments: i64,
+    pub deliveries: i64,
+    /// Running totals at the end of the day. A need counts with the quantities it
+    /// requests now, from the day it was posted.
+    pub amounts: Vec<Amounts>,
+}
