@@ -140,7 +140,9 @@ pub struct Workflow {
     /// Accepted pledges, waiting to be shipped.
     accepted: Vec<OpenPledge>,
     shipments: Vec<Sent>,
+    /// When the entries of this round are dated: `lag` before the host's clock.
     now: OffsetDateTime,
+    lag: Duration,
     /// Leaf hashes of needs and pledges made so far: an identical entry (same author,
     /// second and content) would be a duplicate, not a second need or pledge.
     seen: HashSet<[u8; 32]>,
@@ -163,12 +165,19 @@ impl Workflow {
             accepted: vec![],
             shipments: vec![],
             now: OffsetDateTime::now_utc(),
+            lag: Duration::ZERO,
             seen: HashSet::new(),
         }
     }
 
     fn sign(&self, key: &SigningKey, kind: Kind, body: Value) -> Result<VerifiedEntry, EntryError> {
         UnsignedEntry::new(kind, &key.verifying_key(), self.now, body).sign(key)
+    }
+
+    /// Dates the entries of the next rounds `lag` before now, so that a seeded effort
+    /// can unfold over past days (deadlines stay ahead of the real date).
+    pub fn date_behind(&mut self, lag: Duration) {
+        self.lag = lag;
     }
 
     /// The next round: at most `max` entries that may be sequenced in any order, each
@@ -178,7 +187,7 @@ impl Workflow {
         rng: &mut impl Rng,
         max: usize,
     ) -> Result<Vec<VerifiedEntry>, EntryError> {
-        self.now = OffsetDateTime::now_utc();
+        self.now = OffsetDateTime::now_utc() - self.lag;
         let mut out = Vec::new();
         if let Some(operator) = self.operator.clone().filter(|_| self.moderators.is_empty()) {
             for _ in 0..2.min(max) {
@@ -290,7 +299,7 @@ impl Workflow {
             .iter()
             .map(|l| l["quantity"].as_u64().unwrap_or(0))
             .collect();
-        let needed_by = (self.now + Duration::days(rng.gen_range(7..60)))
+        let needed_by = (OffsetDateTime::now_utc() + Duration::days(rng.gen_range(7..60)))
             .date()
             .to_string();
         let body = json!({

@@ -418,3 +418,36 @@ async fn no_page_shows_private_contact_data() {
     assert!(html.contains("Jinyintan"));
     instance.stop().await;
 }
+
+/// Totals read without JavaScript: figures in words beside each bar, the filters
+/// applied, and no WebAssembly.
+#[tokio::test]
+async fn totals_are_drawn_on_the_server_with_their_figures() {
+    let instance = TestInstance::start().await;
+    let url = &instance.url;
+    hospital_with_need(url).await;
+
+    let (status, html) = page(url, "/stats", None).await;
+    assert_eq!(status, 200);
+    assert!(!html.contains("/pkg/aidledger"), "the totals only read");
+    assert!(html.contains("class=\"stats-count\">1 needs<"), "{html}");
+    assert!(
+        html.contains(
+            "Requested 1,000 pieces · Pledged 0 · Shipped 0 · Delivered 0 · Still needed 1,000"
+        ),
+        "{html}"
+    );
+    assert!(
+        html.contains("class=\"bar\"><rect x=\"0.00\" y=\"0\" width=\"100.00\" height=\"10\" class=\"remaining\">"),
+        "one bar, all still needed: {html}"
+    );
+    assert!(html.contains("湖北") && html.contains("CN-HB"));
+
+    let (_, zh) = page(url, "/stats?category=respirator", Some("zh")).await;
+    assert!(zh.contains("需求量 1,000 个"), "{zh}");
+    let (_, none) = page(url, "/stats?category=gloves", None).await;
+    assert!(none.contains("data-testid=\"stats-empty\""), "{none}");
+    let (_, bad) = page(url, "/stats?category=masks", None).await;
+    assert!(bad.contains("category must be one of"), "{bad}");
+    instance.stop().await;
+}

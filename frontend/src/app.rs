@@ -59,6 +59,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/moderation") view=pages::moderation::Queue ssr=SsrMode::Async/>
                     <Route path=path!("/audit") view=pages::audit::Audit ssr=SsrMode::Async/>
                     <Route path=path!("/log") view=pages::log::LogPage ssr=SsrMode::Async/>
+                    <Route path=path!("/stats") view=pages::stats::StatsPage ssr=SsrMode::Async/>
                     <Route path=path!("/signing-needs-javascript") view=pages::NeedsJavascript ssr=SsrMode::Async/>
                 </Routes>
             </main>
@@ -92,6 +93,7 @@ fn Header() -> impl IntoView {
                 <A href="/post/need">{t("nav.post_need")}</A>
                 <A href="/post/offer">{t("nav.post_offer")}</A>
                 <A href="/orgs">{t("nav.orgs")}</A>
+                <A href="/stats">{t("nav.stats")}</A>
                 <A href="/moderation">{t("nav.moderation")}</A>
                 <A href="/audit">{t("nav.audit")}</A>
                 <A href="/activity">{t("nav.activity")}</A>

@@ -120,6 +120,13 @@ mod imp {
         }
     }
 
+    /// Loads the current address from the server again.
+    pub fn reload() {
+        if let Some(window) = web_sys::window() {
+            let _ = window.location().reload();
+        }
+    }
+
     /// Asks the user to confirm an action that cannot be undone.
     pub fn confirm(message: &str) -> bool {
         web_sys::window()
@@ -209,6 +216,9 @@ mod imp {
     }
 
     pub fn reveal_fragment(_tries: u32) {}
+
+    #[cfg_attr(feature = "ssr", allow(dead_code))]
+    pub fn reload() {}
 
     pub fn confirm(_message: &str) -> bool {
         false

@@ -113,15 +113,15 @@ fn request_lang() -> Lang {
 }
 
 /// Whether the page at `path` is taken over by the WebAssembly. Pages that only read
-/// (the boards, an offer, the list of organisations, an author's page, the log) are sent without it: the
-/// bundle would multiply their weight and add nothing. Links from them to a page with
+/// (the boards, an offer, the list of organisations, an author's page, the log, the
+/// totals) are sent without it: the bundle would multiply their weight and add nothing. Links from them to a page with
 /// a form are ordinary page loads; once the bundle runs, it renders these pages too.
 #[cfg(feature = "ssr")]
 pub fn takes_over(path: &str) -> bool {
     let path = path.trim_end_matches('/');
     !(matches!(
         path,
-        "" | "/orgs" | "/offers" | "/log" | "/signing-needs-javascript"
+        "" | "/orgs" | "/offers" | "/log" | "/stats" | "/signing-needs-javascript"
     ) || path.starts_with("/authors/")
         || path.starts_with("/offers/"))
 }

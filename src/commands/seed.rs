@@ -22,6 +22,10 @@ pub struct Args {
     /// appoints moderators who verify organisations.
     #[arg(long)]
     operator_key: Option<PathBuf>,
+    /// Date the entries over the last DAYS days, oldest first, as if the effort had
+    /// unfolded over them (0: all dated now).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=3650))]
+    days: u16,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
@@ -37,6 +41,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let mut submitted = 0u64;
     while submitted < args.count {
         let room = (args.count - submitted).min(args.concurrency.max(1) as u64) as usize;
+        let still_to_come = 1.0 - submitted as f64 / args.count as f64;
+        workflow.date_behind(time::Duration::seconds_f64(
+            f64::from(args.days) * 86_400.0 * still_to_come,
+        ));
         let round = workflow.round(&mut rng, room)?;
         let mut tasks = tokio::task::JoinSet::new();
         for entry in round {

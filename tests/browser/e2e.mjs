@@ -370,6 +370,24 @@ try {
     await submittedOnPage(hospital, delivery);
   });
 
+  await step('anyone sees the totals by category and region, drawn on the server, on a phone without JavaScript', async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 390, height: 844 } });
+    const page = await context.newPage();
+    await page.goto(`${url}/?q=N95`);
+    await page.click('[data-testid=board-stats]');
+    await page.selectOption('#f-category', 'respirator');
+    await page.fill('#f-area', 'CN-HB');
+    await page.click('form.search button[type=submit]');
+    assert.match(page.url(), /\/stats\?category=respirator&.*area=CN-HB/);
+    const totals = await page.locator('[data-testid=figures]').first().textContent();
+    assert.match(totals, /Delivered [1-9][\d,]*/, totals);
+    assert.ok(await page.locator('[data-testid=stats-region]').count() >= 1);
+    assert.equal(await page.locator('script[type=module]').count(), 0, 'the totals only read');
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'no sideways scrolling');
+    await shot(page, 'stats-phone-nojs');
+    await context.close();
+  });
+
   await step('the donor follows the pledge to delivery in its activity, on a phone', async () => {
     await donor.setViewportSize({ width: 390, height: 844 });
     await open(donor, '/activity');
@@ -698,7 +716,7 @@ try {
 
   await step('no page scrolls sideways on a 360 px phone, in English or Chinese', async () => {
     const paths = ['/', '/offers', '/log', `/needs/${needId}`, '/activity', '/keys', '/post/need', '/post/offer', '/orgs',
-      `/orgs/${orgId}`, '/orgs/new', '/moderation', '/audit', `/authors/${hospitalKey}`];
+      `/orgs/${orgId}`, '/orgs/new', '/moderation', '/audit', `/authors/${hospitalKey}`, '/stats'];
     for (const locale of ['en-GB', 'zh-CN']) {
       const context = await browser.newContext({ locale, viewport: { width: 360, height: 780 } });
       const page = await context.newPage();

@@ -125,21 +125,8 @@ fn Board(listing: Listing) -> impl IntoView {
         }
     });
     let value = move |name: &str| query.with(|q| q.get(name).unwrap_or_default());
-    let lang = use_session().lang;
     let select = move |name: &'static str, group: &'static str, values: Vec<&'static str>| {
-        let current = value(name);
-        view! {
-            <div class="field">
-                <label for=format!("f-{name}")>{t(i18n::filter_label(name))}</label>
-                <select id=format!("f-{name}") name=name>
-                    <option value="">{t("filter.any")}</option>
-                    {values.into_iter().map(|v| {
-                        let selected = v == current;
-                        view! { <option value=v selected=selected>{i18n::value(lang, group, v)}</option> }
-                    }).collect_view()}
-                </select>
-            </div>
-        }
+        view! { <FilterSelect name group values current=value(name)/> }
     };
     let [title, search_label, _] = listing.words();
     let tab = move |which: Listing, key: &'static str| {
@@ -169,7 +156,8 @@ fn Board(listing: Listing) -> impl IntoView {
             <button type="submit">{t("board.search")}</button>
         </form>
         {(listing == Listing::Needs).then(|| view! {
-            <p class="feed"><a href=move || format!("/feeds/needs.atom?{}", query_string(&params().into_iter().filter(|(k, _)| k != "page" && k != "sort").collect::<Vec<_>>())) type="application/atom+xml" data-testid="feed">{t("feed.needs")}</a></p>
+            <p class="feed"><a href=move || format!("/feeds/needs.atom?{}", query_string(&params().into_iter().filter(|(k, _)| k != "page" && k != "sort").collect::<Vec<_>>())) type="application/atom+xml" data-testid="feed">{t("feed.needs")}</a>
+                " · " <a href=move || format!("/stats?{}", query_string(&params().into_iter().filter(|(k, _)| !matches!(k.as_str(), "q" | "page" | "sort")).collect::<Vec<_>>())) data-testid="board-stats">{t("board.stats")}</a></p>
         })}
         <Suspense fallback=|| view! { <p>{t("load.loading")}</p> }>
             {move || Suspend::new(async move {
@@ -179,6 +167,29 @@ fn Board(listing: Listing) -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// A filter of a GET form: one of `values`, labelled from vocabulary `group`, or any.
+#[component]
+pub fn FilterSelect(
+    name: &'static str,
+    group: &'static str,
+    values: Vec<&'static str>,
+    current: String,
+) -> impl IntoView {
+    let lang = use_session().lang;
+    view! {
+        <div class="field">
+            <label for=format!("f-{name}")>{t(i18n::filter_label(name))}</label>
+            <select id=format!("f-{name}") name=name>
+                <option value="">{t("filter.any")}</option>
+                {values.into_iter().map(|v| {
+                    let selected = v == current;
+                    view! { <option value=v selected=selected>{i18n::value(lang, group, v)}</option> }
+                }).collect_view()}
+            </select>
+        </div>
     }
 }
 

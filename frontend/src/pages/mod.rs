@@ -13,6 +13,14 @@ pub mod offer;
 pub mod orgs;
 pub mod post;
 pub mod roles;
+#[cfg(feature = "ssr")]
+pub mod stats;
+
+/// Pages only the server renders: they only read, so the bundle leaves them out.
+#[cfg(not(feature = "ssr"))]
+pub mod stats {
+    pub use super::FromServer as StatsPage;
+}
 
 use crate::api::{decode, Failure};
 use crate::browser;
@@ -50,6 +58,15 @@ pub fn NeedsJavascript() -> impl IntoView {
         <p data-testid="needs-javascript">{t("nojs.body")}</p>
         <p><a href="/">{t("notfound.back")}</a></p>
     }
+}
+
+/// A page the bundle leaves out, reached by the app's own navigation: the server
+/// renders it.
+#[cfg(not(feature = "ssr"))]
+#[component]
+pub fn FromServer() -> impl IntoView {
+    Effect::new(|_| browser::reload());
+    view! { <p>{t("load.loading")}</p> }
 }
 
 /// A badge for a value of a closed vocabulary (verification, urgency, status), in the
