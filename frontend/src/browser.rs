@@ -120,10 +120,10 @@ mod imp {
         }
     }
 
-    /// Loads the current address from the server again.
-    pub fn reload() {
+    /// Loads `path` from the server, as a link outside the app would.
+    pub fn load(path: &str) {
         if let Some(window) = web_sys::window() {
-            let _ = window.location().reload();
+            let _ = window.location().assign(path);
         }
     }
 
@@ -218,7 +218,7 @@ mod imp {
     pub fn reveal_fragment(_tries: u32) {}
 
     #[cfg_attr(feature = "ssr", allow(dead_code))]
-    pub fn reload() {}
+    pub fn load(_path: &str) {}
 
     pub fn confirm(_message: &str) -> bool {
         false

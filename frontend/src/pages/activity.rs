@@ -3,7 +3,7 @@
 //! "My activity", for the key in this browser (which also marks what changed since
 //! the last visit), and an author's public page, rendered on the server for anyone.
 
-use super::board::ItemTable;
+use super::items::ItemTable;
 use super::{short, Badge, LoadError};
 use crate::api::{client, Failure};
 use crate::browser;

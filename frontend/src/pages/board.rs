@@ -3,11 +3,13 @@
 //! remains of each item. The search form is a plain GET form, so the boards work
 //! without JavaScript.
 
+use super::items::{post_title, ItemTable};
 use super::{encode, Badge, LoadError};
 use crate::api::{client, Failure};
 use crate::i18n;
 use crate::session::{t, use_session};
-use contract::{Post, PostKind, SearchResults};
+use contract::PostKind;
+use contract::{Post, SearchResults};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -260,64 +262,10 @@ fn Results(listing: Listing, found: Found, params: Vec<(String, String)>) -> imp
     }
 }
 
-/// What a post is called: a need by its organisation, an offer by what it offers.
-pub fn post_title(post: &Post) -> String {
-    match (&post.org, post.kind) {
-        (Some(org), PostKind::Need) => org.name.clone(),
-        _ => post
-            .items
-            .iter()
-            .map(|i| i.item.as_str())
-            .collect::<Vec<_>>()
-            .join(", "),
-    }
-}
-
 /// The label of a post's date: a need is needed by it, an offer available until it.
 pub fn date_label(kind: PostKind) -> &'static str {
     match kind {
         PostKind::Need => "need.needed_by",
         PostKind::Offer => "offer.until",
-    }
-}
-
-/// A need's or offer's item lines with what was pledged, shipped, delivered and what remains.
-/// On a phone each line is a block whose cells name themselves (`data-label`): five
-/// columns do not fit 360 px.
-#[component]
-pub fn ItemTable(post: Post) -> impl IntoView {
-    let lang = use_session().lang;
-    let (requested, remaining) = match post.kind {
-        PostKind::Need => ("items.requested", "items.remaining"),
-        PostKind::Offer => ("items.offered", "items.available"),
-    };
-    view! {
-        <table class="items">
-            <caption class="visually-hidden">{t("items.caption")}</caption>
-            <thead>
-                <tr>
-                    <th scope="col">{t("items.item")}</th>
-                    <th scope="col">{t(requested)}</th>
-                    <th scope="col">{t("items.pledged")}</th>
-                    <th scope="col">{t("items.delivered")}</th>
-                    <th scope="col">{t(remaining)}</th>
-                </tr>
-            </thead>
-            <tbody>
-                {post.items.into_iter().map(|i| view! {
-                    <tr>
-                        <th scope="row">
-                            {i.item.clone()}
-                            {i.spec.clone().map(|s| view! { <span class="spec">" (" {s} ")"</span> })}
-                            <span class="category">" · " {i18n::value(lang, "category", &i.category)}</span>
-                        </th>
-                        <td data-label=t(requested)>{i.requested} " " {i18n::value(lang, "unit", &i.unit)}</td>
-                        <td data-label=t("items.pledged")>{i.pledged}</td>
-                        <td data-label=t("items.delivered")>{i.delivered}</td>
-                        <td class="remaining" data-label=t(remaining) data-testid="remaining">{i.remaining}</td>
-                    </tr>
-                }).collect_view()}
-            </tbody>
-        </table>
     }
 }

@@ -1,7 +1,7 @@
 //! What fits a post: the offers that fit a need, on the need's page, and the needs an
 //! offer could fill, on the offer's page; each with why it fits.
 
-use super::board::post_title;
+use super::items::post_title;
 use crate::api::client;
 use crate::forms::PageNotice;
 use crate::i18n;

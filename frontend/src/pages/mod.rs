@@ -2,21 +2,35 @@
 
 pub mod activity;
 pub mod audit;
-pub mod board;
 pub mod first_steps;
+pub mod items;
 pub mod keys;
 pub mod log;
 pub mod matches;
 pub mod moderation;
 pub mod need;
-pub mod offer;
 pub mod orgs;
 pub mod post;
 pub mod roles;
+
+// Pages only the server renders: they only read, so the bundle leaves them out and
+// the app's own navigation to them asks the server (`FromServer`).
+#[cfg(feature = "ssr")]
+pub mod board;
+#[cfg(feature = "ssr")]
+pub mod offer;
 #[cfg(feature = "ssr")]
 pub mod stats;
 
-/// Pages only the server renders: they only read, so the bundle leaves them out.
+#[cfg(not(feature = "ssr"))]
+pub mod board {
+    pub use super::FromServer as NeedsBoard;
+    pub use super::FromServer as OffersBoard;
+}
+#[cfg(not(feature = "ssr"))]
+pub mod offer {
+    pub use super::FromServer as OfferPage;
+}
 #[cfg(not(feature = "ssr"))]
 pub mod stats {
     pub use super::FromServer as StatsPage;
@@ -65,7 +79,20 @@ pub fn NeedsJavascript() -> impl IntoView {
 #[cfg(not(feature = "ssr"))]
 #[component]
 pub fn FromServer() -> impl IntoView {
-    Effect::new(|_| browser::reload());
+    // The router renders the route before it moves the address bar, so the address
+    // comes from the router, not the window.
+    let location = leptos_router::hooks::use_location();
+    Effect::new(move |_| {
+        let (path, search) = (
+            location.pathname.get_untracked(),
+            location.search.get_untracked(),
+        );
+        browser::load(&if search.is_empty() {
+            path
+        } else {
+            format!("{path}?{search}")
+        });
+    });
     view! { <p>{t("load.loading")}</p> }
 }
 

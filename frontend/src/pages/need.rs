@@ -3,7 +3,7 @@
 //! against the pinned log key and every link's signature, inclusion proof and parent,
 //! with `ledger::chain::verify`, on a trace it fetches itself.
 
-use super::board::ItemTable;
+use super::items::ItemTable;
 use super::{short, Badge, ContactView, LoadError};
 use crate::api::{client, Failure};
 use crate::browser;

@@ -1,6 +1,7 @@
 //! One offer's public page: what is on offer, where and until when, and who offers it.
 
-use super::board::{date_label, post_title, ItemTable};
+use super::board::date_label;
+use super::items::{post_title, ItemTable};
 use super::{short, Badge, LoadError};
 use crate::api::client;
 use crate::session::{t, use_session};
