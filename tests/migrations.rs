@@ -15,6 +15,7 @@ fn expected_versions() -> Vec<i64> {
         20260003000000,
         20260004000000,
         20260005000000,
+        20260006000000,
     ];
     log.iter().copied().chain(workflow).collect()
 }
@@ -39,10 +40,11 @@ fn newest_migration() -> (i64, &'static [&'static str]) {
         )
     } else {
         (
-            20260005000000,
+            20260006000000,
             &[
-                "ALTER TABLE wf_orgs DROP COLUMN delivery_point",
-                "ALTER TABLE wf_posts DROP COLUMN delivery_point",
+                "DROP INDEX wf_posts_by_author",
+                "DROP INDEX wf_orgs_by_author",
+                "DROP INDEX wf_links_by_author",
             ],
         )
     }

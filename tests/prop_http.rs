@@ -135,7 +135,10 @@ const QUERIED: &[(&str, &[&str])] = &[
         ],
     ),
     ("/api/v1/orgs", &["verified", "area", "page", "per_page"]),
-    ("/api/v1/review", &["kind", "area", "page", "per_page"]),
+    (
+        "/api/v1/review",
+        &["kind", "area", "sort", "page", "per_page"],
+    ),
     (
         "/api/v1/search",
         &[

@@ -1155,7 +1155,13 @@ async fn workflow_reads_filter_order_page_and_verify() {
 
     // --- Verification is decided at read time by the configured quorum.
     inst.stop().await;
-    let inst = Instance::start(dir.path(), |c| c.policy = Policy { quorum: 3 }).await;
+    let inst = Instance::start(dir.path(), |c| {
+        c.policy = Policy {
+            quorum: 3,
+            post_quorum: 2,
+        }
+    })
+    .await;
     let a = inst.ok(&format!("/api/v1/orgs/{}", s.id("A"))).await;
     assert_eq!(
         (&a["verification"], &a["verified_by"]),
@@ -1164,14 +1170,21 @@ async fn workflow_reads_filter_order_page_and_verify() {
     let n2 = inst.ok(&format!("/api/v1/needs/{}", s.id("N2"))).await;
     assert_eq!(n2["verification"], "pending");
     assert_eq!(n2["org"]["verification"], "pending");
-    // N5 keeps its own verdict.
+    // N5's own verdict is one of the two its quorum now asks for: back in the queue.
     let n5 = inst.ok(&format!("/api/v1/needs/{}", s.id("N5"))).await;
-    assert_eq!(n5["verification"], "verified");
+    assert_eq!(n5["verification"], "pending");
+    assert_eq!(queued(&inst, &s.id("N5")).await.unwrap()["verifies"], 1);
     assert!(queued(&inst, &s.id("A")).await.is_some());
     let (ids, _) = inst.list("/api/v1/orgs?verified=verified").await;
     assert!(ids.is_empty(), "{:?}", s.names(&ids));
     inst.stop().await;
-    let inst = Instance::start(dir.path(), |c| c.policy = Policy { quorum: 1 }).await;
+    let inst = Instance::start(dir.path(), |c| {
+        c.policy = Policy {
+            quorum: 1,
+            ..Policy::default()
+        }
+    })
+    .await;
     let (ids, _) = inst.list("/api/v1/orgs?verified=verified").await;
     assert_eq!(s.names(&ids), ["A", "B", "D"]);
     inst.stop().await;
@@ -1507,7 +1520,7 @@ async fn the_review_queue_holds_what_awaits_a_verdict(inst: &Instance, s: &Scena
         (None, Some("TR")),
     ];
     for (kind, area_filter) in review_cases {
-        let mut params = vec!["per_page=100".to_owned()];
+        let mut params = vec!["per_page=100&sort=oldest".to_owned()];
         params.extend(kind.map(|k| format!("kind={k}")));
         params.extend(area_filter.map(|a| format!("area={a}")));
         let path = format!("/api/v1/review?{}", params.join("&"));
@@ -1538,7 +1551,9 @@ async fn the_review_queue_holds_what_awaits_a_verdict(inst: &Instance, s: &Scena
             .contains("N95 respirator"),
         "{n1_item}"
     );
-    let (ids, total) = inst.list("/api/v1/review?per_page=3&page=2").await;
+    let (ids, total) = inst
+        .list("/api/v1/review?per_page=3&page=2&sort=oldest")
+        .await;
     assert_eq!(total, 10);
     assert_eq!(s.names(&ids), s.by_index(&["N2", "N3", "N4"]));
 }

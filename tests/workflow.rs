@@ -3198,3 +3198,92 @@ async fn totals_add_up_the_selected_needs_by_category_region_and_day() {
         assert!(message.contains(names), "{query}: {message}");
     }
 }
+
+// ---------------------------------------------------------------------------------
+// The review queue's context
+// ---------------------------------------------------------------------------------
+
+/// A moderator sees each item with its organisation, evidence, the author's record and
+/// likely duplicates, most pressing first: a critical need donors already pledged to
+/// comes before the organisation it belongs to, which comes before a need nobody
+/// pledged to yet, and offers come last.
+#[tokio::test]
+async fn the_review_queue_gives_context_and_puts_the_most_pressing_first() {
+    let w = World::new().await;
+    let twin = w.ok(&need_post(&w.hospital, &w.org, &[5])).await;
+    for donor in [&w.donor, &w.donor2] {
+        w.ok(&pledge(donor, &w.need, &[(0, 1)], None)).await;
+    }
+    let mut offer = offer_body();
+    let first_offer = w
+        .ok(&sign(&w.volunteer, Kind::OfferPost, offer.clone()))
+        .await;
+    offer["description"] = json!("Second batch / 第二批");
+    let second_offer = w.ok(&sign(&w.volunteer, Kind::OfferPost, offer)).await;
+
+    let queue = w.get_json("/api/v1/review").await;
+    let items = queue["items"].as_array().unwrap();
+    let order: Vec<(&str, i64)> = items
+        .iter()
+        .map(|i| (i["id"].as_str().unwrap(), i["priority"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            (w.need.as_str(), 30 + 2 * 10),
+            (w.org.as_str(), 15 + 2 * 10),
+            (twin.as_str(), 30),
+            (first_offer.as_str(), 5),
+            (second_offer.as_str(), 5),
+        ]
+    );
+    let need = &items[0];
+    assert_eq!(
+        need["org"],
+        json!({"id": w.org, "name": "Wuhan Union Hospital", "verification": "pending"})
+    );
+    assert_eq!(
+        (&need["urgency"], &need["pledges"]),
+        (&json!("critical"), &json!(2))
+    );
+    assert_eq!(need["author"], public(&w.hospital));
+    assert_eq!(
+        need["history"],
+        json!({"posts": 2, "orgs": 1, "links": 0, "verified": 0, "rejected": 0,
+               "since": items[1]["index"]})
+    );
+    assert_eq!(need["similar"][0]["id"], twin.as_str());
+    assert_eq!(items[2]["similar"][0]["id"], w.need.as_str());
+    assert!(need["similar"][0]["title"]
+        .as_str()
+        .unwrap()
+        .contains("N95"));
+    let org = &items[1];
+    assert_eq!(
+        (&org["org_type"], &org["pledges"]),
+        (&json!("hospital"), &json!(2))
+    );
+    assert_eq!(org["similar"], json!([]));
+    assert_eq!(items[3]["similar"][0]["id"], second_offer.as_str());
+    let donor_history = &w.get_json("/api/v1/review?kind=offer.post").await["items"][0]["history"];
+    assert_eq!(donor_history["posts"], 2);
+
+    // Oldest first on request; a verdict takes the need out; a bad sort is named.
+    let oldest = w.get_json("/api/v1/review?sort=oldest").await;
+    assert_eq!(oldest["items"][0]["id"], w.org.as_str());
+    w.ok(&verdict(&w.moderator, &w.need, "verify", None)).await;
+    let after = w.get_json("/api/v1/review").await;
+    assert_eq!(after["items"][0]["id"], w.org.as_str());
+    assert_eq!(after["total"], 4);
+    let r = w
+        .http
+        .get(format!("{}/api/v1/review?sort=newest", w.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let message = common::error_message(&r.json().await.unwrap())
+        .unwrap()
+        .to_owned();
+    assert!(message.contains("sort must be one of"), "{message}");
+}

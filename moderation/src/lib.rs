@@ -8,6 +8,7 @@ pub mod matching;
 pub mod private;
 pub mod queries;
 pub mod rebuild;
+pub mod review;
 pub mod rules;
 pub mod schema;
 pub mod stats;

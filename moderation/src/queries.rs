@@ -8,9 +8,9 @@
 
 use contract::{
     Activity, Area, Donation, ItemLine, KeyRoles, Org, OrgMember, OrgMembers, OrgRef, Page, Post,
-    ReviewItem, SearchKind, Stage, VerdictGiven, Waiting,
+    SearchKind, Stage, VerdictGiven, Waiting,
 };
-use ledger::{hex32, Kind};
+use ledger::hex32;
 use ledger_node::storage::query::QueryBuilder;
 use serde::de::DeserializeOwned;
 use sqlx::any::AnyRow;
@@ -37,11 +37,17 @@ pub enum QueryError {
 pub struct Policy {
     /// Distinct moderators' `verified` verdicts that make an organisation verified.
     pub quorum: u32,
+    /// Distinct moderators' `verify` verdicts that make a need or an offer verified on
+    /// its own (a need of a verified organisation is verified anyway).
+    pub post_quorum: u32,
 }
 
 impl Default for Policy {
     fn default() -> Self {
-        Policy { quorum: 2 }
+        Policy {
+            quorum: 2,
+            post_quorum: 1,
+        }
     }
 }
 
@@ -60,12 +66,15 @@ pub struct PostFilter {
 
 /// A column holding one of the API's named values (a status, a verification, a
 /// kind...), as that value.
-fn named<T: DeserializeOwned>(r: &AnyRow, column: &'static str) -> Result<T, QueryError> {
+pub(crate) fn named<T: DeserializeOwned>(
+    r: &AnyRow,
+    column: &'static str,
+) -> Result<T, QueryError> {
     contract::from_name(&r.get::<String, _>(column)).ok_or(QueryError::Malformed(column))
 }
 
 /// Like `named`, for a column that may be NULL.
-fn named_or_null<T: DeserializeOwned>(
+pub(crate) fn named_or_null<T: DeserializeOwned>(
     r: &AnyRow,
     column: &'static str,
 ) -> Result<Option<T>, QueryError> {
@@ -75,14 +84,14 @@ fn named_or_null<T: DeserializeOwned>(
     }
 }
 
-fn area_of(r: &AnyRow) -> Area {
+pub(crate) fn area_of(r: &AnyRow) -> Area {
     Area {
         code: r.get("area_code"),
         name: r.get("area_name"),
     }
 }
 
-fn hex(bytes: Vec<u8>) -> String {
+pub(crate) fn hex(bytes: Vec<u8>) -> String {
     hex::encode(bytes)
 }
 
@@ -92,7 +101,11 @@ fn id_bytes(field: &str, id: &str) -> Result<Vec<u8>, QueryError> {
         .ok_or_else(|| QueryError::BadFilter(format!("{field} must be 64 lowercase hex digits")))
 }
 
-fn one_of(field: &str, value: &Option<String>, allowed: &[&str]) -> Result<(), QueryError> {
+pub(crate) fn one_of(
+    field: &str,
+    value: &Option<String>,
+    allowed: &[&str],
+) -> Result<(), QueryError> {
     match value {
         Some(v) if !allowed.contains(&v.as_str()) => Err(QueryError::BadFilter(format!(
             "{field} must be one of {}",
@@ -102,7 +115,7 @@ fn one_of(field: &str, value: &Option<String>, allowed: &[&str]) -> Result<(), Q
     }
 }
 
-fn pages(page: u32, per_page: u32) -> Result<(u32, u32), QueryError> {
+pub(crate) fn pages(page: u32, per_page: u32) -> Result<(u32, u32), QueryError> {
     let page = page.max(1);
     let per_page = if per_page == 0 { 20 } else { per_page };
     if per_page > MAX_PER_PAGE {
@@ -114,14 +127,14 @@ fn pages(page: u32, per_page: u32) -> Result<(u32, u32), QueryError> {
 }
 
 /// Rows skipped before `page` (computed wide: a huge page is just past the end).
-fn offset(page: u32, per_page: u32) -> i64 {
+pub(crate) fn offset(page: u32, per_page: u32) -> i64 {
     i64::from(page - 1) * i64::from(per_page)
 }
 
 /// Matches a region code exactly, or a country code against its regions (`CN`
 /// matches `CN-HB`), without pattern characters. (The length is cast: PostgreSQL's
 /// `substr` takes an `integer`, and a bound `i64` is a `bigint`.)
-fn area_filter(q: &mut QueryBuilder<'_>, column: &str, area: &str) {
+pub(crate) fn area_filter(q: &mut QueryBuilder<'_>, column: &str, area: &str) {
     q.push(format!(" AND ({column} = "))
         .push_bind(area.to_owned())
         .push(format!(" OR substr({column}, 1, CAST("))
@@ -132,7 +145,7 @@ fn area_filter(q: &mut QueryBuilder<'_>, column: &str, area: &str) {
 }
 
 /// An `area` filter must look like a region code.
-fn check_area(area: &Option<String>) -> Result<(), QueryError> {
+pub(crate) fn check_area(area: &Option<String>) -> Result<(), QueryError> {
     match area {
         Some(a)
             if a.is_empty()
@@ -148,36 +161,46 @@ fn check_area(area: &Option<String>) -> Result<(), QueryError> {
     }
 }
 
-fn today() -> String {
+pub(crate) fn today() -> String {
     time::OffsetDateTime::now_utc().date().to_string()
 }
 
-/// Columns and joins shared by every post query; `status` and `verification` are the
-/// read-time values described in the module documentation.
+/// The verification of the organisation `alias` (a `wf_orgs` row, NULL when there is
+/// none), as a `CASE` expression.
+pub(crate) fn org_verification(q: &mut QueryBuilder<'_>, alias: &str, policy: Policy) {
+    q.push(format!(
+        "CASE WHEN {alias}.id IS NULL THEN NULL WHEN {alias}.rejects > 0 THEN 'rejected' WHEN {alias}.verifies >= "
+    ))
+    .push_bind(i64::from(policy.quorum))
+    .push(" THEN 'verified' ELSE 'pending' END");
+}
+
+/// Columns and joins shared by every post query; `read_status` and `verification` are
+/// the read-time values described in the module documentation. A post is verified by
+/// its own quorum of verdicts or, if it has one, by its organisation's verification.
 pub(crate) fn post_select(q: &mut QueryBuilder<'_>, columns: &str, policy: Policy) {
     q.push("SELECT ")
         .push(columns)
-        .push(
-            " FROM (SELECT p.*, o.name AS org_name, o.delivery_point AS org_delivery_point,
-                CASE WHEN o.id IS NULL THEN NULL
-                     WHEN o.rejects > 0 THEN 'rejected'
-                     WHEN o.verifies >= ",
-        )
-        .push_bind(i64::from(policy.quorum))
-        .push(
-            " THEN 'verified' ELSE 'pending' END AS org_verification,
+        .push(" FROM (SELECT p.*, o.name AS org_name, o.delivery_point AS org_delivery_point, ");
+    org_verification(q, "o", policy);
+    q.push(
+        " AS org_verification,
+                CASE WHEN p.rejects > 0 THEN 'rejected'
+                     WHEN p.verifies >= ",
+    )
+    .push_bind(i64::from(policy.post_quorum))
+    .push(" OR (o.id IS NOT NULL AND o.rejects = 0 AND o.verifies >= ")
+    .push_bind(i64::from(policy.quorum))
+    .push(
+        ") THEN 'verified' ELSE 'pending' END AS verification,
                 CASE WHEN p.status = 'open' AND p.needed_by IS NOT NULL AND p.needed_by < ",
-        )
-        .push_bind(today())
-        .push(
-            " THEN 'expired' ELSE p.status END AS read_status
+    )
+    .push_bind(today())
+    .push(
+        " THEN 'expired' ELSE p.status END AS read_status
               FROM wf_posts p LEFT JOIN wf_orgs o ON o.id = p.org) v WHERE 1 = 1",
-        );
+    );
 }
-
-const VERIFICATION: &str = "CASE WHEN v.rejects > 0 THEN 'rejected'
-     WHEN v.verifies > 0 OR v.org_verification = 'verified' THEN 'verified'
-     ELSE 'pending' END";
 
 pub(crate) fn post_filters(q: &mut QueryBuilder<'_>, kind: &str, f: &PostFilter) {
     q.push(" AND v.kind = ").push_bind(kind.to_owned());
@@ -197,11 +220,10 @@ pub(crate) fn post_filters(q: &mut QueryBuilder<'_>, kind: &str, f: &PostFilter)
     }
     match &f.verified {
         Some(v) => {
-            q.push(format!(" AND ({VERIFICATION}) = "))
-                .push_bind(v.clone());
+            q.push(" AND v.verification = ").push_bind(v.clone());
         }
         None => {
-            q.push(format!(" AND ({VERIFICATION}) != 'rejected'"));
+            q.push(" AND v.verification != 'rejected'");
         }
     }
 }
@@ -334,11 +356,7 @@ pub async fn list_posts(
     let total: i64 = count.build().fetch_one(pool).await?.get(0);
 
     let mut q = QueryBuilder::new("");
-    post_select(
-        &mut q,
-        &format!("v.*, ({VERIFICATION}) AS verification"),
-        policy,
-    );
+    post_select(&mut q, "v.*", policy);
     post_filters(&mut q, kind, f);
     q.push(" ORDER BY v.urgency_rank, v.idx LIMIT ")
         .push_bind(i64::from(per_page))
@@ -369,11 +387,7 @@ pub async fn open_posts_sharing(
         ..PostFilter::default()
     };
     let mut q = QueryBuilder::new("");
-    post_select(
-        &mut q,
-        &format!("v.*, ({VERIFICATION}) AS verification"),
-        policy,
-    );
+    post_select(&mut q, "v.*", policy);
     post_filters(&mut q, kind, &open);
     q.push(
         " AND EXISTS (SELECT 1 FROM wf_post_items i WHERE i.post = v.id
@@ -398,11 +412,7 @@ pub async fn post(
 ) -> Result<Post, QueryError> {
     let id_raw = id_bytes("id", id)?;
     let mut q = QueryBuilder::new("");
-    post_select(
-        &mut q,
-        &format!("v.*, ({VERIFICATION}) AS verification"),
-        policy,
-    );
+    post_select(&mut q, "v.*", policy);
     q.push(" AND v.id = ")
         .push_bind(id_raw)
         .push(" AND v.kind = ")
@@ -494,107 +504,6 @@ pub async fn org(pool: &AnyPool, policy: Policy, id: &str) -> Result<Org, QueryE
     .await?
     .ok_or_else(|| QueryError::NotFound(format!("no organisation has id {id}")))?;
     org_from_row(&row)
-}
-
-/// What awaits a moderator, oldest first: organisations short of the quorum and
-/// needs and offers without a verdict, none of them rejected.
-pub async fn review_queue(
-    pool: &AnyPool,
-    policy: Policy,
-    kind: Option<String>,
-    area: Option<String>,
-    page: u32,
-    per_page: u32,
-) -> Result<Page<ReviewItem>, QueryError> {
-    one_of("kind", &kind, &["org.register", "need.post", "offer.post"])?;
-    check_area(&area)?;
-    let (page, per_page) = pages(page, per_page)?;
-    let queue = |q: &mut QueryBuilder<'_>| {
-        q.push(
-            " FROM (SELECT id, idx, 'org.register' AS kind, name AS title, area_code, area_name, created_at, verifies
-                    FROM wf_orgs WHERE rejects = 0 AND verifies < ",
-        )
-        .push_bind(i64::from(policy.quorum))
-        .push(
-            " UNION ALL
-                    SELECT p.id, p.idx, p.kind || '.post', '',
-                        p.area_code, p.area_name, p.created_at, p.verifies
-                    FROM wf_posts p WHERE p.rejects = 0 AND p.verifies = 0 AND p.status = 'open'
-                      AND (p.needed_by IS NULL OR p.needed_by >= ",
-        )
-        .push_bind(today())
-        .push(
-            ")) AS queue WHERE 1 = 1",
-        );
-        if let Some(k) = &kind {
-            q.push(" AND kind = ").push_bind(k.clone());
-        }
-        if let Some(a) = &area {
-            area_filter(q, "area_code", a);
-        }
-    };
-    let mut count = QueryBuilder::new("SELECT COUNT(*)");
-    queue(&mut count);
-    let total: i64 = count.build().fetch_one(pool).await?.get(0);
-    let mut q = QueryBuilder::new("SELECT *");
-    queue(&mut q);
-    q.push(" ORDER BY idx LIMIT ")
-        .push_bind(i64::from(per_page))
-        .push(" OFFSET ")
-        .push_bind(offset(page, per_page));
-    let mut items: Vec<ReviewItem> = q
-        .build()
-        .fetch_all(pool)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(ReviewItem {
-                id: hex(r.get("id")),
-                index: r.get("idx"),
-                kind: named(r, "kind")?,
-                title: r.get("title"),
-                area: area_of(r),
-                created_at: r.get("created_at"),
-                verifies: r.get("verifies"),
-            })
-        })
-        .collect::<Result<_, QueryError>>()?;
-    title_posts_by_items(pool, &mut items).await?;
-    Ok(Page {
-        items,
-        page,
-        per_page,
-        total,
-    })
-}
-
-/// Titles the needs and offers of a review page with their item names, in line order.
-async fn title_posts_by_items(pool: &AnyPool, items: &mut [ReviewItem]) -> Result<(), QueryError> {
-    let posts: Vec<Vec<u8>> = items
-        .iter()
-        .filter(|i| i.kind != Kind::OrgRegister)
-        .map(|i| {
-            hex32::decode(&i.id)
-                .map(|h| h.0.to_vec())
-                .unwrap_or_default()
-        })
-        .collect();
-    if posts.is_empty() {
-        return Ok(());
-    }
-    let mut q = QueryBuilder::new("SELECT post, item FROM wf_post_items WHERE post IN (");
-    q.push_list(posts).push(") ORDER BY post, line");
-    let mut names: HashMap<String, Vec<String>> = HashMap::new();
-    for r in q.build().fetch_all(pool).await? {
-        names
-            .entry(hex(r.get("post")))
-            .or_default()
-            .push(r.get("item"));
-    }
-    for item in items.iter_mut().filter(|i| i.kind != Kind::OrgRegister) {
-        item.title = names.remove(&item.id).unwrap_or_default().join(", ");
-    }
-    Ok(())
 }
 
 /// One link of a donation's chain.
@@ -859,7 +768,7 @@ fn stage(
 }
 
 /// The names of the items of each post in `posts` (ids, hex), in line order.
-async fn item_names<'a>(
+pub(crate) async fn item_names<'a>(
     pool: &AnyPool,
     posts: impl IntoIterator<Item = &'a String>,
 ) -> Result<HashMap<String, Vec<String>>, QueryError> {
@@ -932,11 +841,7 @@ async fn verdicts_given(pool: &AnyPool, author: &[u8]) -> Result<Vec<VerdictGive
 pub async fn activity(pool: &AnyPool, policy: Policy, key: &str) -> Result<Activity, QueryError> {
     let author = id_bytes("key", key)?;
     let mut q = QueryBuilder::new("");
-    post_select(
-        &mut q,
-        &format!("v.*, ({VERIFICATION}) AS verification"),
-        policy,
-    );
+    post_select(&mut q, "v.*", policy);
     q.push(" AND v.kind = 'need' AND (v.author = ")
         .push_bind(author.clone())
         .push(" OR v.org IN (SELECT org FROM wf_roles WHERE role = 'member' AND key = ")

@@ -18,6 +18,29 @@ use ledger_node::storage::sql::SqlStore;
 use ledger_node::storage::LogStore;
 use std::path::PathBuf;
 
+/// How many moderators verify what (read-time: changing it changes no stored state).
+#[derive(clap::Args)]
+pub struct PolicyArgs {
+    /// Distinct moderators whose `verified` verdicts verify an organisation.
+    #[arg(long, env = "AIDLEDGER_QUORUM", default_value_t = 2,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    quorum: u32,
+    /// Distinct moderators whose `verify` verdicts verify a need or an offer on its own
+    /// (a need of a verified organisation is verified anyway).
+    #[arg(long, env = "AIDLEDGER_POST_QUORUM", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    post_quorum: u32,
+}
+
+impl From<&PolicyArgs> for moderation::queries::Policy {
+    fn from(args: &PolicyArgs) -> Self {
+        moderation::queries::Policy {
+            quorum: args.quorum,
+            post_quorum: args.post_quorum,
+        }
+    }
+}
+
 /// A stopped instance, for the commands that work on its database offline.
 #[derive(clap::Args)]
 pub struct StoppedInstance {

@@ -7,9 +7,9 @@ use moderation::queries::Policy;
 pub struct Args {
     #[command(flatten)]
     instance: super::StoppedInstance,
-    /// The verification quorum the instance runs with.
-    #[arg(long, env = "AIDLEDGER_QUORUM", default_value_t = 2)]
-    quorum: u32,
+    /// The verification quorums the instance runs with.
+    #[command(flatten)]
+    policy: super::PolicyArgs,
 }
 
 /// Rebuilds the search index from the workflow tables (themselves derived from the
@@ -18,9 +18,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let (store, size) = super::open_stopped(&args.instance).await?;
     let all = moderation::queries::all_searchable(store.pool()).await?;
     let bar = ProgressBar::new(all.len() as u64);
-    let policy = Policy {
-        quorum: args.quorum,
-    };
+    let policy = Policy::from(&args.policy);
     let mut docs = Vec::with_capacity(all.len());
     for (id, kind) in all {
         docs.push(document(store.pool(), policy, &kind, &id).await?);

@@ -23,9 +23,8 @@ pub struct Args {
     /// Do not create the operator key and first administrator on a new log.
     #[arg(long)]
     no_bootstrap: bool,
-    /// Distinct moderators whose `verified` verdicts verify an organisation.
-    #[arg(long, env = "AIDLEDGER_QUORUM", default_value_t = 2)]
-    quorum: u32,
+    #[command(flatten)]
+    policy: super::PolicyArgs,
     /// Writes per minute allowed from one IP address (0: no limit).
     #[arg(long, env = "AIDLEDGER_RATE_PER_IP", default_value_t = Limits::default().per_ip_per_minute)]
     rate_limit_per_ip: u32,
@@ -59,9 +58,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let config = Config {
         origin: args.origin,
         bootstrap: !args.no_bootstrap,
-        policy: Policy {
-            quorum: args.quorum,
-        },
+        policy: Policy::from(&args.policy),
         limits: Limits {
             per_ip_per_minute: args.rate_limit_per_ip,
             per_key_per_minute: args.rate_limit_per_key,

@@ -145,6 +145,7 @@ struct OrgQuery {
 struct ReviewQuery {
     kind: Option<String>,
     area: Option<String>,
+    sort: Option<String>,
     #[serde(default)]
     page: u32,
     #[serde(default)]
@@ -196,16 +197,15 @@ async fn review(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<ReviewQuery>,
 ) -> Result<Json<Page<ReviewItem>>, ApiError> {
-    let page = queries::review_queue(
-        state.store.pool(),
-        state.policy,
-        q.kind,
-        q.area,
-        q.page,
-        q.per_page,
-    )
-    .await?;
-    Ok(Json(page))
+    let filter = moderation::review::ReviewFilter {
+        kind: q.kind,
+        area: q.area,
+        sort: q.sort,
+        page: q.page,
+        per_page: q.per_page,
+    };
+    let page = moderation::review::review_queue(state.store.pool(), state.policy, &filter);
+    Ok(Json(page.await?))
 }
 
 async fn author_entries(

@@ -257,6 +257,9 @@ try {
       await item.locator('[data-testid=contact]').waitFor();
       assert.match(await item.locator('[data-testid=contact]').textContent(), /Dr Li Wenliang-test/);
       await item.locator('input[type=text]').fill('Called the hospital switchboard; matches the health commission list');
+      // What a moderator weighs: the author's record and the item's priority.
+      assert.match(await item.locator('[data-testid=queue-history]').textContent(), /1 organisations/);
+      assert.match(await item.locator('[data-testid=priority]').textContent(), /priority \d+/);
       if (i === 1) await shot(moderator, 'moderation-queue');
       await item.locator('[data-testid=verify-entry]').click();
       const notice = moderator.locator('[data-testid=page-notice]');
@@ -712,6 +715,19 @@ try {
     }
     await shot(page, 'first-visit-zh-phone');
     await context.close();
+  });
+
+  await step('anyone with a key reports a need as no longer current from its page; the page shows the report', async () => {
+    await open(donor, `/needs/${needId}`);
+    const flag = donor.locator('[data-testid=flag]');
+    await flag.locator('summary').click();
+    const form = donor.locator('[data-testid=flag-form]');
+    await form.locator('#flag-kind').selectOption('flag_stale');
+    await form.locator('#flag-reason').fill('The hospital said on the phone the masks arrived from another donor');
+    await submittedOnPage(donor, form);
+    await open(publicVisitor, `/needs/${needId}`);
+    assert.match(await publicVisitor.textContent('[data-testid=stale-flags]'), /1/);
+    await shot(publicVisitor, 'need-flagged-stale');
   });
 
   await step('no page scrolls sideways on a 360 px phone, in English or Chinese', async () => {

@@ -1,14 +1,18 @@
 //! The review queue: organisations short of the verification quorum, needs and offers
-//! without a verdict. A moderator verifies or rejects with a reason (signed in the
-//! browser) and may open the private contact an entry committed to, a read the server
-//! records. The server decides who is a moderator; this page only asks.
+//! short of theirs, most pressing first, each with what a moderator weighs it by (the
+//! organisation, evidence, the author's record, likely duplicates, pledges waiting). A
+//! moderator verifies or rejects with a reason (signed in the browser) and may open
+//! the private contact an entry committed to, a read the server records; anyone with a
+//! key may flag a post as a duplicate of an earlier one. The server decides who is a
+//! moderator; this page only asks.
 
+use super::Badge;
 use super::{short, ContactView, LoadError};
 use crate::api::client;
-use crate::forms::{FormOutcome, FormState, NoticeView, PageNotice};
+use crate::forms::{FormOutcome, FormState, NoticeView, PageNotice, SelectField, TextField};
 use crate::i18n;
 use crate::session::{t, use_session};
-use contract::{Page, ReviewItem};
+use contract::{AuthorHistory, Page, ReviewItem, SimilarEntry};
 use ledger::Kind;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -103,23 +107,51 @@ fn QueueItem(item: ReviewItem, notice: PageNotice) -> impl IntoView {
         })
     };
     notice.follow(state);
-    let link = if is_org {
-        format!("/orgs/{}", item.id)
-    } else if item.kind == Kind::NeedPost {
-        format!("/needs/{}", item.id)
-    } else {
-        format!("/audit?entry={}", item.id)
-    };
+    let link = page_of(item.kind, &item.id);
     let reason_id = format!("reason-{}", item.index);
     let id = item.id.clone();
+    let earlier: Vec<SimilarEntry> = item
+        .similar
+        .iter()
+        .filter(|s| s.index < item.index)
+        .cloned()
+        .collect();
     view! {
         <li class="queue-item" data-testid="queue-item" data-entry=item.id.clone()>
             <h2><a href=link>{item.title.clone()}</a></h2>
             <p class="meta">
                 <span class="badge kind">{i18n::value(lang, "kind", item.kind.name())}</span>
+                {item.urgency.map(|u| view! { " " <Badge group="urgency" value=u.name().to_owned()/> })}
+                {item.relayed.then(|| view! { " " <span class="badge relayed">{t("need.relayed")}</span> })}
                 " " {item.area.name.clone()} " · " {item.created_at.clone()} " · " <code>{short(&item.id)}</code>
-                {is_org.then(|| view! { " · " {t("mod.verifies")} " " {item.verifies} })}
+                " · " {t("mod.verifies")} " " {item.verifies}
+                " · " <span data-testid="priority">{t("mod.priority")} " " {item.priority}</span>
             </p>
+            {item.org.clone().map(|o| view! {
+                <p data-testid="queue-org">{t("mod.for_org")} " " <a href=format!("/orgs/{}", o.id)>{o.name}</a>
+                    " " <Badge group="verification" value=o.verification.name().to_owned()/></p>
+            })}
+            {item.org_type.map(|ty| view! { <p>{i18n::value(lang, "org_type", ty.name())}</p> })}
+            {item.description.clone().map(|d| view! { <p class="description">{d}</p> })}
+            {(item.evidence_url.is_some() || item.evidence_photo_sha256.is_some()).then(|| view! {
+                <p data-testid="queue-evidence">{t("mod.evidence")} " "
+                    {item.evidence_url.clone().map(|u| view! { <a href=u.clone() rel="nofollow noopener" target="_blank">{u.clone()}</a> " " })}
+                    {item.evidence_photo_sha256.clone().map(|h| view! { {t("mod.photo")} " " <code>{short(&h)}</code> })}
+                </p>
+            })}
+            {(item.pledges > 0).then(|| view! { <p data-testid="queue-pledges">{item.pledges} " " {t("mod.pledges_waiting")}</p> })}
+            <AuthorRecord author=item.author.clone() history=item.history.clone()/>
+            {(!item.similar.is_empty()).then(|| view! {
+                <div class="similar" data-testid="queue-similar">
+                    <p>{t("mod.similar")}</p>
+                    <ul>
+                        {item.similar.iter().map(|s| view! {
+                            <li><a href=page_of(item.kind, &s.id)>{s.title.clone()}</a> " · " {s.created_at.clone()}</li>
+                        }).collect_view()}
+                    </ul>
+                </div>
+            })}
+            {(!is_org && !earlier.is_empty()).then(|| view! { <FlagDuplicate entry=item.id.clone() earlier notice/> })}
             <Show when=move || session.is_moderator()
                 fallback=|| view! { <p class="hint" data-testid="not-moderator">{t("mod.only_moderators")}</p> }>
                 {
@@ -141,5 +173,82 @@ fn QueueItem(item: ReviewItem, notice: PageNotice) -> impl IntoView {
             </Show>
             <FormOutcome state/>
         </li>
+    }
+}
+
+/// Where an entry of the queue is read.
+fn page_of(kind: Kind, id: &str) -> String {
+    match kind {
+        Kind::OrgRegister => format!("/orgs/{id}"),
+        Kind::NeedPost => format!("/needs/{id}"),
+        _ => format!("/offers/{id}"),
+    }
+}
+
+/// What the log says of an item's author, with a link to all they wrote.
+#[component]
+fn AuthorRecord(author: String, history: AuthorHistory) -> impl IntoView {
+    let AuthorHistory {
+        posts,
+        orgs,
+        links,
+        verified,
+        rejected,
+        since,
+    } = history;
+    let record = format!(
+        "{posts} {} · {orgs} {} · {links} {} · {verified} {} · {rejected} {} · {} #{since}",
+        t("mod.history.posts"),
+        t("mod.history.orgs"),
+        t("mod.history.links"),
+        t("mod.history.verified"),
+        t("mod.history.rejected"),
+        t("mod.history.since"),
+    );
+    view! {
+        <p class="meta" data-testid="queue-history">
+            <a href=format!("/authors/{author}")>{t("mod.author")} " " <code>{short(&author)}</code></a>
+            ": " {record}
+        </p>
+    }
+}
+
+/// Flags the entry as a duplicate of an earlier likely duplicate, with a reason.
+#[component]
+fn FlagDuplicate(entry: String, earlier: Vec<SimilarEntry>, notice: PageNotice) -> impl IntoView {
+    let state = FormState::new();
+    notice.follow(state);
+    let ids = short(&entry);
+    let original = RwSignal::new(earlier.first().map(|s| s.id.clone()).unwrap_or_default());
+    let reason = RwSignal::new(String::new());
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let entry = entry.clone();
+        state.send(Kind::Verdict, move || {
+            Ok((
+                json!({
+                    "entry": entry,
+                    "verdict": "flag_duplicate",
+                    "original": original.get_untracked(),
+                    "reason": reason.get_untracked().trim(),
+                }),
+                None,
+            ))
+        });
+    };
+    let options = earlier
+        .into_iter()
+        .map(|s| (s.id.clone(), format!("{} · {}", s.title, s.created_at)))
+        .collect();
+    view! {
+        <details class="continue" data-testid="flag-duplicate">
+            <summary>{t("mod.flag_duplicate")}</summary>
+            <form method="post" action="/signing-needs-javascript" on:submit=submit>
+                <SelectField label=t("flag.original") id=format!("dup-of-{ids}") value=original options state field="original"/>
+                <TextField label=t("flag.reason") id=format!("dup-reason-{ids}") value=reason state field="reason" required=true/>
+                <button type="submit" disabled=move || state.busy.get()>{t("flag.submit")}</button>
+                <FormOutcome state/>
+            </form>
+        </details>
     }
 }

@@ -160,6 +160,13 @@ fn NeedView(need: Post, trace: Trace, notice: PageNotice) -> impl IntoView {
         (has_links && !receiving.get())
             .then(|| view! { <p class="hint" data-testid="who-may">{t("need.who_may")}</p> })
     };
+    let flag_form = {
+        let id = id.clone();
+        move || {
+            (me.get().is_some() && !receiving.get())
+                .then(|| view! { <FlagForm need=id.clone() notice/> })
+        }
+    };
     view! {
         <article class="need">
             <h1>{org.as_ref().map(|o| o.name.clone()).unwrap_or_else(|| t("need.title").to_owned())}</h1>
@@ -168,7 +175,11 @@ fn NeedView(need: Post, trace: Trace, notice: PageNotice) -> impl IntoView {
                 <Badge group="verification" value=need.verification.name().to_owned()/>
                 <Badge group="status" value=need.status.name().to_owned()/>
                 {need.relayed.then(|| view! { <span class="badge relayed">{t("need.relayed")}</span> })}
+                {(need.stale_flags > 0).then(|| view! { <span class="badge flagged" data-testid="stale-flags">{t("need.stale_flags")} " " {need.stale_flags}</span> })}
             </p>
+            {need.duplicate_of.clone().map(|d| view! {
+                <p class="hint" data-testid="duplicate-of">{t("need.duplicate_of")} " " <a href=format!("/needs/{d}")><code>{short(&d)}</code></a></p>
+            })}
             <dl class="facts">
                 <dt>{t("need.area")}</dt><dd>{need.area.name.clone()} " (" {need.area.code.clone()} ")"</dd>
                 <dt>{t("need.needed_by")}</dt><dd>{need.until.clone().unwrap_or_default()}</dd>
@@ -215,6 +226,7 @@ fn NeedView(need: Post, trace: Trace, notice: PageNotice) -> impl IntoView {
             {shipment_forms}
             {delivery_forms}
             {who_may}
+            {flag_form}
             {open.then(|| view! { <super::matches::MatchList kind=contract::PostKind::Need id=id.clone() notice/> })}
         </article>
     }
@@ -525,6 +537,52 @@ pub fn PledgeFromOffer(
             <button type="submit" disabled=move || state.busy.get()>{t("matches.pledge_from_offer")}</button>
             <FormOutcome state/>
         </form>
+    }
+}
+
+/// Anyone with a key may report a need as stale (no longer current) or as a duplicate
+/// of an earlier one: the `flag_stale` and `flag_duplicate` verdicts, which the page
+/// and the review queue show.
+#[component]
+fn FlagForm(need: String, notice: PageNotice) -> impl IntoView {
+    let state = FormState::new();
+    notice.follow(state);
+    let verdict = RwSignal::new("flag_stale".to_owned());
+    let reason = RwSignal::new(String::new());
+    let original = RwSignal::new(String::new());
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let need = need.clone();
+        state.send(Kind::Verdict, move || {
+            let mut body = json!({
+                "entry": need,
+                "verdict": verdict.get_untracked(),
+                "reason": reason.get_untracked().trim(),
+            });
+            if verdict.get_untracked() == "flag_duplicate" {
+                body["original"] = json!(original.get_untracked().trim());
+            }
+            Ok((body, None))
+        });
+    };
+    let lang = use_session().lang;
+    let kinds = ["flag_stale", "flag_duplicate"]
+        .iter()
+        .map(|v| (v.to_string(), i18n::value(lang, "verdict", v)))
+        .collect();
+    view! {
+        <details class="continue" data-testid="flag">
+            <summary>{t("flag.title")}</summary>
+            <form method="post" action="/signing-needs-javascript" on:submit=submit data-testid="flag-form">
+                <SelectField label=t("flag.kind") id="flag-kind" value=verdict options=kinds state field="verdict"/>
+                <TextField label=t("flag.reason") id="flag-reason" value=reason state field="reason" required=true/>
+                <Show when=move || verdict.get() == "flag_duplicate">
+                    <TextField label=t("flag.original") id="flag-original" value=original state field="original" placeholder="64 hex"/>
+                </Show>
+                <button type="submit" disabled=move || state.busy.get()>{t("flag.submit")}</button>
+                <FormOutcome state/>
+            </form>
+        </details>
     }
 }
 

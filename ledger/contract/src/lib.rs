@@ -296,21 +296,80 @@ pub struct Org {
     pub verified_by: i64,
 }
 
-/// One item of `GET /api/v1/review`: what awaits a moderator. (Its fields are in the
-/// alphabetical order the server has always written them in.)
+/// One item of `GET /api/v1/review`: what awaits a moderator, with what a moderator
+/// weighs it by. (Its fields are in the alphabetical order the server has always
+/// written them in.)
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ReviewItem {
     pub area: Area,
+    /// The key that wrote it.
+    pub author: String,
     pub created_at: String,
+    /// The organisation's or the post's own description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Evidence a post carries (a relayed need must): a photo's SHA-256 and a link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence_photo_sha256: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence_url: Option<String>,
+    /// What the log says of the author's other entries.
+    pub history: AuthorHistory,
     pub id: String,
     pub index: i64,
     /// `org.register`, `need.post` or `offer.post`.
     pub kind: ledger::Kind,
+    /// The organisation a need is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org: Option<OrgRef>,
+    /// An organisation's type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_type: Option<OrgType>,
+    /// Pledges made to the need, or to the organisation's needs: donors waiting on a
+    /// verdict.
+    pub pledges: i64,
+    /// How soon it should be reviewed, higher first (docs/API.md says how it is made).
+    pub priority: i64,
+    /// Written by a volunteer relaying what someone else needs.
+    pub relayed: bool,
+    /// Likely duplicates: the same organisation's (an offer: the same author's) other
+    /// open posts sharing a category, or organisations of the same name; oldest first.
+    pub similar: Vec<SimilarEntry>,
     /// An organisation's name; a post's item names.
     pub title: String,
-    /// Verify verdicts so far (organisations need the quorum).
+    /// A need's `needed_by`, an offer's `available_until`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub urgency: Option<Urgency>,
+    /// Verify verdicts so far (organisations and needs need their quorum).
     #[serde(default)]
     pub verifies: i64,
+}
+
+/// An author's record in the log: their needs and offers, organisations registered and
+/// donation links written, and how moderators judged them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthorHistory {
+    pub posts: i64,
+    pub orgs: i64,
+    /// Pledges, shipments and delivery confirmations.
+    pub links: i64,
+    /// Of their posts and organisations, how many moderators verified and rejected.
+    pub verified: i64,
+    pub rejected: i64,
+    /// Their first entry's index.
+    pub since: i64,
+}
+
+/// A likely duplicate of a review item.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimilarEntry {
+    pub id: String,
+    pub index: i64,
+    /// An organisation's name; a post's item names.
+    pub title: String,
+    pub created_at: String,
 }
 
 /// What a search result is.
