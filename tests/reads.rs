@@ -1316,6 +1316,26 @@ async fn need_listings_filter_alone_and_combined(inst: &Instance, s: &Scenario) 
         assert_eq!(s.names(&ids), want, "GET {path}");
         assert_eq!(total, want.len() as i64, "GET {path}: total");
     }
+    // A region's name in English or Chinese, with or without its suffix, in any
+    // case, stands for its code.
+    for (name, code) in [
+        ("Hubei", "CN-HB"),
+        ("hubei sheng", "CN-HB"),
+        ("湖北", "CN-HB"),
+        ("湖北省", "CN-HB"),
+        ("cn-hb", "CN-HB"),
+        ("Zhejiang", "CN-ZJ"),
+        ("浙江", "CN-ZJ"),
+        ("China", "CN"),
+        ("中国", "CN"),
+        ("Lombardia", "IT-25"),
+        ("Italy", "IT"),
+    ] {
+        let path = |area: &str| format!("/api/v1/needs?area={area}&per_page=100");
+        let (by_code, _) = inst.list(&path(code)).await;
+        assert!(!by_code.is_empty(), "{code}");
+        assert_eq!(inst.list(&path(name)).await.0, by_code, "area={name}");
+    }
     // Spot checks of the model itself.
     assert_eq!(
         expected_posts(s, NEEDS, &[("area", "CN")]),
@@ -1427,6 +1447,14 @@ async fn bad_filter_values_name_their_parameter(inst: &Instance, s: &Scenario) {
         ("/api/v1/orgs?verified=maybe", "verified"),
         ("/api/v1/review?kind=need", "kind"),
         ("/api/v1/review?kind=pledge", "kind"),
+        // Neither a code nor a region's name; a name several regions share.
+        (
+            "/api/v1/needs?area=Atlantis",
+            "area \"Atlantis\" is neither",
+        ),
+        ("/api/v1/offers?area=Hubie", "area"),
+        ("/api/v1/orgs?area=", "area is empty"),
+        ("/api/v1/review?area=Georgia", "GE, US-GA"),
     ] {
         inst.refused(path, 400, param).await;
     }
@@ -1458,6 +1486,10 @@ async fn organisations_list_and_read(inst: &Instance, s: &Scenario) {
         ("area=IT", &["B"]),
         ("area=CN&verified=rejected", &["C"]),
         ("area=CN&verified=pending", &["D", "E"]),
+        ("area=Hubei", &["A"]),
+        ("area=湖北省", &["A"]),
+        ("area=中国&verified=pending", &["D", "E"]),
+        ("area=Lombardia", &["B"]),
     ];
     for (query, want) in org_cases {
         let path = format!("/api/v1/orgs?{query}&per_page=100");
@@ -1534,6 +1566,10 @@ async fn the_review_queue_holds_what_awaits_a_verdict(inst: &Instance, s: &Scena
         assert_eq!(s.names(&ids), s.by_index(&want), "GET {path}");
         assert_eq!(total, want.len() as i64, "GET {path}");
     }
+    assert_eq!(
+        inst.list("/api/v1/review?area=浙江省&per_page=100").await,
+        inst.list("/api/v1/review?area=CN-ZJ&per_page=100").await
+    );
     let all = inst.ok("/api/v1/review?per_page=100").await;
     let items = all["items"].as_array().unwrap();
     let d = items.iter().find(|i| i["id"] == s.id("D")).unwrap();
@@ -2368,7 +2404,12 @@ async fn the_area_filter_matches_region_codes_literally() {
         ("/api/v1/review", &need),
     ] {
         assert!(listed(&inst, &format!("{path}?area=CN"), id).await);
-        for area in ["_N", "C_", "%25", "cn", "cn-hb", "CN-%25"] {
+        // A code in lower case is resolved to the code before the query (as a name
+        // would be), never matched by a case-blind pattern.
+        for area in ["cn", "cn-hb"] {
+            assert!(listed(&inst, &format!("{path}?area={area}"), id).await);
+        }
+        for area in ["_N", "C_", "%25", "CN-%25", "c_-hb"] {
             let query = format!("{path}?area={area}");
             let (status, body) = inst.get(&query).await;
             if status == 200 {

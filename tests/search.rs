@@ -182,6 +182,79 @@ async fn sequenced_needs_are_found_in_english_and_chinese_and_follow_status_chan
 
 /// The query of the security finding: `depth` nested parentheses around one word,
 /// percent-encoded. At depth 20 the old code parsed for 1.5 s, at 100 for ever.
+/// Issue 14: a need written in Chinese is found in English, and filtered and faceted
+/// by its region's name in either language.
+#[tokio::test(flavor = "multi_thread")]
+async fn needs_are_found_across_languages_and_by_their_regions_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let instance = start(dir.path()).await;
+    let hospital = SigningKey::from_bytes(&[43; 32]);
+    let org = post_entry(
+        &instance.url,
+        signed(&hospital, Kind::OrgRegister, json!({"name": "孝感市中心医院", "type": "hospital", "area": {"code": "CN-HB", "name": "孝感"}})),
+    )
+    .await;
+    let body = json!({
+        "org": org,
+        "items": [{"item": "无创呼吸机", "category": "ventilator", "quantity": 4, "unit": "piece"}],
+        "urgency": "critical",
+        "needed_by": "2099-01-01",
+        "area": {"code": "CN-HB", "name": "孝感"},
+        "description": "重症病房急需",
+    });
+    let need = post_entry(&instance.url, signed(&hospital, Kind::NeedPost, body)).await;
+
+    // Nothing in the need is English, and its area's name is the city's.
+    for q in [
+        "q=ventilator",
+        "q=ventilators Hubei",
+        "q=呼吸机 湖北",
+        "q=ventilator&area=Hubei",
+        "q=ventilator&area=hubei%20sheng",
+        "q=ventilator&area=湖北",
+        "q=ventilator&area=湖北省",
+        "q=ventilator&area=China",
+        "q=ventilator&area=CN-HB",
+    ] {
+        eventually_finds(&instance.url, &format!("{q}&kind=need"), &need).await;
+    }
+    let (_, found) = search(&instance.url, "q=ventilator&kind=need").await;
+    let names = |facet: &str, code: &str| {
+        found["facets"][facet]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["value"] == code)
+            .map(|f| f["names"].clone())
+    };
+    assert_eq!(
+        names("area", "CN-HB"),
+        Some(json!({"en": "Hubei Sheng", "zh": "湖北省"})),
+        "{found}"
+    );
+    assert_eq!(
+        names("country", "CN"),
+        Some(json!({"en": "China", "zh": "中国"})),
+        "{found}"
+    );
+    assert!(
+        found["facets"]["category"][0].get("names").is_none(),
+        "{found}"
+    );
+
+    for (bad, says) in [
+        ("area=Atlantis", "area \"Atlantis\" is neither"),
+        ("area=Georgia", "area \"Georgia\" names several regions"),
+        ("area=", "area is empty"),
+    ] {
+        let (status, body) = search(&instance.url, bad).await;
+        assert_eq!(status, 400, "{bad}: {body}");
+        let error = body["error"].as_str().unwrap_or_default();
+        assert!(error.contains(says), "{bad}: {body}");
+    }
+    instance.stop().await;
+}
+
 fn nested(depth: usize) -> String {
     format!("{}a{}", "%28".repeat(depth), "%29".repeat(depth))
 }

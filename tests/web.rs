@@ -279,6 +279,23 @@ async fn offers_have_a_board_and_a_page_each() {
     instance.stop().await;
 }
 
+/// The board names regions in the page's language and filters by their names.
+#[tokio::test]
+async fn the_board_names_regions_in_the_pages_language() {
+    let instance = TestInstance::start().await;
+    let url = &instance.url;
+    let (_, need_id) = hospital_with_need(url).await;
+    let en = board_showing(url, &need_id).await;
+    assert!(en.contains(">Hubei Sheng<"), "{en}");
+    assert!(en.contains("title=\"CN-HB\""), "{en}");
+    let (_, zh) = page(url, "/?q=口罩", Some("zh")).await;
+    assert!(zh.contains(">湖北省<"), "{zh}");
+    for area in ["湖北", "Hubei", "CN-HB"] {
+        showing(url, &format!("/?q=口罩&area={area}"), &need_id).await;
+    }
+    instance.stop().await;
+}
+
 #[tokio::test]
 async fn the_language_cookie_turns_every_string_to_chinese() {
     let instance = TestInstance::start().await;

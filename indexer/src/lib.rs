@@ -19,6 +19,7 @@ pub mod limits;
 mod schema;
 mod search;
 pub mod tokenizer;
+pub mod vocabulary;
 
 pub use contract::{FacetCount, Facets, SearchHit, SearchResults};
 pub use limits::{Budget, CancelOnDrop, SEARCH_DEADLINE};
@@ -212,9 +213,10 @@ impl SearchIndex {
         covered_through: Option<u64>,
     ) -> Result<(), IndexError> {
         let f = &self.fields;
+        let mut analyzer = tokenizer::en_zh_analyzer();
         let prepared = docs
             .iter()
-            .map(|d| schema::to_document(f, d).map(|doc| (d.id.as_str(), doc)))
+            .map(|d| schema::to_document(f, &mut analyzer, d).map(|doc| (d.id.as_str(), doc)))
             .collect::<Result<Vec<_>, _>>()?;
         if let Some(bad) = deletes.iter().find(|id| !schema::is_id(id)) {
             return Err(IndexError::BadDoc {

@@ -1,15 +1,16 @@
 //! The index's fields and the mapping of a [`SearchDoc`] onto them.
 
-use crate::{IndexError, SearchDoc};
+use crate::{vocabulary, IndexError, SearchDoc};
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STORED, STRING,
 };
+use tantivy::tokenizer::TextAnalyzer;
 use tantivy::TantivyDocument;
 use time::format_description::well_known::Rfc3339;
 
 /// Bump whenever the schema, the analyzer or the mapping of documents changes: an
 /// index written by another version is wiped on open and must be rebuilt.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Kinds of documents.
 pub const KINDS: [&str; 3] = ["need", "offer", "org"];
@@ -23,6 +24,9 @@ pub struct Fields {
     pub items: Field,
     pub description: Field,
     pub area_name: Field,
+    /// Words of the bilingual vocabulary ([`crate::vocabulary`]) and the names of the
+    /// region in English and Chinese: searched, never shown.
+    pub vocabulary: Field,
     pub area_code: Field,
     /// The country part of `area_code` (`CN` of `CN-HB`).
     pub area_country: Field,
@@ -41,6 +45,19 @@ pub struct Fields {
     pub created_ts: Field,
     pub created_at: Field,
     pub log_index: Field,
+}
+
+impl Fields {
+    /// The fields free text is searched in.
+    pub fn searched(&self) -> [Field; 5] {
+        [
+            self.title,
+            self.items,
+            self.description,
+            self.area_name,
+            self.vocabulary,
+        ]
+    }
 }
 
 /// Fast fields that the facet counts read.
@@ -64,6 +81,11 @@ pub fn build() -> (Schema, Fields) {
         .set_stored();
     let keyword = STRING | STORED | FAST;
     let stored_only = TextOptions::default().set_stored();
+    let searched_only = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(crate::tokenizer::EN_ZH)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
     let fields = Fields {
         id: b.add_text_field("id", STRING | STORED),
         kind: b.add_text_field("kind", keyword.clone()),
@@ -71,6 +93,7 @@ pub fn build() -> (Schema, Fields) {
         items: b.add_text_field("items", text.clone()),
         description: b.add_text_field("description", text.clone()),
         area_name: b.add_text_field("area_name", text),
+        vocabulary: b.add_text_field("vocabulary", searched_only),
         area_code: b.add_text_field("area_code", keyword.clone()),
         area_country: b.add_text_field("area_country", STRING | FAST),
         area_path: b.add_text_field("area_path", STRING),
@@ -116,17 +139,6 @@ pub fn is_id(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
-/// An area code is upper-case letters, digits and dashes (`CN`, `CN-HB`).
-pub fn is_area_code(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 32
-        && s.bytes()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
-        && !s.starts_with('-')
-        && !s.ends_with('-')
-        && !s.contains("--")
-}
-
 /// A facet value (status, verification, category): lower-case letters and `_`.
 pub fn is_keyword(s: &str) -> bool {
     !s.is_empty() && s.len() <= 32 && s.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
@@ -139,15 +151,20 @@ fn bad(doc: &SearchDoc, reason: impl Into<String>) -> IndexError {
     }
 }
 
-/// Checks `doc` and maps it onto the schema.
-pub fn to_document(f: &Fields, doc: &SearchDoc) -> Result<TantivyDocument, IndexError> {
+/// Checks `doc` and maps it onto the schema; `analyzer` finds the vocabulary its text
+/// mentions.
+pub fn to_document(
+    f: &Fields,
+    analyzer: &mut TextAnalyzer,
+    doc: &SearchDoc,
+) -> Result<TantivyDocument, IndexError> {
     if !is_id(&doc.id) {
         return Err(bad(doc, "id must be 64 lowercase hex digits"));
     }
     if !KINDS.contains(&doc.kind.as_str()) {
         return Err(bad(doc, "kind must be need, offer or org"));
     }
-    if !is_area_code(&doc.area_code) {
+    if !regions::is_code(&doc.area_code) {
         return Err(bad(
             doc,
             "area_code must be a region code such as CN or CN-HB",
@@ -166,11 +183,14 @@ pub fn to_document(f: &Fields, doc: &SearchDoc) -> Result<TantivyDocument, Index
     d.add_text(f.kind, &doc.kind);
     d.add_text(f.title, &doc.title);
     let mut categories: Vec<&str> = vec![];
+    let mut texts = vec![doc.title.clone(), doc.description.clone()];
     for item in &doc.items {
         if !is_keyword(&item.category) {
             return Err(bad(doc, "item categories must be lowercase letters or _"));
         }
-        d.add_text(f.items, item_text(&item.item, item.spec.as_deref()));
+        let text = item_text(&item.item, item.spec.as_deref());
+        d.add_text(f.items, &text);
+        texts.push(text);
         if !categories.contains(&item.category.as_str()) {
             categories.push(&item.category);
             d.add_text(f.category, &item.category);
@@ -180,6 +200,21 @@ pub fn to_document(f: &Fields, doc: &SearchDoc) -> Result<TantivyDocument, Index
     d.add_text(f.area_name, &doc.area_name);
     d.add_text(f.area_code, &doc.area_code);
     let country = doc.area_code.split('-').next().unwrap_or_default();
+    let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let mut words = vocabulary::words(analyzer, categories, &texts);
+    for names in [doc.area_code.as_str(), country]
+        .into_iter()
+        .filter_map(regions::names)
+    {
+        for name in [names.en, names.zh] {
+            if !words.contains(&name) {
+                words.push(name);
+            }
+        }
+    }
+    for word in words {
+        d.add_text(f.vocabulary, word);
+    }
     d.add_text(f.area_country, country);
     for (i, _) in doc.area_code.match_indices('-') {
         d.add_text(f.area_path, &doc.area_code[..i]);

@@ -3,7 +3,7 @@
 use crate::limits::{self, Bounded, Budget};
 use crate::schema::{self, julian, Fields, FACET_FIELDS, KINDS};
 use crate::SearchIndex;
-use contract::{FacetCount, Facets, SearchHit, SearchResults};
+use contract::{FacetCount, Facets, PlaceNames, SearchHit, SearchResults};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::ops::Bound;
@@ -30,6 +30,9 @@ const DEFAULT_PER_PAGE: u32 = 20;
 /// Deepest hit that paging reaches (`page × per_page`): top-k collection keeps that
 /// many candidates in memory.
 const MAX_WINDOW: u64 = 10_000;
+/// Weight of the vocabulary's words (the description's own words weigh 1, title and
+/// items 2).
+const VOCABULARY_BOOST: f32 = 0.5;
 /// Longest snippet fragment, in bytes of the stored text.
 const SNIPPET_BYTES: usize = 240;
 
@@ -75,7 +78,9 @@ pub struct Query {
     pub q: String,
     /// A category name (`respirator`, `surgical_mask`, …).
     pub category: Option<String>,
-    /// A region code (`CN-HB`) or a prefix of one at a `-` (`CN` matches `CN-HB`).
+    /// A region code (`CN-HB`) or a prefix of one at a `-` (`CN` matches `CN-HB`), or
+    /// the name of a country or region in English or Chinese (`Hubei`, `湖北省`,
+    /// `China`), which stands for its code (crate `regions`).
     pub area: Option<String>,
     /// `open`, `met`, `withdrawn`, `expired` or another stored status; `open` and
     /// `expired` are read at `today` (an open document past its deadline is expired).
@@ -200,11 +205,12 @@ impl SearchIndex {
             &["verified", "pending", "rejected"],
         )?;
         one_of("kind", &query.kind, &KINDS)?;
-        if let Some(a) = &query.area {
-            if !schema::is_area_code(a) {
-                return Err(bad("area must be a region code such as CN or CN-HB"));
-            }
-        }
+        let area = query
+            .area
+            .as_deref()
+            .map(regions::resolve)
+            .transpose()
+            .map_err(|e| bad(e.to_string()))?;
         if let Some(s) = &query.status {
             if !schema::is_keyword(s) {
                 return Err(bad(
@@ -222,13 +228,13 @@ impl SearchIndex {
         let text = if query.q.trim().is_empty() {
             None
         } else {
-            let mut parser = QueryParser::for_index(
-                &self.index,
-                vec![f.title, f.items, f.description, f.area_name],
-            );
+            let mut parser = QueryParser::for_index(&self.index, f.searched().to_vec());
             parser.set_conjunction_by_default();
             parser.set_field_boost(f.title, 2.0);
             parser.set_field_boost(f.items, 2.0);
+            // Below the author's own words: a document that says the word itself
+            // comes before one that has it from the vocabulary.
+            parser.set_field_boost(f.vocabulary, VOCABULARY_BOOST);
             let exact = parser
                 .parse_query(&query.q)
                 .map_err(|e| bad(format!("cannot parse q: {e}")))?;
@@ -248,7 +254,7 @@ impl SearchIndex {
         if let Some(c) = &query.category {
             clauses.push(filter(term(f.category, c)));
         }
-        if let Some(a) = &query.area {
+        if let Some(a) = &area {
             clauses.push(filter(term(f.area_path, a)));
         }
         if let Some(u) = &query.urgency {
@@ -352,7 +358,7 @@ impl SearchIndex {
         let mut typos = Typos {
             searcher: self.reader.searcher(),
             analyzer: crate::tokenizer::en_zh_analyzer(),
-            fields: [f.title, f.items, f.description, f.area_name],
+            fields: f.searched(),
             words: 0,
             expanded: false,
         };
@@ -465,7 +471,7 @@ const FUZZY_MAX_ALTERNATIVES: usize = 8;
 struct Typos {
     searcher: Searcher,
     analyzer: TextAnalyzer,
-    fields: [Field; 4],
+    fields: [Field; 5],
     words: usize,
     expanded: bool,
 }
@@ -542,6 +548,11 @@ impl Typos {
         let Some(own) = self.stem(word) else {
             return vec![];
         };
+        // A word of the curated vocabulary is no typo: `medicine` must not also find
+        // `medical`, above the medicines that have it from the vocabulary.
+        if crate::vocabulary::is_known(&own) {
+            return vec![];
+        }
         let mut seen = HashSet::from([own]);
         let mut found: Vec<(u64, String)> = vec![];
         for candidate in edits(word) {
@@ -719,7 +730,11 @@ impl Collector for FacetCollector {
             let mut list: Vec<FacetCount> = m
                 .into_iter()
                 .filter(|(_, count)| *count > 0)
-                .map(|(value, count)| FacetCount { value, count })
+                .map(|(value, count)| FacetCount {
+                    value,
+                    count,
+                    names: None,
+                })
                 .collect();
             list.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
             list
@@ -727,13 +742,24 @@ impl Collector for FacetCollector {
         let mut next = || lists.next().unwrap_or_default();
         Ok(Facets {
             category: next(),
-            country: next(),
-            area: next(),
+            country: named_places(next()),
+            area: named_places(next()),
             status: next(),
             urgency: next(),
             verification: next(),
         })
     }
+}
+
+/// Region codes with their names in English and Chinese, where ISO 3166 has them.
+fn named_places(mut counts: Vec<FacetCount>) -> Vec<FacetCount> {
+    for c in &mut counts {
+        c.names = regions::names(&c.value).map(|n| PlaceNames {
+            en: n.en.to_owned(),
+            zh: n.zh.to_owned(),
+        });
+    }
+    counts
 }
 
 /// Per facet field, counts by value.

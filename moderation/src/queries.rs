@@ -56,6 +56,7 @@ impl Default for Policy {
 pub struct PostFilter {
     pub status: Option<String>,
     pub category: Option<String>,
+    /// A region code, or a region's name in English or Chinese.
     pub area: Option<String>,
     pub urgency: Option<String>,
     /// `verified`, `pending` or `rejected`; rejected posts are listed only when asked for.
@@ -144,21 +145,12 @@ pub(crate) fn area_filter(q: &mut QueryBuilder<'_>, column: &str, area: &str) {
         .push(")");
 }
 
-/// An `area` filter must look like a region code.
-pub(crate) fn check_area(area: &Option<String>) -> Result<(), QueryError> {
-    match area {
-        Some(a)
-            if a.is_empty()
-                || !a
-                    .bytes()
-                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-') =>
-        {
-            Err(QueryError::BadFilter(
-                "area must be a region code such as CN or CN-HB".into(),
-            ))
-        }
-        _ => Ok(()),
-    }
+/// The region code an `area` filter means: a code (`CN`, `CN-HB`) or the name of a
+/// region in English or Chinese (`Hubei`, `湖北省`), as crate `regions` resolves it.
+pub(crate) fn area_code(area: Option<&str>) -> Result<Option<String>, QueryError> {
+    area.map(regions::resolve)
+        .transpose()
+        .map_err(|e| QueryError::BadFilter(e.to_string()))
 }
 
 pub(crate) fn today() -> String {
@@ -349,6 +341,10 @@ pub async fn list_posts(
 ) -> Result<Page<Post>, QueryError> {
     check_post_filter(f)?;
     let (page, per_page) = pages(f.page, f.per_page)?;
+    let f = &PostFilter {
+        area: area_code(f.area.as_deref())?,
+        ..f.clone()
+    };
 
     let mut count = QueryBuilder::new("");
     post_select(&mut count, "COUNT(*)", policy);
@@ -456,7 +452,7 @@ pub async fn list_orgs(
     per_page: u32,
 ) -> Result<Page<Org>, QueryError> {
     one_of("verified", &verified, &["verified", "pending", "rejected"])?;
-    check_area(&area)?;
+    let area = area_code(area.as_deref())?;
     let (page, per_page) = pages(page, per_page)?;
     let filtered = |q: &mut QueryBuilder<'_>| {
         q.push(" FROM (SELECT *, CASE WHEN rejects > 0 THEN 'rejected' WHEN verifies >= ")

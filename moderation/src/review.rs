@@ -10,7 +10,7 @@
 //! (at most 50).
 
 use crate::queries::{
-    self, area_filter, area_of, check_area, hex, item_names, named, named_or_null, offset, one_of,
+    self, area_code, area_filter, area_of, hex, item_names, named, named_or_null, offset, one_of,
     pages, Policy, QueryError,
 };
 use contract::{AuthorHistory, OrgRef, Page, ReviewItem, SimilarEntry};
@@ -145,8 +145,11 @@ pub async fn review_queue(
         &["org.register", "need.post", "offer.post"],
     )?;
     one_of("sort", &f.sort, &SORTS)?;
-    check_area(&f.area)?;
     let (page, per_page) = pages(f.page, f.per_page)?;
+    let f = &ReviewFilter {
+        area: area_code(f.area.as_deref())?,
+        ..f.clone()
+    };
 
     let mut count = QueryBuilder::new("SELECT COUNT(*)");
     queue(&mut count, policy, f);

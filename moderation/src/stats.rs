@@ -57,6 +57,10 @@ fn sorted(mut amounts: Vec<Amounts>) -> Vec<Amounts> {
 
 pub async fn stats(pool: &AnyPool, policy: Policy, f: &PostFilter) -> Result<Stats, QueryError> {
     queries::check_post_filter(f)?;
+    let f = &PostFilter {
+        area: queries::area_code(f.area.as_deref())?,
+        ..f.clone()
+    };
 
     let mut q = QueryBuilder::new("");
     queries::post_select(&mut q, "COUNT(*)", policy);

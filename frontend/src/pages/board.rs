@@ -153,7 +153,7 @@ fn Board(listing: Listing) -> impl IntoView {
             {select("sort", "sort", i18n::SORTS.to_vec())}
             <div class="field">
                 <label for="f-area">{t("filter.area")}</label>
-                <input id="f-area" name="area" value=value("area") placeholder="CN-HB" size="6"/>
+                <input id="f-area" name="area" value=value("area") placeholder="Hubei, 湖北, CN-HB" size="14"/>
             </div>
             <button type="submit">{t("board.search")}</button>
         </form>
@@ -218,8 +218,16 @@ fn Results(listing: Listing, found: Found, params: Vec<(String, String)>) -> imp
                     <h2>{t(i18n::filter_label(param))}</h2>
                     <ul>
                         {counts.into_iter().map(|c| {
-                            let label = if *facet == "area" { c.value.clone() } else { i18n::value(lang, facet, &c.value) };
-                            view! { <li><a href=with(param, &c.value)>{label}</a> " " <span class="count">{c.count}</span></li> }
+                            // A region by its name in the page's language (the server names
+                            // the codes it knows), the code as the link's title.
+                            let label = match (&c.names, lang) {
+                                (Some(names), i18n::Lang::En) => names.en.clone(),
+                                (Some(names), i18n::Lang::Zh) => names.zh.clone(),
+                                (None, _) if *facet == "area" => c.value.clone(),
+                                (None, _) => i18n::value(lang, facet, &c.value),
+                            };
+                            let code = c.names.is_some().then(|| c.value.clone());
+                            view! { <li><a href=with(param, &c.value) title=code>{label}</a> " " <span class="count">{c.count}</span></li> }
                         }).collect_view()}
                     </ul>
                 </section>

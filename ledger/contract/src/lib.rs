@@ -416,6 +416,18 @@ pub struct SearchHit {
 pub struct FacetCount {
     pub value: String,
     pub count: u64,
+    /// For `country` and `area`: the names of the region whose code is `value`, when
+    /// ISO 3166 knows the code; absent otherwise and for the other facets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub names: Option<PlaceNames>,
+}
+
+/// A region's names: ISO 3166's in English (`Hubei Sheng`, `Hatay`), and in Chinese a
+/// curated name for China and its provinces (`湖北省`), elsewhere ISO's name again.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlaceNames {
+    pub en: String,
+    pub zh: String,
 }
 
 /// Counts over every document that matches the query and its filters, most
