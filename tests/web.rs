@@ -403,8 +403,12 @@ async fn no_page_shows_private_contact_data() {
     let offer_id = donor_with_offer(url).await;
     board_showing(url, &need_id).await;
     showing(url, "/offers", &offer_id).await;
+    let pledge_body = json!({"need": need_id, "items": [{"line": 0, "quantity": 10}]});
+    let pledge = with_canary_contact(url, 45, Kind::Pledge, pledge_body).await;
     let paths = [
         "/".to_owned(),
+        "/stats".to_owned(),
+        format!("/receipts/{pledge}"),
         "/offers".to_owned(),
         format!("/offers/{offer_id}"),
         "/?q=金银潭".to_owned(),
@@ -466,5 +470,66 @@ async fn totals_are_drawn_on_the_server_with_their_figures() {
     assert!(none.contains("data-testid=\"stats-empty\""), "{none}");
     let (_, bad) = page(url, "/stats?category=masks", None).await;
     assert!(bad.contains("category must be one of"), "{bad}");
+    instance.stop().await;
+}
+
+/// A donor's receipts, printable without JavaScript: the pledge's and a shipment's,
+/// each naming the items, where they go and the command that verifies them, with a QR
+/// code that opens the shipment's delivery form for the receiving hospital.
+#[tokio::test]
+async fn pledges_and_shipments_have_printable_receipts() {
+    let instance = TestInstance::start().await;
+    let url = &instance.url;
+    let (_, need_id) = hospital_with_need(url).await;
+    let donor = author(44);
+    let pledge_body = json!({"need": need_id, "items": [{"line": 0, "quantity": 200}]});
+    let pledge = post_entry(url, signed(&donor, Kind::Pledge, pledge_body)).await;
+    let shipment_body = json!({"pledge": pledge, "carrier": "SF Express", "tracking": "SF1234567890",
+                               "items": [{"line": 0, "quantity": 120}]});
+    let shipment = post_entry(url, signed(&donor, Kind::Shipment, shipment_body)).await;
+
+    let (status, html) = page(url, &format!("/receipts/{pledge}"), None).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("Pledge receipt") && html.contains("N95口罩"),
+        "{html}"
+    );
+    assert!(html.contains("200 pieces"), "{html}");
+    assert!(html.contains(&format!("aidledger trace {pledge} --url http://127.0.0.1")));
+    assert!(html.contains("<svg"), "a QR code: {html}");
+    assert!(!html.contains("/pkg/aidledger"), "a receipt only reads");
+
+    let (status, html) = page(url, &format!("/receipts/{pledge}/{shipment}"), Some("zh")).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("发货凭证") && html.contains("SF Express · SF1234567890"),
+        "{html}"
+    );
+    assert!(html.contains("120 个"), "{html}");
+    let index = common::http()
+        .get(format!("{url}/api/v1/trace/{pledge}"))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap()["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["leaf_hash"] == shipment.as_str())
+        .unwrap()["index"]
+        .clone();
+    let deliver = format!("/needs/{need_id}#deliver-{index}\"");
+    assert!(
+        html.contains("data-target=\"http://127.0.0.1:") && html.contains(&deliver),
+        "{html}"
+    );
+
+    // A shipment of another pledge, or a need's id, has no receipt here.
+    let (status, _) = page(url, &format!("/receipts/{pledge}/{pledge}"), None).await;
+    assert_eq!(status, 404);
+    let (status, _) = page(url, &format!("/receipts/{need_id}"), None).await;
+    assert_eq!(status, 404);
     instance.stop().await;
 }

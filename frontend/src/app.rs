@@ -60,6 +60,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/audit") view=pages::audit::Audit ssr=SsrMode::Async/>
                     <Route path=path!("/log") view=pages::log::LogPage ssr=SsrMode::Async/>
                     <Route path=path!("/stats") view=pages::stats::StatsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/receipts/:pledge") view=pages::receipt::PledgeReceipt ssr=SsrMode::Async/>
+                    <Route path=path!("/receipts/:pledge/:shipment") view=pages::receipt::ShipmentReceipt ssr=SsrMode::Async/>
                     <Route path=path!("/signing-needs-javascript") view=pages::NeedsJavascript ssr=SsrMode::Async/>
                 </Routes>
             </main>

@@ -481,6 +481,22 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("stats.shipments", "Shipments", "发货"),
     ("stats.deliveries", "Deliveries confirmed", "确认送达"),
     ("board.stats", "Totals for these needs", "这些需求的统计"),
+    ("receipt.pledge_title", "Pledge receipt", "认捐凭证"),
+    ("receipt.shipment_title", "Shipment receipt", "发货凭证"),
+    ("receipt.to", "For", "受赠方"),
+    ("receipt.by", "Signed by (key)", "签名者（密钥）"),
+    ("receipt.date", "Written", "时间"),
+    ("receipt.carrier", "Carrier and tracking", "承运商及运单号"),
+    ("receipt.quantity", "Quantity", "数量"),
+    ("receipt.scan_to_confirm", "The receiving hospital scans this to confirm delivery.", "收货医院扫描此码确认送达。"),
+    ("receipt.scan_to_open", "Scan to open the need and its chain.", "扫码查看需求及其记录链。"),
+    ("receipt.since", "Since then", "此后"),
+    ("receipt.proof", "Proof in the public log", "公开日志中的证明"),
+    ("receipt.proof_text", "This entry is signed by its author and included in the log's signed checkpoint. Anyone can check the whole chain, signatures and inclusion proofs, with the command below.", "此记录由作者签名，并包含在日志已签名的检查点中。任何人都可以用下面的命令核对整条记录链、签名和包含证明。"),
+    ("receipt.entry", "Entry", "记录"),
+    ("receipt.checkpoint", "Checkpoint size when printed", "打印时的检查点大小"),
+    ("receipt.print_hint", "Print this page with your browser's Print command. Receipt for entry", "请使用浏览器的打印功能打印本页。凭证对应记录"),
+    ("chain.receipt", "Receipt", "凭证"),
 ];
 
 /// (vocabulary, value, English, Chinese).

@@ -114,7 +114,7 @@ fn request_lang() -> Lang {
 
 /// Whether the page at `path` is taken over by the WebAssembly. Pages that only read
 /// (the boards, an offer, the list of organisations, an author's page, the log, the
-/// totals) are sent without it: the bundle would multiply their weight and add nothing. Links from them to a page with
+/// totals, receipts) are sent without it: the bundle would multiply their weight and add nothing. Links from them to a page with
 /// a form are ordinary page loads; once the bundle runs, it renders these pages too.
 #[cfg(feature = "ssr")]
 pub fn takes_over(path: &str) -> bool {
@@ -123,7 +123,8 @@ pub fn takes_over(path: &str) -> bool {
         path,
         "" | "/orgs" | "/offers" | "/log" | "/stats" | "/signing-needs-javascript"
     ) || path.starts_with("/authors/")
-        || path.starts_with("/offers/"))
+        || path.starts_with("/offers/")
+        || path.starts_with("/receipts/"))
 }
 
 fn request_takes_over() -> bool {

@@ -364,13 +364,29 @@ try {
     await stranger.context().close();
   });
 
-  await step('the hospital confirms the delivery', async () => {
-    await open(hospital, `/needs/${needId}`);
-    const delivery = hospital.locator('[data-testid=delivery-form]');
-    await hospital.locator('details.continue', { has: delivery }).locator('summary').click();
+  await step('the donor prints the shipment\'s receipt; the hospital scans its code and confirms the delivery', async () => {
+    await open(donor, `/needs/${needId}`);
+    await donor.locator('[data-kind=shipment] [data-testid=receipt-link]').first().click();
+    await donor.waitForURL(/\/receipts\/[0-9a-f]{64}\/[0-9a-f]{64}$/);
+    const receipt = donor.locator('[data-testid=receipt]');
+    assert.match(await receipt.textContent(), /N95口罩 金银潭发热门诊专用/);
+    assert.equal(await donor.locator('script[type=module]').count(), 0, 'a receipt only reads');
+    const target = await donor.locator('[data-testid=receipt-qr]').getAttribute('data-target');
+    assert.match(target, new RegExp(`/needs/${needId}#deliver-\\d+$`));
+    await donor.emulateMedia({ media: 'print' });
+    await shot(donor, 'shipment-receipt-print');
+    await donor.emulateMedia({ media: 'screen' });
+    // The code opens, in a new tab, the need page at that shipment's delivery form,
+    // already unfolded.
+    const scanned = await hospital.context().newPage();
+    await scanned.goto(target);
+    const delivery = scanned.locator('[data-testid=delivery-form]');
+    await delivery.waitFor();
+    assert.equal(await scanned.locator('details.continue', { has: delivery }).getAttribute('open'), '');
     await delivery.locator('input[type=number]').first().fill('200');
     await delivery.locator('select').selectOption('good');
-    await submittedOnPage(hospital, delivery);
+    await submittedOnPage(scanned, delivery);
+    await scanned.close();
   });
 
   await step('anyone sees the totals by category and region, drawn on the server, on a phone without JavaScript', async () => {

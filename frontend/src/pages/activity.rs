@@ -265,7 +265,8 @@ fn DonationRow(d: Donation, changed: bool) -> impl IntoView {
             <a href=format!("/needs/{}#ship-{}", d.need, d.index)><strong>{d.items.join(", ")}</strong></a>
             " · " {d.org} " " <Badge group="stage" value=d.stage.name().to_owned()/> " "
             {t("activity.pledged")} " " {d.pledged} " · " {t("activity.shipped")} " " {d.shipped}
-            " · " {t("activity.delivered")} " " {d.delivered} " "
+            " · " {t("activity.delivered")} " " {d.delivered}
+            " · " <a href=format!("/receipts/{}", d.pledge) data-testid="donation-receipt">{t("chain.receipt")}</a> " "
             {changed.then(changed_badge)}
         </li>
     }

@@ -20,6 +20,8 @@ pub mod board;
 #[cfg(feature = "ssr")]
 pub mod offer;
 #[cfg(feature = "ssr")]
+pub mod receipt;
+#[cfg(feature = "ssr")]
 pub mod stats;
 
 #[cfg(not(feature = "ssr"))]
@@ -30,6 +32,11 @@ pub mod board {
 #[cfg(not(feature = "ssr"))]
 pub mod offer {
     pub use super::FromServer as OfferPage;
+}
+#[cfg(not(feature = "ssr"))]
+pub mod receipt {
+    pub use super::FromServer as PledgeReceipt;
+    pub use super::FromServer as ShipmentReceipt;
 }
 #[cfg(not(feature = "ssr"))]
 pub mod stats {

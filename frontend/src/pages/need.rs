@@ -48,6 +48,19 @@ fn shown(trace: &Trace) -> Vec<Shown> {
         .collect()
 }
 
+/// The printable receipt of a pledge or a shipment.
+fn receipt_of(link: &Shown) -> Option<String> {
+    match link.entry.kind.as_str() {
+        "pledge" => Some(format!("/receipts/{}", link.hash)),
+        "shipment" => Some(format!(
+            "/receipts/{}/{}",
+            link.entry.body["pledge"].as_str()?,
+            link.hash
+        )),
+        _ => None,
+    }
+}
+
 #[component]
 pub fn NeedPage() -> impl IntoView {
     let params = use_params_map();
@@ -205,6 +218,7 @@ fn NeedView(need: Post, trace: Trace, notice: PageNotice) -> impl IntoView {
                             " · " {t("chain.by")} " " <a href=format!("/authors/{}", l.entry.author)><code title=l.entry.author.clone()>{short(&l.entry.author)}</code></a>
                             " · " {l.entry.created_at.clone()}
                             <span class="summary">" " {summary(lang, &l.entry, &name_of)}</span>
+                            {receipt_of(&l).map(|href| view! { " · " <a href=href data-testid="receipt-link">{t("chain.receipt")}</a> })}
                         </li>
                     }}).collect_view()}
                 </ol>
