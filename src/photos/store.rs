@@ -74,7 +74,10 @@ impl PhotoStore {
     pub fn put(&self, bytes: &[u8]) -> Result<(Hash, bool), StoreError> {
         let hash = Hash(Sha256::digest(bytes).into());
         let path = self.path(&hash);
-        let mut used = self.used.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut used = self
+            .used
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if path.exists() {
             return Ok((hash, false));
         }
@@ -137,7 +140,10 @@ mod tests {
         assert!(new);
         assert_eq!(hex32::encode(&hash), hex::encode(Sha256::digest(b"one")));
         assert_eq!(store.get(&hash).unwrap().unwrap(), b"one");
-        let mode = fs::metadata(store.path(&hash)).unwrap().permissions().mode();
+        let mode = fs::metadata(store.path(&hash))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
         assert!(!store.put(b"one").unwrap().1, "stored once");
         store.put(b"two").unwrap();

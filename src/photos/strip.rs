@@ -127,7 +127,10 @@ fn after_first_scan(rest: &[u8], out: &mut Vec<u8>) -> Result<(), &'static str> 
             out.extend_from_slice(&[markers::P, markers::EOI]);
             return Ok(());
         }
-        if matches!(marker, markers::RST0..=markers::RST7 | markers::SOI | markers::Z | 0x01) {
+        if matches!(
+            marker,
+            markers::RST0..=markers::RST7 | markers::SOI | markers::Z | 0x01
+        ) {
             return Err("a marker stands where a segment should");
         }
         let length = rest.get(at + 2..at + 4).ok_or(TRUNCATED)?;
@@ -196,9 +199,7 @@ fn png(upload: Bytes) -> Result<Bytes, &'static str> {
     if !kinds.contains(b"IDAT") {
         return Err("it has no image data (IDAT)");
     }
-    image
-        .chunks_mut()
-        .retain(|c| PNG_KEPT.contains(&c.kind()));
+    image.chunks_mut().retain(|c| PNG_KEPT.contains(&c.kind()));
     Ok(image.encoder().bytes())
 }
 
@@ -299,7 +300,13 @@ mod tests {
         for cut in 3..whole.len() - 1 {
             let refused = strip(Bytes::copy_from_slice(&whole[..cut])).unwrap_err();
             assert!(
-                matches!(refused, PhotoError::Malformed { format: Format::Jpeg, .. }),
+                matches!(
+                    refused,
+                    PhotoError::Malformed {
+                        format: Format::Jpeg,
+                        ..
+                    }
+                ),
                 "cut at {cut}: {refused:?}"
             );
         }

@@ -1,5 +1,6 @@
 //! One error type for every handler, mapped to a status and `{"error": "..."}`.
 
+use crate::photos::{PhotoError, StoreError};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -12,7 +13,6 @@ use ledger_node::reader::ReadError;
 use ledger_node::rules::DenialKind;
 use moderation::private::PrivateError;
 use moderation::queries::QueryError;
-use crate::photos::{PhotoError, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum ApiError {

@@ -18,8 +18,8 @@ pub mod web;
 mod workflow_api;
 
 use crate::data_dir::{INDEX_DIR, PHOTOS_DIR};
-use crate::photos::PhotoStore;
 use crate::keys;
+use crate::photos::PhotoStore;
 use crate::services::{bootstrap, retention, search_sync, store};
 use anyhow::Context;
 use ledger::checkpoint::LogVerifier;
