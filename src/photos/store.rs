@@ -85,9 +85,12 @@ impl PhotoStore {
         if *used + charged > self.capacity {
             return Err(StoreError::Full(self.capacity));
         }
-        let temporary = self
-            .dir
-            .join(format!(".{}{TEMPORARY}", hex32::encode(&hash)));
+        // Named apart from any other writer's, another process's included.
+        let temporary = self.dir.join(format!(
+            ".{}.{:016x}{TEMPORARY}",
+            hex32::encode(&hash),
+            rand::random::<u64>()
+        ));
         write_synced(&temporary, bytes)
             .and_then(|()| fs::rename(&temporary, &path))
             .and_then(|()| fs::File::open(&self.dir)?.sync_all())

@@ -326,4 +326,51 @@ mod tests {
             PhotoError::NotAnImage
         );
     }
+
+    proptest::proptest! {
+        /// Whatever follows a format's signature, stripping never panics, and what it
+        /// keeps is a fixed point: stripping it again changes nothing.
+        #[test]
+        fn stripping_any_bytes_is_total_and_idempotent(
+            magic in proptest::sample::select(vec![
+                b"\xFF\xD8\xFF".to_vec(),
+                b"\x89PNG\r\n\x1a\n".to_vec(),
+                b"RIFF\x20\x00\x00\x00WEBP".to_vec(),
+            ]),
+            rest in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..256),
+        ) {
+            let upload = [magic, rest].concat();
+            if let Ok(once) = strip(upload.into()) {
+                let twice = strip(once.bytes.clone()).unwrap();
+                proptest::prop_assert_eq!(once.bytes, twice.bytes);
+            }
+        }
+
+        /// A JPEG keeps its frame and scans whatever segments surround them.
+        #[test]
+        fn a_jpeg_keeps_no_application_segment_or_comment(
+            extra in proptest::collection::vec(
+                (proptest::prop_oneof![0xE0u8..=0xEF, proptest::strategy::Just(0xFEu8)],
+                 proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40)),
+                0..6,
+            ),
+        ) {
+            let kept = |(m, c): &(u8, Vec<u8>)| *m == 0xE2 && c.starts_with(b"ICC_PROFILE\0")
+                || *m == 0xEE && c.starts_with(b"Adobe");
+            let segments: Vec<(u8, &[u8])> = extra
+                .iter()
+                .map(|(m, c)| (*m, c.as_slice()))
+                .chain([SOF, SOS])
+                .collect();
+            let out = strip(jpeg_of(&segments, b"\x12\xFF\xD9").into()).unwrap();
+            let expected: Vec<(u8, &[u8])> = extra
+                .iter()
+                .filter(|s| kept(s))
+                .map(|(m, c)| (*m, c.as_slice()))
+                .chain([SOF, SOS])
+                .collect();
+            let expected = jpeg_of(&expected, b"\x12\xFF\xD9");
+            proptest::prop_assert_eq!(out.bytes.as_ref(), expected.as_slice());
+        }
+    }
 }
