@@ -15,6 +15,10 @@ pub const DATABASE_FILE: &str = "aidledger.db";
 /// Name of the search index directory inside a data directory.
 pub const INDEX_DIR: &str = "index";
 
+/// Name of the photo store inside a data directory: one file per photo, named by the
+/// SHA-256 of its bytes (`crate::photos`). Photos are public once uploaded.
+pub const PHOTOS_DIR: &str = "photos";
+
 const DIR_MODE: u32 = 0o700;
 const FILE_MODE: u32 = 0o600;
 

@@ -6,6 +6,7 @@ pub mod client;
 pub mod commands;
 pub mod data_dir;
 pub mod keys;
+pub mod photos;
 pub mod sample;
 pub mod server;
 pub mod services;

@@ -14,6 +14,7 @@ mod frontend_bundle;
 mod independent;
 mod matching;
 mod migrations;
+mod photos;
 mod privacy;
 mod prop_http;
 mod reads;

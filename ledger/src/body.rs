@@ -320,6 +320,10 @@ pub struct DeliveryConfirm {
     pub condition: Condition,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// SHA-256 of a photo of the goods as received, stored off the log
+    /// (`POST /api/v1/photos`). Absent from confirmations written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub photo_sha256: Option<String>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -545,7 +549,8 @@ impl Body {
             Body::DeliveryConfirm(b) => {
                 hash("shipment", &b.shipment)?;
                 lines("items", &b.items)?;
-                opt_text("note", &b.note, 2000)
+                opt_text("note", &b.note, 2000)?;
+                opt_hash("photo_sha256", &b.photo_sha256)
             }
             Body::Verdict(b) => {
                 hash("entry", &b.entry)?;
@@ -848,6 +853,26 @@ mod tests {
             let mut expected = Fault::new(code).at(field);
             expected.limit = limit;
             assert_eq!(fault(Kind::NeedPost, b), expected, "{field}");
+        }
+    }
+
+    #[test]
+    fn a_delivery_may_carry_a_photo_hash_and_older_ones_parse_unchanged() {
+        let older = json!({"shipment": "a".repeat(64), "items": [{"line": 0, "quantity": 1}], "condition": "good"});
+        let Ok(Body::DeliveryConfirm(b)) = Body::parse(Kind::DeliveryConfirm, &older) else {
+            panic!("a confirmation without a photo parses");
+        };
+        assert_eq!(b.photo_sha256, None);
+        assert_eq!(serde_json::to_value(&b).unwrap(), older);
+        let mut with_photo = older.clone();
+        with_photo["photo_sha256"] = json!("b".repeat(64));
+        assert!(Body::parse(Kind::DeliveryConfirm, &with_photo).is_ok());
+        for bad in ["B".repeat(64), "b".repeat(63), String::new()] {
+            with_photo["photo_sha256"] = json!(bad);
+            assert_eq!(
+                field_of(Kind::DeliveryConfirm, with_photo.clone()),
+                "photo_sha256"
+            );
         }
     }
 

@@ -1,6 +1,6 @@
 use crate::server::client_addr::TrustedProxies;
 use crate::server::connections::ConnectionLimits;
-use crate::server::limits::Limits;
+use crate::server::limits::{Limits, PhotoLimits};
 use crate::server::{self, Config, Policy, DEFAULT_ORIGIN};
 use crate::services::retention::Retention;
 use std::net::SocketAddr;
@@ -31,6 +31,12 @@ pub struct Args {
     /// Writes per minute allowed by one author key (0: no limit).
     #[arg(long, env = "AIDLEDGER_RATE_PER_KEY", default_value_t = Limits::default().per_key_per_minute)]
     rate_limit_per_key: u32,
+    /// Photo uploads per minute allowed from one IP address (0: no limit).
+    #[arg(long, env = "AIDLEDGER_PHOTO_RATE_PER_IP", default_value_t = PhotoLimits::default().per_ip_per_minute)]
+    photo_rate_limit_per_ip: u32,
+    /// Bytes the photo store in the data directory may hold; uploads beyond get 507.
+    #[arg(long, env = "AIDLEDGER_PHOTO_STORE_BYTES", default_value_t = PhotoLimits::default().store_bytes)]
+    photo_store_bytes: u64,
     /// Seconds a client has to send a request head, from connecting or from the end of
     /// the previous response (also how long an idle keep-alive connection stays open).
     #[arg(long, env = "AIDLEDGER_HEADER_TIMEOUT_SECS", default_value_t = ConnectionLimits::default().header_timeout.as_secs())]
@@ -62,6 +68,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         limits: Limits {
             per_ip_per_minute: args.rate_limit_per_ip,
             per_key_per_minute: args.rate_limit_per_key,
+        },
+        photos: PhotoLimits {
+            per_ip_per_minute: args.photo_rate_limit_per_ip,
+            store_bytes: args.photo_store_bytes,
         },
         connections: ConnectionLimits {
             header_timeout: Duration::from_secs(args.header_timeout_secs),

@@ -1,5 +1,6 @@
 //! One error type for every handler, mapped to a status and `{"error": "..."}`.
 
+use crate::photos::{PhotoError, StoreError};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -49,6 +50,10 @@ pub(crate) enum ApiError {
     Internal(&'static str),
     #[error("too many {0} at once; retry in a moment")]
     Busy(&'static str),
+    #[error(transparent)]
+    Photo(#[from] PhotoError),
+    #[error(transparent)]
+    PhotoStore(#[from] StoreError),
 }
 
 impl ApiError {
@@ -99,6 +104,10 @@ impl ApiError {
             }
             ApiError::Search(indexer::SearchError::BadQuery(_)) => StatusCode::BAD_REQUEST,
             ApiError::Search(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Photo(PhotoError::NotAnImage) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Photo(_) => StatusCode::BAD_REQUEST,
+            ApiError::PhotoStore(StoreError::Full(_)) => StatusCode::INSUFFICIENT_STORAGE,
+            ApiError::PhotoStore(StoreError::Io(_)) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }
@@ -118,7 +127,9 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        let body = if status.is_server_error() {
+        // A full photo store is the operator's limit, said as such; other 5xx are faults.
+        let limit = matches!(self, ApiError::PhotoStore(StoreError::Full(_)));
+        let body = if status.is_server_error() && !limit {
             tracing::error!(error = %self, "request failed");
             ErrorBody::new("internal error; the request changed nothing and may be retried")
         } else {

@@ -1,5 +1,6 @@
-//! Abuse limits on writes: a token bucket per client IP and per author key. A request
-//! over either limit gets 429 with `Retry-After` and changes nothing.
+//! Abuse limits on writes: a token bucket per client IP and per author key, and one per
+//! client IP for photo uploads. A request over a limit gets 429 with `Retry-After` and
+//! changes nothing.
 
 use super::error::ApiError;
 use governor::clock::{Clock, DefaultClock};
@@ -24,10 +25,31 @@ impl Default for Limits {
     }
 }
 
+/// Photo uploads (`POST /api/v1/photos`), which anyone may make: a bucket per IP of
+/// their own, and a cap on what the store holds. Together they bound how fast and how
+/// far the store grows.
+#[derive(Clone, Copy, Debug)]
+pub struct PhotoLimits {
+    /// Uploads per minute (and burst) allowed per IP; 0 disables the limit.
+    pub per_ip_per_minute: u32,
+    /// Bytes the photo store may hold, each photo counted as at least 4 KiB.
+    pub store_bytes: u64,
+}
+
+impl Default for PhotoLimits {
+    fn default() -> Self {
+        PhotoLimits {
+            per_ip_per_minute: 30,
+            store_bytes: 2 << 30,
+        }
+    }
+}
+
 #[derive(Clone)]
 pub(crate) struct WriteLimiter {
     per_ip: Option<Arc<DefaultKeyedRateLimiter<IpAddr>>>,
     per_key: Option<Arc<DefaultKeyedRateLimiter<[u8; 32]>>>,
+    photos_per_ip: Option<Arc<DefaultKeyedRateLimiter<IpAddr>>>,
 }
 
 fn limiter<K: std::hash::Hash + Eq + Clone>(
@@ -53,10 +75,11 @@ fn check<K: std::hash::Hash + Eq + Clone>(
 }
 
 impl WriteLimiter {
-    pub fn new(limits: Limits) -> Self {
+    pub fn new(limits: Limits, photos: PhotoLimits) -> Self {
         WriteLimiter {
             per_ip: limiter(limits.per_ip_per_minute),
             per_key: limiter(limits.per_key_per_minute),
+            photos_per_ip: limiter(photos.per_ip_per_minute),
         }
     }
 
@@ -66,5 +89,9 @@ impl WriteLimiter {
 
     pub fn check_key(&self, key: &[u8; 32]) -> Result<(), ApiError> {
         check(&self.per_key, key, "key")
+    }
+
+    pub fn check_photo_ip(&self, ip: IpAddr) -> Result<(), ApiError> {
+        check(&self.photos_per_ip, &ip, "address (photo uploads)")
     }
 }

@@ -10,14 +10,16 @@ mod feeds;
 mod intake;
 pub mod limits;
 mod log_api;
+mod photos_api;
 mod private_api;
 pub mod request_limits;
 mod security_headers;
 pub mod web;
 mod workflow_api;
 
-use crate::data_dir::INDEX_DIR;
+use crate::data_dir::{INDEX_DIR, PHOTOS_DIR};
 use crate::keys;
+use crate::photos::PhotoStore;
 use crate::services::{bootstrap, retention, search_sync, store};
 use anyhow::Context;
 use ledger::checkpoint::LogVerifier;
@@ -49,6 +51,7 @@ pub struct Config {
     pub bootstrap: bool,
     pub policy: Policy,
     pub limits: limits::Limits,
+    pub photos: limits::PhotoLimits,
     pub connections: connections::ConnectionLimits,
     pub retention: retention::Retention,
     /// The time source of the log's clock and of the admission checks.
@@ -72,6 +75,7 @@ impl Config {
             bootstrap: true,
             policy: Policy::default(),
             limits: limits::Limits::default(),
+            photos: limits::PhotoLimits::default(),
             connections: connections::ConnectionLimits::default(),
             retention: retention::Retention::default(),
             clock: Arc::new(ledger::clock::SystemClock),
@@ -103,6 +107,7 @@ pub(crate) struct AppState {
     pub admission: admission::Admission,
     /// Turns for searches running at once (`workflow_api::search`).
     pub searches: Arc<tokio::sync::Semaphore>,
+    pub photos: Arc<PhotoStore>,
 }
 
 /// Opens (or creates) the instance in `config.data_dir`, starts sequencing and serves
@@ -144,18 +149,21 @@ pub async fn start(
         store.pool().clone(),
         config.policy,
     );
+    let photos = PhotoStore::open(config.data_dir.join(PHOTOS_DIR), config.photos.store_bytes)
+        .context("opening the photo store")?;
     let node = sequencer.clone();
     let state = AppState {
         reader: LogReader::new(store.clone(), heads),
         store,
         policy: config.policy,
-        limiter: limits::WriteLimiter::new(config.limits),
+        limiter: limits::WriteLimiter::new(config.limits, config.photos),
         search,
         sequencer,
         origin: origin.clone(),
         vkey: vkey.clone(),
         body_timeout: config.connections.body_timeout,
         searches: Arc::new(tokio::sync::Semaphore::new(concurrent_searches())),
+        photos: Arc::new(photos),
         admission: admission::Admission {
             clock: config.clock.clone(),
             max_skew: config.max_clock_skew,
@@ -203,6 +211,7 @@ fn app(state: AppState) -> axum::Router {
         .merge(workflow_api::routes())
         .merge(feeds::routes())
         .merge(private_api::routes())
+        .merge(photos_api::routes())
         .method_not_allowed_fallback(|| async { error::ApiError::MethodNotAllowed })
         // Bodies are read with our own limit so that an oversized one gets our error.
         .layer(axum::extract::DefaultBodyLimit::disable())

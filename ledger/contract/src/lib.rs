@@ -40,6 +40,20 @@ pub struct Submitted {
     pub tree_size: u64,
 }
 
+/// `POST /api/v1/photos`: the photo as stored, its metadata removed. 201 when it was
+/// stored, 200 when the store held it already.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhotoStored {
+    /// SHA-256 of the stored bytes, lowercase hex: the `photo_sha256` an entry names,
+    /// and the hash of what `GET /api/v1/photos/{sha256}` serves.
+    pub sha256: String,
+    /// How many bytes are stored.
+    pub bytes: u64,
+    /// Its media type, told by its bytes: `image/jpeg`, `image/png` or `image/webp`.
+    #[serde(rename = "type")]
+    pub media_type: String,
+}
+
 /// `GET /api/v1/log/key`: what a client needs to check checkpoints.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogKey {
