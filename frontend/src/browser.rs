@@ -158,20 +158,66 @@ mod imp {
     }
 
     pub async fn read_file(input_id: &str) -> Result<String, Failure> {
-        let input: web_sys::HtmlInputElement = web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.get_element_by_id(input_id))
-            .and_then(|e| e.dyn_into().ok())
-            .ok_or_else(|| Failure::local("no file input"))?;
-        let file = input
-            .files()
-            .and_then(|f| f.get(0))
-            .ok_or_else(|| Failure::local("choose a file first"))?;
+        let file = chosen_file(input_id)?;
         JsFuture::from(file.text())
             .await
             .map_err(|_| Failure::local("could not read the file"))?
             .as_string()
             .ok_or_else(|| Failure::local("the file is not text"))
+    }
+
+    /// POSTs the file chosen in `input_id` to `path` as the request body, as it is
+    /// (the browser streams it; the server checks what it is).
+    pub async fn upload(input_id: &str, path: &str) -> Result<(u16, String), Failure> {
+        let file = chosen_file(input_id)?;
+        let init = web_sys::RequestInit::new();
+        init.set_method("POST");
+        init.set_body(&file);
+        let request = web_sys::Request::new_with_str_and_init(path, &init).map_err(js_failure)?;
+        let window = web_sys::window().ok_or_else(|| Failure::local("no window"))?;
+        let response: web_sys::Response = JsFuture::from(window.fetch_with_request(&request))
+            .await
+            .map_err(js_failure)?
+            .dyn_into()
+            .map_err(js_failure)?;
+        let text = JsFuture::from(response.text().map_err(js_failure)?)
+            .await
+            .map_err(js_failure)?
+            .as_string()
+            .unwrap_or_default();
+        Ok((response.status(), text))
+    }
+
+    /// The bytes served at `path`.
+    pub async fn fetch_bytes(path: &str) -> Result<Vec<u8>, Failure> {
+        let window = web_sys::window().ok_or_else(|| Failure::local("no window"))?;
+        let response: web_sys::Response = JsFuture::from(window.fetch_with_str(path))
+            .await
+            .map_err(js_failure)?
+            .dyn_into()
+            .map_err(js_failure)?;
+        if !response.ok() {
+            return Err(Failure::local(format!(
+                "the server answered {}",
+                response.status()
+            )));
+        }
+        let buffer = JsFuture::from(response.array_buffer().map_err(js_failure)?)
+            .await
+            .map_err(js_failure)?;
+        Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+    }
+
+    fn chosen_file(input_id: &str) -> Result<web_sys::File, Failure> {
+        let input: web_sys::HtmlInputElement = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.get_element_by_id(input_id))
+            .and_then(|e| e.dyn_into().ok())
+            .ok_or_else(|| Failure::local("no file input"))?;
+        input
+            .files()
+            .and_then(|f| f.get(0))
+            .ok_or_else(|| Failure::local("choose a file first"))
     }
 
     pub fn send<F: std::future::Future>(f: F) -> send_wrapper::SendWrapper<F> {
@@ -229,6 +275,14 @@ mod imp {
     }
 
     pub async fn read_file(_input_id: &str) -> Result<String, Failure> {
+        Err(browser_only())
+    }
+
+    pub async fn upload(_input_id: &str, _path: &str) -> Result<(u16, String), Failure> {
+        Err(browser_only())
+    }
+
+    pub async fn fetch_bytes(_path: &str) -> Result<Vec<u8>, Failure> {
         Err(browser_only())
     }
 

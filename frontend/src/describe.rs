@@ -17,18 +17,39 @@ pub fn lines_of(body: &Value) -> Vec<(u32, u64)> {
         .unwrap_or_default()
 }
 
+/// A line of a need as a chain names it: the item, and its unit in the reader's
+/// language.
+pub type LineName = (String, String);
+
+/// What names the lines of a need (its `items`) for [`summary`].
+pub fn line_names(
+    lang: i18n::Lang,
+    items: &[contract::ItemLine],
+) -> impl Fn(u32) -> Option<LineName> + Clone + 'static {
+    let names: Vec<(u32, LineName)> = items
+        .iter()
+        .map(|i| (i.line, (i.item.clone(), i18n::value(lang, "unit", &i.unit))))
+        .collect();
+    move |line| {
+        names
+            .iter()
+            .find(|(l, _)| *l == line)
+            .map(|(_, n)| n.clone())
+    }
+}
+
 /// One line saying what an entry of a chain did, from its public body (the feeds
-/// say the same). `item_name` names a line of the need where the caller knows it;
-/// else the line is named by its number.
+/// say the same). `line_name` names a line of the need where the caller knows it
+/// (`N95口罩: 200 pieces`); else the line is named by its number.
 pub fn summary(
     lang: i18n::Lang,
     entry: &SignedEntry,
-    item_name: &dyn Fn(u32) -> Option<String>,
+    line_name: &dyn Fn(u32) -> Option<LineName>,
 ) -> String {
     let lines = lines_of(&entry.body)
         .iter()
-        .map(|(line, q)| match item_name(*line) {
-            Some(name) => format!("{name}: {q}"),
+        .map(|(line, q)| match line_name(*line) {
+            Some((name, unit)) => format!("{name}: {q} {unit}"),
             None => format!("{} {line}: {q}", i18n::tr(lang, "chain.line")),
         })
         .collect::<Vec<_>>()

@@ -497,6 +497,16 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("receipt.checkpoint", "Checkpoint size when printed", "打印时的检查点大小"),
     ("receipt.print_hint", "Print this page with your browser's Print command. Receipt for entry", "请使用浏览器的打印功能打印本页。凭证对应记录"),
     ("chain.receipt", "Receipt", "凭证"),
+    ("photo.hint", "JPEG, PNG or WebP, at most 5 MB. Location and camera details are removed before it is stored; the photo is then public.", "JPEG、PNG 或 WebP，最大 5 MB。存储前会删除位置和相机信息；照片随后公开。"),
+    ("photo.uploading", "Uploading…", "正在上传…"),
+    ("photo.uploaded", "Uploaded; the entry will carry its SHA-256:", "已上传；记录将包含其 SHA-256："),
+    ("photo.alt", "Photo given as evidence", "作为证据的照片"),
+    ("photo.checking", "Checking that the photo served is the one the log names…", "正在核对所提供的照片是否与日志所记录的一致…"),
+    ("photo.matches", "✓ This photo's SHA-256 matches the log.", "✓ 此照片的 SHA-256 与日志一致。"),
+    ("photo.differs", "✗ This photo is not the one the log names.", "✗ 此照片与日志所记录的不一致。"),
+    ("photo.unavailable", "The photo could not be checked:", "无法核对照片："),
+    ("post.evidence_photo", "Evidence photo (optional)", "证据照片（可选）"),
+    ("delivery.photo", "Photo of what arrived (optional)", "到货照片（可选）"),
 ];
 
 /// (vocabulary, value, English, Chinese).

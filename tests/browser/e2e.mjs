@@ -8,6 +8,8 @@ import { chromium } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import zlib from 'node:zlib';
 
 const url = process.env.AIDLEDGER_URL;
 const data = process.env.AIDLEDGER_DATA;
@@ -95,6 +97,30 @@ async function fast3g(needPath) {
   const need = Date.now() - start;
   await page.context().close();
   return { fast3g_board_usable_ms: board, fast3g_search_ms: search, fast3g_need_page_interactive_ms: need };
+}
+
+/// A 1×1 PNG with a `tEXt` chunk holding `text`, built here (no image files in the repository).
+function png(text) {
+  const chunk = (type, data) => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(zlib.crc32(body));
+    return Buffer.concat([length, body, crc]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(1, 0);
+  header.writeUInt32BE(1, 4);
+  header[8] = 8; // bit depth
+  header[9] = 2; // truecolour
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('tEXt', Buffer.from(`Comment\0${text}`, 'latin1')),
+    chunk('IDAT', zlib.deflateSync(Buffer.from([0, 0xff, 0x80, 0x00]))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 async function generateKey(page) {
@@ -411,8 +437,19 @@ try {
     assert.equal(await scanned.locator('details.continue', { has: delivery }).getAttribute('open'), '');
     await delivery.locator('input[type=number]').first().fill('200');
     await delivery.locator('select').selectOption('good');
+    // A photo of what arrived, carrying a text chunk the server strips before storing.
+    await delivery.locator('input[type=file]').setInputFiles({ name: 'arrived.png', mimeType: 'image/png', buffer: png('GPS 30.6,114.3') });
+    const uploaded = delivery.locator('[data-testid=photo-uploaded] code');
+    await uploaded.waitFor();
+    const photo = (await uploaded.textContent()).trim();
     await submittedOnPage(scanned, delivery);
     await scanned.close();
+    const stored = Buffer.from(await (await fetch(`${url}/api/v1/photos/${photo}`)).arrayBuffer());
+    assert.equal(createHash('sha256').update(stored).digest('hex'), photo, 'the log names the bytes served');
+    assert.ok(!stored.includes('GPS 30.6'), 'the text chunk was stripped');
+    // Anyone sees the photo in the chain, checked in the browser against the log.
+    await open(publicVisitor, `/needs/${needId}`);
+    await publicVisitor.locator('[data-kind="delivery.confirm"] [data-testid=photo-verified]').waitFor();
   });
 
   await step('anyone sees the totals by category and region, drawn on the server, on a phone without JavaScript', async () => {
@@ -571,7 +608,7 @@ try {
     assert.deepEqual(kinds, ['need.post', 'pledge', 'pledge.accept', 'shipment', 'delivery.confirm', 'pledge']);
     // Each link says what it moved by the item's name, and the shipment its tracking number.
     const shipped = await publicVisitor.locator('[data-testid=chain-link][data-kind=shipment]').textContent();
-    assert.match(shipped, /N95口罩 金银潭发热门诊专用: 200 · SF Express 顺丰 · SF1234567890/);
+    assert.match(shipped, /N95口罩 金银潭发热门诊专用: 200 pieces · SF Express 顺丰 · SF1234567890/);
     // 200 delivered, and the rest pledged from the donor's offer.
     assert.equal((await publicVisitor.textContent('[data-testid=remaining]')).trim(), '0');
     await open(donor, `/needs/${needId}`);

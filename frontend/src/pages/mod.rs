@@ -10,6 +10,7 @@ pub mod matches;
 pub mod moderation;
 pub mod need;
 pub mod orgs;
+pub mod photo;
 pub mod post;
 pub mod roles;
 

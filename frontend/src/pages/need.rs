@@ -4,6 +4,7 @@
 //! with `ledger::chain::verify`, on a trace it fetches itself.
 
 use super::items::ItemTable;
+use super::photo::PhotoEvidence;
 use super::{short, Badge, ContactView, LoadError};
 use crate::api::{client, Failure};
 use crate::browser;
@@ -126,7 +127,8 @@ fn NeedView(need: Post, trace: Trace, notice: PageNotice) -> impl IntoView {
         .iter()
         .map(|i| (i.line, i.item.clone()))
         .collect();
-    let (names_for_delivery, chain_names) = (names.clone(), names.clone());
+    let names_for_delivery = names.clone();
+    let name_of = crate::describe::line_names(lang, &need.items);
     // Forms are offered to whoever may submit them: the receiving side accepts and
     // confirms, the donor who pledged ships; everyone else reads why not.
     let (author, org_id) = (need.author.clone(), need.org.as_ref().map(|o| o.id.clone()));
@@ -203,14 +205,14 @@ fn NeedView(need: Post, trace: Trace, notice: PageNotice) -> impl IntoView {
                 <dt>{t("need.entry")}</dt><dd><code>{need.id.clone()}</code></dd>
             </dl>
             {need.description.clone().map(|d| view! { <p class="description">{d}</p> })}
+            {need.evidence_photo_sha256.clone().map(|h| view! { <PhotoEvidence sha256=h/> })}
             <ItemTable post=need.clone()/>
 
             <section aria-labelledby="chain-h">
                 <h2 id="chain-h">{t("chain.title")}</h2>
                 <ol class="chain" data-testid="chain">
                     {links.into_iter().map(|l| {
-                        let names = chain_names.clone();
-                        let name_of = move |line: u32| item_name(&names, line);
+                        let name_of = name_of.clone();
                         view! {
                         <li data-kind=l.entry.kind.clone() data-testid="chain-link">
                             <span class="badge kind">{i18n::value(lang, "kind", &l.entry.kind)}</span>
@@ -219,6 +221,7 @@ fn NeedView(need: Post, trace: Trace, notice: PageNotice) -> impl IntoView {
                             " · " {l.entry.created_at.clone()}
                             <span class="summary">" " {summary(lang, &l.entry, &name_of)}</span>
                             {receipt_of(&l).map(|href| view! { " · " <a href=href data-testid="receipt-link">{t("chain.receipt")}</a> })}
+                            {l.entry.body["photo_sha256"].as_str().map(|h| view! { <PhotoEvidence sha256=h.to_owned()/> })}
                         </li>
                     }}).collect_view()}
                 </ol>
@@ -696,6 +699,7 @@ fn DeliveryForm(shipment: Shown, names: Vec<(u32, String)>, notice: PageNotice) 
     let values = RwSignal::new(Vec::new());
     let condition = RwSignal::new("good".to_owned());
     let note = RwSignal::new(String::new());
+    let photo = RwSignal::new(String::new());
     let lines = lines_of(&shipment.entry.body)
         .into_iter()
         .map(|(line, q)| LineInput::up_to(line, line_label(&names, line), q as i64))
@@ -711,6 +715,7 @@ fn DeliveryForm(shipment: Shown, names: Vec<(u32, String)>, notice: PageNotice) 
             let mut body =
                 json!({"shipment": id, "items": items, "condition": condition.get_untracked()});
             set_optional(&mut body, "note", note);
+            set_optional(&mut body, "photo_sha256", photo);
             Ok((body, None))
         });
     };
@@ -722,6 +727,7 @@ fn DeliveryForm(shipment: Shown, names: Vec<(u32, String)>, notice: PageNotice) 
                 <SelectField label=t("delivery.condition") id=format!("{prefix}-condition") value=condition
                     options=super::options("condition", i18n::CONDITIONS, None) state field="condition"/>
                 <TextField label=t("delivery.note") id=format!("{prefix}-note") value=note state field="note"/>
+                <super::photo::PhotoField label=t("delivery.photo") id=format!("{prefix}-photo") value=photo state field="photo_sha256"/>
                 <button type="submit" disabled=move || state.busy.get()>{t("delivery.submit")}</button>
                 <FormOutcome state/>
             </form>

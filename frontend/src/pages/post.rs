@@ -114,6 +114,7 @@ pub fn PostNeed() -> impl IntoView {
     let (area_code, area_name) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
     let description = RwSignal::new(String::new());
     let evidence_url = RwSignal::new(String::new());
+    let evidence_photo = RwSignal::new(String::new());
     let delivery_point = RwSignal::new(String::new());
     let contact = ContactDraft::new();
     // The user's own organisation, once its roles are known: members post for it;
@@ -144,9 +145,17 @@ pub fn PostNeed() -> impl IntoView {
             });
             set_optional(&mut body, "description", description);
             set_optional(&mut body, "delivery_point", delivery_point);
-            let e = evidence_url.get_untracked();
-            if !e.trim().is_empty() {
-                body["evidence"] = json!({"url": e.trim()});
+            let mut evidence = serde_json::Map::new();
+            let url = evidence_url.get_untracked();
+            if !url.trim().is_empty() {
+                evidence.insert("url".into(), json!(url.trim()));
+            }
+            let photo = evidence_photo.get_untracked();
+            if !photo.is_empty() {
+                evidence.insert("photo_sha256".into(), json!(photo));
+            }
+            if !evidence.is_empty() {
+                body["evidence"] = evidence.into();
             }
             Ok((body, contact.contact()))
         });
@@ -181,6 +190,7 @@ pub fn PostNeed() -> impl IntoView {
             <TextField label=t("post.description") id="description" value=description state field="description"/>
             <TextField label=t("post.delivery_point") id="delivery-point" value=delivery_point state field="delivery_point"/>
             <TextField label=t("post.evidence_url") id="evidence-url" value=evidence_url state field="evidence.url" input_type="url" placeholder="https://"/>
+            <super::photo::PhotoField label=t("post.evidence_photo") id="evidence-photo" value=evidence_photo state field="evidence.photo_sha256"/>
             <FieldError state field="evidence"/>
             <ContactFields draft=contact state/>
             <button type="submit" disabled=move || state.busy.get()>{t("post_need.submit")}</button>

@@ -175,17 +175,7 @@ fn ReceiptView(
             }
         })
         .collect();
-    let names: Vec<(u32, String)> = need
-        .items
-        .iter()
-        .map(|i| (i.line, i.item.clone()))
-        .collect();
-    let name_of = move |line: u32| {
-        names
-            .iter()
-            .find(|(l, _)| *l == line)
-            .map(|(_, n)| n.clone())
-    };
+    let name_of = crate::describe::line_names(lang, &need.items);
     let org = need
         .org
         .as_ref()
