@@ -5,6 +5,7 @@ pub mod auth;
 pub mod client_addr;
 pub mod connections;
 mod error;
+mod export_api;
 mod extract;
 mod feeds;
 mod intake;
@@ -203,6 +204,7 @@ fn app(state: AppState) -> axum::Router {
         .merge(workflow_api::routes())
         .merge(feeds::routes())
         .merge(private_api::routes())
+        .merge(export_api::routes())
         .method_not_allowed_fallback(|| async { error::ApiError::MethodNotAllowed })
         // Bodies are read with our own limit so that an oversized one gets our error.
         .layer(axum::extract::DefaultBodyLimit::disable())
