@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use contract::export::{header as column_header, ExportRow};
+use futures_util::TryStreamExt;
 use moderation::export::{Cursor, Dataset, Rows, Selection};
 use moderation::queries::{PostFilter, QueryError};
 use serde::Deserialize;
@@ -140,9 +141,7 @@ fn stream(
             let (bytes, next) = match step {
                 Step::Head => (writer.head(selection.dataset())?, Step::Rows(None)),
                 Step::Rows(after) => {
-                    let page = selection.page(&pool, after).await.inspect_err(|e| {
-                        tracing::error!(error = %e, "an export was cut short");
-                    })?;
+                    let page = selection.page(&pool, after).await?;
                     let next = page.next.map_or(Step::Tail, |c| Step::Rows(Some(c)));
                     (writer.rows(&page.rows)?, next)
                 }
@@ -152,6 +151,7 @@ fn stream(
             Ok(Some((Bytes::from(bytes), (next, writer, pool, selection))))
         },
     )
+    .inspect_err(|e| tracing::error!(error = %e, "an export was cut short"))
 }
 
 /// Writes an export's rows in its format.
