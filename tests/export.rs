@@ -106,7 +106,11 @@ async fn effort() -> Effort {
         ),
     )
     .await;
-    post_entry(url, common::offer(&donor, "spare gloves")).await;
+    post_entry(
+        url,
+        common::offer(&donor, "=HYPERLINK(\"http://example.org\")"),
+    )
+    .await;
     Effort {
         instance,
         hubei_org,
@@ -164,6 +168,10 @@ async fn csv_export(url: &str, path: &str) -> Csv {
     let (status, headers, body) = get(url, path, false).await;
     assert_eq!(status, 200, "{path}: {}", String::from_utf8_lossy(&body));
     assert_eq!(headers["content-type"], "text/csv; charset=utf-8");
+    assert!(
+        headers.get("content-length").is_none(),
+        "streamed: {headers:?}"
+    );
     parse_csv(&body)
 }
 
@@ -178,10 +186,12 @@ async fn json_export(url: &str, path: &str) -> Vec<Value> {
         .clone()
 }
 
-/// A JSON value as its CSV cell.
+/// A JSON value as its CSV cell (docs/API.md): text a spreadsheet would take for a
+/// formula follows a `'`.
 fn cell(v: &Value) -> String {
     match v {
         Value::Null => String::new(),
+        Value::String(s) if s.starts_with(['=', '+', '-', '@']) => format!("'{s}"),
         Value::String(s) => s.clone(),
         other => other.to_string(),
     }
@@ -327,6 +337,19 @@ async fn exports_carry_the_workflow_with_hxl_tags_and_the_logs_positions() {
     assert_eq!(column(&chains, "Carrier")[2..4], ["SF Express"; 2]);
     assert_eq!(column(&chains, "Tracking")[2..4], ["SF1234567"; 2]);
     assert_eq!(column(&chains, "Condition")[4..], ["good"; 2]);
+
+    // Text that a spreadsheet would run as a formula is kept as text in the CSV; the
+    // JSON has it as signed.
+    let offers = csv_export(url, "/api/v1/export/offers.csv").await;
+    assert_eq!(
+        column(&offers, "Description"),
+        ["'=HYPERLINK(\"http://example.org\")"]
+    );
+    let offers = json_export(url, "/api/v1/export/offers.json").await;
+    assert_eq!(
+        offers[0]["description"],
+        "=HYPERLINK(\"http://example.org\")"
+    );
 
     let orgs = csv_export(url, "/api/v1/export/orgs.csv").await;
     assert_eq!(column(&orgs, "Type"), ["hospital", "hospital"]);

@@ -189,7 +189,8 @@ impl Writer {
             Format::Csv => {
                 let mut csv = csv_writer();
                 for row in rows {
-                    csv.serialize(row)?;
+                    let fields = serde_json::to_value(row)?;
+                    csv.write_record(T::COLUMNS.iter().map(|c| cell(&fields[c.field])))?;
                 }
                 csv_bytes(csv)
             }
@@ -210,6 +211,20 @@ impl Writer {
             Format::Csv => vec![],
             Format::Json => b"\n]\n".to_vec(),
         }
+    }
+}
+
+/// A field's CSV cell: text as it is, unless a spreadsheet would take it for a formula
+/// (it begins with `=`, `+`, `-`, `@`, a tab or a carriage return): then after a `'`,
+/// which spreadsheets read as "text follows". Numbers as written; nothing is empty.
+fn cell(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(text) if text.starts_with(['=', '+', '-', '@', '\t', '\r']) => {
+            format!("'{text}")
+        }
+        serde_json::Value::String(text) => text.clone(),
+        other => other.to_string(),
     }
 }
 
