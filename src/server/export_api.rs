@@ -166,7 +166,7 @@ impl Writer {
         match self.format {
             Format::Csv => {
                 let columns = dataset.columns();
-                let mut csv = csv_writer();
+                let mut csv = csv::Writer::from_writer(vec![]);
                 csv.write_record(columns.iter().map(|c| column_header(c.field)))?;
                 csv.write_record(columns.iter().map(|c| c.hxl))?;
                 csv_bytes(csv)
@@ -187,7 +187,7 @@ impl Writer {
     fn write<T: ExportRow>(&mut self, rows: &[T]) -> Result<Vec<u8>, StreamError> {
         match self.format {
             Format::Csv => {
-                let mut csv = csv_writer();
+                let mut csv = csv::Writer::from_writer(vec![]);
                 for row in rows {
                     let fields = serde_json::to_value(row)?;
                     csv.write_record(T::COLUMNS.iter().map(|c| cell(&fields[c.field])))?;
@@ -228,14 +228,7 @@ fn cell(value: &serde_json::Value) -> String {
     }
 }
 
-/// A CSV writer into memory that writes no header of its own (the head is written
-/// once, with the HXL row).
-fn csv_writer() -> csv::Writer<Vec<u8>> {
-    csv::WriterBuilder::new()
-        .has_headers(false)
-        .from_writer(vec![])
-}
-
+/// What a CSV writer into memory wrote.
 fn csv_bytes(csv: csv::Writer<Vec<u8>>) -> Result<Vec<u8>, StreamError> {
     csv.into_inner()
         .map_err(|e| StreamError::Csv(e.into_error().into()))
