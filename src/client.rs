@@ -45,6 +45,27 @@ impl LogClient {
         Self::json_of(path, self.http.get(format!("{}{path}", self.base))).await
     }
 
+    /// GETs a resource and writes its body to `out` as it arrives; a non-2xx answer is
+    /// an error carrying the server's message, with nothing written.
+    pub async fn download(&self, path: &str, out: &mut impl std::io::Write) -> anyhow::Result<()> {
+        let mut response = self.http.get(format!("{}{path}", self.base)).send().await?;
+        let status = response.status();
+        if !status.is_success() {
+            bail!(
+                "GET {path}: {status}: {}",
+                response.text().await.unwrap_or_default()
+            );
+        }
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .with_context(|| format!("GET {path}: the answer was cut short"))?
+        {
+            out.write_all(&chunk)?;
+        }
+        Ok(())
+    }
+
     /// GETs a JSON resource with a request signed by `key` (for private data).
     pub async fn get_signed<T: DeserializeOwned>(
         &self,

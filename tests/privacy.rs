@@ -2145,6 +2145,17 @@ async fn sweep(api: &Api) {
         "/feeds/needs.atom",
         "/feeds/needs.atom?q=canary",
         "/feeds/needs.atom?q=hospital&verified=pending",
+        "/api/v1/export/needs.csv",
+        "/api/v1/export/needs.json",
+        "/api/v1/export/needs.csv?verified=rejected",
+        "/api/v1/export/offers.csv",
+        "/api/v1/export/offers.json",
+        "/api/v1/export/orgs.csv",
+        "/api/v1/export/orgs.json",
+        "/api/v1/export/orgs.csv?verified=rejected",
+        "/api/v1/export/chains.csv",
+        "/api/v1/export/chains.json",
+        "/api/v1/export/chains.json?status=met",
     ] {
         let reply = api.get(path).await;
         assert_eq!(reply.status, 200, "{path}: {}", reply.text());

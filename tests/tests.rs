@@ -10,6 +10,7 @@ mod audit;
 mod cli;
 mod cluster;
 mod crash;
+mod export;
 mod frontend_bundle;
 mod independent;
 mod matching;

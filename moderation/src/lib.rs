@@ -4,6 +4,7 @@
 //! derived tables that change in the same transaction as the log and can be rebuilt
 //! from it (`rebuild`). This crate owns the `wf_*` tables; nothing else writes them.
 
+pub mod export;
 pub mod matching;
 pub mod private;
 pub mod queries;

@@ -220,7 +220,7 @@ pub(crate) fn post_filters(q: &mut QueryBuilder<'_>, kind: &str, f: &PostFilter)
     }
 }
 
-fn post_from_row(r: &AnyRow) -> Result<Post, QueryError> {
+pub(crate) fn post_from_row(r: &AnyRow) -> Result<Post, QueryError> {
     let org_id: Option<Vec<u8>> = r.get("org");
     Ok(Post {
         id: hex(r.get("id")),
@@ -255,7 +255,10 @@ fn post_from_row(r: &AnyRow) -> Result<Post, QueryError> {
 }
 
 /// The posts `q` selects (the columns of [`post_select`]), each with its item lines.
-async fn posts_of(pool: &AnyPool, q: &mut QueryBuilder<'_>) -> Result<Vec<Post>, QueryError> {
+pub(crate) async fn posts_of(
+    pool: &AnyPool,
+    q: &mut QueryBuilder<'_>,
+) -> Result<Vec<Post>, QueryError> {
     let mut posts: Vec<Post> = q
         .build()
         .fetch_all(pool)
@@ -427,7 +430,7 @@ pub async fn post(
 const ORG_VERIFICATION: &str =
     "CASE WHEN rejects > 0 THEN 'rejected' WHEN verifies >= $1 THEN 'verified' ELSE 'pending' END";
 
-fn org_from_row(r: &AnyRow) -> Result<Org, QueryError> {
+pub(crate) fn org_from_row(r: &AnyRow) -> Result<Org, QueryError> {
     Ok(Org {
         id: hex(r.get("id")),
         index: r.get("idx"),
@@ -442,6 +445,31 @@ fn org_from_row(r: &AnyRow) -> Result<Org, QueryError> {
     })
 }
 
+/// Refuses a `verified` value the organisations listing does not know.
+pub(crate) fn check_org_filter(verified: &Option<String>) -> Result<(), QueryError> {
+    one_of("verified", verified, &["verified", "pending", "rejected"])
+}
+
+/// `FROM` and `WHERE` of the organisations `verified` and `area` (a code) select,
+/// each with its read-time `verification`; rejected ones only when asked for.
+pub(crate) fn org_selection(
+    q: &mut QueryBuilder<'_>,
+    policy: Policy,
+    verified: &Option<String>,
+    area: &Option<String>,
+) {
+    q.push(" FROM (SELECT *, CASE WHEN rejects > 0 THEN 'rejected' WHEN verifies >= ")
+        .push_bind(i64::from(policy.quorum))
+        .push(" THEN 'verified' ELSE 'pending' END AS verification FROM wf_orgs) AS o WHERE 1 = 1");
+    match verified {
+        Some(v) => q.push(" AND verification = ").push_bind(v.clone()),
+        None => q.push(" AND verification != 'rejected'"),
+    };
+    if let Some(a) = area {
+        area_filter(q, "area_code", a);
+    }
+}
+
 /// Organisations, oldest first; rejected ones only when asked for.
 pub async fn list_orgs(
     pool: &AnyPool,
@@ -451,26 +479,14 @@ pub async fn list_orgs(
     page: u32,
     per_page: u32,
 ) -> Result<Page<Org>, QueryError> {
-    one_of("verified", &verified, &["verified", "pending", "rejected"])?;
+    check_org_filter(&verified)?;
     let area = area_code(area.as_deref())?;
     let (page, per_page) = pages(page, per_page)?;
-    let filtered = |q: &mut QueryBuilder<'_>| {
-        q.push(" FROM (SELECT *, CASE WHEN rejects > 0 THEN 'rejected' WHEN verifies >= ")
-            .push_bind(i64::from(policy.quorum))
-            .push(" THEN 'verified' ELSE 'pending' END AS verification FROM wf_orgs) AS o WHERE 1 = 1");
-        match &verified {
-            Some(v) => q.push(" AND verification = ").push_bind(v.clone()),
-            None => q.push(" AND verification != 'rejected'"),
-        };
-        if let Some(a) = &area {
-            area_filter(q, "area_code", a);
-        }
-    };
     let mut count = QueryBuilder::new("SELECT COUNT(*)");
-    filtered(&mut count);
+    org_selection(&mut count, policy, &verified, &area);
     let total: i64 = count.build().fetch_one(pool).await?.get(0);
     let mut q = QueryBuilder::new("SELECT *");
-    filtered(&mut q);
+    org_selection(&mut q, policy, &verified, &area);
     q.push(" ORDER BY idx LIMIT ")
         .push_bind(i64::from(per_page))
         .push(" OFFSET ")

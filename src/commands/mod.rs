@@ -1,5 +1,6 @@
 //! The command line: one subcommand per file.
 
+mod export;
 mod keygen;
 mod rebuild;
 mod reindex;
@@ -114,6 +115,8 @@ enum Command {
     Reindex(reindex::Args),
     /// Search needs, offers and organisations of a running instance.
     Search(search::Args),
+    /// Download needs, offers, organisations or donation chains as CSV (with HXL hashtags) or JSON.
+    Export(export::Args),
 }
 
 impl Cli {
@@ -129,6 +132,7 @@ impl Cli {
             Command::Rebuild(a) => rebuild::run(a).await,
             Command::Reindex(a) => reindex::run(a).await,
             Command::Search(a) => search::run(a).await,
+            Command::Export(a) => export::run(a).await,
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod client_addr;
 pub mod connections;
 mod error;
+mod export_api;
 mod extract;
 mod feeds;
 mod intake;
@@ -212,6 +213,7 @@ fn app(state: AppState) -> axum::Router {
         .merge(feeds::routes())
         .merge(private_api::routes())
         .merge(photos_api::routes())
+        .merge(export_api::routes())
         .method_not_allowed_fallback(|| async { error::ApiError::MethodNotAllowed })
         // Bodies are read with our own limit so that an oversized one gets our error.
         .layer(axum::extract::DefaultBodyLimit::disable())

@@ -8,6 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod export;
+
 /// Every refusal: the HTTP status says what kind, `error` says what, naming the field,
 /// parameter or limit at fault. A refused entry may also carry `fault`: a code, the
 /// field and the number the message names, for an interface to say in its own words.
