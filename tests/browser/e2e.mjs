@@ -208,8 +208,10 @@ try {
     assert.ok(board.bytes > 0 && board.bytes <= 150 * 1024, `the board transferred ${board.bytes} bytes`);
     assert.ok(form.wasm > 0, 'a page with forms loads the WebAssembly');
     // The signing pages' own budget (600 KB) needs the signing code split from the page
-    // code; until then this bound only catches a bundle that grows further.
-    assert.ok(form.bytes <= 680 * 1024, `the need page transferred ${form.bytes} bytes`);
+    // code; until then this bound only catches a bundle that grows further. Raised from
+    // 680 KiB when photos came (the WASM is 671 KB of it; the need page's HTML varies
+    // with the sample need by some 10 KB).
+    assert.ok(form.bytes <= 712 * 1024, `the need page transferred ${form.bytes} bytes`);
   });
 
   await step('a hospital registers and posts a need', async () => {
