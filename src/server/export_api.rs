@@ -5,6 +5,7 @@
 
 use super::error::ApiError;
 use super::extract::ApiQuery;
+use super::workflow_api::SelectionQuery;
 use super::AppState;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
@@ -16,22 +17,10 @@ use contract::export::{header as column_header, ExportRow};
 use futures_util::TryStreamExt;
 use moderation::export::{Cursor, Dataset, Rows, Selection};
 use moderation::queries::{PostFilter, QueryError};
-use serde::Deserialize;
 use sqlx::AnyPool;
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new().route("/api/v1/export/{file}", get(export))
-}
-
-/// The needs listing's filters, without paging: an export holds the whole selection.
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct ExportQuery {
-    status: Option<String>,
-    category: Option<String>,
-    area: Option<String>,
-    urgency: Option<String>,
-    verified: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,17 +64,10 @@ fn parse_file(file: &str) -> Result<(Dataset, Format), ApiError> {
 async fn export(
     State(state): State<AppState>,
     Path(file): Path<String>,
-    ApiQuery(q): ApiQuery<ExportQuery>,
+    ApiQuery(q): ApiQuery<SelectionQuery>,
 ) -> Result<Response, ApiError> {
     let (dataset, format) = parse_file(&file)?;
-    let filter = PostFilter {
-        status: q.status,
-        category: q.category,
-        area: q.area,
-        urgency: q.urgency,
-        verified: q.verified,
-        ..PostFilter::default()
-    };
+    let filter: PostFilter = q.into();
     let selection = Selection::new(dataset, state.policy, &filter)?;
     let body = Body::from_stream(stream(state.store.pool().clone(), selection, format));
     let disposition = format!(

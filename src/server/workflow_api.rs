@@ -102,10 +102,11 @@ async fn one_offer(
     ))
 }
 
-/// The needs listing's filters, without paging: totals cover the whole selection.
+/// The needs listing's filters without paging, for answers that cover the whole
+/// selection (totals, exports).
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-struct StatsQuery {
+pub(super) struct SelectionQuery {
     status: Option<String>,
     category: Option<String>,
     area: Option<String>,
@@ -113,18 +114,24 @@ struct StatsQuery {
     verified: Option<String>,
 }
 
+impl From<SelectionQuery> for PostFilter {
+    fn from(q: SelectionQuery) -> Self {
+        PostFilter {
+            status: q.status,
+            category: q.category,
+            area: q.area,
+            urgency: q.urgency,
+            verified: q.verified,
+            ..PostFilter::default()
+        }
+    }
+}
+
 async fn stats(
     State(state): State<AppState>,
-    ApiQuery(q): ApiQuery<StatsQuery>,
+    ApiQuery(q): ApiQuery<SelectionQuery>,
 ) -> Result<Json<contract::Stats>, ApiError> {
-    let filter = PostFilter {
-        status: q.status,
-        category: q.category,
-        area: q.area,
-        urgency: q.urgency,
-        verified: q.verified,
-        ..PostFilter::default()
-    };
+    let filter = q.into();
     let totals = moderation::stats::stats(state.store.pool(), state.policy, &filter);
     Ok(Json(totals.await?))
 }
