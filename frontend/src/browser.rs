@@ -44,7 +44,15 @@ mod imp {
             }
         }
         init.set_headers(&headers);
-        let request = web_sys::Request::new_with_str_and_init(path, &init).map_err(js_failure)?;
+        send_request(path, &init).await
+    }
+
+    /// Sends a request and reads its answer: the status and the body as text.
+    async fn send_request(
+        path: &str,
+        init: &web_sys::RequestInit,
+    ) -> Result<(u16, String), Failure> {
+        let request = web_sys::Request::new_with_str_and_init(path, init).map_err(js_failure)?;
         let window = web_sys::window().ok_or_else(|| Failure::local("no window"))?;
         let response: web_sys::Response = JsFuture::from(window.fetch_with_request(&request))
             .await
@@ -173,19 +181,7 @@ mod imp {
         let init = web_sys::RequestInit::new();
         init.set_method("POST");
         init.set_body(&file);
-        let request = web_sys::Request::new_with_str_and_init(path, &init).map_err(js_failure)?;
-        let window = web_sys::window().ok_or_else(|| Failure::local("no window"))?;
-        let response: web_sys::Response = JsFuture::from(window.fetch_with_request(&request))
-            .await
-            .map_err(js_failure)?
-            .dyn_into()
-            .map_err(js_failure)?;
-        let text = JsFuture::from(response.text().map_err(js_failure)?)
-            .await
-            .map_err(js_failure)?
-            .as_string()
-            .unwrap_or_default();
-        Ok((response.status(), text))
+        send_request(path, &init).await
     }
 
     /// The bytes served at `path`.

@@ -4,7 +4,7 @@
 //! without JavaScript.
 
 use super::items::{post_title, ItemTable};
-use super::{encode, Badge, LoadError};
+use super::{query_string, Badge, LoadError};
 use crate::api::{client, Failure};
 use crate::i18n;
 use crate::session::{t, use_session};
@@ -73,15 +73,6 @@ struct Found {
     results: SearchResults,
     /// The full post of each hit, for its item lines.
     posts: Vec<Post>,
-}
-
-fn query_string(params: &[(String, String)]) -> String {
-    params
-        .iter()
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| format!("{k}={}", encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
 }
 
 #[component]

@@ -148,6 +148,18 @@ pub fn encode(value: &str) -> String {
     out
 }
 
+/// `k=v&…` of the parameters that have a value, each value percent-encoded (for the
+/// pages the server alone renders).
+#[cfg(feature = "ssr")]
+pub fn query_string<K: std::fmt::Display>(params: &[(K, String)]) -> String {
+    params
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}={}", encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
 /// `(value, label)` options of a vocabulary for a select, with an "any" first when
 /// `any` is given.
 pub fn options(

@@ -4,7 +4,7 @@
 //! and loads no WebAssembly; every chart has its numbers in text beside it.
 
 use super::board::FilterSelect;
-use super::{encode, LoadError};
+use super::{encode, query_string, LoadError};
 use crate::api::client;
 use crate::i18n;
 use crate::session::{t, use_session};
@@ -33,15 +33,6 @@ fn grouped(n: i64) -> String {
         out.push(d);
     }
     out
-}
-
-fn query_string(params: &[(&str, String)]) -> String {
-    params
-        .iter()
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| format!("{k}={}", encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
 }
 
 #[component]
