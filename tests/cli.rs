@@ -708,6 +708,30 @@ async fn seed_adds_exactly_the_requested_entries() {
 }
 
 #[tokio::test]
+async fn out_of_range_settings_are_refused_by_name_and_change_nothing() {
+    let instance = TestInstance::start().await;
+    let before = checkpoint_size(&instance).await;
+    run(&["seed", "--url", &instance.url, "--days", "4000"], None)
+        .await
+        .assert_fails("seed over 4000 days", &["--days", "4000"]);
+    assert_eq!(
+        checkpoint_size(&instance).await,
+        before,
+        "nothing was seeded"
+    );
+    instance.stop().await;
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("data");
+    let data = data_dir.to_str().unwrap();
+    for flag in ["--quorum", "--post-quorum"] {
+        run(&["serve", "--data-dir", data, flag, "0"], None)
+            .await
+            .assert_fails(flag, &[flag, "0"]);
+        assert!(!data_dir.exists(), "{flag} 0 created nothing");
+    }
+}
+
+#[tokio::test]
 async fn commands_against_a_server_that_is_not_there_fail_cleanly() {
     // A port that was free a moment ago: nothing listens there.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
