@@ -187,6 +187,14 @@ const moderatorA = await visitor();
 const moderatorB = await visitor();
 const publicVisitor = await visitor();
 
+// The search index follows the log a moment behind it: the board is full once the
+// seeded needs are indexed (no latency asserted; at most 30 s of polling).
+for (let i = 0; i < 300; i++) {
+  const found = await (await fetch(`${url}/api/v1/search?kind=need&per_page=1`)).json();
+  if (found.total >= 20) break;
+  await new Promise((r) => setTimeout(r, 100));
+}
+
 try {
   await step('the board loads no WebAssembly and weighs at most 150 KB; a page with forms loads the WebAssembly', async () => {
     const board = await firstLoad('/');
