@@ -191,6 +191,11 @@ pub struct OrgRegister {
     /// Commitment to the private contact data (docs/FORMAT.md §9).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<String>,
+    /// `true` when a volunteer registers the organisation on its behalf (relaying its
+    /// needs, e.g. from a sheet): the author does not become a member. Absent otherwise;
+    /// `false` is not written, so the entry has one encoding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relayed: Option<bool>,
 }
 
 /// What a member may change of its organisation: the logistics, not the identity
@@ -476,6 +481,13 @@ impl Body {
                 area("area", &b.area)?;
                 opt_text("description", &b.description, 2000)?;
                 opt_text("delivery_point", &b.delivery_point, 500)?;
+                if b.relayed == Some(false) {
+                    return Err(err(
+                        "relayed",
+                        FaultCode::Invalid,
+                        "is true or left out (an organisation's own registration leaves it out)",
+                    ));
+                }
                 opt_hash("contact", &b.contact)
             }
             Body::OrgUpdate(b) => {
@@ -801,6 +813,23 @@ mod tests {
 
     fn field_of(kind: Kind, body: Value) -> String {
         Body::parse(kind, &body).unwrap_err().field
+    }
+
+    #[test]
+    fn a_relayed_registration_says_true_or_nothing() {
+        let org = json!({"name": "协和医院", "type": "hospital", "area": {"code": "CN-HB", "name": "武汉"}});
+        assert!(Body::parse(Kind::OrgRegister, &org).is_ok());
+        let mut relayed = org.clone();
+        relayed["relayed"] = json!(true);
+        assert!(matches!(
+            Body::parse(Kind::OrgRegister, &relayed),
+            Ok(Body::OrgRegister(OrgRegister {
+                relayed: Some(true),
+                ..
+            }))
+        ));
+        relayed["relayed"] = json!(false);
+        assert_eq!(field_of(Kind::OrgRegister, relayed), "relayed");
     }
 
     #[test]

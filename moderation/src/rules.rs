@@ -328,8 +328,11 @@ async fn register_org(
     .bind(ctx.created_at)
     .execute(&mut *conn)
     .await?;
-    // Whoever registers an organisation is its first member.
-    add_role(conn, &ctx.author, Role::Member, &ctx.id, ctx.index).await?;
+    // Whoever registers an organisation is its first member, unless they relay it for
+    // the organisation: then it has no member until an administrator appoints one.
+    if b.relayed != Some(true) {
+        add_role(conn, &ctx.author, Role::Member, &ctx.id, ctx.index).await?;
+    }
     Ok(())
 }
 
