@@ -101,24 +101,36 @@ impl LogClient {
         leaf: &[u8],
         private: &serde_json::Value,
     ) -> anyhow::Result<(u16, Submitted)> {
-        let body =
-            serde_json::json!({ "entry": String::from_utf8_lossy(leaf), "private": private });
-        let response = self
-            .http
-            .post(format!("{}/api/v1/submissions", self.base))
-            .json(&body)
-            .send()
-            .await?;
-        Self::submitted(response).await
+        Self::submitted(self.submission_request(leaf, private).send().await?).await
     }
 
-    async fn post_entry(&self, leaf: Vec<u8>) -> reqwest::Result<reqwest::Response> {
+    /// Like `submit_private`, but waits out rate limits.
+    pub async fn submit_private_retrying(
+        &self,
+        leaf: &[u8],
+        private: &serde_json::Value,
+    ) -> anyhow::Result<(u16, Submitted)> {
+        self.send_retrying(|| self.submission_request(leaf, private))
+            .await
+    }
+
+    fn submission_request(
+        &self,
+        leaf: &[u8],
+        private: &serde_json::Value,
+    ) -> reqwest::RequestBuilder {
+        let body =
+            serde_json::json!({ "entry": String::from_utf8_lossy(leaf), "private": private });
+        self.http
+            .post(format!("{}/api/v1/submissions", self.base))
+            .json(&body)
+    }
+
+    fn entry_request(&self, leaf: Vec<u8>) -> reqwest::RequestBuilder {
         self.http
             .post(format!("{}/api/v1/entries", self.base))
             .header("content-type", "application/json")
             .body(leaf)
-            .send()
-            .await
     }
 
     async fn submitted(response: reqwest::Response) -> anyhow::Result<(u16, Submitted)> {
@@ -134,13 +146,21 @@ impl LogClient {
 
     /// Submits signed leaf bytes; returns the status code and the parsed answer.
     pub async fn submit(&self, leaf: Vec<u8>) -> anyhow::Result<(u16, Submitted)> {
-        Self::submitted(self.post_entry(leaf).await?).await
+        Self::submitted(self.entry_request(leaf).send().await?).await
     }
 
     /// Like `submit`, but waits out rate limits (429 with `Retry-After`) and retries.
     pub async fn submit_retrying(&self, leaf: Vec<u8>) -> anyhow::Result<(u16, Submitted)> {
+        self.send_retrying(|| self.entry_request(leaf.clone()))
+            .await
+    }
+
+    async fn send_retrying(
+        &self,
+        request: impl Fn() -> reqwest::RequestBuilder,
+    ) -> anyhow::Result<(u16, Submitted)> {
         loop {
-            let response = self.post_entry(leaf.clone()).await?;
+            let response = request().send().await?;
             if response.status() != reqwest::StatusCode::TOO_MANY_REQUESTS {
                 return Self::submitted(response).await;
             }

@@ -5,6 +5,7 @@
 pub mod client;
 pub mod commands;
 pub mod data_dir;
+pub mod import;
 pub mod keys;
 pub mod photos;
 pub mod sample;

@@ -12,6 +12,7 @@ mod cluster;
 mod crash;
 mod export;
 mod frontend_bundle;
+mod import;
 mod independent;
 mod matching;
 mod migrations;

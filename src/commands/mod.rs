@@ -1,6 +1,7 @@
 //! The command line: one subcommand per file.
 
 mod export;
+mod import;
 mod keygen;
 mod rebuild;
 mod reindex;
@@ -117,6 +118,8 @@ enum Command {
     Search(search::Args),
     /// Download needs, offers, organisations or donation chains as CSV (with HXL hashtags) or JSON.
     Export(export::Args),
+    /// Import a sheet (CSV or XLSX) of needs or offers, each row mapped to a signed entry by your key.
+    Import(import::Args),
 }
 
 impl Cli {
@@ -133,6 +136,7 @@ impl Cli {
             Command::Reindex(a) => reindex::run(a).await,
             Command::Search(a) => search::run(a).await,
             Command::Export(a) => export::run(a).await,
+            Command::Import(a) => import::run(a).await,
         }
     }
 }
