@@ -419,17 +419,38 @@ async fn an_export_of_one_instance_imports_into_another_through_its_hashtags() {
         ),
     )
     .await;
+    let donor = author(127);
+    post_entry(
+        &source.url,
+        signed(
+            &donor,
+            Kind::OfferPost,
+            json!({
+                "items": [{"item": "Surgical masks", "category": "surgical_mask", "quantity": 2000, "unit": "box"}],
+                "area": {"code": "CN-GD", "name": "Guangzhou"}, "available_until": "2099-02-01",
+            }),
+        ),
+    )
+    .await;
     let dir = tempfile::tempdir().unwrap();
-    let export = dir.path().join("needs.csv");
-    let csv = common::http()
-        .get(format!("{}/api/v1/export/needs.csv", source.url))
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    std::fs::write(&export, &csv).unwrap();
+    let download = |dataset: &'static str| {
+        let (url, dir) = (source.url.clone(), dir.path().to_owned());
+        async move {
+            let path = dir.join(format!("{dataset}.csv"));
+            let csv = common::http()
+                .get(format!("{url}/api/v1/export/{dataset}.csv"))
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap();
+            std::fs::write(&path, &csv).unwrap();
+            path
+        }
+    };
+    let export = download("needs").await;
+    let offers = download("offers").await;
 
     let target = TestInstance::start().await;
     let key = key_file(dir.path(), &author(126));
@@ -468,6 +489,17 @@ async fn an_export_of_one_instance_imports_into_another_through_its_hashtags() {
         again.stdout
     );
     assert_eq!(log_size(&target).await, size);
+
+    import(&target.url, &key, &[], &offers)
+        .await
+        .assert_ok("importing offers");
+    let page = get(&format!("{}/api/v1/offers", target.url)).await;
+    let offer = &page["items"][0];
+    assert_eq!(page["total"], 1, "{page}");
+    assert_eq!(offer["items"][0]["item"], "Surgical masks");
+    assert_eq!(offer["items"][0]["requested"], 2000);
+    assert_eq!(offer["area"], json!({"code": "CN-GD", "name": "Guangzhou"}));
+    assert_eq!(offer["until"], "2099-02-01");
     source.stop().await;
     target.stop().await;
 }
