@@ -76,10 +76,15 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         plan.posts.len(),
         noun(mapping.kind, plan.posts.len())
     );
-    let private: Vec<String> = columns
+    let mut private: Vec<usize> = columns
         .iter()
         .filter(|(field, _)| field.is_private())
-        .map(|(_, &c)| sheet::column_name(&sheet.headers, c))
+        .map(|(_, &c)| c)
+        .collect();
+    private.sort_unstable();
+    let private: Vec<String> = private
+        .into_iter()
+        .map(|c| sheet::column_name(&sheet.headers, c))
         .collect();
     if !private.is_empty() {
         println!(
