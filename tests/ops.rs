@@ -252,6 +252,63 @@ async fn readiness_names_the_check_that_fails() {
 }
 
 #[tokio::test]
+async fn readiness_fails_while_the_database_refuses_connections() {
+    if !common::on_postgres() {
+        eprintln!("PostgreSQL only: an open SQLite file cannot be taken from the process");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let instance = TestInstance::start_in(dir.path()).await;
+    let readyz = format!("{}/readyz", instance.url);
+    assert_eq!(get_json(&readyz).await.0, 200);
+
+    let url = common::database_url(dir.path()).await.unwrap();
+    let name = url.rsplit('/').next().unwrap();
+    let admin = sqlx::AnyPool::connect(&std::env::var(common::POSTGRES_ENV).unwrap())
+        .await
+        .unwrap();
+    let allow = |yes: bool| format!("ALTER DATABASE {name} ALLOW_CONNECTIONS {yes}");
+    sqlx::query(&allow(false)).execute(&admin).await.unwrap();
+    sqlx::query(&format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+    ))
+    .execute(&admin)
+    .await
+    .unwrap();
+    let (status, not_ready) = get_json(&readyz).await;
+    sqlx::query(&allow(true)).execute(&admin).await.unwrap();
+    assert_eq!(status, 503, "{not_ready}");
+    let failing: Vec<&str> = not_ready["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["ok"] == false)
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert!(failing.starts_with(&["database"]), "{not_ready}");
+    assert!(
+        not_ready["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("not ready: database: "),
+        "{not_ready}"
+    );
+
+    // Connections allowed again, the pool reconnects and the node is ready.
+    let mut status = 0;
+    for _ in 0..600 {
+        status = get_json(&readyz).await.0;
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, 200);
+    admin.close().await;
+    instance.stop().await;
+}
+
+#[tokio::test]
 async fn every_answer_carries_a_request_id() {
     let instance = TestInstance::start().await;
     let ask = |id: Option<&'static str>| {
