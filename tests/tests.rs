@@ -16,6 +16,7 @@ mod import;
 mod independent;
 mod matching;
 mod migrations;
+mod ops;
 mod photos;
 mod privacy;
 mod prop_http;

@@ -1,5 +1,6 @@
 //! The command line: one subcommand per file.
 
+mod config;
 mod export;
 mod import;
 mod keygen;
@@ -8,6 +9,7 @@ mod reindex;
 mod search;
 mod seed;
 mod serve;
+pub mod settings;
 mod sign;
 mod submit;
 mod trace;
@@ -98,6 +100,8 @@ pub struct Cli {
 enum Command {
     /// Run an instance: the log and its HTTP API, stored under a data directory.
     Serve(serve::Args),
+    /// Print the settings `serve` would run with (file, environment and flags), as TOML.
+    Config(config::Args),
     /// Create an author key file (mode 0600).
     Keygen(keygen::Args),
     /// Sign an entry: reads {"kind", "body"[, "created_at"]} JSON on stdin, writes the signed entry.
@@ -124,8 +128,13 @@ enum Command {
 
 impl Cli {
     pub async fn run(self) -> anyhow::Result<()> {
+        // `serve` starts logging in the format its settings name.
+        if !matches!(self.command, Command::Serve(_)) {
+            crate::server::init_tracing(crate::server::LogFormat::Text);
+        }
         match self.command {
             Command::Serve(a) => serve::run(a).await,
+            Command::Config(a) => config::run(a),
             Command::Keygen(a) => keygen::run(a),
             Command::Sign(a) => sign::run(a),
             Command::Submit(a) => submit::run(a).await,

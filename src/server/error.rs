@@ -113,6 +113,37 @@ impl ApiError {
 }
 
 impl ApiError {
+    /// The class of this refusal or failure, as the metrics count it.
+    fn class(&self) -> &'static str {
+        match self {
+            ApiError::Entry(_) => "invalid_entry",
+            ApiError::Read(ReadError::Storage(_)) => "storage",
+            ApiError::Read(_) => "bad_read",
+            ApiError::Sequence(SequenceError::Denied(_)) => "denied",
+            ApiError::Sequence(SequenceError::Storage(_)) => "storage",
+            ApiError::Sequence(SequenceError::Closed) => "sequencer_closed",
+            ApiError::Query(QueryError::Database(_) | QueryError::Malformed(_)) => "storage",
+            ApiError::Query(QueryError::NotFound(_)) | ApiError::NotFound(_) => "not_found",
+            ApiError::Query(QueryError::BadFilter(_)) | ApiError::BadRequest(_) => "bad_request",
+            ApiError::Search(indexer::SearchError::BadQuery(_)) => "bad_request",
+            ApiError::Search(_) => "search",
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::Private(PrivateError::Database) => "storage",
+            ApiError::Private(_) => "private_data",
+            ApiError::RateLimited(..) => "rate_limited",
+            ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::BodyTooLarge(_)
+            | ApiError::BodyTimeout(_)
+            | ApiError::UriTooLong(_)
+            | ApiError::HeadersTooLarge(..) => "request_limit",
+            ApiError::Internal(_) => "internal",
+            ApiError::Busy(_) => "busy",
+            ApiError::Photo(_) => "bad_photo",
+            ApiError::PhotoStore(StoreError::Full(_)) => "photo_store_full",
+            ApiError::PhotoStore(StoreError::Io(_)) => "storage",
+        }
+    }
+
     /// The code an interface translates, for refused entries that have one.
     fn fault(&self) -> Option<Fault> {
         match self {
@@ -139,6 +170,13 @@ impl IntoResponse for ApiError {
             }
         };
         let mut response = (status, Json(body)).into_response();
+        response.extensions_mut().insert(Refused {
+            class: self.class(),
+            rate_limit: match &self {
+                ApiError::RateLimited(limit, _) => Some(*limit),
+                _ => None,
+            },
+        });
         match self {
             ApiError::RateLimited(_, seconds) => {
                 response
@@ -154,6 +192,14 @@ impl IntoResponse for ApiError {
         }
         response
     }
+}
+
+/// What an answer made from an [`ApiError`] carries for the metrics (`metrics::track`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Refused {
+    pub class: &'static str,
+    /// The limit that refused, for a rate-limited request.
+    pub rate_limit: Option<&'static str>,
 }
 
 /// Most of a plain-text refusal carried over into its JSON message.

@@ -23,7 +23,18 @@ pub(crate) async fn sequence(
     state.admission.check(&entry)?;
     state.limiter.check_key(&entry.author_key().to_bytes())?;
     let erasure = entry.kind() == Kind::Redaction;
-    let appended = state.sequencer.submit_with(entry, sidecar).await?;
+    let handed = std::time::Instant::now();
+    state.metrics.submissions_waiting.inc();
+    let appended = state.sequencer.submit_with(entry, sidecar).await;
+    state.metrics.submissions_waiting.dec();
+    let appended = appended?;
+    if !appended.duplicate {
+        // The sequencer answers once a checkpoint this node serves covers the entry.
+        state
+            .metrics
+            .submission_to_checkpoint
+            .observe(handed.elapsed().as_secs_f64());
+    }
     if erasure {
         flush_erased(&state.store).await;
     }

@@ -8,11 +8,14 @@ mod error;
 mod export_api;
 mod extract;
 mod feeds;
+pub mod health;
 mod intake;
 pub mod limits;
 mod log_api;
+mod metrics;
 mod photos_api;
 mod private_api;
+mod request_id;
 pub mod request_limits;
 mod security_headers;
 pub mod web;
@@ -59,6 +62,8 @@ pub struct Config {
     pub clock: Arc<dyn ledger::clock::Clock>,
     /// How far in the future an entry's `created_at` may be.
     pub max_clock_skew: std::time::Duration,
+    /// When `/readyz` answers 200.
+    pub readiness: health::Readiness,
 }
 
 /// Default of `Config::max_clock_skew`.
@@ -81,6 +86,7 @@ impl Config {
             retention: retention::Retention::default(),
             clock: Arc::new(ledger::clock::SystemClock),
             max_clock_skew: DEFAULT_MAX_CLOCK_SKEW,
+            readiness: health::Readiness::default(),
         }
     }
 }
@@ -109,6 +115,8 @@ pub(crate) struct AppState {
     /// Turns for searches running at once (`workflow_api::search`).
     pub searches: Arc<tokio::sync::Semaphore>,
     pub photos: Arc<PhotoStore>,
+    pub metrics: Arc<metrics::Metrics>,
+    pub readiness: health::Readiness,
 }
 
 /// Opens (or creates) the instance in `config.data_dir`, starts sequencing and serves
@@ -153,6 +161,7 @@ pub async fn start(
     let photos = PhotoStore::open(config.data_dir.join(PHOTOS_DIR), config.photos.store_bytes)
         .context("opening the photo store")?;
     let node = sequencer.clone();
+    let metrics = Arc::new(metrics::Metrics::new(sequencer.batch_metrics()));
     let state = AppState {
         reader: LogReader::new(store.clone(), heads),
         store,
@@ -165,6 +174,8 @@ pub async fn start(
         body_timeout: config.connections.body_timeout,
         searches: Arc::new(tokio::sync::Semaphore::new(concurrent_searches())),
         photos: Arc::new(photos),
+        metrics,
+        readiness: config.readiness,
         admission: admission::Admission {
             clock: config.clock.clone(),
             max_skew: config.max_clock_skew,
@@ -204,9 +215,10 @@ fn concurrent_searches() -> usize {
 
 /// The API and, beside it, the web app that renders its pages from the API; answers
 /// are gzipped for clients that ask (the bundle is stored gzipped already). Every
-/// request passes the head limits before routing, every refusal is JSON, and every
-/// answer gets the security headers.
+/// request gets an id and a span, passes the head limits before routing, is counted by
+/// its route, every refusal is JSON, and every answer gets the security headers.
 fn app(state: AppState) -> axum::Router {
+    let metrics = state.metrics.clone();
     let api = axum::Router::new()
         .merge(log_api::routes())
         .merge(workflow_api::routes())
@@ -214,24 +226,62 @@ fn app(state: AppState) -> axum::Router {
         .merge(private_api::routes())
         .merge(photos_api::routes())
         .merge(export_api::routes())
+        .merge(health::routes())
+        .merge(metrics::routes())
         .method_not_allowed_fallback(|| async { error::ApiError::MethodNotAllowed })
         // Bodies are read with our own limit so that an oversized one gets our error.
         .layer(axum::extract::DefaultBodyLimit::disable())
         .with_state(state);
     api.clone()
         .merge(web::router(api))
+        .layer(axum::middleware::from_fn_with_state(
+            metrics,
+            metrics::track,
+        ))
         .layer(axum::middleware::from_fn(error::json_refusals))
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(axum::middleware::from_fn(request_limits::check))
         .layer(axum::middleware::from_fn(security_headers::add))
+        .layer(axum::middleware::from_fn(request_id::assign))
 }
 
-/// Logs to stderr; `RUST_LOG` overrides the default level (info).
-pub fn init_tracing() {
+/// How log lines are written.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    clap::ValueEnum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One line of text an event.
+    #[default]
+    Text,
+    /// One JSON object a line, with the request's span (id, method, route).
+    Json,
+}
+
+/// Logs to stderr in `format`; `RUST_LOG` overrides the default level (info). Colours
+/// only when stderr is a terminal, so a log file holds no escape codes.
+pub fn init_tracing(format: LogFormat) {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .try_init();
+        .with_ansi(std::io::stderr().is_terminal());
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init(),
+    };
 }

@@ -21,6 +21,8 @@ pub fn command(args: &[&str]) -> Command {
         .env_remove("AIDLEDGER_LISTEN")
         .env_remove("AIDLEDGER_ORIGIN")
         .env_remove("DATABASE_URL")
+        .env_remove("AIDLEDGER_CONFIG")
+        .env_remove("AIDLEDGER_LOG_FORMAT")
         .env("RUST_LOG", "warn");
     cmd
 }
@@ -40,6 +42,17 @@ impl Server {
         extra: &[&str],
         log: PathBuf,
     ) -> Server {
+        Self::spawn_with_env(data_dir, database_url, extra, &[], log)
+    }
+
+    /// Like `spawn`, with `env` set for the child (after the defaults of `command`).
+    pub fn spawn_with_env(
+        data_dir: &Path,
+        database_url: Option<&str>,
+        extra: &[&str],
+        env: &[(&str, &str)],
+        log: PathBuf,
+    ) -> Server {
         let stderr = std::fs::File::create(&log).expect("server log file");
         let mut args = vec![
             "serve",
@@ -53,6 +66,7 @@ impl Server {
         }
         args.extend(extra);
         let mut child = command(&args)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(stderr)

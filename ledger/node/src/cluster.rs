@@ -21,6 +21,7 @@
 //! nothing is appended twice.
 
 use crate::intake::{Appended, Decision, Reply, SequenceError, SharedIntake, Submission};
+use crate::metrics::BatchMetrics;
 use crate::rules::{BoxFuture, Rules};
 use crate::sequencer::{publish_newer, Head, Integrator, Sequencer, StartError, MAX_BATCH};
 use crate::storage::postgres::{self, DECIDED, NEW_CHECKPOINT, NEW_SUBMISSION};
@@ -66,6 +67,7 @@ pub async fn start_node<R: Rules + Clone>(
     let (publish, mut heads) = watch::channel(Head::default());
     let waiting = Arc::new(Mutex::new(HashMap::new()));
     let leading = Arc::new(AtomicBool::new(false));
+    let metrics = BatchMetrics::default();
     let tasks = vec![
         tokio::spawn(wake.clone().listen(listener)),
         tokio::spawn(follow(
@@ -74,15 +76,16 @@ pub async fn start_node<R: Rules + Clone>(
             publish.clone(),
             wake.clone(),
         )),
-        tokio::spawn(lead(
-            store.clone(),
+        tokio::spawn(lead(Lease {
+            store: store.clone(),
             signer,
             rules,
             clock,
             publish,
-            wake.clone(),
-            leading.clone(),
-        )),
+            wake: wake.clone(),
+            leading: leading.clone(),
+            metrics: metrics.clone(),
+        })),
         tokio::spawn(answer(store.clone(), waiting.clone(), wake)),
     ];
     let submissions = Arc::new(Submissions {
@@ -96,7 +99,7 @@ pub async fn start_node<R: Rules + Clone>(
         Ok(Ok(_)) => {}
         _ => return Err(StartError::NoHead(START_TIMEOUT)),
     }
-    Ok((Sequencer::shared(submissions), heads))
+    Ok((Sequencer::shared(submissions, metrics), heads))
 }
 
 /// Notifications from the database, one waiter each.
@@ -154,8 +157,8 @@ async fn follow(
     }
 }
 
-/// Competes for the lease for as long as the node runs, and sequences while it holds it.
-async fn lead<R: Rules + Clone>(
+/// What an integrator of this node needs whenever it takes the lease.
+struct Lease<R> {
     store: Arc<SqlStore>,
     signer: LogSigner,
     rules: R,
@@ -163,10 +166,14 @@ async fn lead<R: Rules + Clone>(
     publish: watch::Sender<Head>,
     wake: Arc<Wakeups>,
     leading: Arc<AtomicBool>,
-) {
+    metrics: BatchMetrics,
+}
+
+/// Competes for the lease for as long as the node runs, and sequences while it holds it.
+async fn lead<R: Rules + Clone>(lease: Lease<R>) {
     loop {
-        let held = hold_lease(&store, &signer, &rules, &clock, &publish, &wake, &leading).await;
-        leading.store(false, Ordering::SeqCst);
+        let held = hold_lease(&lease).await;
+        lease.leading.store(false, Ordering::SeqCst);
         if let Err(error) = held {
             tracing::error!(%error, "integrator stopped; the lease is released");
         }
@@ -176,15 +183,17 @@ async fn lead<R: Rules + Clone>(
 
 /// Takes the lease if it is free, then sequences until the connection fails. Returns
 /// `Ok` at once when another node holds the lease.
-async fn hold_lease<R: Rules + Clone>(
-    store: &Arc<SqlStore>,
-    signer: &LogSigner,
-    rules: &R,
-    clock: &Arc<dyn Clock>,
-    publish: &watch::Sender<Head>,
-    wake: &Wakeups,
-    leading: &AtomicBool,
-) -> Result<(), StartError> {
+async fn hold_lease<R: Rules + Clone>(lease: &Lease<R>) -> Result<(), StartError> {
+    let Lease {
+        store,
+        signer,
+        rules,
+        clock,
+        publish,
+        wake,
+        leading,
+        metrics,
+    } = lease;
     let mut conn = store.connect_writer().await?;
     if !postgres::try_take_lease(&mut conn).await? {
         return Ok(());
@@ -196,6 +205,7 @@ async fn hold_lease<R: Rules + Clone>(
         rules.clone(),
         clock.clone(),
         publish.clone(),
+        metrics.clone(),
     )
     .await?;
     leading.store(true, Ordering::SeqCst);

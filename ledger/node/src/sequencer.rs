@@ -27,6 +27,7 @@
 //! the accepting node answers its client from that record.
 
 use crate::intake::{record_outcomes, Appended, Reply, SequenceError, SharedIntake, Submission};
+use crate::metrics::BatchMetrics;
 use crate::rules::{BoxFuture, Denial, Refusal, Rules};
 use crate::storage::{self, Batch, LogStore, NewEntry, StorageError, StoredCheckpoint};
 use ledger::checkpoint::{CheckpointError, LogSigner, LogVerifier};
@@ -41,6 +42,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use time::OffsetDateTime;
 use tokio::sync::{mpsc, oneshot, watch};
+use tracing::Instrument;
 
 /// Most entries sequenced in one transaction.
 pub const MAX_BATCH: usize = 1024;
@@ -118,6 +120,7 @@ pub enum StartError {
 #[derive(Clone)]
 pub struct Sequencer {
     intake: Intake,
+    metrics: BatchMetrics,
 }
 
 #[derive(Clone)]
@@ -154,21 +157,39 @@ impl Sequencer {
     ) -> Result<(Sequencer, watch::Receiver<Head>), StartError> {
         let writer = store.connect_writer().await?;
         let (publish, heads) = watch::channel(Head::default());
-        let integrator = Integrator::open(store, writer, signer, rules, clock, publish).await?;
+        let metrics = BatchMetrics::default();
+        let integrator = Integrator::open(
+            store,
+            writer,
+            signer,
+            rules,
+            clock,
+            publish,
+            metrics.clone(),
+        )
+        .await?;
         let (queue, receiver) = mpsc::channel(QUEUE_DEPTH);
         tokio::spawn(integrator.run_in_process(receiver));
         Ok((
             Sequencer {
                 intake: Intake::InProcess(queue),
+                metrics,
             },
             heads,
         ))
     }
 
-    pub(crate) fn shared(submissions: Arc<dyn SharedIntake>) -> Self {
+    pub(crate) fn shared(submissions: Arc<dyn SharedIntake>, metrics: BatchMetrics) -> Self {
         Sequencer {
             intake: Intake::Shared(submissions),
+            metrics,
         }
+    }
+
+    /// What this node's integrator measured of its batches (nothing while another node
+    /// of a shared log holds the lease).
+    pub fn batch_metrics(&self) -> &BatchMetrics {
+        &self.metrics
     }
 
     /// Stops this node's part in a shared log (following, answering, the lease) even
@@ -228,6 +249,7 @@ pub(crate) struct Integrator<S, R> {
     clock: Arc<dyn Clock>,
     /// Time of the log's latest clock reading, if it has one.
     last_reading: Option<OffsetDateTime>,
+    metrics: BatchMetrics,
 }
 
 impl<S: LogStore, R: Rules> Integrator<S, R> {
@@ -240,6 +262,7 @@ impl<S: LogStore, R: Rules> Integrator<S, R> {
         rules: R,
         clock: Arc<dyn Clock>,
         publish: watch::Sender<Head>,
+        metrics: BatchMetrics,
     ) -> Result<Self, StartError> {
         let verifier = LogVerifier::new(&signer.vkey())?;
         let head = match store.latest_checkpoint().await? {
@@ -298,6 +321,7 @@ impl<S: LogStore, R: Rules> Integrator<S, R> {
             publish,
             clock,
             last_reading,
+            metrics,
         })
     }
 
@@ -320,8 +344,10 @@ impl<S: LogStore, R: Rules> Integrator<S, R> {
     /// batch was written; waiting handlers are told so, recorded submissions stay
     /// undecided (the caller decides whether to retry).
     pub(crate) async fn integrate(&mut self, batch: Vec<Submission>) -> Result<(), IntegrateError> {
+        self.metrics.submissions.observe(batch.len() as f64);
         match self.try_integrate(&batch).await {
             Ok(outcomes) => {
+                let _answering = tracing::debug_span!("answer", batch = batch.len()).entered();
                 for (submission, outcome) in batch.into_iter().zip(outcomes) {
                     if let Reply::Waiting(reply) = submission.reply {
                         let _ = reply.send(outcome);
@@ -351,6 +377,7 @@ impl<S: LogStore, R: Rules> Integrator<S, R> {
         let existing = already_sequenced(&*store, &hashes).await?;
         let reading = self.due_reading();
 
+        let began = std::time::Instant::now();
         let mut tx = store.begin(&mut self.conn).await?;
         let old_size = self.frontier.size();
         let mut frontier = self.frontier.clone();
@@ -361,83 +388,91 @@ impl<S: LogStore, R: Rules> Integrator<S, R> {
         // The reading goes first so that the rules judge the whole batch by it. It is
         // taken back below if nothing else of the batch is appended: a refused or
         // repeated submission changes nothing, not even the clock.
-        if let Some((reading, _)) = &reading {
-            let index = frontier.size();
-            storage::savepoint(&mut tx, "clock").await?;
-            match self.rules.admit(&mut tx, reading, index, None).await {
-                Ok(()) => {}
-                Err(Refusal::Denied(denial)) => return Err(IntegrateError::ClockRefused(denial)),
-                Err(Refusal::Storage(e)) => return Err(StorageError::from(e).into()),
+        let rules = &self.rules;
+        let mut read_at = None;
+        let sequencing = async {
+            if let Some((reading, _)) = &reading {
+                let index = frontier.size();
+                storage::savepoint(&mut tx, "clock").await?;
+                match rules.admit(&mut tx, reading, index, None).await {
+                    Ok(()) => {}
+                    Err(Refusal::Denied(denial)) => {
+                        return Err(IntegrateError::ClockRefused(denial))
+                    }
+                    Err(Refusal::Storage(e)) => return Err(StorageError::from(e).into()),
+                }
+                new_hashes.extend(frontier.append(reading.leaf_hash()));
+                placed.insert(reading.leaf_hash().0, index);
+                entries.push(new_entry(reading, index));
             }
-            new_hashes.extend(frontier.append(reading.leaf_hash()));
-            placed.insert(reading.leaf_hash().0, index);
-            entries.push(new_entry(reading, index));
-        }
-        for submission in batch {
-            let leaf_hash = submission.entry.leaf_hash();
-            if let Some(&(index, tree_size)) = existing.get(&leaf_hash.0) {
-                outcomes.push(Outcome::Duplicate {
-                    index,
-                    tree_size: Some(tree_size),
-                });
-                continue;
-            }
-            if let Some(&index) = placed.get(&leaf_hash.0) {
-                outcomes.push(Outcome::Duplicate {
-                    index,
-                    tree_size: None,
-                });
-                continue;
-            }
-            let index = frontier.size();
-            storage::savepoint(&mut tx, "admit").await?;
-            match self
-                .rules
-                .admit(
-                    &mut tx,
-                    &submission.entry,
-                    index,
-                    submission.sidecar.as_ref(),
-                )
-                .await
-            {
-                Ok(()) => storage::release(&mut tx, "admit").await?,
-                Err(Refusal::Denied(denial)) => {
-                    storage::rollback_to(&mut tx, "admit").await?;
-                    storage::release(&mut tx, "admit").await?;
-                    outcomes.push(Outcome::Denied(denial));
+            for submission in batch {
+                let leaf_hash = submission.entry.leaf_hash();
+                if let Some(&(index, tree_size)) = existing.get(&leaf_hash.0) {
+                    outcomes.push(Outcome::Duplicate {
+                        index,
+                        tree_size: Some(tree_size),
+                    });
                     continue;
                 }
-                Err(Refusal::Storage(e)) => return Err(StorageError::from(e).into()),
-            }
-            new_hashes.extend(frontier.append(leaf_hash));
-            placed.insert(leaf_hash.0, index);
-            outcomes.push(Outcome::Appended { index });
-            entries.push(new_entry(&submission.entry, index));
-        }
-        let mut read_at = None;
-        if let Some((_, at)) = &reading {
-            // A submission of the reading itself (by the log's key) keeps it too.
-            let kept = entries.len() > 1
-                || outcomes.iter().any(|o| {
-                    matches!(
-                        o,
-                        Outcome::Duplicate {
-                            tree_size: None,
-                            ..
-                        }
+                if let Some(&index) = placed.get(&leaf_hash.0) {
+                    outcomes.push(Outcome::Duplicate {
+                        index,
+                        tree_size: None,
+                    });
+                    continue;
+                }
+                let index = frontier.size();
+                storage::savepoint(&mut tx, "admit").await?;
+                match rules
+                    .admit(
+                        &mut tx,
+                        &submission.entry,
+                        index,
+                        submission.sidecar.as_ref(),
                     )
-                });
-            if !kept {
-                storage::rollback_to(&mut tx, "clock").await?;
-                entries.clear();
-                new_hashes.clear();
-                frontier = self.frontier.clone();
-            } else {
-                read_at = Some(*at);
+                    .await
+                {
+                    Ok(()) => storage::release(&mut tx, "admit").await?,
+                    Err(Refusal::Denied(denial)) => {
+                        storage::rollback_to(&mut tx, "admit").await?;
+                        storage::release(&mut tx, "admit").await?;
+                        outcomes.push(Outcome::Denied(denial));
+                        continue;
+                    }
+                    Err(Refusal::Storage(e)) => return Err(StorageError::from(e).into()),
+                }
+                new_hashes.extend(frontier.append(leaf_hash));
+                placed.insert(leaf_hash.0, index);
+                outcomes.push(Outcome::Appended { index });
+                entries.push(new_entry(&submission.entry, index));
             }
-            storage::release(&mut tx, "clock").await?;
-        }
+            if let Some((_, at)) = &reading {
+                // A submission of the reading itself (by the log's key) keeps it too.
+                let kept = entries.len() > 1
+                    || outcomes.iter().any(|o| {
+                        matches!(
+                            o,
+                            Outcome::Duplicate {
+                                tree_size: None,
+                                ..
+                            }
+                        )
+                    });
+                if !kept {
+                    storage::rollback_to(&mut tx, "clock").await?;
+                    entries.clear();
+                    new_hashes.clear();
+                    frontier = self.frontier.clone();
+                } else {
+                    read_at = Some(*at);
+                }
+                storage::release(&mut tx, "clock").await?;
+            }
+            Ok::<_, IntegrateError>(())
+        };
+        sequencing
+            .instrument(tracing::debug_span!("sequence", submissions = batch.len()))
+            .await?;
 
         let new_size = frontier.size();
         let outcomes: Vec<_> = batch
@@ -464,30 +499,44 @@ impl<S: LogStore, R: Rules> Integrator<S, R> {
             .collect();
 
         let mut head = None;
-        if new_size > old_size {
-            let root = frontier.root();
-            let note = self.signer.sign(new_size, root);
-            let write = Batch {
-                entries,
-                first_position: tlog_tiles::stored_hash_count(old_size),
-                hashes: new_hashes,
-                checkpoint: StoredCheckpoint {
-                    tree_size: new_size,
-                    note: note.clone(),
-                },
-            };
-            store.append_in(&mut tx, &write).await?;
-            head = Some(Head {
-                size: new_size,
-                root,
-                note,
-            });
-        }
-        let recorded = record_outcomes(&mut tx, batch, &outcomes).await?;
-        if head.is_some() || recorded {
-            tx.commit().await.map_err(StorageError::from)?;
-        }
+        let integrating = async {
+            if new_size > old_size {
+                let root = frontier.root();
+                let note = self.signer.sign(new_size, root);
+                let write = Batch {
+                    entries,
+                    first_position: tlog_tiles::stored_hash_count(old_size),
+                    hashes: new_hashes,
+                    checkpoint: StoredCheckpoint {
+                        tree_size: new_size,
+                        note: note.clone(),
+                    },
+                };
+                store.append_in(&mut tx, &write).await?;
+                head = Some(Head {
+                    size: new_size,
+                    root,
+                    note,
+                });
+            }
+            let recorded = record_outcomes(&mut tx, batch, &outcomes).await?;
+            if head.is_some() || recorded {
+                tx.commit().await.map_err(StorageError::from)?;
+                self.metrics
+                    .commit_seconds
+                    .observe(began.elapsed().as_secs_f64());
+            }
+            Ok::<_, IntegrateError>(())
+        };
+        integrating
+            .instrument(tracing::debug_span!(
+                "integrate",
+                from = old_size,
+                to = new_size
+            ))
+            .await?;
         if let Some(head) = head {
+            let _publishing = tracing::debug_span!("publish", size = head.size).entered();
             self.frontier = frontier;
             self.last_reading = read_at.or(self.last_reading);
             publish_newer(&self.publish, head);
