@@ -7,6 +7,7 @@ mod common;
 
 mod api;
 mod audit;
+mod backup;
 mod cli;
 mod cluster;
 mod crash;

@@ -1,9 +1,11 @@
 //! The command line: one subcommand per file.
 
+mod backup;
 mod export;
 mod keygen;
 mod rebuild;
 mod reindex;
+mod restore;
 mod search;
 mod seed;
 mod serve;
@@ -117,6 +119,10 @@ enum Command {
     Search(search::Args),
     /// Download needs, offers, organisations or donation chains as CSV (with HXL hashtags) or JSON.
     Export(export::Args),
+    /// Write a verified snapshot of a SQLite instance, while it serves (PostgreSQL: see docs/OPERATIONS.md).
+    Backup(backup::Args),
+    /// Lay a snapshot down as a new data directory, once it passes `verify --db`.
+    Restore(restore::Args),
 }
 
 impl Cli {
@@ -133,6 +139,8 @@ impl Cli {
             Command::Reindex(a) => reindex::run(a).await,
             Command::Search(a) => search::run(a).await,
             Command::Export(a) => export::run(a).await,
+            Command::Backup(a) => backup::run(a).await,
+            Command::Restore(a) => restore::run(a).await,
         }
     }
 }
