@@ -16,6 +16,7 @@ mod frontend_bundle;
 mod independent;
 mod matching;
 mod migrations;
+mod outages;
 mod photos;
 mod privacy;
 mod prop_http;

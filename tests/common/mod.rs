@@ -2,6 +2,7 @@
 //! fresh data directory, started through the same code as `aidledger serve`.
 
 pub mod process;
+pub mod proxy;
 
 use aidledger::client::LogClient;
 use aidledger::data_dir::DATABASE_FILE;

@@ -40,6 +40,18 @@ impl Server {
         extra: &[&str],
         log: PathBuf,
     ) -> Server {
+        Self::spawn_with(data_dir, database_url, extra, log, |_| {})
+    }
+
+    /// [`Server::spawn`], with the command changed by `configure` first (e.g. how the
+    /// child process starts).
+    pub fn spawn_with(
+        data_dir: &Path,
+        database_url: Option<&str>,
+        extra: &[&str],
+        log: PathBuf,
+        configure: impl FnOnce(&mut Command),
+    ) -> Server {
         let stderr = std::fs::File::create(&log).expect("server log file");
         let mut args = vec![
             "serve",
@@ -52,7 +64,9 @@ impl Server {
             args.extend(["--database-url", url]);
         }
         args.extend(extra);
-        let mut child = command(&args)
+        let mut cmd = command(&args);
+        configure(&mut cmd);
+        let mut child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(stderr)
