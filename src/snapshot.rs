@@ -6,6 +6,8 @@
 //! - `aidledger.db`: the database, a consistent copy taken while writers run. It holds
 //!   the private contact data (`pd_*` tables) as well as the log and workflow tables.
 //! - `log.key`: the log's private key.
+//! - `operator.key`: the operator's author key, if the instance has one (the
+//!   retention purge signs its redactions with it).
 //! - `photos/`: the photo store.
 //! - `checkpoint`: the latest checkpoint in the copy, verified when it was taken; the
 //!   live log must extend it (`aidledger verify --url … --checkpoint SNAPSHOT/checkpoint`).
@@ -15,6 +17,7 @@
 
 use crate::data_dir::{DATABASE_FILE, PHOTOS_DIR};
 use crate::keys::LOG_KEY_FILE;
+use crate::services::bootstrap::OPERATOR_KEY_FILE;
 use anyhow::{bail, Context};
 use ledger::hex32;
 use std::fs;
@@ -44,7 +47,7 @@ pub async fn take(data_dir: &Path, into: &Path) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("copying the database {}", live.display()))?;
     fs::File::open(&copy)?.sync_all()?;
-    copy_key(data_dir, into)?;
+    copy_keys(data_dir, into)?;
     copy_photos(&data_dir.join(PHOTOS_DIR), &into.join(PHOTOS_DIR))
 }
 
@@ -59,14 +62,22 @@ pub fn copy_restorable(snapshot: &Path, into: &Path) -> anyhow::Result<()> {
         );
     }
     copy_synced(&database, &into.join(DATABASE_FILE))?;
-    copy_key(snapshot, into)?;
+    copy_keys(snapshot, into)?;
     copy_photos(&snapshot.join(PHOTOS_DIR), &into.join(PHOTOS_DIR))
 }
 
-fn copy_key(from_dir: &Path, into: &Path) -> anyhow::Result<()> {
-    let key = from_dir.join(LOG_KEY_FILE);
-    let text = fs::read_to_string(&key).with_context(|| format!("reading {}", key.display()))?;
-    crate::keys::write_private(&into.join(LOG_KEY_FILE), &text)
+/// The log key, which every data directory has, and the operator key if there is one.
+fn copy_keys(from_dir: &Path, into: &Path) -> anyhow::Result<()> {
+    for (name, required) in [(LOG_KEY_FILE, true), (OPERATOR_KEY_FILE, false)] {
+        let key = from_dir.join(name);
+        if !required && !key.exists() {
+            continue;
+        }
+        let text =
+            fs::read_to_string(&key).with_context(|| format!("reading {}", key.display()))?;
+        crate::keys::write_private(&into.join(name), &text)?;
+    }
+    Ok(())
 }
 
 /// Copies the stored photos (files named by their hash; an upload's temporary files

@@ -8,6 +8,7 @@ use crate::common;
 use aidledger::client::LogClient;
 use aidledger::data_dir::{DATABASE_FILE, PHOTOS_DIR};
 use aidledger::keys::LOG_KEY_FILE;
+use aidledger::services::bootstrap::OPERATOR_KEY_FILE;
 use aidledger::snapshot::CHECKPOINT_FILE;
 use common::process::{command, path_str, Server};
 use common::{author, offer};
@@ -118,10 +119,21 @@ async fn a_backup_taken_under_load_restores_to_a_log_the_live_one_extends() {
     held.sort();
     assert_eq!(
         held,
-        [DATABASE_FILE, CHECKPOINT_FILE, LOG_KEY_FILE, PHOTOS_DIR]
+        [
+            DATABASE_FILE,
+            CHECKPOINT_FILE,
+            LOG_KEY_FILE,
+            OPERATOR_KEY_FILE,
+            PHOTOS_DIR
+        ]
     );
     assert_eq!(mode(&snapshot), 0o700);
-    for file in [DATABASE_FILE, LOG_KEY_FILE, CHECKPOINT_FILE] {
+    for file in [
+        DATABASE_FILE,
+        LOG_KEY_FILE,
+        OPERATOR_KEY_FILE,
+        CHECKPOINT_FILE,
+    ] {
         assert_eq!(mode(&snapshot.join(file)), 0o600, "{file}");
     }
     let saved = std::fs::read(snapshot.join(CHECKPOINT_FILE)).unwrap();
@@ -147,6 +159,13 @@ async fn a_backup_taken_under_load_restores_to_a_log_the_live_one_extends() {
     ]);
     assert!(restore.status.success(), "{}", text(&restore));
     assert_eq!(mode(&restored_dir), 0o700);
+    for key in [LOG_KEY_FILE, OPERATOR_KEY_FILE] {
+        assert_eq!(
+            std::fs::read(restored_dir.join(key)).unwrap(),
+            std::fs::read(live_dir.join(key)).unwrap(),
+            "{key}"
+        );
+    }
     let audit = run(&[
         "verify",
         "--db",

@@ -219,6 +219,22 @@ async fn a_lost_database_refuses_writes_keeps_what_it_can_and_recovers_without_r
     }
     let before = instance.client.checkpoint().await.unwrap();
 
+    // The search index has caught up with what was written (it follows the log).
+    for _ in 0..100 {
+        let found: Value = common::http()
+            .get(format!("{url}/api/v1/search?q=connected"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if found["hits"].as_array().is_some_and(|h| !h.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+
     // The database goes away: writes are refused, clearly, and change nothing.
     proxy.cut();
     let refused_leaf = offer(&key, "while cut off");
@@ -229,6 +245,14 @@ async fn a_lost_database_refuses_writes_keeps_what_it_can_and_recovers_without_r
     // Reads from memory go on; reads of the database are refused the same way.
     assert_eq!(instance.client.checkpoint().await.unwrap(), before);
     instance.client.key().await.unwrap();
+    let search = common::http()
+        .get(format!("{url}/api/v1/search?q=connected"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(search.status(), 200, "search reads the node's own index");
+    let found: Value = search.json().await.unwrap();
+    assert_eq!(found["hits"].as_array().unwrap().len(), 5, "{found}");
     let entries = common::http()
         .get(format!("{url}/api/v1/log/entries?start=0&limit=1"))
         .send()
