@@ -212,6 +212,24 @@ async fn a_backup_taken_under_load_restores_to_a_log_the_live_one_extends() {
         std::fs::read(restored_dir.join(PHOTOS_DIR).join(&photo)).unwrap(),
         served.bytes().await.unwrap()
     );
+    // The snapshot has no search index: the restored instance builds one from the log.
+    let mut hits = 0;
+    for _ in 0..100 {
+        let found: serde_json::Value = common::http()
+            .get(format!("{}/api/v1/search?q=backup", restored.url))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        hits = found["total"].as_u64().unwrap();
+        if hits > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(hits > 0, "search finds the restored offers");
 }
 
 #[tokio::test]
