@@ -11,3 +11,4 @@ pub mod photos;
 pub mod sample;
 pub mod server;
 pub mod services;
+pub mod snapshot;

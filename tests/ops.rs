@@ -338,12 +338,14 @@ fn json_logs_are_one_object_a_line_and_no_log_file_holds_escape_codes() {
     let database_url = runtime.block_on(common::database_url(dir.path()));
     for (format, path) in [("json", "json.log"), ("text", "text.log")] {
         let log = dir.path().join(path);
-        let mut server = Server::spawn_with_env(
+        let mut server = Server::spawn_with(
             dir.path(),
             database_url.as_deref(),
             &["--log-format", format],
-            &[("RUST_LOG", "info,aidledger=debug")],
             log.clone(),
+            |command| {
+                command.env("RUST_LOG", "info,aidledger=debug");
+            },
         );
         let answer = runtime
             .block_on(

@@ -2,7 +2,7 @@
 //! SHA-256 of what is served, entries name them by that hash, and refused uploads store
 //! nothing.
 
-use crate::common::{self, TestInstance};
+use crate::common::{self, jpeg, jpeg_segment, TestInstance};
 use aidledger::data_dir::PHOTOS_DIR;
 use base64::prelude::*;
 use img_parts::jpeg::Jpeg;
@@ -36,37 +36,6 @@ fn exif_with_gps() -> Vec<u8> {
         tiff.extend(den.to_le_bytes());
     }
     [b"Exif\0\0".as_slice(), &tiff].concat()
-}
-
-fn segment(marker: u8, contents: &[u8]) -> Vec<u8> {
-    let mut s = vec![0xFF, marker];
-    s.extend(((contents.len() + 2) as u16).to_be_bytes());
-    s.extend(contents);
-    s
-}
-
-/// An 8×8 mid-grey baseline JPEG, assembled by hand: one quantisation table, a DC and
-/// an AC Huffman table of one code each, and one block coded as "no difference, end of
-/// block" (bits 00, padded with ones). `extra` segments go after SOI, as a camera puts
-/// its Exif.
-fn jpeg(extra: &[Vec<u8>]) -> Vec<u8> {
-    let mut out = vec![0xFF, 0xD8];
-    for s in extra {
-        out.extend(s);
-    }
-    out.extend(segment(0xDB, &[[0u8].as_slice(), &[1; 64]].concat()));
-    out.extend(segment(0xC0, &[8, 0, 8, 0, 8, 1, 1, 0x11, 0]));
-    let huffman = |class_id: u8, symbol: u8| {
-        let mut t = vec![class_id, 1];
-        t.extend([0; 15]);
-        t.push(symbol);
-        t
-    };
-    out.extend(segment(0xC4, &huffman(0x00, 0)));
-    out.extend(segment(0xC4, &huffman(0x10, 0)));
-    out.extend(segment(0xDA, &[1, 1, 0, 0, 63, 0]));
-    out.extend([0x3F, 0xFF, 0xD9]);
-    out
 }
 
 fn png_chunk(kind: &[u8; 4], contents: &[u8]) -> Bytes {
@@ -152,8 +121,8 @@ async fn get_photo(url: &str, hash: &str) -> Answer {
 async fn a_jpeg_is_stored_without_its_exif_and_gps_and_served_as_hashed() {
     let instance = TestInstance::start().await;
     let original = jpeg(&[
-        segment(0xE1, &exif_with_gps()),
-        segment(0xFE, b"Ward 3, bed 12"),
+        jpeg_segment(0xE1, &exif_with_gps()),
+        jpeg_segment(0xFE, b"Ward 3, bed 12"),
     ]);
     assert!(contains(&original, &GPS_INFO_TAG));
 
@@ -236,7 +205,7 @@ async fn a_png_loses_its_text_and_exif_chunks_whatever_its_claimed_type() {
 #[tokio::test]
 async fn refused_uploads_say_why_and_store_nothing() {
     let instance = TestInstance::start().await;
-    let whole = jpeg(&[segment(0xE1, &exif_with_gps())]);
+    let whole = jpeg(&[jpeg_segment(0xE1, &exif_with_gps())]);
     let cases: [(&str, Vec<u8>, u16, &str); 5] = [
         ("empty", vec![], 400, "empty"),
         (
@@ -343,7 +312,7 @@ async fn uploads_are_bounded_per_address_and_by_the_stores_capacity() {
     })
     .await;
     for n in 0..2u8 {
-        let stored = upload(&instance.url, jpeg(&[segment(0xFE, &[n])])).await;
+        let stored = upload(&instance.url, jpeg(&[jpeg_segment(0xFE, &[n])])).await;
         assert!(stored.status == 201 || stored.status == 200);
     }
     let limited = upload(&instance.url, jpeg(&[])).await;
@@ -384,7 +353,7 @@ fn lines(quantity: u64) -> Value {
 async fn a_need_and_a_delivery_name_photos_that_the_chain_shows() {
     let instance = TestInstance::start().await;
     let url = &instance.url;
-    let evidence = upload(url, jpeg(&[segment(0xE1, &exif_with_gps())]))
+    let evidence = upload(url, jpeg(&[jpeg_segment(0xE1, &exif_with_gps())]))
         .await
         .json()["sha256"]
         .as_str()

@@ -7,6 +7,7 @@ mod common;
 
 mod api;
 mod audit;
+mod backup;
 mod cli;
 mod cluster;
 mod crash;
@@ -17,6 +18,7 @@ mod independent;
 mod matching;
 mod migrations;
 mod ops;
+mod outages;
 mod photos;
 mod privacy;
 mod prop_http;

@@ -1,11 +1,13 @@
 //! The command line: one subcommand per file.
 
+mod backup;
 mod config;
 mod export;
 mod import;
 mod keygen;
 mod rebuild;
 mod reindex;
+mod restore;
 mod search;
 mod seed;
 mod serve;
@@ -124,6 +126,10 @@ enum Command {
     Export(export::Args),
     /// Import a sheet (CSV or XLSX) of needs or offers, each row mapped to a signed entry by your key.
     Import(import::Args),
+    /// Write a verified snapshot of a SQLite instance, while it serves (PostgreSQL: see docs/OPERATIONS.md).
+    Backup(backup::Args),
+    /// Lay a snapshot down as a new data directory, once it passes `verify --db`.
+    Restore(restore::Args),
 }
 
 impl Cli {
@@ -146,6 +152,8 @@ impl Cli {
             Command::Search(a) => search::run(a).await,
             Command::Export(a) => export::run(a).await,
             Command::Import(a) => import::run(a).await,
+            Command::Backup(a) => backup::run(a).await,
+            Command::Restore(a) => restore::run(a).await,
         }
     }
 }

@@ -193,6 +193,26 @@ fn local_vkey(db: &Path, args: &Args) -> anyhow::Result<String> {
     Ok(LogSigner::from_skey(&skey)?.vkey())
 }
 
+/// The offline audit of `verify --db` on a SQLite file, trusting `vkey` if given, else
+/// the log key beside the file; returns the latest checkpoint's note and size. What
+/// `backup` checks a snapshot with before keeping it and `restore` before laying it down.
+pub(super) async fn audit_sqlite_file(
+    db: &Path,
+    vkey: Option<String>,
+) -> anyhow::Result<(String, u64)> {
+    let db = db
+        .to_str()
+        .with_context(|| format!("{} is not a UTF-8 path", db.display()))?;
+    let args = Args {
+        url: None,
+        db: Some(db.to_owned()),
+        vkey,
+        checkpoint: None,
+        save: None,
+    };
+    verify_database(db, &args).await
+}
+
 async fn verify_database(db: &str, args: &Args) -> anyhow::Result<(String, u64)> {
     let (store, vkey) = if crate::services::store::is_postgres_url(db) {
         let vkey = args.vkey.clone().context(

@@ -11,6 +11,7 @@ use ledger::tiles::TileError;
 use ledger_node::intake::SequenceError;
 use ledger_node::reader::ReadError;
 use ledger_node::rules::DenialKind;
+use ledger_node::storage::Condition;
 use moderation::private::PrivateError;
 use moderation::queries::QueryError;
 
@@ -86,10 +87,12 @@ impl ApiError {
                 ReadError::BeyondTree { .. }
                 | ReadError::NotInTree { .. }
                 | ReadError::BadRange { .. } => StatusCode::BAD_REQUEST,
-                ReadError::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
+                ReadError::Storage(e) => condition_status(e.condition()),
             },
             ApiError::Sequence(SequenceError::Closed) => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Sequence(SequenceError::Storage(_)) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Sequence(SequenceError::Storage { condition, .. }) => {
+                condition_status(*condition)
+            }
             ApiError::Sequence(SequenceError::Denied(d)) => match d.kind {
                 DenialKind::Forbidden => StatusCode::FORBIDDEN,
                 DenialKind::UnknownReference => StatusCode::UNPROCESSABLE_ENTITY,
@@ -99,9 +102,8 @@ impl ApiError {
                 StatusCode::NOT_FOUND
             }
             ApiError::Query(QueryError::BadFilter(_)) => StatusCode::BAD_REQUEST,
-            ApiError::Query(QueryError::Database(_) | QueryError::Malformed(_)) => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
+            ApiError::Query(QueryError::Database(e)) => condition_status(Condition::of(e)),
+            ApiError::Query(QueryError::Malformed(_)) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Search(indexer::SearchError::BadQuery(_)) => StatusCode::BAD_REQUEST,
             ApiError::Search(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Photo(PhotoError::NotAnImage) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -112,15 +114,30 @@ impl ApiError {
     }
 }
 
+/// The answer to a request the database could not serve: an operator's matter said as
+/// such (storage full, database unreachable), or a fault.
+fn condition_status(condition: Condition) -> StatusCode {
+    match condition {
+        Condition::Full => StatusCode::INSUFFICIENT_STORAGE,
+        Condition::Unreachable => StatusCode::SERVICE_UNAVAILABLE,
+        Condition::Fault => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
 impl ApiError {
     /// The class of this refusal or failure, as the metrics count it.
     fn class(&self) -> &'static str {
+        match self.storage_condition() {
+            Some(Condition::Full) => return "storage_full",
+            Some(Condition::Unreachable) => return "database_unreachable",
+            Some(Condition::Fault) | None => {}
+        }
         match self {
             ApiError::Entry(_) => "invalid_entry",
             ApiError::Read(ReadError::Storage(_)) => "storage",
             ApiError::Read(_) => "bad_read",
             ApiError::Sequence(SequenceError::Denied(_)) => "denied",
-            ApiError::Sequence(SequenceError::Storage(_)) => "storage",
+            ApiError::Sequence(SequenceError::Storage { .. }) => "storage",
             ApiError::Sequence(SequenceError::Closed) => "sequencer_closed",
             ApiError::Query(QueryError::Database(_) | QueryError::Malformed(_)) => "storage",
             ApiError::Query(QueryError::NotFound(_)) | ApiError::NotFound(_) => "not_found",
@@ -144,6 +161,16 @@ impl ApiError {
         }
     }
 
+    /// The kind of storage trouble behind this error, if it is one.
+    fn storage_condition(&self) -> Option<Condition> {
+        match self {
+            ApiError::Sequence(SequenceError::Storage { condition, .. }) => Some(*condition),
+            ApiError::Read(ReadError::Storage(e)) => Some(e.condition()),
+            ApiError::Query(QueryError::Database(e)) => Some(Condition::of(e)),
+            _ => None,
+        }
+    }
+
     /// The code an interface translates, for refused entries that have one.
     fn fault(&self) -> Option<Fault> {
         match self {
@@ -160,14 +187,30 @@ impl IntoResponse for ApiError {
         let status = self.status();
         // A full photo store is the operator's limit, said as such; other 5xx are faults.
         let limit = matches!(self, ApiError::PhotoStore(StoreError::Full(_)));
-        let body = if status.is_server_error() && !limit {
-            tracing::error!(error = %self, "request failed");
-            ErrorBody::new("internal error; the request changed nothing and may be retried")
-        } else {
-            ErrorBody {
+        let body = match self.storage_condition() {
+            // The operator's matters, said as such; the database's own words go to the log.
+            Some(Condition::Full) => {
+                tracing::error!(error = %self, "storage full: writes are refused");
+                ErrorBody::new(
+                    "the server's storage is full or cannot be written; the request changed \
+                     nothing and may be retried once the operator has made room",
+                )
+            }
+            Some(Condition::Unreachable) => {
+                tracing::error!(error = %self, "database unreachable");
+                ErrorBody::new(
+                    "the database is unreachable; the request changed nothing and may be \
+                     retried in a moment",
+                )
+            }
+            _ if status.is_server_error() && !limit => {
+                tracing::error!(error = %self, "request failed");
+                ErrorBody::new("internal error; the request changed nothing and may be retried")
+            }
+            _ => ErrorBody {
                 error: self.to_string(),
                 fault: self.fault(),
-            }
+            },
         };
         let mut response = (status, Json(body)).into_response();
         response.extensions_mut().insert(Refused {
@@ -187,6 +230,11 @@ impl IntoResponse for ApiError {
                 response
                     .headers_mut()
                     .insert(axum::http::header::RETRY_AFTER, 1.into());
+            }
+            _ if status == StatusCode::SERVICE_UNAVAILABLE => {
+                response
+                    .headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, 5.into());
             }
             _ => {}
         }

@@ -42,16 +42,17 @@ impl Server {
         extra: &[&str],
         log: PathBuf,
     ) -> Server {
-        Self::spawn_with_env(data_dir, database_url, extra, &[], log)
+        Self::spawn_with(data_dir, database_url, extra, log, |_| {})
     }
 
-    /// Like `spawn`, with `env` set for the child (after the defaults of `command`).
-    pub fn spawn_with_env(
+    /// [`Server::spawn`], with the command changed by `configure` first (e.g. how the
+    /// child process starts).
+    pub fn spawn_with(
         data_dir: &Path,
         database_url: Option<&str>,
         extra: &[&str],
-        env: &[(&str, &str)],
         log: PathBuf,
+        configure: impl FnOnce(&mut Command),
     ) -> Server {
         let stderr = std::fs::File::create(&log).expect("server log file");
         let mut args = vec![
@@ -65,8 +66,9 @@ impl Server {
             args.extend(["--database-url", url]);
         }
         args.extend(extra);
-        let mut child = command(&args)
-            .envs(env.iter().copied())
+        let mut cmd = command(&args);
+        configure(&mut cmd);
+        let mut child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(stderr)

@@ -288,7 +288,7 @@ impl Submissions {
             unix_millis(),
         )
         .await
-        .map_err(|e| SequenceError::Storage(e.to_string()))?;
+        .map_err(|e| SequenceError::from(&e))?;
         let (reply, answered) = oneshot::channel();
         self.waiting
             .lock()

@@ -6,7 +6,7 @@
 //! Keeping this here lets the sequencer serve both without knowing the cluster.
 
 use crate::rules::{BoxFuture, Denial};
-use crate::storage::{submissions, StorageError};
+use crate::storage::{submissions, Condition, StorageError};
 use ledger::contact::Sidecar;
 use ledger::entry::VerifiedEntry;
 use ledger::tree::Hash;
@@ -28,10 +28,24 @@ pub struct Appended {
 pub enum SequenceError {
     #[error("the log is shutting down")]
     Closed,
-    #[error("the entry could not be stored: {0}")]
-    Storage(String),
+    #[error("the entry could not be stored: {message}")]
+    Storage {
+        condition: Condition,
+        message: String,
+    },
     #[error(transparent)]
     Denied(#[from] Denial),
+}
+
+impl From<&StorageError> for SequenceError {
+    /// Keeps what kind of trouble it was: a client is told "full" or "unreachable",
+    /// never the database's own words.
+    fn from(error: &StorageError) -> SequenceError {
+        SequenceError::Storage {
+            condition: error.condition(),
+            message: error.to_string(),
+        }
+    }
 }
 
 /// One submission waiting to be sequenced, and whom to tell what became of it.

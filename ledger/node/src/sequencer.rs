@@ -29,7 +29,7 @@
 use crate::intake::{record_outcomes, Appended, Reply, SequenceError, SharedIntake, Submission};
 use crate::metrics::BatchMetrics;
 use crate::rules::{BoxFuture, Denial, Refusal, Rules};
-use crate::storage::{self, Batch, LogStore, NewEntry, StorageError, StoredCheckpoint};
+use crate::storage::{self, Batch, Condition, LogStore, NewEntry, StorageError, StoredCheckpoint};
 use ledger::checkpoint::{CheckpointError, LogSigner, LogVerifier};
 use ledger::clock::{self, Clock, SystemClock};
 use ledger::contact::Sidecar;
@@ -94,6 +94,15 @@ pub enum IntegrateError {
     /// let time-dependent rules go unchecked, so nothing is sequenced.
     #[error("the rules refused the log's own clock entry: {0}")]
     ClockRefused(Denial),
+}
+
+impl IntegrateError {
+    pub fn condition(&self) -> Condition {
+        match self {
+            IntegrateError::Storage(e) => e.condition(),
+            IntegrateError::ClockRefused(_) => Condition::Fault,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -264,54 +273,7 @@ impl<S: LogStore, R: Rules> Integrator<S, R> {
         publish: watch::Sender<Head>,
         metrics: BatchMetrics,
     ) -> Result<Self, StartError> {
-        let verifier = LogVerifier::new(&signer.vkey())?;
-        let head = match store.latest_checkpoint().await? {
-            Some(stored) => Head::verified(&verifier, stored.note)?,
-            None => {
-                let note = signer.sign(0, tree::EMPTY_HASH);
-                let mut tx = store.begin(&mut conn).await?;
-                store
-                    .append_in(
-                        &mut tx,
-                        &Batch {
-                            entries: vec![],
-                            first_position: 0,
-                            hashes: vec![],
-                            checkpoint: StoredCheckpoint {
-                                tree_size: 0,
-                                note: note.clone(),
-                            },
-                        },
-                    )
-                    .await?;
-                tx.commit().await.map_err(StorageError::from)?;
-                Head {
-                    size: 0,
-                    root: tree::EMPTY_HASH,
-                    note,
-                }
-            }
-        };
-        let positions = tree::root_positions(head.size);
-        let frontier = Frontier::new(head.size, store.read_hashes(&positions).await?);
-        if frontier.root() != head.root {
-            return Err(StartError::Diverged {
-                size: head.size,
-                claimed: hex32::encode(&head.root),
-                computed: hex32::encode(&frontier.root()),
-            });
-        }
-        let last_reading = match store.latest_of_kind(Kind::LogClock.name()).await? {
-            Some(stored) => Some(
-                VerifiedEntry::from_leaf(&stored.leaf)
-                    .ok()
-                    .and_then(|e| clock::check(&e, &signer.public_key(), None))
-                    .and_then(Result::ok)
-                    .ok_or(StartError::Clock(stored.index))?,
-            ),
-            None => None,
-        };
-        publish_newer(&publish, head);
+        let (frontier, last_reading) = load(&*store, &mut conn, &signer, &publish).await?;
         Ok(Integrator {
             store,
             conn,
@@ -325,6 +287,19 @@ impl<S: LogStore, R: Rules> Integrator<S, R> {
         })
     }
 
+    /// After a failed batch: a new writer connection (the old one may be left inside
+    /// the failed transaction) and the head as the database holds it (a commit that
+    /// reported failure may still have landed; its entries then answer resubmissions
+    /// as duplicates).
+    async fn resume(&mut self) -> Result<(), StartError> {
+        self.conn = self.store.connect_writer().await?;
+        let (frontier, last_reading) =
+            load(&*self.store, &mut self.conn, &self.signer, &self.publish).await?;
+        self.frontier = frontier;
+        self.last_reading = last_reading;
+        Ok(())
+    }
+
     /// The integrator's connection, for reading what it sequences next.
     pub(crate) fn conn(&mut self) -> &mut AnyConnection {
         &mut self.conn
@@ -336,6 +311,9 @@ impl<S: LogStore, R: Rules> Integrator<S, R> {
             let batch = std::mem::take(&mut batch);
             if let Err(error) = self.integrate(batch).await {
                 tracing::error!(%error, "batch not sequenced");
+                if let Err(error) = self.resume().await {
+                    tracing::error!(%error, "the integrator resumes with the next batch");
+                }
             }
         }
     }
@@ -358,7 +336,10 @@ impl<S: LogStore, R: Rules> Integrator<S, R> {
             Err(error) => {
                 for submission in batch {
                     if let Reply::Waiting(reply) = submission.reply {
-                        let _ = reply.send(Err(SequenceError::Storage(error.to_string())));
+                        let _ = reply.send(Err(SequenceError::Storage {
+                            condition: error.condition(),
+                            message: error.to_string(),
+                        }));
                     }
                 }
                 Err(error)
@@ -608,4 +589,64 @@ enum Outcome {
         tree_size: Option<u64>,
     },
     Denied(Denial),
+}
+
+/// Loads the log head through `conn` (writing the empty checkpoint of a new log),
+/// checks the stored tree against it and publishes it; returns the frontier and the
+/// time of the latest clock reading.
+async fn load<S: LogStore>(
+    store: &S,
+    conn: &mut AnyConnection,
+    signer: &LogSigner,
+    publish: &watch::Sender<Head>,
+) -> Result<(Frontier, Option<OffsetDateTime>), StartError> {
+    let verifier = LogVerifier::new(&signer.vkey())?;
+    let head = match store.latest_checkpoint().await? {
+        Some(stored) => Head::verified(&verifier, stored.note)?,
+        None => {
+            let note = signer.sign(0, tree::EMPTY_HASH);
+            let mut tx = store.begin(conn).await?;
+            store
+                .append_in(
+                    &mut tx,
+                    &Batch {
+                        entries: vec![],
+                        first_position: 0,
+                        hashes: vec![],
+                        checkpoint: StoredCheckpoint {
+                            tree_size: 0,
+                            note: note.clone(),
+                        },
+                    },
+                )
+                .await?;
+            tx.commit().await.map_err(StorageError::from)?;
+            Head {
+                size: 0,
+                root: tree::EMPTY_HASH,
+                note,
+            }
+        }
+    };
+    let positions = tree::root_positions(head.size);
+    let frontier = Frontier::new(head.size, store.read_hashes(&positions).await?);
+    if frontier.root() != head.root {
+        return Err(StartError::Diverged {
+            size: head.size,
+            claimed: hex32::encode(&head.root),
+            computed: hex32::encode(&frontier.root()),
+        });
+    }
+    let last_reading = match store.latest_of_kind(Kind::LogClock.name()).await? {
+        Some(stored) => Some(
+            VerifiedEntry::from_leaf(&stored.leaf)
+                .ok()
+                .and_then(|e| clock::check(&e, &signer.public_key(), None))
+                .and_then(Result::ok)
+                .ok_or(StartError::Clock(stored.index))?,
+        ),
+        None => None,
+    };
+    publish_newer(publish, head);
+    Ok((frontier, last_reading))
 }

@@ -35,6 +35,60 @@ pub enum StorageError {
     Malformed(&'static str),
 }
 
+/// What kind of trouble a storage error is, as far as a client and an operator care:
+/// the answer a refused request gets, and what the operator must fix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Condition {
+    /// The database's storage cannot take the write: full (SQLite's SQLITE_FULL,
+    /// PostgreSQL's SQLSTATE class 53, insufficient resources) or a write refused
+    /// (SQLite's SQLITE_IOERR_WRITE, which is how a full disk or a file size limit
+    /// shows mid-write, and also a failing disk). Nothing was committed.
+    Full,
+    /// The database could not be reached or the connection was lost (PostgreSQL down,
+    /// network cut, pool exhausted). Nothing was acknowledged.
+    Unreachable,
+    /// Anything else: a fault to investigate.
+    Fault,
+}
+
+impl Condition {
+    /// The condition of an error from sqlx, on either backend.
+    pub fn of(error: &sqlx::Error) -> Condition {
+        match error {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Protocol(_) => Condition::Unreachable,
+            sqlx::Error::Database(e) => {
+                let code = e.code().unwrap_or_default();
+                match code.parse::<i32>() {
+                    // SQLite: SQLITE_FULL (13, or extended) and SQLITE_IOERR_WRITE (778).
+                    Ok(sqlite) if sqlite & 0xff == 13 || sqlite == 778 => Condition::Full,
+                    Ok(_) => Condition::Fault,
+                    // PostgreSQL's SQLSTATE: 53xxx insufficient resources (53100 disk
+                    // full), 08xxx connection exceptions, 57P0x the server going away.
+                    Err(_) if code.starts_with("53") => Condition::Full,
+                    Err(_) if code.starts_with("08") || code.starts_with("57P0") => {
+                        Condition::Unreachable
+                    }
+                    Err(_) => Condition::Fault,
+                }
+            }
+            _ => Condition::Fault,
+        }
+    }
+}
+
+impl StorageError {
+    pub fn condition(&self) -> Condition {
+        match self {
+            StorageError::Database(e) => Condition::of(e),
+            _ => Condition::Fault,
+        }
+    }
+}
+
 /// A signed checkpoint as stored.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StoredCheckpoint {

@@ -28,12 +28,19 @@ pub const NEW_SUBMISSION: &str = "aidledger_submission";
 pub const DECIDED: &str = "aidledger_decided";
 pub const NEW_CHECKPOINT: &str = "aidledger_checkpoint";
 
+/// Most a request waits for a database connection before it is refused.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Opens a pool on the database at `url` and applies the log's migrations.
 pub async fn open(url: &str) -> Result<SqlStore, StorageError> {
     sqlx::any::install_default_drivers();
     let pool = AnyPoolOptions::new()
         .max_connections(16)
         .idle_timeout(Duration::from_secs(60))
+        // How long a request waits for a connection. sqlx's default (30 s) retries a
+        // refused connection that long: a database that is down would hold every
+        // request half a minute before its 503.
+        .acquire_timeout(ACQUIRE_TIMEOUT)
         .connect_with(AnyConnectOptions::from_str(url)?)
         .await?;
     // Migrations take an advisory lock of their own, so nodes starting at once apply

@@ -52,3 +52,18 @@ pub async fn open_read_only(path: &Path) -> Result<SqlStore, StorageError> {
         .await?;
     Ok(SqlStore::new(pool, Backend::Sqlite))
 }
+
+/// Writes a consistent copy of the database at `path` to the new file `into`, while
+/// writers go on: `VACUUM INTO` reads inside one read transaction, so the copy holds
+/// exactly the batches committed when it began (WAL readers do not block the writer,
+/// nor it them). The copy is compacted, so no freed page of erased private data
+/// travels with it. `into` is text because SQLite takes the file name as a value.
+pub async fn snapshot(path: &Path, into: &str) -> Result<(), StorageError> {
+    let store = open_read_only(path).await?;
+    sqlx::query("VACUUM INTO $1")
+        .bind(into)
+        .execute(store.pool())
+        .await?;
+    store.pool().close().await;
+    Ok(())
+}
