@@ -3,6 +3,7 @@ use crate::server::connections::ConnectionLimits;
 use crate::server::limits::{Limits, PhotoLimits};
 use crate::server::{self, Config, Policy, DEFAULT_ORIGIN};
 use crate::services::retention::Retention;
+use crate::services::webhooks;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -58,6 +59,10 @@ pub struct Args {
     /// dated further in the future are refused (earlier ones, signed offline, are not).
     #[arg(long, env = "AIDLEDGER_MAX_CLOCK_SKEW_SECS", default_value_t = server::DEFAULT_MAX_CLOCK_SKEW.as_secs())]
     max_clock_skew_secs: u64,
+    /// Deliver webhooks to loopback, private and link-local addresses too (by default
+    /// only public addresses are reached, so subscribers cannot probe this network).
+    #[arg(long, env = "AIDLEDGER_WEBHOOK_ALLOW_PRIVATE_TARGETS")]
+    webhook_allow_private_targets: bool,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
@@ -85,6 +90,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         },
         database_url: args.database.database_url,
         max_clock_skew: Duration::from_secs(args.max_clock_skew_secs),
+        webhooks: webhooks::Settings {
+            allow_private_targets: args.webhook_allow_private_targets,
+            ..webhooks::Settings::default()
+        },
         ..Config::new(args.data_dir, args.listen)
     };
     let shutdown = async {

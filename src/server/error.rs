@@ -1,6 +1,7 @@
 //! One error type for every handler, mapped to a status and `{"error": "..."}`.
 
 use crate::photos::{PhotoError, StoreError};
+use crate::services::webhooks::WebhookError;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -54,6 +55,8 @@ pub(crate) enum ApiError {
     Photo(#[from] PhotoError),
     #[error(transparent)]
     PhotoStore(#[from] StoreError),
+    #[error(transparent)]
+    Webhook(#[from] WebhookError),
 }
 
 impl ApiError {
@@ -108,6 +111,17 @@ impl ApiError {
             ApiError::Photo(_) => StatusCode::BAD_REQUEST,
             ApiError::PhotoStore(StoreError::Full(_)) => StatusCode::INSUFFICIENT_STORAGE,
             ApiError::PhotoStore(StoreError::Io(_)) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Webhook(e) => match e {
+                WebhookError::BadRequest(_) | WebhookError::Query(QueryError::BadFilter(_)) => {
+                    StatusCode::BAD_REQUEST
+                }
+                WebhookError::NotFound(_) => StatusCode::NOT_FOUND,
+                WebhookError::Forbidden => StatusCode::FORBIDDEN,
+                WebhookError::Full(_) => StatusCode::CONFLICT,
+                WebhookError::Query(_) | WebhookError::Database(_) => {
+                    StatusCode::INTERNAL_SERVER_ERROR
+                }
+            },
         }
     }
 }

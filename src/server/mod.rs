@@ -16,12 +16,13 @@ mod private_api;
 pub mod request_limits;
 mod security_headers;
 pub mod web;
+mod webhooks_api;
 mod workflow_api;
 
 use crate::data_dir::{INDEX_DIR, PHOTOS_DIR};
 use crate::keys;
 use crate::photos::PhotoStore;
-use crate::services::{bootstrap, retention, search_sync, store};
+use crate::services::{bootstrap, retention, search_sync, store, webhooks};
 use anyhow::Context;
 use ledger::checkpoint::LogVerifier;
 use ledger_node::cluster;
@@ -59,6 +60,7 @@ pub struct Config {
     pub clock: Arc<dyn ledger::clock::Clock>,
     /// How far in the future an entry's `created_at` may be.
     pub max_clock_skew: std::time::Duration,
+    pub webhooks: webhooks::Settings,
 }
 
 /// Default of `Config::max_clock_skew`.
@@ -81,6 +83,7 @@ impl Config {
             retention: retention::Retention::default(),
             clock: Arc::new(ledger::clock::SystemClock),
             max_clock_skew: DEFAULT_MAX_CLOCK_SKEW,
+            webhooks: webhooks::Settings::default(),
         }
     }
 }
@@ -109,6 +112,7 @@ pub(crate) struct AppState {
     /// Turns for searches running at once (`workflow_api::search`).
     pub searches: Arc<tokio::sync::Semaphore>,
     pub photos: Arc<PhotoStore>,
+    pub webhooks: webhooks::Settings,
 }
 
 /// Opens (or creates) the instance in `config.data_dir`, starts sequencing and serves
@@ -150,6 +154,13 @@ pub async fn start(
         store.pool().clone(),
         config.policy,
     );
+    let webhooks_task = webhooks::dispatch::spawn(
+        store.pool().clone(),
+        LogReader::new(store.clone(), heads.clone()),
+        heads.clone(),
+        config.policy,
+        config.webhooks,
+    )?;
     let photos = PhotoStore::open(config.data_dir.join(PHOTOS_DIR), config.photos.store_bytes)
         .context("opening the photo store")?;
     let node = sequencer.clone();
@@ -165,6 +176,7 @@ pub async fn start(
         body_timeout: config.connections.body_timeout,
         searches: Arc::new(tokio::sync::Semaphore::new(concurrent_searches())),
         photos: Arc::new(photos),
+        webhooks: config.webhooks,
         admission: admission::Admission {
             clock: config.clock.clone(),
             max_skew: config.max_clock_skew,
@@ -180,7 +192,7 @@ pub async fn start(
         let served = connections::serve(listener, app(state), config.connections, shutdown).await;
         // The background tasks hold the sequencer and the index writer: end them so
         // that stopping the server releases the data directory.
-        for task in [retention_task, search_task] {
+        for task in [retention_task, search_task, webhooks_task] {
             task.abort();
             let _ = task.await;
         }
@@ -214,6 +226,7 @@ fn app(state: AppState) -> axum::Router {
         .merge(private_api::routes())
         .merge(photos_api::routes())
         .merge(export_api::routes())
+        .merge(webhooks_api::routes())
         .method_not_allowed_fallback(|| async { error::ApiError::MethodNotAllowed })
         // Bodies are read with our own limit so that an oversized one gets our error.
         .layer(axum::extract::DefaultBodyLimit::disable())
