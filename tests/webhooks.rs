@@ -452,6 +452,9 @@ async fn failed_deliveries_are_retried_with_back_off_then_marked_failed_and_logg
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap()
     };
+    // An https callback is spoken to in TLS: the receiver, plain HTTP, gets no request.
+    let tls_url = format!("{}/hook/tls", hooks.replace("http://", "https://"));
+    let (tls, _) = subscribe(url, &integrator, &tls_url, &format!("org={org}")).await;
     let (refused, _) = subscribe(
         url,
         &integrator,
@@ -469,7 +472,7 @@ async fn failed_deliveries_are_retried_with_back_off_then_marked_failed_and_logg
         ),
     )
     .await;
-    settled(&instance, need + 1, &integrator, &[&flaky, &refused]).await;
+    settled(&instance, need + 1, &integrator, &[&flaky, &refused, &tls]).await;
 
     let got = receiver.of("flaky");
     assert_eq!(got.len(), 3, "two failures, then the success");
@@ -494,6 +497,11 @@ async fn failed_deliveries_are_retried_with_back_off_then_marked_failed_and_logg
         .map(|a| &a["status"])
         .collect();
     assert_eq!(statuses, [&json!(500), &json!(500), &json!(204)]);
+
+    assert!(receiver.of("tls").is_empty());
+    let log = delivery_log(url, &integrator, &tls).await;
+    assert_eq!(log[0]["state"], "failed");
+    assert_eq!(log[0]["attempts"][0]["error"], "could not connect");
 
     let log = delivery_log(url, &integrator, &refused).await;
     assert_eq!(log[0]["state"], "failed");
@@ -716,5 +724,68 @@ async fn by_default_callbacks_must_reach_public_addresses() {
         &format!("author={}", "cd".repeat(32)),
     )
     .await;
+    instance.stop().await;
+}
+
+#[tokio::test]
+async fn a_restarted_server_resumes_after_the_last_entry_it_matched() {
+    let dir = tempfile::tempdir().unwrap();
+    let configure = |c: &mut aidledger::server::Config| {
+        c.limits = common::NO_WRITE_LIMITS;
+        c.webhooks = quick();
+    };
+    let instance = TestInstance::start_configured(dir.path(), configure).await;
+    let receiver = Receiver::default();
+    let hooks = receiver.start().await;
+    let (integrator, hospital) = (author(100), author(101));
+    let (_, org) = entry(
+        &instance.url,
+        signed(
+            &hospital,
+            Kind::OrgRegister,
+            org_body("CN-HB", "Restart Hospital"),
+        ),
+    )
+    .await;
+    let (id, secret) = subscribe(
+        &instance.url,
+        &integrator,
+        &format!("{hooks}/hook/restart"),
+        &format!("org={org}"),
+    )
+    .await;
+    let (before, _) = entry(
+        &instance.url,
+        signed(
+            &hospital,
+            Kind::NeedPost,
+            need_body(&org, "CN-HB", "gloves"),
+        ),
+    )
+    .await;
+    settled(&instance, before + 1, &integrator, &[&id]).await;
+    instance.stop().await;
+
+    let instance = TestInstance::start_configured(dir.path(), configure).await;
+    let (after, _) = entry(
+        &instance.url,
+        signed(
+            &hospital,
+            Kind::NeedPost,
+            need_body(&org, "CN-HB", "respirator"),
+        ),
+    )
+    .await;
+    settled(&instance, after + 1, &integrator, &[&id]).await;
+    let got: Vec<u64> = receiver
+        .of("restart")
+        .iter()
+        .map(|r| verified(r, &secret)["index"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        got,
+        [before, after],
+        "each once, none again after the restart"
+    );
     instance.stop().await;
 }
