@@ -789,3 +789,61 @@ async fn a_restarted_server_resumes_after_the_last_entry_it_matched() {
     );
     instance.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_on_one_database_deliver_each_entry_once() {
+    if !common::on_postgres() {
+        eprintln!("not run on SQLite: several nodes share only a PostgreSQL database");
+        return;
+    }
+    let (first, first_dir) = start(quick()).await;
+    let second_dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        first_dir.path().join(aidledger::keys::LOG_KEY_FILE),
+        second_dir.path().join(aidledger::keys::LOG_KEY_FILE),
+    )
+    .unwrap();
+    let url = common::database_url(first_dir.path()).await;
+    let second = TestInstance::start_configured(second_dir.path(), |c| {
+        c.limits = common::NO_WRITE_LIMITS;
+        c.webhooks = quick();
+        c.database_url = url;
+    })
+    .await;
+    let receiver = Receiver::default();
+    let hooks = receiver.start().await;
+    let (integrator, hospital) = (author(102), author(103));
+    let (_, org) = entry(
+        &first.url,
+        signed(
+            &hospital,
+            Kind::OrgRegister,
+            org_body("CN-HB", "Two Node Hospital"),
+        ),
+    )
+    .await;
+    let (id, secret) = subscribe(
+        &second.url,
+        &integrator,
+        &format!("{hooks}/hook/nodes"),
+        &format!("org={org}"),
+    )
+    .await;
+    let mut expected = BTreeSet::new();
+    for i in 0..20 {
+        let node = if i % 2 == 0 { &first } else { &second };
+        let mut body = need_body(&org, "CN-HB", "gloves");
+        body["description"] = json!(format!("need {i}"));
+        let (index, _) = entry(&node.url, signed(&hospital, Kind::NeedPost, body)).await;
+        expected.insert(index);
+    }
+    let last = *expected.last().unwrap();
+    settled(&first, last + 1, &integrator, &[&id]).await;
+    assert_eq!(indices(&receiver, "nodes", &secret, &id), expected);
+    assert_eq!(receiver.of("nodes").len(), expected.len(), "none twice");
+    for d in delivery_log(&second.url, &integrator, &id).await {
+        assert_eq!(d["attempts"].as_array().unwrap().len(), 1, "{d}");
+    }
+    second.stop().await;
+    first.stop().await;
+}
