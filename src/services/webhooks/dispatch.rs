@@ -28,6 +28,7 @@ use sqlx::AnyPool;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{watch, Semaphore};
+use tokio::task::JoinSet;
 
 /// Log entries matched per page.
 const MATCH_PAGE: i64 = 500;
@@ -134,8 +135,11 @@ impl Dispatcher {
         }
     }
 
-    /// Claims what is due, as many as free turns, and sends each on a task of its own.
-    async fn deliver_due(self: &Arc<Self>) -> Result<(), WebhookError> {
+    /// Claims what is due, as many as free turns, and sends each on a task of its own
+    /// in `sending` (which the follower owns, so that stopping it stops them: an
+    /// attempt cut short is retried once its claim runs out).
+    async fn deliver_due(self: &Arc<Self>, sending: &mut JoinSet<()>) -> Result<(), WebhookError> {
+        while sending.try_join_next().is_some() {}
         let free = self.in_flight.available_permits();
         if free == 0 {
             return Ok(());
@@ -148,7 +152,7 @@ impl Dispatcher {
                 break;
             };
             let this = self.clone();
-            tokio::spawn(async move {
+            sending.spawn(async move {
                 let outcome = this.attempt(&claimed).await;
                 if let Err(error) = store::record(&this.pool, &claimed, &outcome).await {
                     tracing::warn!(%error, "could not record a webhook attempt; it will be retried");
@@ -246,11 +250,12 @@ pub(crate) fn spawn(
         settings,
     });
     Ok(tokio::spawn(async move {
+        let mut sending = JoinSet::new();
         loop {
             if let Err(error) = dispatcher.match_new().await {
                 tracing::warn!(%error, "webhooks: matching new entries failed; retrying");
             }
-            if let Err(error) = dispatcher.deliver_due().await {
+            if let Err(error) = dispatcher.deliver_due(&mut sending).await {
                 tracing::warn!(%error, "webhooks: claiming deliveries failed; retrying");
             }
             tokio::select! {
