@@ -1,5 +1,5 @@
-//! Migrations of both backends (the log's and the workflow's, sharing one migration
-//! table): from an empty database, and onto a populated one that predates the newest
+//! Migrations of both backends (the log's, the workflow's and the server's own,
+//! sharing one migration table): from an empty database, and onto a populated one that predates the newest
 //! migration, whose data must come through untouched.
 
 use crate::common;
@@ -17,7 +17,9 @@ fn expected_versions() -> Vec<i64> {
         20260005000000,
         20260006000000,
     ];
-    log.iter().copied().chain(workflow).collect()
+    // The server's own tables (webhooks).
+    let server = [20261000000000];
+    log.iter().copied().chain(workflow).chain(server).collect()
 }
 
 async fn applied_versions(pool: &AnyPool) -> Vec<i64> {
@@ -65,6 +67,10 @@ async fn an_empty_database_gets_every_table() {
         "checkpoints",
         "pd_contacts",
         "pd_reads",
+        "webhook_subscriptions",
+        "webhook_deliveries",
+        "webhook_attempts",
+        "webhook_cursor",
     ]
     .into_iter()
     .chain(moderation::rebuild::TABLES.iter().copied())

@@ -25,4 +25,5 @@ mod prop_http;
 mod reads;
 mod search;
 mod web;
+mod webhooks;
 mod workflow;

@@ -9,8 +9,8 @@
 //! derived tables' public columns are read, never the `pd_*` tables.
 
 use crate::queries::{
-    self, area_of, check_org_filter, check_post_filter, hex, named, org_from_row, org_selection,
-    post_filters, post_select, posts_of, Policy, PostFilter, QueryError,
+    self, area_of, check_org_filter, hex, named, org_from_row, org_selection, post_filters,
+    post_select, posts_of, Policy, PostFilter, QueryError,
 };
 use contract::export::{ChainLine, Column, ExportRow, LinkKind, NeedLine, OfferLine, OrgRow};
 use contract::{ItemLine, Post};
@@ -98,7 +98,7 @@ impl Selection {
     /// Checks the filters as the listings do (needs, offers and chains take the needs
     /// listing's; organisations only `verified` and `area`), naming a bad one.
     pub fn new(dataset: Dataset, policy: Policy, f: &PostFilter) -> Result<Self, QueryError> {
-        match dataset {
+        let filter = match dataset {
             Dataset::Orgs => {
                 let unsupported = [
                     ("status", &f.status),
@@ -111,16 +111,17 @@ impl Selection {
                     )));
                 }
                 check_org_filter(&f.verified)?;
+                PostFilter {
+                    area: queries::area_code(f.area.as_deref())?,
+                    ..f.clone()
+                }
             }
-            _ => check_post_filter(f)?,
-        }
+            _ => queries::resolved_post_filter(f)?,
+        };
         Ok(Selection {
             dataset,
             policy,
-            filter: PostFilter {
-                area: queries::area_code(f.area.as_deref())?,
-                ..f.clone()
-            },
+            filter,
         })
     }
 

@@ -335,6 +335,16 @@ pub(crate) fn check_post_filter(f: &PostFilter) -> Result<(), QueryError> {
     one_of("category", &f.category, &categories)
 }
 
+/// `f` checked (a value the listing does not know is refused, naming the parameter),
+/// with its `area` resolved to a region code.
+pub fn resolved_post_filter(f: &PostFilter) -> Result<PostFilter, QueryError> {
+    check_post_filter(f)?;
+    Ok(PostFilter {
+        area: area_code(f.area.as_deref())?,
+        ..f.clone()
+    })
+}
+
 /// Needs (`kind` = "need") or offers ("offer"), most urgent and oldest first.
 pub async fn list_posts(
     pool: &AnyPool,
@@ -342,12 +352,8 @@ pub async fn list_posts(
     kind: &str,
     f: &PostFilter,
 ) -> Result<Page<Post>, QueryError> {
-    check_post_filter(f)?;
     let (page, per_page) = pages(f.page, f.per_page)?;
-    let f = &PostFilter {
-        area: area_code(f.area.as_deref())?,
-        ..f.clone()
-    };
+    let f = &resolved_post_filter(f)?;
 
     let mut count = QueryBuilder::new("");
     post_select(&mut count, "COUNT(*)", policy);
@@ -368,6 +374,32 @@ pub async fn list_posts(
         per_page,
         total,
     })
+}
+
+/// Log indices of the needs (`kind` = "need") or offers ("offer") posted in `span`
+/// that the listing's filter `f` (resolved: [`resolved_post_filter`]) selects now,
+/// oldest first.
+pub async fn posted_in(
+    pool: &AnyPool,
+    policy: Policy,
+    kind: &str,
+    f: &PostFilter,
+    span: std::ops::Range<i64>,
+) -> Result<Vec<i64>, QueryError> {
+    let mut q = QueryBuilder::new("");
+    post_select(&mut q, "v.idx", policy);
+    post_filters(&mut q, kind, f);
+    q.push(" AND v.idx >= ")
+        .push_bind(span.start)
+        .push(" AND v.idx < ")
+        .push_bind(span.end)
+        .push(" ORDER BY v.idx");
+    Ok(q.build()
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect())
 }
 
 /// Open, unrejected needs (`kind` = "need") or offers ("offer") with a line of one of
@@ -665,29 +697,50 @@ pub async fn members_of(pool: &AnyPool, id: &str) -> Result<OrgMembers, QueryErr
     })
 }
 
+/// Which of a selection's log indices a reader wants.
+#[derive(Clone, Debug)]
+pub enum Window {
+    /// The newest, at most this many, newest first (a feed).
+    Newest(u32),
+    /// Those in this range of log indices, oldest first (a follower of the log, which
+    /// reads each range once; the range bounds the answer).
+    Span(std::ops::Range<i64>),
+}
+
 /// The log indices `entries` selects (a query over `$1`, one id's bytes, naming its
-/// column `idx`), newest first, at most `limit`.
-async fn newest_first(
+/// column `idx`) in `window`.
+async fn indices_in(
     pool: &AnyPool,
     entries: &str,
     id: &[u8],
-    limit: u32,
+    window: Window,
 ) -> Result<Vec<i64>, QueryError> {
-    let rows = sqlx::query(&format!(
-        "SELECT idx FROM ({entries}) a ORDER BY idx DESC LIMIT $2"
-    ))
-    .bind(id)
-    .bind(i64::from(limit))
-    .fetch_all(pool)
-    .await?;
-    Ok(rows.iter().map(|r| r.get(0)).collect())
+    let select = format!("SELECT idx FROM ({entries}) a");
+    let (sql, bounds) = match window {
+        Window::Newest(limit) => (
+            format!("{select} ORDER BY idx DESC LIMIT $2"),
+            vec![i64::from(limit)],
+        ),
+        Window::Span(range) => (
+            format!("{select} WHERE idx >= $2 AND idx < $3 ORDER BY idx"),
+            vec![range.start, range.end],
+        ),
+    };
+    let mut q = sqlx::query_scalar(&sql).bind(id);
+    for bound in bounds {
+        q = q.bind(bound);
+    }
+    Ok(q.fetch_all(pool).await?)
 }
 
-/// Log indices of what concerns organisation `id` (hex), newest first, at most
-/// `limit`: its registration and verdicts, its needs, every link of their chains
+/// Log indices of what concerns organisation `id` (hex), in `window`: its registration and verdicts, its needs, every link of their chains
 /// (pledges, acceptances, shipments, confirmations) and the verdicts on them.
-pub async fn org_activity(pool: &AnyPool, id: &str, limit: u32) -> Result<Vec<i64>, QueryError> {
-    newest_first(
+pub async fn org_activity(
+    pool: &AnyPool,
+    id: &str,
+    window: Window,
+) -> Result<Vec<i64>, QueryError> {
+    indices_in(
         pool,
         "SELECT idx FROM wf_orgs WHERE id = $1
          UNION ALL SELECT idx FROM wf_verdicts WHERE target = $1
@@ -695,17 +748,16 @@ pub async fn org_activity(pool: &AnyPool, id: &str, limit: u32) -> Result<Vec<i6
          UNION ALL SELECT l.idx FROM wf_links l JOIN wf_posts p ON p.id = l.need WHERE p.org = $1
          UNION ALL SELECT v.idx FROM wf_verdicts v JOIN wf_posts p ON p.id = v.target WHERE p.org = $1",
         &id_bytes("id", id)?,
-        limit,
+        window,
     )
     .await
 }
 
-/// Log indices of the entries that answer `key`'s (hex) entries, newest first, at
-/// most `limit`: pledges to its needs, acceptances of and shipments on its pledges,
+/// Log indices of the entries that answer `key`'s (hex) entries, in `window`: pledges to its needs, acceptances of and shipments on its pledges,
 /// confirmations of its shipments, verdicts on its posts and organisations. What the
 /// key wrote itself is not an answer.
-pub async fn answers_to(pool: &AnyPool, key: &str, limit: u32) -> Result<Vec<i64>, QueryError> {
-    newest_first(
+pub async fn answers_to(pool: &AnyPool, key: &str, window: Window) -> Result<Vec<i64>, QueryError> {
+    indices_in(
         pool,
         "SELECT l.idx FROM wf_links l JOIN wf_posts p ON p.id = l.parent
              WHERE p.author = $1 AND l.author != $1
@@ -716,7 +768,7 @@ pub async fn answers_to(pool: &AnyPool, key: &str, limit: u32) -> Result<Vec<i64
          UNION ALL SELECT v.idx FROM wf_verdicts v JOIN wf_orgs o ON o.id = v.target
              WHERE o.author = $1",
         &id_bytes("key", key)?,
-        limit,
+        window,
     )
     .await
 }

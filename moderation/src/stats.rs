@@ -56,11 +56,7 @@ fn sorted(mut amounts: Vec<Amounts>) -> Vec<Amounts> {
 }
 
 pub async fn stats(pool: &AnyPool, policy: Policy, f: &PostFilter) -> Result<Stats, QueryError> {
-    queries::check_post_filter(f)?;
-    let f = &PostFilter {
-        area: queries::area_code(f.area.as_deref())?,
-        ..f.clone()
-    };
+    let f = &queries::resolved_post_filter(f)?;
 
     let mut q = QueryBuilder::new("");
     queries::post_select(&mut q, "COUNT(*)", policy);

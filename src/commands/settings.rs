@@ -9,6 +9,7 @@ use crate::server::health::Readiness;
 use crate::server::limits::{Limits, PhotoLimits};
 use crate::server::{self, Config, LogFormat, Policy, DEFAULT_ORIGIN};
 use crate::services::retention::Retention;
+use crate::services::webhooks;
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -39,6 +40,7 @@ pub struct Settings {
     pub max_clock_skew_secs: u64,
     pub ready_max_index_lag: u64,
     pub log_format: LogFormat,
+    pub webhook_allow_private_targets: bool,
 }
 
 impl Default for Settings {
@@ -65,6 +67,7 @@ impl Default for Settings {
             max_clock_skew_secs: server::DEFAULT_MAX_CLOCK_SKEW.as_secs(),
             ready_max_index_lag: Readiness::default().max_index_lag,
             log_format: LogFormat::default(),
+            webhook_allow_private_targets: false,
         }
     }
 }
@@ -132,13 +135,16 @@ pub struct Flags {
     /// dated further in the future are refused (earlier ones, signed offline, are not).
     #[arg(long, env = "AIDLEDGER_MAX_CLOCK_SKEW_SECS")]
     max_clock_skew_secs: Option<u64>,
-    /// Entries the search index may be behind the log before `/readyz` answers 503
-    ///.
+    /// Entries the search index may be behind the log before `/readyz` answers 503.
     #[arg(long, env = "AIDLEDGER_READY_MAX_INDEX_LAG")]
     ready_max_index_lag: Option<u64>,
     /// How log lines are written on stderr.
     #[arg(long, env = "AIDLEDGER_LOG_FORMAT", value_enum)]
     log_format: Option<LogFormat>,
+    /// Deliver webhooks to loopback, private and link-local addresses too (by default
+    /// only public addresses are reached, so subscribers cannot probe this network).
+    #[arg(long, env = "AIDLEDGER_WEBHOOK_ALLOW_PRIVATE_TARGETS")]
+    webhook_allow_private_targets: bool,
 }
 
 impl Settings {
@@ -188,6 +194,9 @@ impl Settings {
         if flags.no_bootstrap {
             settings.bootstrap = false;
         }
+        if flags.webhook_allow_private_targets {
+            settings.webhook_allow_private_targets = true;
+        }
         Ok(settings)
     }
 
@@ -226,6 +235,10 @@ impl Settings {
             max_clock_skew: Duration::from_secs(self.max_clock_skew_secs),
             readiness: Readiness {
                 max_index_lag: self.ready_max_index_lag,
+            },
+            webhooks: webhooks::Settings {
+                allow_private_targets: self.webhook_allow_private_targets,
+                ..webhooks::Settings::default()
             },
             ..Config::new(self.data_dir.clone(), self.listen)
         })

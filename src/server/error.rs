@@ -1,6 +1,7 @@
 //! One error type for every handler, mapped to a status and `{"error": "..."}`.
 
 use crate::photos::{PhotoError, StoreError};
+use crate::services::webhooks::WebhookError;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -55,6 +56,8 @@ pub(crate) enum ApiError {
     Photo(#[from] PhotoError),
     #[error(transparent)]
     PhotoStore(#[from] StoreError),
+    #[error(transparent)]
+    Webhook(#[from] WebhookError),
 }
 
 impl ApiError {
@@ -110,6 +113,18 @@ impl ApiError {
             ApiError::Photo(_) => StatusCode::BAD_REQUEST,
             ApiError::PhotoStore(StoreError::Full(_)) => StatusCode::INSUFFICIENT_STORAGE,
             ApiError::PhotoStore(StoreError::Io(_)) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Webhook(e) => match e {
+                WebhookError::BadRequest(_) | WebhookError::Query(QueryError::BadFilter(_)) => {
+                    StatusCode::BAD_REQUEST
+                }
+                WebhookError::NotFound(_) => StatusCode::NOT_FOUND,
+                WebhookError::Forbidden => StatusCode::FORBIDDEN,
+                WebhookError::Full(_) => StatusCode::CONFLICT,
+                WebhookError::Query(QueryError::Database(e)) | WebhookError::Database(e) => {
+                    condition_status(Condition::of(e))
+                }
+                WebhookError::Query(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            },
         }
     }
 }
@@ -158,6 +173,12 @@ impl ApiError {
             ApiError::Photo(_) => "bad_photo",
             ApiError::PhotoStore(StoreError::Full(_)) => "photo_store_full",
             ApiError::PhotoStore(StoreError::Io(_)) => "storage",
+            ApiError::Webhook(WebhookError::BadRequest(_))
+            | ApiError::Webhook(WebhookError::Query(QueryError::BadFilter(_))) => "bad_request",
+            ApiError::Webhook(WebhookError::NotFound(_)) => "not_found",
+            ApiError::Webhook(WebhookError::Forbidden) => "forbidden",
+            ApiError::Webhook(WebhookError::Full(_)) => "webhook_limit",
+            ApiError::Webhook(_) => "storage",
         }
     }
 
@@ -166,7 +187,11 @@ impl ApiError {
         match self {
             ApiError::Sequence(SequenceError::Storage { condition, .. }) => Some(*condition),
             ApiError::Read(ReadError::Storage(e)) => Some(e.condition()),
-            ApiError::Query(QueryError::Database(e)) => Some(Condition::of(e)),
+            ApiError::Query(QueryError::Database(e))
+            | ApiError::Webhook(WebhookError::Database(e))
+            | ApiError::Webhook(WebhookError::Query(QueryError::Database(e))) => {
+                Some(Condition::of(e))
+            }
             _ => None,
         }
     }

@@ -15,7 +15,7 @@ use axum::Router;
 use frontend::describe::summary;
 use frontend::i18n::Lang;
 use ledger::entry::SignedEntry;
-use moderation::queries;
+use moderation::queries::{self, Window};
 use quick_xml::events::BytesText;
 use quick_xml::Writer;
 
@@ -98,7 +98,8 @@ async fn org_feed(
     let id = atom_file(&file, "organisation")?;
     parse_hash("id", id)?;
     let org = queries::org(state.store.pool(), state.policy, id).await?;
-    let indices = queries::org_activity(state.store.pool(), id, FEED_LENGTH).await?;
+    let indices =
+        queries::org_activity(state.store.pool(), id, Window::Newest(FEED_LENGTH)).await?;
     atom(
         &Feed {
             id: tag(&format!("feeds/orgs/{id}")),
@@ -116,7 +117,7 @@ async fn author_feed(
 ) -> Result<Response, ApiError> {
     let key = atom_file(&file, "author")?;
     parse_hash("key", key)?;
-    let indices = queries::answers_to(state.store.pool(), key, FEED_LENGTH).await?;
+    let indices = queries::answers_to(state.store.pool(), key, Window::Newest(FEED_LENGTH)).await?;
     atom(
         &Feed {
             id: tag(&format!("feeds/authors/{key}")),

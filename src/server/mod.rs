@@ -19,12 +19,13 @@ mod request_id;
 pub mod request_limits;
 mod security_headers;
 pub mod web;
+mod webhooks_api;
 mod workflow_api;
 
 use crate::data_dir::{INDEX_DIR, PHOTOS_DIR};
 use crate::keys;
 use crate::photos::PhotoStore;
-use crate::services::{bootstrap, retention, search_sync, store};
+use crate::services::{bootstrap, retention, search_sync, store, webhooks};
 use anyhow::Context;
 use ledger::checkpoint::LogVerifier;
 use ledger_node::cluster;
@@ -64,6 +65,7 @@ pub struct Config {
     pub max_clock_skew: std::time::Duration,
     /// When `/readyz` answers 200.
     pub readiness: health::Readiness,
+    pub webhooks: webhooks::Settings,
 }
 
 /// Default of `Config::max_clock_skew`.
@@ -87,6 +89,7 @@ impl Config {
             clock: Arc::new(ledger::clock::SystemClock),
             max_clock_skew: DEFAULT_MAX_CLOCK_SKEW,
             readiness: health::Readiness::default(),
+            webhooks: webhooks::Settings::default(),
         }
     }
 }
@@ -117,6 +120,7 @@ pub(crate) struct AppState {
     pub photos: Arc<PhotoStore>,
     pub metrics: Arc<metrics::Metrics>,
     pub readiness: health::Readiness,
+    pub webhooks: webhooks::Settings,
 }
 
 /// Opens (or creates) the instance in `config.data_dir`, starts sequencing and serves
@@ -158,6 +162,13 @@ pub async fn start(
         store.pool().clone(),
         config.policy,
     );
+    let webhooks_task = webhooks::dispatch::spawn(
+        store.pool().clone(),
+        LogReader::new(store.clone(), heads.clone()),
+        heads.clone(),
+        config.policy,
+        config.webhooks,
+    )?;
     let photos = PhotoStore::open(config.data_dir.join(PHOTOS_DIR), config.photos.store_bytes)
         .context("opening the photo store")?;
     let node = sequencer.clone();
@@ -176,6 +187,7 @@ pub async fn start(
         photos: Arc::new(photos),
         metrics,
         readiness: config.readiness,
+        webhooks: config.webhooks,
         admission: admission::Admission {
             clock: config.clock.clone(),
             max_skew: config.max_clock_skew,
@@ -191,7 +203,7 @@ pub async fn start(
         let served = connections::serve(listener, app(state), config.connections, shutdown).await;
         // The background tasks hold the sequencer and the index writer: end them so
         // that stopping the server releases the data directory.
-        for task in [retention_task, search_task] {
+        for task in [retention_task, search_task, webhooks_task] {
             task.abort();
             let _ = task.await;
         }
@@ -228,6 +240,7 @@ fn app(state: AppState) -> axum::Router {
         .merge(export_api::routes())
         .merge(health::routes())
         .merge(metrics::routes())
+        .merge(webhooks_api::routes())
         .method_not_allowed_fallback(|| async { error::ApiError::MethodNotAllowed })
         // Bodies are read with our own limit so that an oversized one gets our error.
         .layer(axum::extract::DefaultBodyLimit::disable())

@@ -1,5 +1,5 @@
 //! The instance's database: opened (SQLite in the data directory, or PostgreSQL at a
-//! URL), migrated to the log's and the workflow's current tables, and cleaned after an
+//! URL), migrated to the log's, the workflow's and the webhooks' current tables, and cleaned after an
 //! erasure.
 
 use crate::data_dir::DATABASE_FILE;
@@ -8,7 +8,7 @@ use ledger_node::storage::sql::SqlStore;
 use ledger_node::storage::{postgres, sqlite};
 
 /// Opens the instance's database and brings the log's and the workflow's tables up to
-/// date: PostgreSQL at `database_url` if given, else SQLite in `data_dir`.
+/// date (and the webhooks'): PostgreSQL at `database_url` if given, else SQLite in `data_dir`.
 pub async fn open(
     data_dir: &std::path::Path,
     database_url: Option<&str>,
@@ -23,6 +23,7 @@ pub async fn open(
             .context("opening the SQLite database")?,
     };
     moderation::schema::migrate(&store).await?;
+    super::webhooks::store::migrate(&store).await?;
     Ok(store)
 }
 

@@ -470,3 +470,24 @@ pub fn jpeg(extra: &[Vec<u8>]) -> Vec<u8> {
     out.extend([0x3F, 0xFF, 0xD9]);
     out
 }
+
+/// A submission (`POST /api/v1/submissions`) of an entry of `kind` signed by `key`
+/// whose `body` names the commitment of the private `contact`, with the sidecar that
+/// carries it; and the entry's id.
+pub fn private_submission(
+    key: &SigningKey,
+    kind: Kind,
+    mut body: Value,
+    contact: Value,
+) -> (Vec<u8>, String) {
+    let salt: [u8; 32] = rand::random();
+    let parsed: moderation::private::Contact =
+        serde_json::from_value(contact.clone()).expect("a contact");
+    body["contact"] = Value::String(moderation::private::commitment(&salt, &parsed));
+    let entry = sign(key, kind, body);
+    let submission = serde_json::json!({
+        "entry": std::str::from_utf8(entry.leaf()).unwrap(),
+        "private": {"salt": hex::encode(salt), "contact": contact},
+    });
+    (serde_json::to_vec(&submission).unwrap(), id(&entry))
+}
