@@ -15,6 +15,7 @@ mod frontend_bundle;
 mod independent;
 mod matching;
 mod migrations;
+mod openapi;
 mod photos;
 mod privacy;
 mod prop_http;

@@ -11,6 +11,7 @@ mod feeds;
 mod intake;
 pub mod limits;
 mod log_api;
+mod openapi;
 mod photos_api;
 mod private_api;
 pub mod request_limits;
@@ -214,6 +215,7 @@ fn app(state: AppState) -> axum::Router {
         .merge(private_api::routes())
         .merge(photos_api::routes())
         .merge(export_api::routes())
+        .merge(openapi::routes())
         .method_not_allowed_fallback(|| async { error::ApiError::MethodNotAllowed })
         // Bodies are read with our own limit so that an oversized one gets our error.
         .layer(axum::extract::DefaultBodyLimit::disable())
