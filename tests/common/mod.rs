@@ -437,3 +437,35 @@ pub async fn post_entry(url: &str, leaf: Vec<u8>) -> String {
         .unwrap()
         .to_owned()
 }
+
+/// A JPEG marker segment: `FF`, the marker, its length and its contents.
+pub fn segment(marker: u8, contents: &[u8]) -> Vec<u8> {
+    let mut s = vec![0xFF, marker];
+    s.extend(((contents.len() + 2) as u16).to_be_bytes());
+    s.extend(contents);
+    s
+}
+
+/// An 8×8 mid-grey baseline JPEG, assembled by hand: one quantisation table, a DC and
+/// an AC Huffman table of one code each, and one block coded as "no difference, end of
+/// block" (bits 00, padded with ones). `extra` segments go after SOI, as a camera puts
+/// its Exif.
+pub fn jpeg(extra: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = vec![0xFF, 0xD8];
+    for s in extra {
+        out.extend(s);
+    }
+    out.extend(segment(0xDB, &[[0u8].as_slice(), &[1; 64]].concat()));
+    out.extend(segment(0xC0, &[8, 0, 8, 0, 8, 1, 1, 0x11, 0]));
+    let huffman = |class_id: u8, symbol: u8| {
+        let mut t = vec![class_id, 1];
+        t.extend([0; 15]);
+        t.push(symbol);
+        t
+    };
+    out.extend(segment(0xC4, &huffman(0x00, 0)));
+    out.extend(segment(0xC4, &huffman(0x10, 0)));
+    out.extend(segment(0xDA, &[1, 1, 0, 0, 63, 0]));
+    out.extend([0x3F, 0xFF, 0xD9]);
+    out
+}
