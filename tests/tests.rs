@@ -19,6 +19,7 @@ mod matching;
 mod migrations;
 mod ops;
 mod outages;
+mod openapi;
 mod photos;
 mod privacy;
 mod prop_http;

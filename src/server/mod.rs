@@ -13,6 +13,7 @@ mod intake;
 pub mod limits;
 mod log_api;
 mod metrics;
+mod openapi;
 mod photos_api;
 mod private_api;
 mod request_id;
@@ -241,6 +242,7 @@ fn app(state: AppState) -> axum::Router {
         .merge(health::routes())
         .merge(metrics::routes())
         .merge(webhooks_api::routes())
+        .merge(openapi::routes())
         .method_not_allowed_fallback(|| async { error::ApiError::MethodNotAllowed })
         // Bodies are read with our own limit so that an oversized one gets our error.
         .layer(axum::extract::DefaultBodyLimit::disable())

@@ -13,6 +13,7 @@ use contract::{Activity, KeyRoles, Org, OrgMembers, Page, Post, ReviewItem};
 use contract::{EntriesQuery, LogEntries, Trace, TraceLink};
 use ledger::hex32;
 use moderation::queries::{self, PostFilter};
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 pub(super) fn routes() -> Router<AppState> {
@@ -35,16 +36,24 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/api/v1/stats", get(stats))
 }
 
-#[derive(Deserialize, Default)]
+/// The filters and paging of the needs and offers lists (docs/API.md).
+#[derive(Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct PostQuery {
+pub(super) struct PostQuery {
+    /// `open`, `met`, `withdrawn` or `expired`.
     status: Option<String>,
+    /// A category name.
     category: Option<String>,
+    /// A region code or its country's, or a region's name in English or Chinese.
     area: Option<String>,
+    /// `critical`, `high`, `medium` or `low`.
     urgency: Option<String>,
+    /// `verified`, `pending` or `rejected`.
     verified: Option<String>,
+    /// From 1; 0 means 1.
     #[serde(default)]
     page: u32,
+    /// At most 100; 0 means 20.
     #[serde(default)]
     per_page: u32,
 }
@@ -104,13 +113,18 @@ async fn one_offer(
 
 /// The needs listing's filters without paging, for answers that cover the whole
 /// selection (totals, exports).
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct SelectionQuery {
+    /// `open`, `met`, `withdrawn` or `expired`.
     status: Option<String>,
+    /// A category name.
     category: Option<String>,
+    /// A region code or its country's, or a region's name in English or Chinese.
     area: Option<String>,
+    /// `critical`, `high`, `medium` or `low`.
     urgency: Option<String>,
+    /// `verified`, `pending` or `rejected`.
     verified: Option<String>,
 }
 
@@ -136,25 +150,36 @@ async fn stats(
     Ok(Json(totals.await?))
 }
 
-#[derive(Deserialize, Default)]
+/// The filters and paging of the organisations list.
+#[derive(Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct OrgQuery {
+pub(super) struct OrgQuery {
+    /// `verified`, `pending` or `rejected`.
     verified: Option<String>,
+    /// A region code or its country's, or a region's name in English or Chinese.
     area: Option<String>,
+    /// From 1; 0 means 1.
     #[serde(default)]
     page: u32,
+    /// At most 100; 0 means 20.
     #[serde(default)]
     per_page: u32,
 }
 
-#[derive(Deserialize, Default)]
+/// The filters, order and paging of the review queue.
+#[derive(Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct ReviewQuery {
+pub(super) struct ReviewQuery {
+    /// `org.register`, `need.post` or `offer.post`.
     kind: Option<String>,
+    /// A region code or its country's, or a region's name in English or Chinese.
     area: Option<String>,
+    /// `priority` (the default) or `oldest`.
     sort: Option<String>,
+    /// From 1; 0 means 1.
     #[serde(default)]
     page: u32,
+    /// At most 100; 0 means 20.
     #[serde(default)]
     per_page: u32,
 }

@@ -39,6 +39,7 @@ macro_rules! columns {
 
 /// `needs`: one row per line of each need.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct NeedLine {
     /// The `need.post` entry's leaf hash (the need's id).
     pub leaf_hash: String,
@@ -62,6 +63,10 @@ pub struct NeedLine {
     pub area_name: String,
     /// The first two letters of `area_code`.
     pub country: String,
+    #[cfg_attr(
+        feature = "openapi",
+        schemars(with = "Option<crate::openapi::Urgency>")
+    )]
     pub urgency: Option<Urgency>,
     pub status: Status,
     pub verification: Verification,
@@ -108,6 +113,7 @@ impl ExportRow for NeedLine {
 
 /// `offers`: one row per line of each offer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct OfferLine {
     /// The `offer.post` entry's leaf hash (the offer's id).
     pub leaf_hash: String,
@@ -153,12 +159,14 @@ impl ExportRow for OfferLine {
 
 /// `orgs`: one row per organisation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct OrgRow {
     /// The `org.register` entry's leaf hash (the organisation's id).
     pub leaf_hash: String,
     pub index: i64,
     pub name: String,
     #[serde(rename = "type")]
+    #[cfg_attr(feature = "openapi", schemars(with = "crate::openapi::OrgType"))]
     pub org_type: OrgType,
     pub area_code: String,
     pub area_name: String,
@@ -192,6 +200,7 @@ impl ExportRow for OrgRow {
 
 /// What a link of a donation's chain is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub enum LinkKind {
     #[serde(rename = "pledge")]
     Pledge,
@@ -205,6 +214,7 @@ pub enum LinkKind {
 /// need, with the ids of the chain it continues (need → pledge → shipment →
 /// delivery) and the quantity in the column of its kind.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ChainLine {
     /// The link's entry: its leaf hash and index.
     pub leaf_hash: String,

@@ -9,14 +9,18 @@
 use serde::{Deserialize, Serialize};
 
 pub mod export;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 
 /// Every refusal: the HTTP status says what kind, `error` says what, naming the field,
 /// parameter or limit at fault. A refused entry may also carry `fault`: a code, the
 /// field and the number the message names, for an interface to say in its own words.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ErrorBody {
     pub error: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schemars(with = "Option<crate::openapi::Fault>"))]
     pub fault: Option<ledger::fault::Fault>,
 }
 
@@ -33,6 +37,7 @@ impl ErrorBody {
 /// it was appended, 200 when the log already held it (then `index` and `tree_size`
 /// are those of the first time).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Submitted {
     /// The entry's id: its RFC 6962 leaf hash, lowercase hex.
     pub leaf_hash: String,
@@ -45,6 +50,7 @@ pub struct Submitted {
 /// `POST /api/v1/photos`: the photo as stored, its metadata removed. 201 when it was
 /// stored, 200 when the store held it already.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PhotoStored {
     /// SHA-256 of the stored bytes, lowercase hex: the `photo_sha256` an entry names,
     /// and the hash of what `GET /api/v1/photos/{sha256}` serves.
@@ -58,6 +64,7 @@ pub struct PhotoStored {
 
 /// `GET /api/v1/log/key`: what a client needs to check checkpoints.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct LogKey {
     /// The checkpoints' origin line.
     pub origin: String,
@@ -67,6 +74,7 @@ pub struct LogKey {
 
 /// Where a node stores the log.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Backend {
     Sqlite,
@@ -75,6 +83,7 @@ pub enum Backend {
 
 /// `GET /api/v1/node`: this node's part in the log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct NodeInfo {
     pub backend: Backend,
     /// Whether this node sequences (several nodes on one database take turns).
@@ -86,12 +95,14 @@ pub struct NodeInfo {
 /// `GET /api/v1/log/entries` and `GET /api/v1/authors/{key}/entries`: a page of entries
 /// in log order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct LogEntries {
     pub entries: Vec<LogEntry>,
 }
 
 /// One entry as the log holds it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct LogEntry {
     pub index: u64,
     /// The entry's exact bytes (its canonical JSON), standard base64.
@@ -109,6 +120,7 @@ fn default_entries_limit() -> u64 {
 
 /// Parameters of the entry lists: `?start=&limit=` (the server caps `limit`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct EntriesQuery {
     #[serde(default)]
     pub start: u64,
@@ -118,6 +130,7 @@ pub struct EntriesQuery {
 
 /// `GET /api/v1/log/proof/inclusion?leaf_hash=&tree_size=`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct InclusionQuery {
     /// Lowercase hex.
     pub leaf_hash: String,
@@ -126,6 +139,7 @@ pub struct InclusionQuery {
 
 /// The RFC 9162 §2.1.3 inclusion proof of an entry in the tree of `tree_size`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct InclusionProof {
     /// The audit path, lowercase hex.
     pub hashes: Vec<String>,
@@ -135,6 +149,7 @@ pub struct InclusionProof {
 
 /// `GET /api/v1/log/proof/consistency?first=&second=`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ConsistencyQuery {
     pub first: u64,
     pub second: u64,
@@ -146,6 +161,7 @@ pub use ledger::chain::{Link as TraceLink, Trace};
 
 /// The RFC 9162 §2.1.4 consistency proof between two tree sizes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ConsistencyProof {
     /// Lowercase hex.
     pub hashes: Vec<String>,
@@ -163,6 +179,7 @@ pub use ledger::body::Urgency;
 
 /// A post is a need or an offer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum PostKind {
     Need,
@@ -171,6 +188,7 @@ pub enum PostKind {
 
 /// Where a post stands, as read now: `expired` is an open post past its date.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Open,
@@ -183,6 +201,7 @@ pub enum Status {
 /// is verified by the quorum of moderators, a post by a verdict of its own or through
 /// its organisation; a rejection hides it from the lists.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Verification {
     Verified,
@@ -214,6 +233,8 @@ names!(Verification { Verified = "verified", Pending = "pending", Rejected = "re
 
 /// One page of a list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "openapi", schemars(rename = "{T}Page"))]
 pub struct Page<T> {
     pub items: Vec<T>,
     /// From 1.
@@ -226,6 +247,7 @@ pub struct Page<T> {
 /// One line of a post: an item and how much of it is requested (or offered),
 /// pledged, shipped and delivered so far.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ItemLine {
     /// The line's position in the post, from 0: pledges and shipments name it.
     pub line: u32,
@@ -244,6 +266,7 @@ pub struct ItemLine {
 
 /// The organisation a need is for.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct OrgRef {
     pub id: String,
     pub name: String,
@@ -252,6 +275,7 @@ pub struct OrgRef {
 
 /// `GET /api/v1/needs/{id}`, `GET /api/v1/offers/{id}`, and the items of their lists.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Post {
     /// The post's entry id (leaf hash, hex).
     pub id: String,
@@ -263,10 +287,15 @@ pub struct Post {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub org: Option<OrgRef>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schemars(with = "Option<crate::openapi::Urgency>")
+    )]
     pub urgency: Option<Urgency>,
     /// Needs: needed by; offers: available until (`YYYY-MM-DD`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub until: Option<String>,
+    #[cfg_attr(feature = "openapi", schemars(with = "crate::openapi::Area"))]
     pub area: Area,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
@@ -294,7 +323,9 @@ pub struct Post {
 /// `GET /api/v1/orgs/{id}` and the items of `GET /api/v1/orgs`. (Its fields are in
 /// the alphabetical order the server has always written them in.)
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Org {
+    #[cfg_attr(feature = "openapi", schemars(with = "crate::openapi::Area"))]
     pub area: Area,
     pub created_at: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -306,6 +337,7 @@ pub struct Org {
     pub index: i64,
     pub name: String,
     #[serde(rename = "type")]
+    #[cfg_attr(feature = "openapi", schemars(with = "crate::openapi::OrgType"))]
     pub org_type: OrgType,
     pub verification: Verification,
     /// Moderators who verified it.
@@ -316,7 +348,9 @@ pub struct Org {
 /// weighs it by. (Its fields are in the alphabetical order the server has always
 /// written them in.)
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ReviewItem {
+    #[cfg_attr(feature = "openapi", schemars(with = "crate::openapi::Area"))]
     pub area: Area,
     /// The key that wrote it.
     pub author: String,
@@ -334,12 +368,17 @@ pub struct ReviewItem {
     pub id: String,
     pub index: i64,
     /// `org.register`, `need.post` or `offer.post`.
+    #[cfg_attr(feature = "openapi", schemars(with = "crate::openapi::Kind"))]
     pub kind: ledger::Kind,
     /// The organisation a need is for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub org: Option<OrgRef>,
     /// An organisation's type.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schemars(with = "Option<crate::openapi::OrgType>")
+    )]
     pub org_type: Option<OrgType>,
     /// Pledges made to the need, or to the organisation's needs: donors waiting on a
     /// verdict.
@@ -357,6 +396,10 @@ pub struct ReviewItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub until: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schemars(with = "Option<crate::openapi::Urgency>")
+    )]
     pub urgency: Option<Urgency>,
     /// Verify verdicts so far (organisations and needs need their quorum).
     #[serde(default)]
@@ -366,6 +409,7 @@ pub struct ReviewItem {
 /// An author's record in the log: their needs and offers, organisations registered and
 /// donation links written, and how moderators judged them.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct AuthorHistory {
     pub posts: i64,
     pub orgs: i64,
@@ -380,6 +424,7 @@ pub struct AuthorHistory {
 
 /// A likely duplicate of a review item.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct SimilarEntry {
     pub id: String,
     pub index: i64,
@@ -390,6 +435,7 @@ pub struct SimilarEntry {
 
 /// What a search result is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum SearchKind {
     Need,
@@ -401,6 +447,7 @@ names!(SearchKind { Need = "need", Offer = "offer", Org = "org" });
 
 /// One result of `GET /api/v1/search`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct SearchHit {
     /// The entry id (leaf hash, hex) of the need, offer or organisation.
     pub id: String,
@@ -416,6 +463,10 @@ pub struct SearchHit {
     /// Read at the query's day: `open` past the deadline reads `expired`; an
     /// organisation is always `open`.
     pub status: Status,
+    #[cfg_attr(
+        feature = "openapi",
+        schemars(with = "Option<crate::openapi::Urgency>")
+    )]
     pub urgency: Option<Urgency>,
     pub verification: Verification,
     pub area_code: String,
@@ -429,6 +480,7 @@ pub struct SearchHit {
 
 /// How many matching documents have a value.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct FacetCount {
     pub value: String,
     pub count: u64,
@@ -441,6 +493,7 @@ pub struct FacetCount {
 /// A region's names: ISO 3166's in English (`Hubei Sheng`, `Hatay`), and in Chinese a
 /// curated name for China and its provinces (`湖北省`), elsewhere ISO's name again.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PlaceNames {
     pub en: String,
     pub zh: String,
@@ -450,6 +503,7 @@ pub struct PlaceNames {
 /// frequent first; each facet is named by the search parameter it filters with
 /// (`country` by `area`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Facets {
     /// A document with several items counts once per distinct category.
     pub category: Vec<FacetCount>,
@@ -480,6 +534,7 @@ impl Facets {
 
 /// `GET /api/v1/search`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct SearchResults {
     pub hits: Vec<SearchHit>,
     /// Number of matching documents.
@@ -493,12 +548,14 @@ pub struct SearchResults {
 /// `GET /api/v1/needs/{id}/matches` (the offers that fit a need) and
 /// `GET /api/v1/offers/{id}/matches` (the needs an offer could fill), best first.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Matches {
     pub matches: Vec<PostMatch>,
 }
 
 /// One post of the other side that fits, and why.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PostMatch {
     pub post: Post,
     /// Where it is, seen from the post matched.
@@ -510,6 +567,7 @@ pub struct PostMatch {
 
 /// Same region code, same country, or elsewhere: the first thing a match is ranked by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RegionFit {
     SameArea,
@@ -518,6 +576,7 @@ pub enum RegionFit {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct MatchedLine {
     pub need_line: u32,
     pub offer_line: u32,
@@ -534,6 +593,7 @@ pub struct MatchedLine {
 /// every grant and revocation is in the log). The web app shows each user the forms
 /// they may submit from it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct KeyRoles {
     pub administrator: bool,
     pub moderator: bool,
@@ -544,6 +604,7 @@ pub struct KeyRoles {
 
 /// One member of an organisation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct OrgMember {
     /// The member's public key, hex.
     pub key: String,
@@ -553,12 +614,14 @@ pub struct OrgMember {
 
 /// `GET /api/v1/orgs/{id}/members`, oldest first, at most 1,000.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct OrgMembers {
     pub members: Vec<OrgMember>,
 }
 
 /// Where a donation stands along its chain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Stage {
     /// Pledged, not yet accepted by the need's side.
@@ -579,6 +642,7 @@ names!(Stage { Pledged = "pledged", Accepted = "accepted", Shipped = "shipped", 
 
 /// An entry waiting for the key's action: a pledge to accept or a shipment to confirm.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Waiting {
     /// The waiting entry's id (a pledge or a shipment).
     pub id: String,
@@ -595,6 +659,7 @@ pub struct Waiting {
 
 /// One of the key's pledges and where it stands.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Donation {
     /// The pledge's entry id.
     pub pledge: String,
@@ -616,6 +681,7 @@ pub struct Donation {
 /// and the verdicts it gave; at most 100 of each, oldest waiting first, newest first
 /// otherwise.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Activity {
     /// The key's needs and its organisations' needs, with every line's progress.
     pub needs: Vec<Post>,
@@ -632,6 +698,7 @@ pub use ledger::body::VerdictKind;
 
 /// A verdict the key gave, on an organisation, a need or an offer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct VerdictGiven {
     /// The verdict's entry id.
     pub id: String,
@@ -641,6 +708,7 @@ pub struct VerdictGiven {
     pub about: SearchKind,
     /// The organisation's name, or the post's item names.
     pub title: String,
+    #[cfg_attr(feature = "openapi", schemars(with = "crate::openapi::VerdictKind"))]
     pub verdict: VerdictKind,
     pub reason: String,
 }
@@ -650,6 +718,7 @@ pub struct VerdictGiven {
 /// Quantities add up only within one unit (pieces and boxes do not sum), so every
 /// group lists its amounts unit by unit.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Stats {
     /// Needs counted.
     pub needs: i64,
@@ -673,6 +742,7 @@ impl Stats {
 
 /// Quantities of one unit.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Amounts {
     pub unit: String,
     pub requested: i64,
@@ -684,6 +754,7 @@ pub struct Amounts {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct CategoryStats {
     pub category: String,
     /// Needs with a line of this category.
@@ -692,8 +763,10 @@ pub struct CategoryStats {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct RegionStats {
     /// The region's code, and a name one of its needs gave it.
+    #[cfg_attr(feature = "openapi", schemars(with = "crate::openapi::Area"))]
     pub area: Area,
     pub needs: i64,
     /// Of which still open.
@@ -703,6 +776,7 @@ pub struct RegionStats {
 
 /// One day (UTC, by the `created_at` its entries' authors wrote).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct DayStats {
     /// `YYYY-MM-DD`.
     pub day: String,
