@@ -290,6 +290,7 @@ async fn answers_to_a_played_aid_effort_are_what_the_document_says() {
     let inst = TestInstance::start_configured(dir.path(), |config| {
         config.bootstrap = true;
         config.limits = NO_WRITE_LIMITS;
+        config.webhooks.allow_private_targets = true;
     })
     .await;
     let mut c = Checker::new(&inst.url).await;
@@ -358,6 +359,42 @@ async fn answers_to_a_played_aid_effort_are_what_the_document_says() {
         let (status, _) = c.check("get", template, request).await;
         assert_eq!(status, 200, "{path}");
     }
+
+    // What an operator's probes and scraper read.
+    for template in ["/healthz", "/readyz", "/metrics"] {
+        let (status, _) = c.get(template, template).await;
+        assert_eq!(status, 200, "{template}");
+    }
+
+    // A webhook subscription, managed by its owner's signed requests.
+    let subscriber = common::key();
+    let signed = |c: &Checker, method: reqwest::Method, path: &str| {
+        c.http
+            .request(method.clone(), format!("{}{path}", c.url))
+            .header(
+                "authorization",
+                authorization(&subscriber, method.as_str(), path),
+            )
+    };
+    let subscribe = "/api/v1/webhooks?url=http%3A%2F%2F127.0.0.1%3A9%2Fhook&kind=need&area=CN-HB";
+    let request = signed(&c, reqwest::Method::POST, subscribe);
+    let (status, created) = c.check("post", "/api/v1/webhooks", request).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    let request = c.http.get(format!("{}/api/v1/webhooks", c.url));
+    assert_eq!(c.check("get", "/api/v1/webhooks", request).await.0, 401);
+    let request = signed(&c, reqwest::Method::GET, "/api/v1/webhooks");
+    assert_eq!(c.check("get", "/api/v1/webhooks", request).await.0, 200);
+    let deliveries = format!("/api/v1/webhooks/{id}/deliveries");
+    let request = signed(&c, reqwest::Method::GET, &deliveries);
+    let template = "/api/v1/webhooks/{id}/deliveries";
+    assert_eq!(c.check("get", template, request).await.0, 200);
+    let one = format!("/api/v1/webhooks/{id}");
+    let request = signed(&c, reqwest::Method::DELETE, &one);
+    assert_eq!(
+        c.check("delete", "/api/v1/webhooks/{id}", request).await.0,
+        200
+    );
 
     // Every read, with the ids the effort made.
     let (_, needs) = c.get("/api/v1/needs", "/api/v1/needs?per_page=100").await;

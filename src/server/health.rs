@@ -39,8 +39,9 @@ pub(crate) fn routes() -> axum::Router<AppState> {
         .route("/readyz", get(readyz))
 }
 
-#[derive(Serialize)]
-struct Up {
+/// The answer of `/healthz`.
+#[derive(Serialize, schemars::JsonSchema)]
+pub(super) struct Up {
     status: &'static str,
 }
 
@@ -49,21 +50,24 @@ async fn healthz() -> Json<Up> {
     Json(Up { status: "up" })
 }
 
-#[derive(Serialize)]
-struct Check {
+/// One check of `/readyz`: what it looked at and what it found.
+#[derive(Serialize, schemars::JsonSchema)]
+pub(super) struct Check {
     name: &'static str,
     ok: bool,
     detail: String,
 }
 
-#[derive(Serialize)]
-struct Ready {
+/// `/readyz` when every check passed.
+#[derive(Serialize, schemars::JsonSchema)]
+pub(super) struct Ready {
     status: &'static str,
     checks: Vec<Check>,
 }
 
-#[derive(Serialize)]
-struct NotReady {
+/// `/readyz` when a check failed: the failures in words, and every check.
+#[derive(Serialize, schemars::JsonSchema)]
+pub(super) struct NotReady {
     error: String,
     checks: Vec<Check>,
 }

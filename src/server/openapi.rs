@@ -41,6 +41,8 @@ fn document() -> Value {
     d.photo_paths();
     d.workflow_paths();
     d.feed_and_export_paths();
+    d.webhook_paths();
+    d.operator_paths();
     d.add(
         "get",
         "/api/v1/openapi.json",
@@ -472,6 +474,83 @@ impl Document {
     }
 }
 
+impl Document {
+    fn webhook_paths(&mut self) {
+        let created = self.schema::<super::webhooks_api::Created>();
+        let query = self.query::<super::webhooks_api::SubscribeQuery>();
+        self.add(
+            "post",
+            "/api/v1/webhooks",
+            Operation::new("Subscribe a callback to a selection of new entries (everything in the signed query; no body)")
+                .parameters(query)
+                .signed()
+                .json(201, "the subscription, with its secret shown this once", created)
+                .refusals(&[400, 401, 409, 429]),
+        );
+        let subscriptions = self.schema::<super::webhooks_api::Subscriptions>();
+        self.add(
+            "get",
+            "/api/v1/webhooks",
+            Operation::new("The signing key's subscriptions")
+                .signed()
+                .json(
+                    200,
+                    "its subscriptions, without their secrets",
+                    subscriptions,
+                )
+                .refusals(&[401]),
+        );
+        let deleted = self.schema::<super::webhooks_api::Deleted>();
+        self.add(
+            "delete",
+            "/api/v1/webhooks/{id}",
+            Operation::new("Delete one of the signing key's subscriptions")
+                .path_parameter("id", "the subscription's id")
+                .signed()
+                .json(200, "deleted", deleted)
+                .refusals(&[401, 403, 404]),
+        );
+        let deliveries = self.schema::<super::webhooks_api::Deliveries>();
+        self.add(
+            "get",
+            "/api/v1/webhooks/{id}/deliveries",
+            Operation::new("A subscription's delivery log, newest first (at most 100)")
+                .path_parameter("id", "the subscription's id")
+                .signed()
+                .json(200, "its deliveries, each with its attempts", deliveries)
+                .refusals(&[401, 403, 404]),
+        );
+    }
+
+    fn operator_paths(&mut self) {
+        let up = self.schema::<super::health::Up>();
+        self.add(
+            "get",
+            "/healthz",
+            Operation::new("Liveness: the process answers").json(200, "up", up),
+        );
+        let ready = self.schema::<super::health::Ready>();
+        let not_ready = self.schema::<super::health::NotReady>();
+        self.add(
+            "get",
+            "/readyz",
+            Operation::new("Readiness: the database answers, the stored log head is verified, the search index is within its bound")
+                .json(200, "ready, with each check", ready)
+                .json(503, "not ready: the failing checks named, and every check", not_ready),
+        );
+        self.add(
+            "get",
+            "/metrics",
+            Operation::new("Metrics in the OpenMetrics text format, which Prometheus scrapes (docs/API.md \"Metrics\")").answer(
+                200,
+                "the series",
+                "application/openmetrics-text",
+                json!({"type": "string"}),
+            ),
+        );
+    }
+}
+
 /// One operation of a path.
 struct Operation(Map<String, Value>);
 
@@ -558,8 +637,8 @@ fn refusal_reason(status: u16) -> &'static str {
         415 => "not a JPEG, PNG or WebP image",
         422 => "the entry refers to an entry the log does not hold",
         429 => "too many writes from this address or key; Retry-After says when to retry",
-        503 => "too many of these at once; Retry-After says when to retry",
-        507 => "the photo store is full",
+        503 => "too many of these at once, or the database is unreachable; Retry-After says when to retry",
+        507 => "storage is full (the photo store, or the server's disk)",
         _ => "refused",
     }
 }

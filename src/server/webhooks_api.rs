@@ -6,14 +6,13 @@ use super::auth::SignedBy;
 use super::error::ApiError;
 use super::extract::ApiQuery;
 use super::AppState;
-use crate::services::webhooks::store::{self, Subscription};
+use crate::services::webhooks::store::{self, Delivery, Subscription};
 use crate::services::webhooks::{target, Filter, Selection, WebhookError};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get};
 use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
@@ -24,9 +23,10 @@ pub(super) fn routes() -> Router<AppState> {
 
 /// A subscription's parameters: the callback and exactly one of `org`, `author` or
 /// `kind` (with the listing's filters).
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct SubscribeQuery {
+pub(super) struct SubscribeQuery {
+    /// Where deliveries are POSTed: http(s), at most 2048 bytes.
     url: String,
     org: Option<String>,
     author: Option<String>,
@@ -35,6 +35,33 @@ struct SubscribeQuery {
     area: Option<String>,
     urgency: Option<String>,
     verified: Option<String>,
+}
+
+/// A new subscription, with the secret that signs its deliveries: shown this once.
+#[derive(Serialize, schemars::JsonSchema)]
+pub(super) struct Created {
+    #[serde(flatten)]
+    subscription: Subscription,
+    /// HMAC-SHA256 key of `X-Aidledger-Signature` (docs/API.md "Webhooks").
+    secret: String,
+}
+
+/// A key's subscriptions, oldest first.
+#[derive(Serialize, schemars::JsonSchema)]
+pub(super) struct Subscriptions {
+    subscriptions: Vec<Subscription>,
+}
+
+/// The id of the subscription deleted.
+#[derive(Serialize, schemars::JsonSchema)]
+pub(super) struct Deleted {
+    deleted: String,
+}
+
+/// A subscription's newest deliveries, each with its attempts.
+#[derive(Serialize, schemars::JsonSchema)]
+pub(super) struct Deliveries {
+    deliveries: Vec<Delivery>,
 }
 
 const ONE_SELECTION: &str =
@@ -77,7 +104,7 @@ async fn subscribe(
     State(state): State<AppState>,
     SignedBy(owner): SignedBy,
     ApiQuery(q): ApiQuery<SubscribeQuery>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Created>), ApiError> {
     state.limiter.check_key(owner.as_bytes())?;
     let url = target::callback(&q.url, state.webhooks.allow_private_targets)?;
     let selection = q.selection()?;
@@ -96,33 +123,37 @@ async fn subscribe(
         &secret,
     )
     .await?;
-    let mut answer = serde_json::to_value(created).expect("a subscription serializes");
-    answer["secret"] = json!(secret);
-    Ok((StatusCode::CREATED, Json(answer)))
+    Ok((
+        StatusCode::CREATED,
+        Json(Created {
+            subscription: created,
+            secret,
+        }),
+    ))
 }
 
 async fn list(
     State(state): State<AppState>,
     SignedBy(owner): SignedBy,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Subscriptions>, ApiError> {
     let subscriptions = store::list(state.store.pool(), owner.as_bytes()).await?;
-    Ok(Json(json!({ "subscriptions": subscriptions })))
+    Ok(Json(Subscriptions { subscriptions }))
 }
 
 async fn unsubscribe(
     State(state): State<AppState>,
     Path(id): Path<String>,
     SignedBy(owner): SignedBy,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Deleted>, ApiError> {
     store::delete(state.store.pool(), owner.as_bytes(), &id).await?;
-    Ok(Json(json!({ "deleted": id })))
+    Ok(Json(Deleted { deleted: id }))
 }
 
 async fn deliveries(
     State(state): State<AppState>,
     Path(id): Path<String>,
     SignedBy(owner): SignedBy,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Deliveries>, ApiError> {
     let deliveries = store::deliveries(state.store.pool(), owner.as_bytes(), &id).await?;
-    Ok(Json(json!({ "deliveries": deliveries })))
+    Ok(Json(Deliveries { deliveries }))
 }

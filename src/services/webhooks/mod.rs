@@ -72,7 +72,7 @@ impl Settings {
 }
 
 /// The listing's filters a needs or offers subscription keeps (docs/API.md "Needs").
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Filter {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -102,7 +102,7 @@ impl Filter {
 /// filter selects when the entry is reached; each new entry about an organisation
 /// (`queries::org_activity`); each new entry that answers an author's entries
 /// (`queries::answers_to`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Selection {
     Needs(Filter),

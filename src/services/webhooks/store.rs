@@ -22,7 +22,7 @@ pub async fn migrate(store: &SqlStore) -> Result<(), MigrateError> {
 }
 
 /// A subscription as its owner reads it (never with its secret).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Subscription {
     pub id: String,
     pub url: String,
@@ -36,7 +36,7 @@ pub struct Subscription {
 pub const DELIVERIES_LISTED: i64 = 100;
 
 /// One delivery, as its subscription's owner reads it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Delivery {
     pub index: i64,
     /// `pending` (an attempt is due or under way), `delivered` or `failed`.
@@ -45,7 +45,7 @@ pub struct Delivery {
 }
 
 /// One attempt of a delivery: the answer's status, or why there was none.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Attempt {
     pub attempt: i64,
     pub at: String,
