@@ -503,3 +503,38 @@ async fn an_export_of_one_instance_imports_into_another_through_its_hashtags() {
     source.stop().await;
     target.stop().await;
 }
+
+#[tokio::test]
+async fn a_sheet_saved_in_gb18030_is_read_when_its_encoding_is_named() {
+    let instance = TestInstance::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = key_file(dir.path(), &author(128));
+    let utf8 = std::fs::read_to_string(hospital_sheet(dir.path())).unwrap();
+    let (gbk, _, _) = encoding_rs::GB18030.encode(utf8.trim_start_matches('\u{feff}'));
+    let sheet = dir.path().join("excel-zh.csv");
+    std::fs::write(&sheet, &gbk).unwrap();
+    let args = [
+        "--mapping",
+        "hospital-needs",
+        "--source",
+        "https://example.org/s",
+        "--dry-run",
+    ];
+    let refused = import(&instance.url, &key, &args, &sheet).await;
+    assert!(!refused.ok);
+    assert!(
+        refused.stderr.contains("not UTF-8 text") && refused.stderr.contains("--encoding gb18030"),
+        "{}",
+        refused.stderr
+    );
+    let mut named = args.to_vec();
+    named.extend(["--encoding", "gb18030"]);
+    let read = import(&instance.url, &key, &named, &sheet).await;
+    read.assert_ok("a GB18030 sheet with its encoding named");
+    assert!(
+        read.stdout.contains("rows 2, 3: 协和医院, CN-HB 武汉"),
+        "{}",
+        read.stdout
+    );
+    instance.stop().await;
+}

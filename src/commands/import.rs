@@ -33,6 +33,10 @@ pub struct Args {
     /// The worksheet of a workbook to read (default: the first).
     #[arg(long)]
     worksheet: Option<String>,
+    /// The text encoding of a CSV sheet (a WHATWG label: gb18030, big5,
+    /// windows-1252…); UTF-8 by default.
+    #[arg(long)]
+    encoding: Option<String>,
     /// Where the sheet was found (an http(s) URL): the evidence of the needs it relays,
     /// unless a row carries its own.
     #[arg(long)]
@@ -49,7 +53,11 @@ pub struct Args {
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let key = keys::read_author_key(&args.key)?;
-    let sheet = sheet::read(&args.sheet, args.worksheet.as_deref())?;
+    let sheet = sheet::read(
+        &args.sheet,
+        args.worksheet.as_deref(),
+        args.encoding.as_deref(),
+    )?;
     let mapping = match (&args.mapping, &sheet.hashtags) {
         (Some(name), _) => Mapping::load(name)?,
         (None, Some(hashtags)) => Mapping::from_hashtags(hashtags)?,

@@ -20,6 +20,10 @@ pub enum SheetError {
     Empty { path: String },
     #[error("{path}: more than {MAX_ROWS} rows; split the sheet")]
     TooManyRows { path: String },
+    #[error("{path}: not {encoding} text; a CSV saved by a Chinese-language Excel is usually GB18030: add --encoding gb18030")]
+    Encoding { path: String, encoding: String },
+    #[error("--encoding {0:?} is not an encoding: give a WHATWG label such as utf-8, gb18030, big5 or windows-1252")]
+    UnknownEncoding(String),
     #[error("{path}: no worksheet named {name:?} (it has: {})", .names.join(", "))]
     NoSuchWorksheet {
         path: String,
@@ -74,9 +78,14 @@ pub fn column_name(headers: &[String], column: usize) -> String {
 }
 
 /// Reads `path`: a workbook by its extension (`.xlsx`, `.xlsm`, `.xls`, `.ods`), its
-/// worksheet `worksheet` or else the first; anything else as CSV (UTF-8, a byte-order
-/// mark allowed).
-pub fn read(path: &Path, worksheet: Option<&str>) -> Result<Sheet, SheetError> {
+/// worksheet `worksheet` or else the first; anything else as CSV in `encoding` (a
+/// WHATWG label; UTF-8 when `None`, a byte-order mark allowed). Text that is not in
+/// the encoding is refused, never guessed at.
+pub fn read(
+    path: &Path,
+    worksheet: Option<&str>,
+    encoding: Option<&str>,
+) -> Result<Sheet, SheetError> {
     let shown = path.display().to_string();
     let extension = path
         .extension()
@@ -84,21 +93,26 @@ pub fn read(path: &Path, worksheet: Option<&str>) -> Result<Sheet, SheetError> {
         .map(str::to_ascii_lowercase);
     let lines = match extension.as_deref() {
         Some("xlsx" | "xlsm" | "xls" | "ods") => read_workbook(path, &shown, worksheet)?,
-        _ => read_csv(path, &shown)?,
+        _ => read_csv(path, &shown, encoding)?,
     };
     from_lines(lines, &shown)
 }
 
-fn read_csv(path: &Path, shown: &str) -> Result<Vec<Vec<String>>, SheetError> {
+fn read_csv(
+    path: &Path,
+    shown: &str,
+    encoding: Option<&str>,
+) -> Result<Vec<Vec<String>>, SheetError> {
     let csv_error = |source| SheetError::Csv {
         path: shown.to_owned(),
         source,
     };
+    let bytes = std::fs::read(path).map_err(|e| csv_error(e.into()))?;
+    let text = decode(&bytes, shown, encoding)?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_path(path)
-        .map_err(csv_error)?;
+        .from_reader(text.as_bytes());
     let mut lines = Vec::new();
     for record in reader.records() {
         let record = record.map_err(csv_error)?;
@@ -115,6 +129,24 @@ fn read_csv(path: &Path, shown: &str) -> Result<Vec<Vec<String>>, SheetError> {
         }
     }
     Ok(lines)
+}
+
+/// `bytes` as text in `label`'s encoding (UTF-8 when `None`), refused whole if any of
+/// it is not.
+fn decode(bytes: &[u8], shown: &str, label: Option<&str>) -> Result<String, SheetError> {
+    let encoding = match label {
+        None => encoding_rs::UTF_8,
+        Some(label) => encoding_rs::Encoding::for_label(label.trim().as_bytes())
+            .ok_or_else(|| SheetError::UnknownEncoding(label.to_owned()))?,
+    };
+    let (text, _, malformed) = encoding.decode(bytes);
+    if malformed {
+        return Err(SheetError::Encoding {
+            path: shown.to_owned(),
+            encoding: encoding.name().to_owned(),
+        });
+    }
+    Ok(text.into_owned())
 }
 
 fn read_workbook(
@@ -277,6 +309,21 @@ mod tests {
         let headers = vec!["医院".to_owned()];
         assert_eq!(column_name(&headers, 0), "A «医院»");
         assert_eq!(column_name(&headers, 27), "AB");
+    }
+
+    #[test]
+    fn text_in_another_encoding_is_read_only_when_named() {
+        let (gbk, _, _) = encoding_rs::GB18030.encode("医院,数量\n协和医院,1000\n");
+        let refused = decode(&gbk, "s.csv", None).unwrap_err().to_string();
+        assert!(refused.contains("--encoding gb18030"), "{refused}");
+        assert_eq!(
+            decode(&gbk, "s.csv", Some("GB18030")).unwrap(),
+            "医院,数量\n协和医院,1000\n"
+        );
+        assert!(matches!(
+            decode(b"x", "s.csv", Some("klingon")),
+            Err(SheetError::UnknownEncoding(_))
+        ));
     }
 
     #[test]
