@@ -6,6 +6,10 @@ use std::path::Path;
 /// Most data rows one import reads; a bigger sheet is split by its owner.
 pub const MAX_ROWS: usize = 50_000;
 
+/// Largest CSV file read: the sheet is decoded whole in memory, so its size is
+/// checked before a byte is read (50,000 long rows fit many times over).
+pub const MAX_CSV_BYTES: u64 = 256 * 1024 * 1024;
+
 /// How many rows at the top may precede the hashtag row (HXL's own rule looks at the
 /// first 25).
 const HASHTAG_ROW_WITHIN: usize = 25;
@@ -18,6 +22,8 @@ pub enum SheetError {
     Workbook { path: String, message: String },
     #[error("{path}: the sheet has no header row")]
     Empty { path: String },
+    #[error("{path}: larger than {MAX_CSV_BYTES} bytes; split the sheet")]
+    TooLarge { path: String },
     #[error("{path}: more than {MAX_ROWS} rows; split the sheet")]
     TooManyRows { path: String },
     #[error("{path}: not {encoding} text; a CSV saved by a Chinese-language Excel is usually GB18030: add --encoding gb18030")]
@@ -107,6 +113,14 @@ fn read_csv(
         path: shown.to_owned(),
         source,
     };
+    let size = std::fs::metadata(path)
+        .map_err(|e| csv_error(e.into()))?
+        .len();
+    if size > MAX_CSV_BYTES {
+        return Err(SheetError::TooLarge {
+            path: shown.to_owned(),
+        });
+    }
     let bytes = std::fs::read(path).map_err(|e| csv_error(e.into()))?;
     let text = decode(&bytes, shown, encoding)?;
     let mut reader = csv::ReaderBuilder::new()
@@ -323,6 +337,21 @@ mod tests {
         assert!(matches!(
             decode(b"x", "s.csv", Some("klingon")),
             Err(SheetError::UnknownEncoding(_))
+        ));
+    }
+
+    #[test]
+    fn a_csv_beyond_its_size_limit_is_refused_before_it_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("huge.csv");
+        // Sparse: its size is past the limit, yet nothing is written to disk.
+        std::fs::File::create(&path)
+            .unwrap()
+            .set_len(MAX_CSV_BYTES + 1)
+            .unwrap();
+        assert!(matches!(
+            read(&path, None, None),
+            Err(SheetError::TooLarge { .. })
         ));
     }
 
