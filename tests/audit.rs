@@ -132,7 +132,8 @@ impl Fixture {
                 // After the log's first clock reading.
                 for i in (w..entries - common::CLOCK_READINGS).step_by(WRITERS as usize) {
                     let leaf = offer(&author(1 + w as u8), &format!("audit entry {i:05}"));
-                    assert_eq!(client.submit(leaf).await.unwrap().0, 201);
+                    let (status, answer) = client.submit_retrying(leaf).await.unwrap();
+                    assert_eq!(status, 201, "entry {i}: {answer:?}");
                 }
             }));
         }
@@ -215,8 +216,9 @@ impl Fixture {
                 let admin = AnyPool::connect(&format!("{server}/postgres"))
                     .await
                     .unwrap();
-                // A template must have no other sessions: the stopped instance's close
-                // as it shuts down.
+                // A template must have no other sessions. The stopped instance's end as
+                // it shuts down, but a loaded server may take its time to notice: they
+                // are ended here, as nothing else uses the pristine database.
                 let mut attempts = 0;
                 while let Err(e) =
                     sqlx::query(&format!("CREATE DATABASE {copy} TEMPLATE {pristine}"))
@@ -224,7 +226,15 @@ impl Fixture {
                         .await
                 {
                     attempts += 1;
-                    assert!(attempts < 50, "copying {pristine}: {e}");
+                    assert!(attempts < 100, "copying {pristine}: {e}");
+                    sqlx::query(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                         WHERE datname = $1 AND pid <> pg_backend_pid()",
+                    )
+                    .bind(pristine)
+                    .execute(&admin)
+                    .await
+                    .unwrap();
                     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                 }
                 admin.close().await;
