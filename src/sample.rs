@@ -2,17 +2,20 @@
 //!
 //! `sample_entry` makes standalone entries anyone may write (offers); `Workflow` plays
 //! a coherent aid effort round by round: hospitals register and post needs, moderators
-//! verify them, donors offer, pledge and ship, hospitals confirm deliveries. Every entry
-//! it makes is one the workflow rules admit, given the rounds are sequenced in order.
+//! verify them, donors offer, pledge and ship, hospitals confirm deliveries and close
+//! the needs that were met or that they no longer need. Every entry it makes is one the
+//! workflow rules admit, given the rounds are sequenced in order, for as long as it
+//! runs: it keeps each organisation under the rules' limit of open needs and closes
+//! what a real effort closes, so it can seed a log of millions of entries.
 
 use ed25519_dalek::SigningKey;
-use ledger::body::Role;
+use ledger::body::{CloseReason, Role};
 use ledger::entry::{EntryError, UnsignedEntry, VerifiedEntry};
 use ledger::{hex32, Kind};
 use rand::seq::SliceRandom;
 use rand::Rng;
 use serde_json::{json, Value};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use time::{Duration, OffsetDateTime};
 
 /// (name, region code, region name)
@@ -60,6 +63,16 @@ const ITEMS: &[(&str, &str, &str, Option<&str>)] = &[
     ("Oxygen concentrators", "oxygen", "unit", None),
 ];
 
+/// Hospitals that register before the effort grows only occasionally: a handful a
+/// round at the start, then one in `LATE_REGISTRATION` draws, up to `MAX_HOSPITALS`.
+const EARLY_HOSPITALS: usize = 40;
+const LATE_REGISTRATION: u32 = 200;
+const MAX_HOSPITALS: usize = 5_000;
+
+/// Open needs a hospital of the sample keeps at most: below the rules' limit
+/// (`moderation::rules::MAX_OPEN_NEEDS_PER_ORG`) by more than a round can add.
+const OPEN_NEEDS_PER_HOSPITAL: u32 = 120;
+
 const URGENCY: &[&str] = &["critical", "high", "medium", "low"];
 const CARRIERS: &[&str] = &[
     "SF Express",
@@ -102,8 +115,11 @@ struct Hospital {
     key: SigningKey,
     org: String,
     name: usize,
+    /// Its needs that are open or about to be posted.
+    open_needs: u32,
 }
 
+/// A need that still takes pledges.
 struct OpenNeed {
     id: String,
     hospital: usize,
@@ -111,8 +127,18 @@ struct OpenNeed {
     remaining: Vec<u64>,
 }
 
+/// What the workflow knows of an open need to close it at the right time.
+struct NeedState {
+    hospital: usize,
+    /// Its pledges whose delivery is not yet confirmed: while any is, it stays open.
+    outstanding: u32,
+    /// Whether every line is fully pledged.
+    pledged: bool,
+}
+
 struct OpenPledge {
     id: String,
+    need: String,
     donor: usize,
     hospital: usize,
     lines: Vec<(u32, u64)>,
@@ -120,6 +146,7 @@ struct OpenPledge {
 
 struct Sent {
     id: String,
+    need: String,
     hospital: usize,
     lines: Vec<(u32, u64)>,
 }
@@ -134,7 +161,12 @@ pub struct Workflow {
     unverified: Vec<(String, usize)>,
     registered: Vec<(String, usize)>,
     donors: Vec<SigningKey>,
+    /// Open needs that still take pledges.
     needs: Vec<OpenNeed>,
+    /// Every open need, by id.
+    open: HashMap<String, NeedState>,
+    /// Needs met (fully pledged, every delivery confirmed) in earlier rounds, to close.
+    met: Vec<String>,
     /// Pledges waiting for the hospital's acceptance.
     pledges: Vec<OpenPledge>,
     /// Accepted pledges, waiting to be shipped.
@@ -161,6 +193,8 @@ impl Workflow {
             registered: vec![],
             donors: (0..6).map(|_| crate::keys::generate_author_key()).collect(),
             needs: vec![],
+            open: HashMap::new(),
+            met: vec![],
             pledges: vec![],
             accepted: vec![],
             shipments: vec![],
@@ -202,19 +236,28 @@ impl Workflow {
         let mut new_pledges = Vec::new();
         let mut new_acceptances = Vec::new();
         let mut new_shipments = Vec::new();
+        let mut new_confirmations = Vec::new();
         while out.len() < max {
             let entry = match rng.gen_range(0..10) {
-                0 if self.hospitals.len() < 40 => self.register(rng)?,
+                0 if self.may_register(rng) => self.register(rng)?,
                 1 if !self.unverified.is_empty() && !self.moderators.is_empty() => {
                     self.verify_org(rng)?
                 }
-                2..=3 if self.ready > 0 => match self.post_need(rng)? {
-                    Some((entry, need)) => {
-                        new_needs.push(need);
-                        entry
+                2..=3 if self.ready > 0 => {
+                    let hospital = rng.gen_range(0..self.ready);
+                    let made = if self.hospitals[hospital].open_needs >= OPEN_NEEDS_PER_HOSPITAL {
+                        self.withdraw_one_of(hospital)?
+                    } else {
+                        self.post_need(rng, hospital)?.map(|(entry, need)| {
+                            new_needs.push(need);
+                            entry
+                        })
+                    };
+                    match made {
+                        Some(entry) => entry,
+                        None => continue,
                     }
-                    None => continue,
-                },
+                }
                 4 => {
                     let (kind, body) = sample_entry(rng);
                     let donor = self.donors.choose(rng).expect("donors").clone();
@@ -237,7 +280,12 @@ impl Workflow {
                     new_shipments.push(sent);
                     entry
                 }
-                9 if !self.shipments.is_empty() => self.confirm(rng)?,
+                9 if !self.shipments.is_empty() => {
+                    let (entry, need) = self.confirm(rng)?;
+                    new_confirmations.push(need);
+                    entry
+                }
+                9 if !self.met.is_empty() => self.close_met(rng)?,
                 _ if self.hospitals.is_empty() => self.register(rng)?,
                 _ => {
                     let (kind, body) = sample_entry(rng);
@@ -253,7 +301,23 @@ impl Workflow {
         self.pledges.extend(new_pledges);
         self.accepted.extend(new_acceptances);
         self.shipments.extend(new_shipments);
+        // A need may close only once its confirmations are in the log: in a later round.
+        for need in new_confirmations {
+            let state = self
+                .open
+                .get_mut(&need)
+                .expect("a need with a shipment is open");
+            state.outstanding -= 1;
+            if state.pledged && state.outstanding == 0 {
+                self.met.push(need);
+            }
+        }
         Ok(out)
+    }
+
+    fn may_register(&self, rng: &mut impl Rng) -> bool {
+        self.hospitals.len() < EARLY_HOSPITALS
+            || (self.hospitals.len() < MAX_HOSPITALS && rng.gen_ratio(1, LATE_REGISTRATION))
     }
 
     fn register(&mut self, rng: &mut impl Rng) -> Result<VerifiedEntry, EntryError> {
@@ -269,7 +333,12 @@ impl Workflow {
         let entry = self.sign(&key, Kind::OrgRegister, body)?;
         let org = hex32::encode(&entry.leaf_hash());
         self.registered.push((org.clone(), 0));
-        self.hospitals.push(Hospital { key, org, name });
+        self.hospitals.push(Hospital {
+            key,
+            org,
+            name,
+            open_needs: 0,
+        });
         Ok(entry)
     }
 
@@ -288,8 +357,8 @@ impl Workflow {
     fn post_need(
         &mut self,
         rng: &mut impl Rng,
+        hospital: usize,
     ) -> Result<Option<(VerifiedEntry, OpenNeed)>, EntryError> {
-        let hospital = rng.gen_range(0..self.ready);
         let h = &self.hospitals[hospital];
         let (_, code, region) = HOSPITALS[h.name];
         let lines: Vec<Value> = (0..rng.gen_range(1..4))
@@ -319,7 +388,43 @@ impl Workflow {
             hospital,
             remaining,
         };
+        self.hospitals[hospital].open_needs += 1;
+        self.open.insert(
+            need.id.clone(),
+            NeedState {
+                hospital,
+                outstanding: 0,
+                pledged: false,
+            },
+        );
         Ok(Some((entry, need)))
+    }
+
+    /// A hospital at its limit withdraws one of its needs that has no pledge under way
+    /// (a real hospital closes what it no longer needs), instead of posting another;
+    /// nothing when all of them have one.
+    fn withdraw_one_of(&mut self, hospital: usize) -> Result<Option<VerifiedEntry>, EntryError> {
+        let Some(n) = self.needs.iter().position(|n| {
+            n.hospital == hospital && self.open.get(&n.id).is_some_and(|s| s.outstanding == 0)
+        }) else {
+            return Ok(None);
+        };
+        let need = self.needs.swap_remove(n);
+        self.close(&need.id, CloseReason::Withdrawn).map(Some)
+    }
+
+    /// A met need closed by its hospital, a round after its last delivery.
+    fn close_met(&mut self, rng: &mut impl Rng) -> Result<VerifiedEntry, EntryError> {
+        let id = self.met.swap_remove(rng.gen_range(0..self.met.len()));
+        self.close(&id, CloseReason::Met)
+    }
+
+    fn close(&mut self, id: &str, reason: CloseReason) -> Result<VerifiedEntry, EntryError> {
+        let state = self.open.remove(id).expect("an open need");
+        let hospital = &mut self.hospitals[state.hospital];
+        hospital.open_needs -= 1;
+        let key = hospital.key.clone();
+        self.sign(&key, Kind::NeedUpdate, json!({"need": id, "close": reason}))
     }
 
     fn pledge(
@@ -334,7 +439,15 @@ impl Workflow {
             .iter()
             .enumerate()
             .filter(|(_, remaining)| **remaining > 0)
-            .map(|(line, remaining)| (line as u32, rng.gen_range(1..=*remaining)))
+            // Half the donors give all that is still asked of a line.
+            .map(|(line, remaining)| {
+                let quantity = if rng.gen_bool(0.5) {
+                    *remaining
+                } else {
+                    rng.gen_range(1..=*remaining)
+                };
+                (line as u32, quantity)
+            })
             .collect();
         if lines.is_empty() {
             return Ok(None);
@@ -351,8 +464,16 @@ impl Workflow {
         for (line, q) in &lines {
             self.needs[n].remaining[*line as usize] -= q;
         }
+        let need = self.needs[n].id.clone();
+        let state = self.open.get_mut(&need).expect("a pledgeable need is open");
+        state.outstanding += 1;
+        if self.needs[n].remaining.iter().all(|r| *r == 0) {
+            state.pledged = true;
+            self.needs.swap_remove(n);
+        }
         let pledge = OpenPledge {
             id: hex32::encode(&entry.leaf_hash()),
+            need,
             donor,
             hospital,
             lines,
@@ -386,13 +507,15 @@ impl Workflow {
         let entry = self.sign(&self.donors[p.donor].clone(), Kind::Shipment, body)?;
         let sent = Sent {
             id: hex32::encode(&entry.leaf_hash()),
+            need: p.need,
             hospital: p.hospital,
             lines: p.lines,
         };
         Ok((entry, sent))
     }
 
-    fn confirm(&mut self, rng: &mut impl Rng) -> Result<VerifiedEntry, EntryError> {
+    /// A hospital confirms a delivery; returns it with the need it was for.
+    fn confirm(&mut self, rng: &mut impl Rng) -> Result<(VerifiedEntry, String), EntryError> {
         let s = self
             .shipments
             .swap_remove(rng.gen_range(0..self.shipments.len()));
@@ -401,10 +524,108 @@ impl Workflow {
             "items": s.lines.iter().map(|(line, q)| json!({"line": line, "quantity": q})).collect::<Vec<_>>(),
             "condition": "good",
         });
-        self.sign(
+        let entry = self.sign(
             &self.hospitals[s.hospital].key.clone(),
             Kind::DeliveryConfirm,
             body,
-        )
+        )?;
+        Ok((entry, s.need))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use moderation::rules::MAX_OPEN_NEEDS_PER_ORG;
+    use rand::rngs::StdRng;
+    use rand::SeedableRng;
+
+    /// What the workflow rules would hold of needs, played over the sample's rounds:
+    /// open needs per organisation, which needs are open, which pledges are confirmed.
+    #[derive(Default)]
+    struct Model {
+        org_of_need: HashMap<String, String>,
+        open_per_org: HashMap<String, i64>,
+        need_of_pledge: HashMap<String, String>,
+        need_of_shipment: HashMap<String, String>,
+        unconfirmed: HashMap<String, u32>,
+        closed: HashMap<&'static str, u64>,
+    }
+
+    impl Model {
+        fn admit(&mut self, entry: &VerifiedEntry) {
+            let body = &entry.entry().body;
+            let id = hex32::encode(&entry.leaf_hash());
+            let text = |field: &str| body[field].as_str().unwrap().to_owned();
+            match entry.kind() {
+                Kind::NeedPost => {
+                    let open = self.open_per_org.entry(text("org")).or_default();
+                    *open += 1;
+                    assert!(*open <= MAX_OPEN_NEEDS_PER_ORG, "an org over the limit");
+                    self.org_of_need.insert(id, text("org"));
+                }
+                Kind::NeedUpdate => {
+                    let need = text("need");
+                    let org = self.org_of_need.remove(&need).expect("closes an open need");
+                    assert_eq!(
+                        self.unconfirmed.get(&need).copied().unwrap_or(0),
+                        0,
+                        "{body}"
+                    );
+                    *self.open_per_org.get_mut(&org).unwrap() -= 1;
+                    let reason = if text("close") == "met" {
+                        "met"
+                    } else {
+                        "withdrawn"
+                    };
+                    *self.closed.entry(reason).or_default() += 1;
+                }
+                Kind::Pledge => {
+                    let need = text("need");
+                    assert!(self.org_of_need.contains_key(&need), "pledges an open need");
+                    *self.unconfirmed.entry(need.clone()).or_default() += 1;
+                    self.need_of_pledge.insert(id, need);
+                }
+                Kind::Shipment => {
+                    let need = self.need_of_pledge[&text("pledge")].clone();
+                    assert!(
+                        self.org_of_need.contains_key(&need),
+                        "ships to an open need"
+                    );
+                    self.need_of_shipment.insert(id, need);
+                }
+                Kind::DeliveryConfirm => {
+                    let need = &self.need_of_shipment[&text("shipment")];
+                    assert!(
+                        self.org_of_need.contains_key(need),
+                        "confirms for an open need"
+                    );
+                    *self.unconfirmed.get_mut(need).unwrap() -= 1;
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Past the 35,000 entries where the sample once ran into the limit of open
+    /// needs, every entry stays one the rules admit in round order, and needs
+    /// close both ways.
+    #[test]
+    fn a_long_effort_keeps_within_the_rules_and_closes_needs() {
+        let mut rng = StdRng::seed_from_u64(16);
+        let mut workflow = Workflow::new(Some(crate::keys::generate_author_key()));
+        let mut model = Model::default();
+        let mut entries = 0;
+        while entries < 40_000 {
+            let round = workflow.round(&mut rng, 64).unwrap();
+            entries += round.len();
+            // Entries of a round may be sequenced in any order: reversed here.
+            for entry in round.iter().rev() {
+                model.admit(entry);
+            }
+        }
+        assert!(model.closed["met"] > 100, "{:?}", model.closed);
+        assert!(model.closed["withdrawn"] > 100, "{:?}", model.closed);
+        assert!(workflow.hospitals.len() > EARLY_HOSPITALS);
     }
 }
