@@ -11,7 +11,13 @@
 //!    concurrency (the latency baselines; they also open the connections);
 //! 4. fires the pre-signed entries at POST /api/v1/entries with `--concurrency`
 //!    requests in flight, recording each request's latency (until its 201, which the
-//!    server sends only once the entry is sequenced and committed);
+//!    server sends only once the entry is sequenced and committed). With `--mix
+//!    workflow` (the default) the entries are the sample aid effort of `aidledger seed`
+//!    (organisations registered and verified, needs posted and closed, pledges
+//!    accepted, shipped and confirmed, offers), made in rounds of `--round` entries
+//!    that depend only on earlier rounds: a round is fired once the one before it is
+//!    all sequenced; the data directory holds the operator key the effort's moderators
+//!    are appointed with. With `--mix offers` they are standalone offers, fired at once;
 //! 5. with `--reads N`: once the server is idle again (its search index caught up),
 //!    N reads with `--read-concurrency` in flight, a mix of `--read-mix` in turn
 //!    (`/checkpoint`, inclusion proofs of random acknowledged entries at the final tree
@@ -38,7 +44,7 @@
 //!  target-bench/release/loadgen`; for (h):
 //! `target-bench/release/loadgen --postgres "$(bash scripts/postgres.sh)" --reads 30000`
 
-use aidledger::sample::sample_entry;
+use aidledger::sample::{sample_entry, Workflow};
 use anyhow::{bail, ensure, Context};
 use clap::Parser;
 use ed25519_dalek::{Signature, SigningKey, VerifyingKey};
@@ -64,7 +70,13 @@ struct Args {
     /// Requests in flight at once.
     #[arg(long, default_value_t = 64)]
     concurrency: usize,
-    /// Author keys the entries are signed with.
+    /// What the entries are.
+    #[arg(long, value_enum, default_value = "workflow")]
+    mix: Mix,
+    /// Entries per round of the workflow mix.
+    #[arg(long, default_value_t = 4096)]
+    round: usize,
+    /// Author keys the offers mix is signed with.
     #[arg(long, default_value_t = 8)]
     keys: usize,
     /// Repeats; the tables give each and their median.
@@ -111,6 +123,15 @@ struct Args {
         default_value = "checkpoint,inclusion,offers,search"
     )]
     read_mix: Vec<ReadKind>,
+}
+
+/// The entries appended.
+#[derive(clap::ValueEnum, Clone, Copy, PartialEq, Debug)]
+enum Mix {
+    /// The sample aid effort, every kind of entry the workflow rules judge.
+    Workflow,
+    /// Standalone offers by `--keys` authors (what figures before the workflow used).
+    Offers,
 }
 
 /// One kind of read request.
@@ -266,6 +287,26 @@ fn presign(n: usize, keys: usize, threads: usize, seed: u64) -> anyhow::Result<V
         out.extend(p?);
     }
     Ok(out)
+}
+
+/// The sample aid effort, `n` entries in rounds of at most `round` (each depending only
+/// on earlier ones), its moderators appointed by `operator`; returns the entries and
+/// where each round ends.
+fn presign_workflow(
+    n: usize,
+    round: usize,
+    operator: &SigningKey,
+    seed: u64,
+) -> anyhow::Result<(Vec<VerifiedEntry>, Vec<usize>)> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut workflow = Workflow::new(Some(operator.clone()));
+    let mut entries = Vec::with_capacity(n);
+    let mut ends = Vec::new();
+    while entries.len() < n {
+        entries.extend(workflow.round(&mut rng, round.min(n - entries.len()))?);
+        ends.push(entries.len());
+    }
+    Ok((entries, ends))
 }
 
 /// CPU time (user + system) of a process so far, from /proc (Linux only).
@@ -494,6 +535,18 @@ struct Phase {
 }
 
 impl Phase {
+    /// The phases of consecutive rounds as one, request indices counted across them.
+    fn joined(rounds: Vec<Phase>) -> Phase {
+        let mut latencies = Vec::new();
+        let mut wall = Duration::ZERO;
+        for round in rounds {
+            let offset = latencies.len();
+            latencies.extend(round.latencies.into_iter().map(|(i, d)| (offset + i, d)));
+            wall += round.wall;
+        }
+        Phase { latencies, wall }
+    }
+
     fn per_second(&self) -> f64 {
         self.latencies.len() as f64 / self.wall.as_secs_f64()
     }
@@ -624,6 +677,10 @@ struct Load<'a> {
     runtime: tokio::runtime::Runtime,
     http: reqwest::Client,
     leaves: Arc<Vec<Vec<u8>>>,
+    /// Where each round of `leaves` ends: a round is fired once the one before it is in.
+    round_ends: Vec<usize>,
+    /// The operator key of the workflow mix, laid in each data directory.
+    operator: Option<SigningKey>,
     /// Hex leaf hashes of the entries, for inclusion-proof reads.
     leaf_hashes: Arc<Vec<String>>,
     triples: Vec<Triple>,
@@ -651,6 +708,13 @@ impl Load<'_> {
         let label = if db.is_some() { "postgres" } else { "sqlite" };
         let mut run = Appends::default();
         let dir = TempDir::new(&format!("{r}-{label}-0"))?;
+        if let Some(operator) = &self.operator {
+            aidledger::keys::write_private(
+                &dir.0
+                    .join(aidledger::services::bootstrap::OPERATOR_KEY_FILE),
+                &serde_json::to_string(&aidledger::keys::author_key_file(operator))?,
+            )?;
+        }
         let db_args: Vec<String> = db
             .map(|db| vec!["--database-url".into(), db.url.clone()])
             .unwrap_or_default();
@@ -686,14 +750,23 @@ impl Load<'_> {
         let server_cpu = cpu_seconds(&server.pid(), ticks);
         let client_cpu = cpu_seconds("self", ticks);
         let db_cpu = db.and_then(|db| db.backends_cpu(ticks));
-        let post = self.runtime.block_on({
-            let (h, leaves) = (self.http.clone(), self.leaves.clone());
+        let post = self.runtime.block_on(async {
             let submit = format!("{url}/api/v1/entries");
-            fire(leaves.len(), args.concurrency, 201, move |i| {
-                h.post(&submit)
-                    .header("content-type", "application/json")
-                    .body(leaves[i].clone())
-            })
+            let mut rounds = Vec::new();
+            let mut start = 0;
+            for &end in &self.round_ends {
+                let (h, leaves, submit) = (self.http.clone(), self.leaves.clone(), submit.clone());
+                rounds.push(
+                    fire(end - start, args.concurrency, 201, move |i| {
+                        h.post(&submit)
+                            .header("content-type", "application/json")
+                            .body(leaves[start + i].clone())
+                    })
+                    .await?,
+                );
+                start = end;
+            }
+            anyhow::Ok(Phase::joined(rounds))
         })?;
         let n = post.latencies.len() as f64;
         let used = |before: Option<f64>, now: Option<f64>| Some((now? - before?) / n * 1e6);
@@ -900,11 +973,27 @@ fn main() -> anyhow::Result<()> {
     );
     ensure!(!args.read_mix.is_empty(), "--read-mix is empty");
 
-    eprintln!(
-        "signing {} sample entries with {} keys on {threads} threads",
-        args.entries, args.keys
-    );
-    let entries = presign(args.entries, args.keys, threads, args.seed)?;
+    let (entries, round_ends, operator) = match args.mix {
+        Mix::Workflow => {
+            eprintln!(
+                "signing a sample aid effort of {} entries in rounds of {}",
+                args.entries, args.round
+            );
+            ensure!(args.round > 0, "--round must be at least 1");
+            let operator = SigningKey::from_bytes(&StdRng::seed_from_u64(args.seed).gen());
+            let (entries, ends) = presign_workflow(args.entries, args.round, &operator, args.seed)?;
+            (entries, ends, Some(operator))
+        }
+        Mix::Offers => {
+            eprintln!(
+                "signing {} sample offers with {} keys on {threads} threads",
+                args.entries, args.keys
+            );
+            let entries = presign(args.entries, args.keys, threads, args.seed)?;
+            let all = vec![entries.len()];
+            (entries, all, None)
+        }
+    };
     let leaves: Arc<Vec<Vec<u8>>> = Arc::new(entries.iter().map(|e| e.leaf().to_vec()).collect());
     let leaf_hashes = Arc::new(
         entries
@@ -933,6 +1022,8 @@ fn main() -> anyhow::Result<()> {
             .pool_max_idle_per_host(args.concurrency.max(args.read_concurrency))
             .build()?,
         leaves,
+        round_ends,
+        operator,
         leaf_hashes,
         triples,
     };
@@ -961,9 +1052,16 @@ fn main() -> anyhow::Result<()> {
     }
 
     println!(
-        "\nloadgen: {} entries (mean leaf {mean_leaf} bytes, {} keys), {} in flight, \
+        "\nloadgen: {} entries of {} (mean leaf {mean_leaf} bytes), {} in flight, \
          {threads} baseline threads, {} client threads, {} repeats",
-        args.entries, args.keys, args.concurrency, args.client_threads, args.repeat
+        args.entries,
+        match args.mix {
+            Mix::Workflow => format!("the sample aid effort in rounds of {}", args.round),
+            Mix::Offers => format!("offers by {} keys", args.keys),
+        },
+        args.concurrency,
+        args.client_threads,
+        args.repeat
     );
     let per_cpu = |r: &Run| r.sqlite.server_cpu_us.map(|us| 1e6 / us / r.raw_1);
     table(
