@@ -8,6 +8,7 @@ mod common;
 mod api;
 mod audit;
 mod backup;
+mod batches;
 mod cli;
 mod cluster;
 mod crash;

@@ -2,8 +2,9 @@
 //! admitted entry changes. Every rule reads the state left by the entries before it,
 //! so replaying the log reproduces every verdict (see `rebuild`).
 //!
-//! Each `admit_*` function checks everything first and writes last; the sequencer's
-//! savepoint undoes the writes anyway if a later step fails.
+//! Each `admit_*` function checks everything first and writes last; should one refuse
+//! after writing, the sequencer undoes the writes anyway: a refusal sends its batch back
+//! to the start, to be admitted again with a savepoint around each entry.
 //!
 //! Rules that depend on time read the log's clock (`wf_clock`, the latest `log.clock`
 //! reading), never an entry's `created_at`, which its author chose. Before a log's

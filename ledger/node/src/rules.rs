@@ -3,8 +3,9 @@
 //!
 //! Authorisation is part of validity (DESIGN.md §5): it is decided from the log alone,
 //! deterministically, so an auditor replaying the log reaches the same verdicts. The
-//! sequencer calls `admit` for each entry of a batch inside the batch's transaction,
-//! under a savepoint: a refused entry leaves no trace, an admitted one is appended.
+//! sequencer calls `admit` for each entry of a batch inside the batch's transaction: a
+//! refused entry leaves no trace (at the first refusal the batch starts again, each
+//! entry under a savepoint), an admitted one is appended.
 
 use ledger::contact::Sidecar;
 use ledger::entry::VerifiedEntry;

@@ -1,0 +1,110 @@
+//! A refusal inside a batch: the sequencer admits a batch's entries without a savepoint
+//! each and, at the first refusal, admits the batch again entry by entry. Whatever a
+//! refused entry's rule wrote before refusing is gone; every other entry of the batch
+//! is appended with its writes, exactly once.
+
+use crate::common;
+
+use aidledger::data_dir::DATABASE_FILE;
+use aidledger::server::DEFAULT_ORIGIN;
+use common::{author, offer};
+use ledger::contact::Sidecar;
+use ledger::entry::VerifiedEntry;
+use ledger_node::intake::SequenceError;
+use ledger_node::rules::{BoxFuture, Denial, Refusal, Rules};
+use ledger_node::sequencer::Sequencer;
+use sqlx::{AnyConnection, Row};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+/// Records every entry it sees in `seen`, then refuses those whose description says
+/// so: the worst a rule may do, writing before it refuses.
+struct WritesThenRefuses;
+
+impl Rules for WritesThenRefuses {
+    fn admit<'a>(
+        &'a self,
+        conn: &'a mut AnyConnection,
+        entry: &'a VerifiedEntry,
+        _index: u64,
+        _sidecar: Option<&'a Sidecar>,
+    ) -> BoxFuture<'a, Result<(), Refusal>> {
+        Box::pin(async move {
+            let description = entry.entry().body["description"].as_str().unwrap_or("");
+            sqlx::query("INSERT INTO seen (description) VALUES ($1)")
+                .bind(description)
+                .execute(&mut *conn)
+                .await?;
+            if description.starts_with("refused") {
+                return Err(Denial::conflict("refused after writing").into());
+            }
+            Ok(())
+        })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_refused_entry_leaves_nothing_and_the_rest_of_its_batch_lands() {
+    sqlite_only!("the log is built on a SQLite file");
+    let dir = tempfile::tempdir().unwrap();
+    let signer = aidledger::keys::load_or_create_log_key(dir.path(), DEFAULT_ORIGIN).unwrap();
+    let store = Arc::new(
+        ledger_node::storage::sqlite::open(&dir.path().join(DATABASE_FILE))
+            .await
+            .unwrap(),
+    );
+    sqlx::query("CREATE TABLE seen (description TEXT NOT NULL UNIQUE)")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let (sequencer, _) = Sequencer::start_with_rules(store.clone(), signer, WritesThenRefuses)
+        .await
+        .unwrap();
+
+    // Submitted all at once, so that batches mix refused and admitted entries.
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..200 {
+        let description = if i % 7 == 3 {
+            format!("refused {i}")
+        } else {
+            format!("admitted {i}")
+        };
+        let entry = VerifiedEntry::from_leaf(&offer(&author(1), &description)).unwrap();
+        let sequencer = sequencer.clone();
+        tasks.spawn(async move { (description, sequencer.submit(entry).await) });
+    }
+    let mut admitted = BTreeSet::new();
+    while let Some(done) = tasks.join_next().await {
+        let (description, outcome) = done.unwrap();
+        match outcome {
+            Ok(appended) => {
+                assert!(description.starts_with("admitted"), "{description}");
+                assert!(!appended.duplicate);
+                admitted.insert(description);
+            }
+            Err(SequenceError::Denied(_)) => assert!(description.starts_with("refused")),
+            Err(e) => panic!("{description}: {e}"),
+        }
+    }
+    assert_eq!(admitted.len(), (0..200).filter(|i| i % 7 != 3).count());
+
+    let seen: BTreeSet<String> = sqlx::query("SELECT description FROM seen")
+        .fetch_all(store.pool())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    // The log's clock reading has no description: the rule saw it as "".
+    let expected: BTreeSet<String> = admitted.iter().cloned().chain([String::new()]).collect();
+    assert_eq!(seen, expected);
+    let entries: i64 = sqlx::query("SELECT COUNT(*) FROM entries")
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        entries as usize,
+        admitted.len() + common::CLOCK_READINGS as usize
+    );
+}
