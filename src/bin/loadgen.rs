@@ -6,7 +6,10 @@
 //!    `verify_strict` per second over the exact (key, message, signature) triples the
 //!    server will check, on 1 thread and on all cores, and the whole validity rule
 //!    (`VerifiedEntry::from_leaf`) on all cores;
-//! 2. starts `aidledger serve` on 127.0.0.1:0 (SQLite in the data directory);
+//! 2. starts `aidledger serve` on 127.0.0.1:0 (SQLite in the data directory), which is
+//!    empty, or with `--from DIR` a copy of the stopped instance's data directory DIR
+//!    (for appends to a log that already holds many entries; its operator key appoints
+//!    the workflow's moderators);
 //! 3. trivial GET /checkpoint round trips, one in flight and then at the load's
 //!    concurrency (the latency baselines; they also open the connections);
 //! 4. fires the pre-signed entries at POST /api/v1/entries with `--concurrency`
@@ -98,6 +101,10 @@ struct Args {
     /// The `aidledger` binary. Default: the one next to this executable.
     #[arg(long)]
     server: Option<PathBuf>,
+    /// Start each repeat's SQLite server on a copy of this stopped instance's data
+    /// directory instead of an empty one.
+    #[arg(long)]
+    from: Option<PathBuf>,
     /// Seed of the sample entries and keys.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -307,6 +314,22 @@ fn presign_workflow(
         ends.push(entries.len());
     }
     Ok((entries, ends))
+}
+
+/// Copies the directory `from` into the existing directory `to`, recursively.
+fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
+    for entry in std::fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            std::fs::create_dir(&target)?;
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target)
+                .with_context(|| format!("copying {}", entry.path().display()))?;
+        }
+    }
+    Ok(())
 }
 
 /// CPU time (user + system) of a process so far, from /proc (Linux only).
@@ -708,7 +731,10 @@ impl Load<'_> {
         let label = if db.is_some() { "postgres" } else { "sqlite" };
         let mut run = Appends::default();
         let dir = TempDir::new(&format!("{r}-{label}-0"))?;
-        if let Some(operator) = &self.operator {
+        if let Some(from) = args.from.as_deref().filter(|_| db.is_none()) {
+            eprintln!("repeat {r}: copying {}", from.display());
+            copy_dir(from, &dir.0)?;
+        } else if let Some(operator) = &self.operator {
             aidledger::keys::write_private(
                 &dir.0
                     .join(aidledger::services::bootstrap::OPERATOR_KEY_FILE),
@@ -747,6 +773,7 @@ impl Load<'_> {
             self.leaves.len(),
             args.concurrency
         );
+        let initial_size = self.tree_size(&server)?;
         let server_cpu = cpu_seconds(&server.pid(), ticks);
         let client_cpu = cpu_seconds("self", ticks);
         let db_cpu = db.and_then(|db| db.backends_cpu(ticks));
@@ -843,8 +870,10 @@ impl Load<'_> {
                     Some(_) => ledger_node::storage::postgres::open_read_only(target).await?,
                     None => ledger_node::storage::sqlite::open_read_only(&sqlite).await?,
                 };
-                // One checkpoint per sequenced batch, plus the empty log's.
-                anyhow::Ok(store.checkpoints().await?.len().saturating_sub(1).max(1))
+                // One checkpoint per sequenced batch of the load.
+                let checkpoints = store.checkpoints().await?;
+                let of_the_load = checkpoints.iter().filter(|c| c.tree_size > initial_size);
+                anyhow::Ok(of_the_load.count().max(1))
             })?;
             self.leaves.len() as f64 / batches as f64
         };
@@ -980,7 +1009,12 @@ fn main() -> anyhow::Result<()> {
                 args.entries, args.round
             );
             ensure!(args.round > 0, "--round must be at least 1");
-            let operator = SigningKey::from_bytes(&StdRng::seed_from_u64(args.seed).gen());
+            let operator = match &args.from {
+                Some(from) => aidledger::keys::read_author_key(
+                    &from.join(aidledger::services::bootstrap::OPERATOR_KEY_FILE),
+                )?,
+                None => SigningKey::from_bytes(&StdRng::seed_from_u64(args.seed).gen()),
+            };
             let (entries, ends) = presign_workflow(args.entries, args.round, &operator, args.seed)?;
             (entries, ends, Some(operator))
         }

@@ -8,6 +8,8 @@ use ledger::tree::Hash;
 use sqlx::any::{Any, AnyRow};
 use sqlx::{AnyConnection, AnyPool};
 use sqlx::{Connection, Row, Transaction};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
 /// Rows per multi-row statement: 5 values a row stays under SQLite's 32766 bound
 /// parameters and PostgreSQL's 65535.
@@ -24,11 +26,17 @@ pub enum Backend {
 pub struct SqlStore {
     pool: AnyPool,
     backend: Backend,
+    /// Whether the SQLite write-ahead log's checkpointer runs (`sqlite::checkpointer`).
+    checkpointing: Arc<AtomicBool>,
 }
 
 impl SqlStore {
     pub(super) fn new(pool: AnyPool, backend: Backend) -> Self {
-        SqlStore { pool, backend }
+        SqlStore {
+            pool,
+            backend,
+            checkpointing: Arc::new(AtomicBool::new(false)),
+        }
     }
 
     /// The pool the workflow's tables are read through.
@@ -214,7 +222,12 @@ impl LogStore for SqlStore {
     }
 
     async fn connect_writer(&self) -> Result<AnyConnection, StorageError> {
-        Ok(self.pool.acquire().await?.detach())
+        let mut conn = self.pool.acquire().await?.detach();
+        if self.backend == Backend::Sqlite {
+            super::sqlite::writer_settings(&mut conn).await?;
+            super::sqlite::checkpointer(&self.pool, &self.checkpointing);
+        }
+        Ok(conn)
     }
 
     async fn begin<'c>(
