@@ -16,10 +16,13 @@ fn expected_versions() -> Vec<i64> {
         20260004000000,
         20260005000000,
         20260006000000,
+        20261200000000,
     ];
     // The server's own tables (webhooks).
     let server = [20261000000000];
-    log.iter().copied().chain(workflow).chain(server).collect()
+    let mut versions: Vec<i64> = log.iter().copied().chain(workflow).chain(server).collect();
+    versions.sort();
+    versions
 }
 
 async fn applied_versions(pool: &AnyPool) -> Vec<i64> {
@@ -42,11 +45,10 @@ fn newest_migration() -> (i64, &'static [&'static str]) {
         )
     } else {
         (
-            20260006000000,
+            20261200000000,
             &[
-                "DROP INDEX wf_posts_by_author",
-                "DROP INDEX wf_orgs_by_author",
-                "DROP INDEX wf_links_by_author",
+                "DROP INDEX wf_posts_by_org",
+                "CREATE INDEX wf_posts_by_org ON wf_posts (org, status)",
             ],
         )
     }

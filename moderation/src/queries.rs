@@ -620,9 +620,10 @@ pub async fn chain(pool: &AnyPool, id: &str) -> Result<Vec<ChainLink>, QueryErro
     Ok(links)
 }
 
-/// Ids (hex) of the needs of an organisation, whose verification follows it.
+/// Ids (hex) of the needs of an organisation, whose verification follows it, in no
+/// particular order.
 pub async fn need_ids_of_org(pool: &AnyPool, org: &str) -> Result<Vec<String>, QueryError> {
-    let rows = sqlx::query("SELECT id FROM wf_posts WHERE org = $1 AND kind = 'need' ORDER BY idx")
+    let rows = sqlx::query("SELECT id FROM wf_posts WHERE org = $1 AND kind = 'need'")
         .bind(id_bytes("org", org)?)
         .fetch_all(pool)
         .await?;
