@@ -11,6 +11,7 @@ use sqlx::Executor;
 use sqlx::{AnyConnection, AnyPool};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Settings every connection of a writable store runs with. `secure_delete`: erased
@@ -45,23 +46,25 @@ pub(super) async fn writer_settings(conn: &mut AnyConnection) -> Result<(), Stor
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
 /// Starts, once per store, the task that checkpoints the write-ahead log in `PASSIVE`
-/// mode (never waiting for readers nor blocking the writer) from a pool connection,
-/// for as long as the pool is open.
-pub(super) fn checkpointer(pool: &AnyPool, running: &AtomicBool) {
+/// mode (never waiting for readers nor blocking the writer) from a pool connection.
+/// `running` is shared by the store's clones: once the task holds the last reference,
+/// every clone is gone, and it ends, dropping its handle on the pool with it.
+pub(super) fn checkpointer(pool: &AnyPool, running: &Arc<AtomicBool>) {
     if running.swap(true, Ordering::SeqCst) {
         return;
     }
-    let pool = pool.clone();
+    let (pool, running) = (pool.clone(), running.clone());
     tokio::spawn(async move {
-        while !pool.is_closed() {
+        loop {
             tokio::time::sleep(CHECKPOINT_EVERY).await;
+            if Arc::strong_count(&running) == 1 || pool.is_closed() {
+                break;
+            }
             if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
                 .execute(&pool)
                 .await
             {
-                if !pool.is_closed() {
-                    tracing::warn!(%error, "checkpointing the write-ahead log failed");
-                }
+                tracing::warn!(%error, "checkpointing the write-ahead log failed");
             }
         }
     });
