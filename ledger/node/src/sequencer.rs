@@ -392,12 +392,8 @@ impl<S: LogStore, R: Rules> Integrator<S, R> {
             // each entry under its own savepoint, as the only way that undoes a refused
             // entry's writes and nothing else. Both passes admit the same entries in the
             // same order: a pass without refusals is one where every savepoint is kept.
-            let start = (
-                frontier.clone(),
-                placed.clone(),
-                entries.len(),
-                new_hashes.len(),
-            );
+            let (start_frontier, start_placed) = (frontier.clone(), placed.clone());
+            let (start_entries, start_hashes) = (entries.len(), new_hashes.len());
             storage::savepoint(&mut tx, "batch").await?;
             let mut careful = false;
             'admitting: loop {
@@ -434,9 +430,9 @@ impl<S: LogStore, R: Rules> Integrator<S, R> {
                         Ok(()) => {}
                         Err(Refusal::Denied(_)) if !careful => {
                             storage::rollback_to(&mut tx, "batch").await?;
-                            (frontier, placed) = (start.0.clone(), start.1.clone());
-                            entries.truncate(start.2);
-                            new_hashes.truncate(start.3);
+                            (frontier, placed) = (start_frontier.clone(), start_placed.clone());
+                            entries.truncate(start_entries);
+                            new_hashes.truncate(start_hashes);
                             outcomes.clear();
                             careful = true;
                             continue 'admitting;
