@@ -1,8 +1,9 @@
 //! Several nodes on one PostgreSQL database: every node accepts submissions and serves
 //! reads; one at a time, the holder of the integrator's lease, sequences.
 //!
-//! - **accept**: a node writes each checked submission to the `submissions` table and
-//!   waits for it to be decided (`Submissions::submit`);
+//! - **accept**: a node writes each checked submission to the `submissions` table,
+//!   those that arrive together in one statement (`store_submissions`), and waits for
+//!   it to be decided (`Submissions::submit`);
 //! - **sequence**: the node holding the lease (`lead`) takes undecided rows in order,
 //!   runs the same `Integrator` as a single node, and records each row's outcome in the
 //!   batch's own transaction, so an entry is appended and its row decided together;
@@ -26,19 +27,19 @@ use crate::rules::{BoxFuture, Rules};
 use crate::sequencer::{publish_newer, Head, Integrator, Sequencer, StartError, MAX_BATCH};
 use crate::storage::postgres::{self, DECIDED, NEW_CHECKPOINT, NEW_SUBMISSION};
 use crate::storage::sql::SqlStore;
-use crate::storage::submissions;
+use crate::storage::submissions::{self, NewSubmission, Undecided};
 use crate::storage::{LogStore, StorageError};
 use ledger::checkpoint::{LogSigner, LogVerifier};
 use ledger::clock::Clock;
 use ledger::contact::Sidecar;
 use ledger::entry::VerifiedEntry;
-use ledger::tree::Hash;
+use ledger::tree::{leaf_hash, Hash};
 use sqlx::AnyConnection;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use tokio::sync::{oneshot, watch, Notify};
+use tokio::sync::{mpsc, oneshot, watch, Notify};
 use tokio::task::JoinHandle;
 
 /// How often a node without the lease tries to take it.
@@ -66,6 +67,7 @@ pub async fn start_node<R: Rules + Clone>(
         postgres::listen(database_url, &[NEW_SUBMISSION, DECIDED, NEW_CHECKPOINT]).await?;
     let (publish, mut heads) = watch::channel(Head::default());
     let waiting = Arc::new(Mutex::new(HashMap::new()));
+    let (intake, stored) = mpsc::channel(submissions::MAX_INSERT);
     let leading = Arc::new(AtomicBool::new(false));
     let metrics = BatchMetrics::default();
     let tasks = vec![
@@ -87,10 +89,10 @@ pub async fn start_node<R: Rules + Clone>(
             metrics: metrics.clone(),
         })),
         tokio::spawn(answer(store.clone(), waiting.clone(), wake)),
+        tokio::spawn(store_submissions(store, waiting, stored)),
     ];
     let submissions = Arc::new(Submissions {
-        store,
-        waiting,
+        intake,
         heads: heads.clone(),
         leading,
         tasks,
@@ -228,26 +230,46 @@ async fn hold_lease<R: Rules + Clone>(lease: &Lease<R>) -> Result<(), StartError
     }
 }
 
-/// The oldest undecided submissions, up to a batch.
+/// The oldest undecided submissions, up to a batch. Their entries are checked again
+/// (the whole validity rule, a signature verification each) because the table is
+/// written by whoever holds the database's password, not only by nodes; the checks are
+/// spread over the cores, as the integrator would otherwise make them one at a time.
 async fn undecided(conn: &mut AnyConnection) -> Result<Vec<Submission>, StorageError> {
-    submissions::undecided(conn, MAX_BATCH)
-        .await?
-        .into_iter()
-        .map(|row| {
-            let malformed = || StorageError::Malformed("submissions");
-            let entry = VerifiedEntry::from_leaf(&row.leaf).map_err(|_| malformed())?;
-            let sidecar = row
-                .sidecar
-                .map(|s| serde_json::from_str(&s))
-                .transpose()
-                .map_err(|_| malformed())?;
-            Ok(Submission {
-                entry,
-                sidecar,
-                reply: Reply::Recorded(row.id),
-            })
-        })
-        .collect()
+    let mut rows = submissions::undecided(conn, MAX_BATCH).await?.into_iter();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let share = rows.len().div_ceil(cores).max(1);
+    let mut checks = Vec::with_capacity(cores);
+    loop {
+        let part: Vec<Undecided> = rows.by_ref().take(share).collect();
+        if part.is_empty() {
+            break;
+        }
+        checks.push(tokio::task::spawn_blocking(move || {
+            part.into_iter()
+                .map(submission)
+                .collect::<Result<Vec<_>, _>>()
+        }));
+    }
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    for check in checks {
+        batch.extend(check.await.expect("checking a submission does not panic")?);
+    }
+    Ok(batch)
+}
+
+fn submission(row: Undecided) -> Result<Submission, StorageError> {
+    let malformed = || StorageError::Malformed("submissions");
+    let entry = VerifiedEntry::from_leaf(&row.leaf).map_err(|_| malformed())?;
+    let sidecar = row
+        .sidecar
+        .map(|s| serde_json::from_str(&s))
+        .transpose()
+        .map_err(|_| malformed())?;
+    Ok(Submission {
+        entry,
+        sidecar,
+        reply: Reply::Recorded(row.id),
+    })
 }
 
 fn unix_millis() -> i64 {
@@ -262,8 +284,7 @@ type Waiting = Mutex<HashMap<i64, (Hash, oneshot::Sender<Result<Appended, Sequen
 /// their clients once they are decided. Dropping it (with the last `Sequencer`) stops
 /// the node's tasks, which releases the lease if it held it.
 pub(crate) struct Submissions {
-    store: Arc<SqlStore>,
-    waiting: Arc<Waiting>,
+    intake: mpsc::Sender<Pending>,
     heads: watch::Receiver<Head>,
     leading: Arc<AtomicBool>,
     tasks: Vec<JoinHandle<()>>,
@@ -281,19 +302,18 @@ impl Submissions {
         entry: VerifiedEntry,
         sidecar: Option<Sidecar>,
     ) -> Result<Appended, SequenceError> {
-        let id = submissions::insert(
-            &self.store,
-            entry.leaf(),
-            sidecar.map(|s| serde_json::to_string(&s).expect("a sidecar serialises")),
-            unix_millis(),
-        )
-        .await
-        .map_err(|e| SequenceError::from(&e))?;
         let (reply, answered) = oneshot::channel();
-        self.waiting
-            .lock()
-            .expect("waiting submissions")
-            .insert(id, (entry.leaf_hash(), reply));
+        let pending = Pending {
+            row: NewSubmission {
+                leaf: entry.leaf().to_vec(),
+                sidecar: sidecar.map(|s| serde_json::to_string(&s).expect("a sidecar serialises")),
+            },
+            reply,
+        };
+        self.intake
+            .send(pending)
+            .await
+            .map_err(|_| SequenceError::Closed)?;
         let appended = answered.await.map_err(|_| SequenceError::Closed)??;
         // Answer only once this node's readers serve the checkpoint named in the
         // answer, so the client can read its entry back from the node it wrote to.
@@ -303,6 +323,50 @@ impl Submissions {
             .await
             .map_err(|_| SequenceError::Closed)?;
         Ok(appended)
+    }
+}
+
+/// A submission on its way into the `submissions` table, and its client.
+struct Pending {
+    row: NewSubmission,
+    reply: oneshot::Sender<Result<Appended, SequenceError>>,
+}
+
+/// Writes this node's submissions to the `submissions` table, all those that arrived
+/// while the previous write was committing in one statement: concurrent clients then
+/// share a commit (and its WAL flush) instead of paying one each. Each stored row is
+/// handed to `waiting`, to be answered once decided.
+async fn store_submissions(
+    store: Arc<SqlStore>,
+    waiting: Arc<Waiting>,
+    mut intake: mpsc::Receiver<Pending>,
+) {
+    let mut batch = Vec::with_capacity(submissions::MAX_INSERT);
+    while intake.recv_many(&mut batch, submissions::MAX_INSERT).await > 0 {
+        let (rows, replies): (Vec<NewSubmission>, Vec<_>) =
+            batch.drain(..).map(|p| (p.row, p.reply)).unzip();
+        match submissions::insert(&store, &rows, unix_millis()).await {
+            Ok(stored) => {
+                let mut by_hash: HashMap<[u8; 32], Vec<_>> = HashMap::new();
+                for (row, reply) in rows.iter().zip(replies) {
+                    by_hash
+                        .entry(leaf_hash(&row.leaf).0)
+                        .or_default()
+                        .push(reply);
+                }
+                let mut waiting = waiting.lock().expect("waiting submissions");
+                for (id, leaf_hash) in stored {
+                    if let Some(reply) = by_hash.get_mut(&leaf_hash.0).and_then(Vec::pop) {
+                        waiting.insert(id, (leaf_hash, reply));
+                    }
+                }
+            }
+            Err(error) => {
+                for reply in replies {
+                    let _ = reply.send(Err(SequenceError::from(&error)));
+                }
+            }
+        }
     }
 }
 

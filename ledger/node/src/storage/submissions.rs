@@ -6,6 +6,7 @@
 use super::query::QueryBuilder;
 use super::sql::SqlStore;
 use super::StorageError;
+use ledger::tree::Hash;
 use sqlx::{AnyConnection, Row};
 
 /// An undecided submission as stored.
@@ -15,22 +16,46 @@ pub struct Undecided {
     pub sidecar: Option<String>,
 }
 
-/// Stores a submission; returns its row id.
+/// A submission to store: its leaf and its private sidecar.
+pub struct NewSubmission {
+    pub leaf: Vec<u8>,
+    pub sidecar: Option<String>,
+}
+
+/// Most submissions one statement stores (three bound values each, well under
+/// PostgreSQL's 65,535).
+pub const MAX_INSERT: usize = 1024;
+
+/// Stores `rows` (at most `MAX_INSERT`) in one statement, so they share a commit;
+/// returns each stored row's id with its leaf hash. The ids are matched back by leaf
+/// hash, computed by the database (RFC 6962: SHA-256 of `0x00 || leaf`), because
+/// PostgreSQL does not promise that `RETURNING` follows the order of `VALUES`; rows
+/// with equal leaves are the same entry, so which of their ids goes to which does not
+/// matter.
 pub async fn insert(
     store: &SqlStore,
-    leaf: &[u8],
-    sidecar: Option<String>,
+    rows: &[NewSubmission],
     accepted_at_millis: i64,
-) -> Result<i64, StorageError> {
-    let row = sqlx::query(
-        "INSERT INTO submissions (leaf, sidecar, accepted_at) VALUES ($1, $2, $3) RETURNING id",
-    )
-    .bind(leaf)
-    .bind(sidecar)
-    .bind(accepted_at_millis)
-    .fetch_one(store.pool())
-    .await?;
-    Ok(row.get(0))
+) -> Result<Vec<(i64, Hash)>, StorageError> {
+    debug_assert!(rows.len() <= MAX_INSERT);
+    let mut q = QueryBuilder::new("INSERT INTO submissions (leaf, sidecar, accepted_at) ");
+    q.push_values(rows, |row, s| {
+        row.push_bind(s.leaf.as_slice())
+            .push_bind(s.sidecar.as_deref())
+            .push_bind(accepted_at_millis);
+    });
+    q.push(" RETURNING id, sha256(decode('00', 'hex') || leaf)");
+    let stored = q.build().fetch_all(store.pool()).await?;
+    stored
+        .iter()
+        .map(|r| {
+            let hash: Vec<u8> = r.get(1);
+            let hash = hash
+                .try_into()
+                .map_err(|_| StorageError::Malformed("submissions.leaf"))?;
+            Ok((r.get(0), Hash(hash)))
+        })
+        .collect()
 }
 
 /// The oldest undecided submissions, at most `limit`, read on the integrator's
