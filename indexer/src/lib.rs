@@ -148,7 +148,13 @@ impl SearchIndex {
         Self::with_index(Index::create_in_ram(schema), fields)
     }
 
-    fn with_index(index: Index, fields: Fields) -> Result<SearchIndex, IndexError> {
+    fn with_index(mut index: Index, fields: Fields) -> Result<SearchIndex, IndexError> {
+        // A search walks the index's segments one at a time unless given threads; with
+        // one per core, a broad query's segments are collected side by side, which is
+        // what its latency is made of at a million documents (BENCHMARKS.md, (e)).
+        index.set_multithread_executor(
+            std::thread::available_parallelism().map_or(1, |n| n.get()),
+        )?;
         index
             .tokenizers()
             .register(tokenizer::EN_ZH, tokenizer::en_zh_analyzer());
