@@ -23,7 +23,9 @@ use ledger::entry::{parse_timestamp, VerifiedEntry};
 use ledger::fault::{Fault, FaultCode};
 use ledger::hex32;
 use ledger_node::rules::{BoxFuture, Denial, Refusal, Rules};
+use ledger_node::storage::query::QueryBuilder;
 use sqlx::{AnyConnection, Row};
+use std::collections::HashMap;
 
 /// Most open needs one organisation may have at once (an abuse limit that is part of
 /// validity, so it is fixed rather than configured).
@@ -439,20 +441,22 @@ async fn insert_items(
     post: &[u8],
     items: &[Item],
 ) -> Result<(), sqlx::Error> {
-    for (line, item) in items.iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO wf_post_items (post, line, item, category, unit, spec, requested) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(post)
-        .bind(line as i64)
-        .bind(&item.item)
-        .bind(item.category.name())
-        .bind(wire_name(item.unit))
-        .bind(&item.spec)
-        .bind(item.quantity as i64)
-        .execute(&mut *conn)
-        .await?;
+    if items.is_empty() {
+        return Ok(());
     }
+    let mut q = QueryBuilder::new(
+        "INSERT INTO wf_post_items (post, line, item, category, unit, spec, requested) ",
+    );
+    q.push_values(items.iter().enumerate(), |row, (line, item)| {
+        row.push_bind(post)
+            .push_bind(line as i64)
+            .push_bind(item.item.as_str())
+            .push_bind(item.category.name())
+            .push_bind(wire_name(item.unit))
+            .push_bind(item.spec.as_deref())
+            .push_bind(item.quantity as i64);
+    });
+    q.build().execute(&mut *conn).await?;
     Ok(())
 }
 
@@ -555,21 +559,89 @@ async fn need(conn: &mut AnyConnection, field: &str, id: &[u8]) -> Result<NeedRe
     })
 }
 
-/// Quantities of one line of a need: (requested, pledged).
-async fn need_line(
+/// Two quantities of each of `lines` of the post or link `key`, read in one
+/// statement: (`columns`' first, second) by line. A line it does not have is absent.
+async fn lines_of(
     conn: &mut AnyConnection,
-    need: &[u8],
-    line: u32,
+    of: Lines,
+    key: &[u8],
+    columns: &str,
+    lines: &[LineQuantity],
+) -> Result<HashMap<u32, (i64, i64)>, sqlx::Error> {
+    if lines.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let (table, key_column) = of.table_and_key();
+    let mut q = QueryBuilder::new(format!(
+        "SELECT line, {columns} FROM {table} WHERE {key_column} = "
+    ));
+    q.push_bind(key).push(" AND line IN (");
+    q.push_list(lines.iter().map(|l| i64::from(l.line)))
+        .push(")");
+    let rows = q.build().fetch_all(&mut *conn).await?;
+    Ok(rows
+        .iter()
+        .map(|r| (r.get::<i64, _>(0) as u32, (r.get(1), r.get(2))))
+        .collect())
+}
+
+/// Adds each line's quantity to `column` of that line of the post or link `key`, in
+/// one statement. (A `VALUES` list's columns are `column1`, `column2`… on
+/// both backends.)
+async fn add_to_lines(
+    conn: &mut AnyConnection,
+    of: Lines,
+    key: &[u8],
+    column: &str,
+    lines: &[LineQuantity],
+) -> Result<(), sqlx::Error> {
+    if lines.is_empty() {
+        return Ok(());
+    }
+    let (table, key_column) = of.table_and_key();
+    let mut q = QueryBuilder::new(format!(
+        "UPDATE {table} SET {column} = {column} + v.column2 FROM ("
+    ));
+    q.push_values(lines, |row, l| {
+        row.push_bind(i64::from(l.line))
+            .push_bind(l.quantity as i64);
+    });
+    q.push(format!(") AS v WHERE {table}.{key_column} = "));
+    q.push_bind(key)
+        .push(format!(" AND {table}.line = v.column1"));
+    q.build().execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// The tables of quantities by line: a post's items, and a pledge's, shipment's or
+/// delivery's.
+#[derive(Clone, Copy)]
+enum Lines {
+    OfPost,
+    OfLink,
+}
+
+impl Lines {
+    /// The table, and its column naming whose lines they are.
+    fn table_and_key(self) -> (&'static str, &'static str) {
+        match self {
+            Lines::OfPost => ("wf_post_items", "post"),
+            Lines::OfLink => ("wf_link_items", "link"),
+        }
+    }
+}
+
+/// The quantities `lines_of` read for line `l` (the entry's `field`), or the refusal
+/// naming a line the need does not have.
+fn need_line(
+    quantities: &HashMap<u32, (i64, i64)>,
+    l: &LineQuantity,
     field: &str,
 ) -> Result<(i64, i64), Refusal> {
-    let row =
-        sqlx::query("SELECT requested, pledged FROM wf_post_items WHERE post = $1 AND line = $2")
-            .bind(need)
-            .bind(i64::from(line))
-            .fetch_optional(&mut *conn)
-            .await?
-            .ok_or_else(|| Denial::unknown(format!("{field}: the need has no such line")))?;
-    Ok((row.get(0), row.get(1)))
+    quantities
+        .get(&l.line)
+        .copied()
+        .ok_or_else(|| Denial::unknown(format!("{field}.line: the need has no such line")).into())
 }
 
 async fn update_need(
@@ -592,9 +664,10 @@ async fn update_need(
                 .into(),
         );
     }
+    let quantities = lines_of(conn, Lines::OfPost, &id, "requested, pledged", &b.items).await?;
     for (i, l) in b.items.iter().enumerate() {
         let field = format!("items[{i}]");
-        let (_, pledged) = need_line(conn, &id, l.line, &format!("{field}.line")).await?;
+        let (_, pledged) = need_line(&quantities, l, &field)?;
         if (l.quantity as i64) < pledged {
             return Err(Denial::conflict(format!(
                 "{field}.quantity: {pledged} are already pledged; the request cannot go below that"
@@ -673,13 +746,14 @@ async fn insert_link(
         .bind(ctx.created_at)
         .execute(&mut *conn)
         .await?;
-    for l in items {
-        sqlx::query("INSERT INTO wf_link_items (link, line, quantity) VALUES ($1, $2, $3)")
-            .bind(&ctx.id)
-            .bind(i64::from(l.line))
-            .bind(l.quantity as i64)
-            .execute(&mut *conn)
-            .await?;
+    if !items.is_empty() {
+        let mut q = QueryBuilder::new("INSERT INTO wf_link_items (link, line, quantity) ");
+        q.push_values(items, |row, l| {
+            row.push_bind(ctx.id.as_slice())
+                .push_bind(i64::from(l.line))
+                .push_bind(l.quantity as i64);
+        });
+        q.build().execute(&mut *conn).await?;
     }
     Ok(())
 }
@@ -728,9 +802,10 @@ async fn pledge(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &Pledge) -> Result<(
             Some(_) => {}
         }
     }
+    let quantities = lines_of(conn, Lines::OfPost, &id, "requested, pledged", &b.items).await?;
     for (i, l) in b.items.iter().enumerate() {
         let field = format!("items[{i}]");
-        let (requested, pledged) = need_line(conn, &id, l.line, &format!("{field}.line")).await?;
+        let (requested, pledged) = need_line(&quantities, l, &field)?;
         let remaining = requested - pledged;
         if l.quantity as i64 > remaining {
             return Err(Denial::conflict(format!(
@@ -745,16 +820,7 @@ async fn pledge(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &Pledge) -> Result<(
             .into());
         }
     }
-    for l in &b.items {
-        sqlx::query(
-            "UPDATE wf_post_items SET pledged = pledged + $1 WHERE post = $2 AND line = $3",
-        )
-        .bind(l.quantity as i64)
-        .bind(&id)
-        .bind(i64::from(l.line))
-        .execute(&mut *conn)
-        .await?;
-    }
+    add_to_lines(conn, Lines::OfPost, &id, "pledged", &b.items).await?;
     let detail = serde_json::json!({ "offer": b.offer });
     insert_link(conn, ctx, "pledge", &id, &id, detail, &b.items).await?;
     Ok(())
@@ -823,19 +889,13 @@ async fn pass_on(
     column: &str,
     what: &str,
 ) -> Result<(), Refusal> {
+    let quantities = lines_of(conn, Lines::OfLink, parent, "quantity, passed", items).await?;
     for (i, l) in items.iter().enumerate() {
-        let row =
-            sqlx::query("SELECT quantity, passed FROM wf_link_items WHERE link = $1 AND line = $2")
-                .bind(parent)
-                .bind(i64::from(l.line))
-                .fetch_optional(&mut *conn)
-                .await?
-                .ok_or_else(|| {
-                    Denial::unknown(format!(
-                        "items[{i}].line: the referenced entry has no such line"
-                    ))
-                })?;
-        let (quantity, passed): (i64, i64) = (row.get(0), row.get(1));
+        let (quantity, passed) = *quantities.get(&l.line).ok_or_else(|| {
+            Denial::unknown(format!(
+                "items[{i}].line: the referenced entry has no such line"
+            ))
+        })?;
         if l.quantity as i64 > quantity - passed {
             return Err(Denial::conflict(format!(
                 "items[{i}].quantity: only {} remain to be {what} on line {}",
@@ -850,22 +910,8 @@ async fn pass_on(
             .into());
         }
     }
-    for l in items {
-        sqlx::query("UPDATE wf_link_items SET passed = passed + $1 WHERE link = $2 AND line = $3")
-            .bind(l.quantity as i64)
-            .bind(parent)
-            .bind(i64::from(l.line))
-            .execute(&mut *conn)
-            .await?;
-        sqlx::query(&format!(
-            "UPDATE wf_post_items SET {column} = {column} + $1 WHERE post = $2 AND line = $3"
-        ))
-        .bind(l.quantity as i64)
-        .bind(need)
-        .bind(i64::from(l.line))
-        .execute(&mut *conn)
-        .await?;
-    }
+    add_to_lines(conn, Lines::OfLink, parent, "passed", items).await?;
+    add_to_lines(conn, Lines::OfPost, need, column, items).await?;
     Ok(())
 }
 
