@@ -546,3 +546,62 @@ fn the_example_settings_file_holds_every_setting_at_its_default() {
         );
     }
 }
+
+/// The niceness of each of the process's threads called `name` (Linux's per-thread
+/// `/proc/PID/task/TID/stat`, field 19).
+fn niceness_of_threads(pid: u32, name: &str) -> Vec<i64> {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .filter_map(|task| {
+            let task = task.unwrap().path();
+            let comm = std::fs::read_to_string(task.join("comm")).ok()?;
+            (comm.trim() == name).then(|| {
+                let stat = std::fs::read_to_string(task.join("stat")).unwrap();
+                // Fields after the parenthesised name start at field 3.
+                let after_name = &stat[stat.rfind(')').unwrap() + 2..];
+                after_name.split(' ').nth(19 - 3).unwrap().parse().unwrap()
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn on_sqlite_the_integrator_is_scheduled_before_the_request_handlers() {
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let database_url = runtime.block_on(common::database_url(dir.path()));
+    let server = Server::spawn(
+        &dir.path().join("data"),
+        database_url.as_deref(),
+        &[],
+        dir.path().join("server.log"),
+    );
+    let pid = server.child.id();
+    let integrator = niceness_of_threads(pid, "integrator");
+    let handlers = niceness_of_threads(pid, "tokio-rt-worker");
+    assert_eq!(
+        integrator.len(),
+        1,
+        "one integrator thread\n{}",
+        server.logs()
+    );
+    assert!(
+        !handlers.is_empty(),
+        "the runtime's threads are named tokio-rt-worker"
+    );
+    if database_url.is_some() {
+        // PostgreSQL's own processes do the database's work: handlers are not lowered
+        // behind them.
+        assert!(
+            handlers.iter().all(|&h| h == integrator[0]),
+            "handlers {handlers:?} keep the integrator's priority {}",
+            integrator[0]
+        );
+    } else {
+        assert!(
+            handlers.iter().all(|&h| h > integrator[0]),
+            "handlers {handlers:?} are nicer than the integrator {}",
+            integrator[0]
+        );
+    }
+}

@@ -133,6 +133,13 @@ enum Command {
 }
 
 impl Cli {
+    /// Whether this is `serve` with the log in SQLite inside this process (no database
+    /// URL in its settings): `main` then schedules the log's integrator before the
+    /// request handlers.
+    pub fn serves_an_embedded_database(&self) -> bool {
+        matches!(&self.command, Command::Serve(a) if serve::embedded_database(a))
+    }
+
     pub async fn run(self) -> anyhow::Result<()> {
         // `serve` starts logging in the format its settings name.
         if !matches!(self.command, Command::Serve(_)) {

@@ -7,6 +7,12 @@ pub struct Args {
     flags: Flags,
 }
 
+/// Whether the settings put the log in SQLite inside this process (settings that do
+/// not resolve are reported by `run`).
+pub fn embedded_database(args: &Args) -> bool {
+    Settings::resolve(&args.flags).is_ok_and(|s| s.database_url.is_none())
+}
+
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let settings = Settings::resolve(&args.flags)?;
     server::init_tracing(settings.log_format);

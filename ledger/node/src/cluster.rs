@@ -24,7 +24,9 @@
 use crate::intake::{Appended, Decision, Reply, SequenceError, SharedIntake, Submission};
 use crate::metrics::BatchMetrics;
 use crate::rules::{BoxFuture, Rules};
-use crate::sequencer::{publish_newer, Head, Integrator, Sequencer, StartError, MAX_BATCH};
+use crate::sequencer::{
+    publish_newer, spawn_integrator, Head, Integrator, Sequencer, StartError, MAX_BATCH,
+};
 use crate::storage::postgres::{self, DECIDED, NEW_CHECKPOINT, NEW_SUBMISSION};
 use crate::storage::sql::SqlStore;
 use crate::storage::submissions::{self, NewSubmission, Undecided};
@@ -78,7 +80,7 @@ pub async fn start_node<R: Rules + Clone>(
             publish.clone(),
             wake.clone(),
         )),
-        tokio::spawn(lead(Lease {
+        spawn_integrator(lead(Lease {
             store: store.clone(),
             signer,
             rules,

@@ -178,7 +178,7 @@ impl Sequencer {
         )
         .await?;
         let (queue, receiver) = mpsc::channel(QUEUE_DEPTH);
-        tokio::spawn(integrator.run_in_process(receiver));
+        spawn_integrator(integrator.run_in_process(receiver));
         Ok((
             Sequencer {
                 intake: Intake::InProcess(queue),
@@ -245,6 +245,35 @@ impl Sequencer {
             Intake::Shared(submissions) => submissions.submit(entry, sidecar).await,
         }
     }
+}
+
+/// Runs `task`, an integrator, on a thread and runtime of its own, and ends that thread
+/// when the task ends or is aborted through the returned handle.
+///
+/// The integrator is the one serial stage of the log: it hands the database one
+/// statement after another, several per entry, and each hand-off waits for the
+/// integrator to be scheduled again. On a thread of its own the operating system
+/// schedules it directly, and it keeps the scheduling priority of the thread that
+/// started the log, which a server can keep above its request handlers' (see
+/// `aidledger`'s `main`).
+pub(crate) fn spawn_integrator<F>(task: F) -> tokio::task::JoinHandle<()>
+where
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a current-thread runtime builds");
+    let (running, ended) = oneshot::channel::<()>();
+    let handle = runtime.spawn(async move {
+        let _running = running;
+        task.await
+    });
+    std::thread::Builder::new()
+        .name("integrator".into())
+        .spawn(move || runtime.block_on(async { ended.await.unwrap_or_default() }))
+        .expect("the integrator's thread starts");
+    handle
 }
 
 /// The one task that sequences: it owns the writer connection and the frontier.
