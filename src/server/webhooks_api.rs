@@ -12,6 +12,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get};
 use axum::{Json, Router};
+use ledger_node::reader::ReadError;
+use ledger_node::storage::LogStore;
 use serde::{Deserialize, Serialize};
 
 pub(super) fn routes() -> Router<AppState> {
@@ -109,6 +111,16 @@ async fn subscribe(
     let url = target::callback(&q.url, state.webhooks.allow_private_targets)?;
     let selection = q.selection()?;
     let secret = random_hex(32);
+    // A subscription starts after every entry the log had acknowledged when it was
+    // made: on a node of a shared log, the node's own readers may not serve the latest
+    // checkpoint yet, so the database's is read too.
+    let stored = state
+        .store
+        .latest_checkpoint()
+        .await
+        .map_err(ReadError::Storage)?
+        .map_or(0, |c| c.tree_size);
+    let from_index = state.reader.head().size.max(stored);
     let created = store::create(
         state.store.pool(),
         &state.webhooks,
@@ -117,7 +129,7 @@ async fn subscribe(
             id: random_hex(16),
             url: url.into(),
             selection,
-            from_index: i64::try_from(state.reader.head().size).unwrap_or(i64::MAX),
+            from_index: i64::try_from(from_index).unwrap_or(i64::MAX),
             created_at: store::created_now(),
         },
         &secret,
