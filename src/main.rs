@@ -5,7 +5,7 @@ use clap::Parser;
 /// take than the thread that starts the log, when the log's database is SQLite inside
 /// this process: when both cores are busy, the log's integrator and its connection's
 /// thread, a serial stage that hands the database one statement after another, are
-/// then scheduled first on each wake-up instead of queueing behind handlers (1.5 × the
+/// then scheduled first on each wake-up instead of queueing behind handlers (1.2–1.6 × the
 /// appends under load, BENCHMARKS.md). With PostgreSQL that work is the database
 /// server's processes, which lowered handlers would queue behind instead (0.85 × when
 /// it shares the machine), so the priority is left alone. Lowering one's own priority
