@@ -285,3 +285,66 @@ async fn a_lost_database_refuses_writes_keeps_what_it_can_and_recovers_without_r
     }
     instance.stop().await;
 }
+
+/// A batch that fails for a reason no retry mends (here a trigger of the operator's
+/// refusing one entry's row, standing for a bug) is answered with a 500 on both
+/// backends, changes nothing, and the log goes on. On PostgreSQL the lease holder used
+/// to retry such a batch for ever while its clients waited.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_that_keeps_failing_is_answered_and_the_log_goes_on() {
+    let instance = common::TestInstance::start().await;
+    let url = instance.url.clone();
+    let key = author(1);
+    let (status, answer) = post(&url, offer(&key, "before")).await;
+    assert_eq!(status, 201, "{answer}");
+    let db = common::open_db(&instance.data_dir).await;
+    let refuse = if common::on_postgres() {
+        vec![
+            "CREATE FUNCTION refuse_poison() RETURNS trigger AS $$ BEGIN \
+             RAISE EXCEPTION 'poisoned'; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER poison BEFORE INSERT ON wf_posts FOR EACH ROW \
+             WHEN (NEW.description = 'poison') EXECUTE FUNCTION refuse_poison()",
+        ]
+    } else {
+        vec![
+            "CREATE TRIGGER poison BEFORE INSERT ON wf_posts \
+             WHEN NEW.description = 'poison' BEGIN SELECT RAISE(ABORT, 'poisoned'); END",
+        ]
+    };
+    for statement in refuse {
+        sqlx::query(statement).execute(&db).await.unwrap();
+    }
+    let size = instance.client.checkpoint().await.unwrap();
+
+    let poison = offer(&key, "poison");
+    let (status, answer) = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        post(&url, poison.clone()),
+    )
+    .await
+    .expect("a failing batch is answered, not retried for ever");
+    assert_eq!(status, 500, "{answer}");
+    let message = common::error_message(&answer).expect("an error answer");
+    assert!(message.contains("changed nothing"), "{message}");
+    assert!(
+        !message.contains("poisoned"),
+        "the database's words stay in the server's log: {message}"
+    );
+    assert_eq!(instance.client.checkpoint().await.unwrap(), size);
+
+    let (status, answer) = post(&url, offer(&key, "after")).await;
+    assert_eq!(status, 201, "the log goes on: {answer}");
+    let mend = if common::on_postgres() {
+        "DROP TRIGGER poison ON wf_posts"
+    } else {
+        "DROP TRIGGER poison"
+    };
+    sqlx::query(mend).execute(&db).await.unwrap();
+    let (status, answer) = post(&url, poison).await;
+    assert_eq!(
+        status, 201,
+        "once mended, the same entry is taken: {answer}"
+    );
+    db.close().await;
+    instance.stop().await;
+}

@@ -30,12 +30,12 @@ use crate::sequencer::{
 use crate::storage::postgres::{self, DECIDED, NEW_CHECKPOINT, NEW_SUBMISSION};
 use crate::storage::sql::SqlStore;
 use crate::storage::submissions::{self, NewSubmission, Undecided};
-use crate::storage::{LogStore, StorageError};
+use crate::storage::{Condition, LogStore, StorageError};
 use ledger::checkpoint::{LogSigner, LogVerifier};
 use ledger::clock::Clock;
 use ledger::contact::Sidecar;
 use ledger::entry::VerifiedEntry;
-use ledger::tree::{leaf_hash, Hash};
+use ledger::tree::Hash;
 use sqlx::AnyConnection;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -53,6 +53,9 @@ const POLL: Duration = Duration::from_millis(250);
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 /// Decided rows whose node never came back for them are removed after this long.
 const ABANDONED_AFTER: Duration = Duration::from_secs(600);
+/// How many times the lease holder tries a batch that fails with a fault (neither a
+/// full disk nor a lost database) before deciding its submissions as failed.
+const FAULT_ATTEMPTS: u32 = 3;
 
 /// Starts this node: it follows the log's checkpoints, accepts submissions, and
 /// competes for the integrator's lease. Resolves once the log has a head.
@@ -222,13 +225,35 @@ async fn hold_lease<R: Rules + Clone>(lease: &Lease<R>) -> Result<(), StartError
         unix_millis() - ABANDONED_AFTER.as_millis() as i64,
     )
     .await?;
+    let mut faults = 0;
     loop {
         let batch = undecided(integrator.conn()).await?;
         if batch.is_empty() {
             woken(&wake.submission).await;
             continue;
         }
-        integrator.integrate(batch).await?;
+        let ids: Vec<i64> = batch.iter().filter_map(Submission::recorded_id).collect();
+        match integrator.integrate(batch).await {
+            Ok(()) => faults = 0,
+            // Neither full nor cut off: the same batch would fail the same way for
+            // ever, its clients never answered. After a few tries its submissions are
+            // decided as failed, as a single node answers them, and the log goes on.
+            Err(error) if error.condition() == Condition::Fault => {
+                faults += 1;
+                tracing::error!(%error, attempt = faults, "batch not sequenced");
+                if faults == FAULT_ATTEMPTS {
+                    let failed = Decision::Failed {
+                        condition: Condition::Fault,
+                        message: error.to_string(),
+                    }
+                    .to_json();
+                    let decided: Vec<_> = ids.into_iter().map(|id| (id, failed.clone())).collect();
+                    submissions::record(integrator.conn(), &decided).await?;
+                    faults = 0;
+                }
+            }
+            Err(error) => return Err(error.into()),
+        }
     }
 }
 
@@ -306,6 +331,7 @@ impl Submissions {
     ) -> Result<Appended, SequenceError> {
         let (reply, answered) = oneshot::channel();
         let pending = Pending {
+            leaf_hash: entry.leaf_hash(),
             row: NewSubmission {
                 leaf: entry.leaf().to_vec(),
                 sidecar: sidecar.map(|s| serde_json::to_string(&s).expect("a sidecar serialises")),
@@ -331,6 +357,8 @@ impl Submissions {
 /// A submission on its way into the `submissions` table, and its client.
 struct Pending {
     row: NewSubmission,
+    /// The row's leaf hash, as the submitting handler computed it.
+    leaf_hash: Hash,
     reply: oneshot::Sender<Result<Appended, SequenceError>>,
 }
 
@@ -345,16 +373,15 @@ async fn store_submissions(
 ) {
     let mut batch = Vec::with_capacity(submissions::MAX_INSERT);
     while intake.recv_many(&mut batch, submissions::MAX_INSERT).await > 0 {
-        let (rows, replies): (Vec<NewSubmission>, Vec<_>) =
-            batch.drain(..).map(|p| (p.row, p.reply)).unzip();
+        let (rows, replies): (Vec<NewSubmission>, Vec<_>) = batch
+            .drain(..)
+            .map(|p| (p.row, (p.leaf_hash, p.reply)))
+            .unzip();
         match submissions::insert(&store, &rows, unix_millis()).await {
             Ok(stored) => {
                 let mut by_hash: HashMap<[u8; 32], Vec<_>> = HashMap::new();
-                for (row, reply) in rows.iter().zip(replies) {
-                    by_hash
-                        .entry(leaf_hash(&row.leaf).0)
-                        .or_default()
-                        .push(reply);
+                for (leaf_hash, reply) in replies {
+                    by_hash.entry(leaf_hash.0).or_default().push(reply);
                 }
                 let mut waiting = waiting.lock().expect("waiting submissions");
                 for (id, leaf_hash) in stored {
@@ -364,7 +391,7 @@ async fn store_submissions(
                 }
             }
             Err(error) => {
-                for reply in replies {
+                for (_, reply) in replies {
                     let _ = reply.send(Err(SequenceError::from(&error)));
                 }
             }

@@ -55,6 +55,16 @@ pub(crate) struct Submission {
     pub reply: Reply,
 }
 
+impl Submission {
+    /// The submission's row, when it was handed over through the `submissions` table.
+    pub(crate) fn recorded_id(&self) -> Option<i64> {
+        match self.reply {
+            Reply::Recorded(id) => Some(id),
+            Reply::Waiting(_) => None,
+        }
+    }
+}
+
 pub(crate) enum Reply {
     /// A handler of this process, waiting on the channel.
     Waiting(oneshot::Sender<Result<Appended, SequenceError>>),
@@ -88,6 +98,11 @@ pub(crate) enum Decision {
         duplicate: bool,
     },
     Denied(Denial),
+    /// The batch failed for a reason retrying did not mend; the client is told so.
+    Failed {
+        condition: Condition,
+        message: String,
+    },
 }
 
 impl Decision {
@@ -103,7 +118,7 @@ impl Decision {
         }
     }
 
-    fn to_json(&self) -> String {
+    pub(crate) fn to_json(&self) -> String {
         serde_json::to_string(self).expect("decisions serialise")
     }
 
@@ -126,6 +141,9 @@ impl Decision {
                 duplicate,
             }),
             Decision::Denied(denial) => Err(SequenceError::Denied(denial)),
+            Decision::Failed { condition, message } => {
+                Err(SequenceError::Storage { condition, message })
+            }
         }
     }
 }
@@ -140,10 +158,7 @@ pub(crate) async fn record_outcomes(
     let decided: Vec<(i64, String)> = batch
         .iter()
         .zip(outcomes)
-        .filter_map(|(s, outcome)| match s.reply {
-            Reply::Recorded(id) => Some((id, Decision::of(outcome).to_json())),
-            Reply::Waiting(_) => None,
-        })
+        .filter_map(|(s, outcome)| Some((s.recorded_id()?, Decision::of(outcome).to_json())))
         .collect();
     submissions::record(tx, &decided).await?;
     Ok(!decided.is_empty())

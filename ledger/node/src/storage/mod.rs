@@ -37,7 +37,7 @@ pub enum StorageError {
 
 /// What kind of trouble a storage error is, as far as a client and an operator care:
 /// the answer a refused request gets, and what the operator must fix.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Condition {
     /// The database's storage cannot take the write: full (SQLite's SQLITE_FULL,
     /// PostgreSQL's SQLSTATE class 53, insufficient resources) or a write refused
