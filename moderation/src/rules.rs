@@ -57,22 +57,30 @@ impl Rules for WorkflowRules {
     }
 }
 
-/// An entry being admitted: who wrote it, its id, where it lands, when it was written,
-/// and the log's time.
+/// An entry being admitted: who wrote it, its id, where it lands, when it was written.
 struct Ctx<'a> {
     author: Vec<u8>,
     id: Vec<u8>,
     index: i64,
     created_at: &'a str,
-    /// The log's clock (`YYYY-MM-DDTHH:MM:SSZ`), absent before its first reading.
-    log_time: Option<String>,
 }
 
-impl Ctx<'_> {
-    /// The log's date, for comparisons with `needed_by`.
-    fn today(&self) -> Option<&str> {
-        self.log_time.as_deref().map(|t| &t[..10])
-    }
+/// The log's clock (`YYYY-MM-DDTHH:MM:SSZ`), absent before its first reading. Only the
+/// rules that depend on time read it: most entries do not, and each read is a
+/// statement on the integrator's serial path.
+async fn log_time(conn: &mut AnyConnection) -> Result<Option<String>, sqlx::Error> {
+    Ok(sqlx::query("SELECT time FROM wf_clock")
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|r| r.get(0)))
+}
+
+/// The log's date, for comparisons with `needed_by`.
+async fn log_date(conn: &mut AnyConnection) -> Result<Option<String>, sqlx::Error> {
+    Ok(log_time(conn).await?.map(|mut t| {
+        t.truncate(10);
+        t
+    }))
 }
 
 async fn admit(
@@ -82,16 +90,11 @@ async fn admit(
     index: u64,
     sidecar: Option<&Sidecar>,
 ) -> Result<(), Refusal> {
-    let log_time: Option<String> = sqlx::query("SELECT time FROM wf_clock")
-        .fetch_optional(&mut *conn)
-        .await?
-        .map(|r| r.get(0));
     let ctx = Ctx {
         author: entry.author_key().to_bytes().to_vec(),
         id: entry.leaf_hash().0.to_vec(),
         index: index as i64,
         created_at: entry.entry().created_at.as_str(),
-        log_time,
     };
     match entry.body() {
         Body::LogClock(b) => set_clock(conn, &ctx, log, entry, &b.time).await,
@@ -486,7 +489,10 @@ async fn post_need(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &NeedPost) -> Res
         .because(Fault::new(FaultCode::EvidenceRequired).at("evidence.url"))
         .into());
     }
-    if let Some(today) = ctx.today().filter(|today| b.needed_by.as_str() < *today) {
+    if let Some(today) = log_date(conn)
+        .await?
+        .filter(|today| b.needed_by.as_str() < today.as_str())
+    {
         return Err(Denial::conflict(format!(
             "needed_by: the date is in the past: the log's clock says {today}"
         ))
@@ -698,7 +704,7 @@ async fn update_need(
         // time, so an author cannot hasten or delay that by dating the update.
         sqlx::query("UPDATE wf_posts SET status = $1, closed_at = $2 WHERE id = $3")
             .bind(status)
-            .bind(ctx.log_time.as_deref().unwrap_or(ctx.created_at))
+            .bind(log_time(conn).await?.as_deref().unwrap_or(ctx.created_at))
             .bind(&id)
             .execute(&mut *conn)
             .await?;
@@ -769,7 +775,10 @@ async fn pledge(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &Pledge) -> Result<(
         .because(Fault::new(FaultCode::NeedClosed))
         .into());
     }
-    if let Some(today) = ctx.today().filter(|today| n.needed_by.as_str() < *today) {
+    if let Some(today) = log_date(conn)
+        .await?
+        .filter(|today| n.needed_by.as_str() < today.as_str())
+    {
         return Err(Denial::conflict(format!(
             "need: the need expired on its needed_by date {}: the log's clock says {today}",
             n.needed_by
@@ -1084,10 +1093,7 @@ async fn set_clock(
     entry: &VerifiedEntry,
     time: &str,
 ) -> Result<(), Refusal> {
-    let previous = ctx
-        .log_time
-        .as_deref()
-        .and_then(|t| parse_timestamp(t).ok());
+    let previous = log_time(conn).await?.and_then(|t| parse_timestamp(&t).ok());
     let denial = |e: clock::ClockError| match e {
         clock::ClockError::NotLogKey { .. } => Denial::forbidden(e.to_string()),
         _ => Denial::conflict(e.to_string()),
