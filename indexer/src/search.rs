@@ -238,7 +238,7 @@ impl SearchIndex {
             let exact = parser
                 .parse_query(&query.q)
                 .map_err(|e| bad(format!("cannot parse q: {e}")))?;
-            Some(self.with_typos(&parser, &query.q, exact)?)
+            Some(self.rewritten(&parser, &query.q, exact)?)
         };
 
         let mut clauses: Vec<(Occur, Box<dyn TQuery>)> = vec![(
@@ -339,13 +339,14 @@ impl SearchIndex {
         })
     }
 
-    /// `exact` (the parse of `q`), or, when some words of `q` may be typos, `q`
-    /// parsed again with each such word `w` read as `(w OR (alternatives)^0.1)`:
+    /// `exact` (the parse of `q`), or, when `q` has CJK words (see
+    /// [`words_as_bigrams`]) or words that may be typos, `q` parsed again with those
+    /// words rewritten. A possible typo `w` is read as `(w OR (alternatives)^0.1)`:
     /// the alternatives are the words one edit away from `w` whose stems are in the
     /// index (see [`FUZZY_MIN_LETTERS`]). They match on their own, so `ventilatr`
     /// finds ventilators, but score far below the word as typed, so that documents
     /// with the word itself come first.
-    fn with_typos(
+    fn rewritten(
         &self,
         parser: &QueryParser,
         q: &str,
@@ -363,7 +364,9 @@ impl SearchIndex {
             expanded: false,
         };
         let ast = typos.rewrite(ast);
-        if !typos.expanded {
+        let mut bigrams = false;
+        let ast = words_as_bigrams(ast, &mut bigrams);
+        if !typos.expanded && !bigrams {
             return Ok(exact);
         }
         parser
@@ -445,6 +448,53 @@ fn named<T: serde::de::DeserializeOwned>(
         field,
         value: value.to_owned(),
     })
+}
+
+/// `ast` with each unquoted CJK word of three or more characters read as all of its
+/// bigrams (`防护服` → `+防护 +护服`) instead of the phrase the parser makes of them;
+/// sets `changed` when there was one.
+///
+/// A phrase must read the positions of both bigrams in every document that has them
+/// both, which made one common Chinese word the slowest query at a million documents
+/// (BENCHMARKS.md, (e)); the conjunction reads no positions. It also finds documents
+/// where the two bigrams stand apart (`防护` … `护服`), which for words of aid
+/// supplies is rare and ranks below documents with the word (each bigram scores as
+/// often as it occurs); `"防护服"` in quotes stays an exact phrase.
+fn words_as_bigrams(ast: UserInputAst, changed: &mut bool) -> UserInputAst {
+    match ast {
+        UserInputAst::Clause(clauses) => UserInputAst::Clause(
+            clauses
+                .into_iter()
+                .map(|(occur, sub)| (occur, words_as_bigrams(sub, changed)))
+                .collect(),
+        ),
+        UserInputAst::Boost(sub, boost) => {
+            UserInputAst::Boost(Box::new(words_as_bigrams(*sub, changed)), boost)
+        }
+        UserInputAst::Leaf(leaf) => match *leaf {
+            UserInputLeaf::Literal(lit)
+                if lit.delimiter == Delimiter::None
+                    && !lit.prefix
+                    && lit.phrase.chars().nth(2).is_some()
+                    && lit.phrase.chars().all(crate::tokenizer::is_cjk) =>
+            {
+                *changed = true;
+                let chars: Vec<char> = lit.phrase.chars().collect();
+                let bigram = |pair: &[char]| {
+                    let leaf = UserInputLeaf::Literal(UserInputLiteral {
+                        field_name: lit.field_name.clone(),
+                        phrase: pair.iter().collect(),
+                        delimiter: Delimiter::None,
+                        slop: 0,
+                        prefix: false,
+                    });
+                    (Some(GOccur::Must), UserInputAst::Leaf(Box::new(leaf)))
+                };
+                UserInputAst::Clause(chars.windows(2).map(bigram).collect())
+            }
+            other => UserInputAst::Leaf(Box::new(other)),
+        },
+    }
 }
 
 /// Typo tolerance: an unquoted word of the free text, without a field, made of at

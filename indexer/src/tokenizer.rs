@@ -13,10 +13,12 @@
 //! - everything else (spaces, punctuation, full-width punctuation, symbols) separates
 //!   runs and is dropped. A change of script also separates runs: `N95口罩` → `n95 口罩`.
 //!
-//! The same analyzer runs on queries, so a CJK query of three or more characters
-//! becomes a phrase of bigrams (`防护服` → "防护 护服") that matches exactly where those
-//! characters stand next to each other in a document (`医用防护服`), and a two-character
-//! query (`口罩`) is a single term found inside any longer run (`N95口罩`, `医用口罩`).
+//! The same analyzer runs on queries, so a quoted CJK query of three or more
+//! characters becomes a phrase of bigrams (`"防护服"` → "防护 护服") that matches exactly
+//! where those characters stand next to each other in a document (`医用防护服`); unquoted,
+//! the search reads it as all of its bigrams, without positions (see `search`), and a
+//! two-character query (`口罩`) is a single term found inside any longer run (`N95口罩`,
+//! `医用口罩`).
 //!
 //! Trade-offs of bigrams against a dictionary segmenter (jieba and the like):
 //!
