@@ -24,6 +24,7 @@ use ledger::fault::{Fault, FaultCode};
 use ledger::hex32;
 use ledger_node::rules::{BoxFuture, Denial, Refusal, Rules};
 use ledger_node::storage::query::QueryBuilder;
+use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use std::collections::HashMap;
 
@@ -75,12 +76,9 @@ async fn log_time(conn: &mut AnyConnection) -> Result<Option<String>, sqlx::Erro
         .map(|r| r.get(0)))
 }
 
-/// The log's date, for comparisons with `needed_by`.
-async fn log_date(conn: &mut AnyConnection) -> Result<Option<String>, sqlx::Error> {
-    Ok(log_time(conn).await?.map(|mut t| {
-        t.truncate(10);
-        t
-    }))
+/// The date of a log time, for comparisons with `needed_by`.
+fn date_of(log_time: &str) -> &str {
+    &log_time[..10]
 }
 
 async fn admit(
@@ -465,23 +463,33 @@ async fn insert_items(
 
 async fn post_need(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &NeedPost) -> Result<(), Refusal> {
     let org = bytes(&b.org);
-    let rejected: Option<i64> = sqlx::query("SELECT rejects FROM wf_orgs WHERE id = $1")
+    // What the checks below ask, in one statement (see `NeedRef`).
+    let sql = format!(
+        "SELECT o.rejects, {}, (SELECT time FROM wf_clock),
+                (SELECT COUNT(*) FROM wf_posts p
+                 WHERE p.org = o.id AND p.kind = 'need' AND p.status = 'open')
+         FROM wf_orgs o WHERE o.id = $1",
+        is_member_column("$2", "o.id")
+    );
+    let Some(facts) = sqlx::query(&sql)
         .bind(&org)
+        .bind(&ctx.author)
         .fetch_optional(&mut *conn)
         .await?
-        .map(|r| r.get(0));
-    match rejected {
-        None => return Err(Denial::unknown("org: no registered organisation has this id").into()),
-        Some(r) if r > 0 => {
+    else {
+        return Err(Denial::unknown("org: no registered organisation has this id").into());
+    };
+    match facts.get::<i64, _>(0) {
+        r if r > 0 => {
             return Err(
                 Denial::forbidden("org: the organisation was rejected by a moderator")
                     .because(Fault::new(FaultCode::OrgRejected).at("org"))
                     .into(),
             )
         }
-        Some(_) => {}
+        _ => {}
     }
-    let member = is_member(conn, &ctx.author, &org).await?;
+    let member = facts.get::<i64, _>(1) != 0;
     if !member && b.evidence.is_none() {
         return Err(Denial::forbidden(
             "evidence: required when posting on behalf of an organisation you are not a member of",
@@ -489,9 +497,11 @@ async fn post_need(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &NeedPost) -> Res
         .because(Fault::new(FaultCode::EvidenceRequired).at("evidence.url"))
         .into());
     }
-    if let Some(today) = log_date(conn)
-        .await?
-        .filter(|today| b.needed_by.as_str() < today.as_str())
+    let now: Option<String> = facts.get(2);
+    if let Some(today) = now
+        .as_deref()
+        .map(date_of)
+        .filter(|today| b.needed_by.as_str() < *today)
     {
         return Err(Denial::conflict(format!(
             "needed_by: the date is in the past: the log's clock says {today}"
@@ -499,14 +509,7 @@ async fn post_need(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &NeedPost) -> Res
         .because(Fault::new(FaultCode::DatePassed).at("needed_by"))
         .into());
     }
-    let open: i64 = sqlx::query(
-        "SELECT COUNT(*) FROM wf_posts WHERE org = $1 AND kind = 'need' AND status = 'open'",
-    )
-    .bind(&org)
-    .fetch_one(&mut *conn)
-    .await?
-    .get(0);
-    if open >= MAX_OPEN_NEEDS_PER_ORG {
+    if facts.get::<i64, _>(3) >= MAX_OPEN_NEEDS_PER_ORG {
         return Err(Denial::conflict(format!(
             "the organisation already has {MAX_OPEN_NEEDS_PER_ORG} open needs; close some first"
         ))
@@ -541,28 +544,82 @@ async fn post_need(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &NeedPost) -> Res
     Ok(())
 }
 
-/// The need `id` refers to: its org, author, status and deadline.
+/// The need an entry refers to: its author, status, deadline and rejections, and, read in
+/// the same statement because the rules about needs ask them, whether the entry's
+/// author is a member of the need's organisation and the log's clock. Every
+/// statement is a round trip on the integrator's serial path.
 struct NeedRef {
-    org: Vec<u8>,
     author: Vec<u8>,
     status: String,
     needed_by: String,
     rejects: i64,
+    by_member: bool,
+    /// See [`log_time`].
+    log_time: Option<String>,
 }
 
-async fn need(conn: &mut AnyConnection, field: &str, id: &[u8]) -> Result<NeedRef, Refusal> {
-    let row = sqlx::query("SELECT org, author, status, needed_by, rejects FROM wf_posts WHERE id = $1 AND kind = 'need'")
+impl NeedRef {
+    /// The log's date, for comparisons with `needed_by`.
+    fn today(&self) -> Option<&str> {
+        self.log_time.as_deref().map(date_of)
+    }
+}
+
+/// A column that is 1 when the key `key` is a member of the organisation `org` (SQL
+/// expressions), else 0: an integer on both backends.
+fn is_member_column(key: &str, org: &str) -> String {
+    format!(
+        "CAST(CASE WHEN EXISTS (SELECT 1 FROM wf_roles r
+                                WHERE r.key = {key} AND r.role = 'member' AND r.org = {org})
+              THEN 1 ELSE 0 END AS BIGINT)"
+    )
+}
+
+/// The columns `NeedRef::read` reads, of the need `p`; `author` is the placeholder of
+/// the key whose membership is asked.
+fn need_columns(author: &str) -> String {
+    format!(
+        "p.author, p.status, p.needed_by, p.rejects, {}, (SELECT time FROM wf_clock)",
+        is_member_column(author, "p.org")
+    )
+}
+
+impl NeedRef {
+    /// The need in the columns of `row` from `at` on (`need_columns`), if there was one.
+    fn read(row: &AnyRow, at: usize) -> Option<NeedRef> {
+        Some(NeedRef {
+            author: row.get::<Option<Vec<u8>>, _>(at)?,
+            status: row.get(at + 1),
+            needed_by: row.get(at + 2),
+            rejects: row.get(at + 3),
+            by_member: row.get::<i64, _>(at + 4) != 0,
+            log_time: row.get(at + 5),
+        })
+    }
+}
+
+/// The need `id` (named `field` in the entry), as the entry by `author` sees it.
+async fn need(
+    conn: &mut AnyConnection,
+    field: &str,
+    id: &[u8],
+    author: &[u8],
+) -> Result<NeedRef, Refusal> {
+    let sql = format!(
+        "SELECT {} FROM wf_posts p WHERE p.id = $1 AND p.kind = 'need'",
+        need_columns("$2")
+    );
+    sqlx::query(&sql)
         .bind(id)
+        .bind(author)
         .fetch_optional(&mut *conn)
         .await?
-        .ok_or_else(|| Denial::unknown(format!("{field}: no need in the log has this id")))?;
-    Ok(NeedRef {
-        org: row.get(0),
-        author: row.get(1),
-        status: row.get(2),
-        needed_by: row.get(3),
-        rejects: row.get(4),
-    })
+        .and_then(|row| NeedRef::read(&row, 0))
+        .ok_or_else(|| no_need(field).into())
+}
+
+fn no_need(field: &str) -> Denial {
+    Denial::unknown(format!("{field}: no need in the log has this id"))
 }
 
 /// Two quantities of each of `lines` of the post or link `key`, read in one
@@ -656,8 +713,8 @@ async fn update_need(
     b: &NeedUpdate,
 ) -> Result<(), Refusal> {
     let id = bytes(&b.need);
-    let n = need(conn, "need", &id).await?;
-    if n.author != ctx.author && !is_member(conn, &ctx.author, &n.org).await? {
+    let n = need(conn, "need", &id, &ctx.author).await?;
+    if n.author != ctx.author && !n.by_member {
         return Err(Denial::forbidden(
             "only the need's author or a member of its organisation may update it",
         )
@@ -704,7 +761,7 @@ async fn update_need(
         // time, so an author cannot hasten or delay that by dating the update.
         sqlx::query("UPDATE wf_posts SET status = $1, closed_at = $2 WHERE id = $3")
             .bind(status)
-            .bind(log_time(conn).await?.as_deref().unwrap_or(ctx.created_at))
+            .bind(n.log_time.as_deref().unwrap_or(ctx.created_at))
             .bind(&id)
             .execute(&mut *conn)
             .await?;
@@ -766,7 +823,7 @@ async fn insert_link(
 
 async fn pledge(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &Pledge) -> Result<(), Refusal> {
     let id = bytes(&b.need);
-    let n = need(conn, "need", &id).await?;
+    let n = need(conn, "need", &id, &ctx.author).await?;
     if n.status != "open" {
         return Err(Denial::conflict(format!(
             "need: the need is closed ({}); pledges go to open needs",
@@ -775,10 +832,7 @@ async fn pledge(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &Pledge) -> Result<(
         .because(Fault::new(FaultCode::NeedClosed))
         .into());
     }
-    if let Some(today) = log_date(conn)
-        .await?
-        .filter(|today| n.needed_by.as_str() < today.as_str())
-    {
+    if let Some(today) = n.today().filter(|today| n.needed_by.as_str() < *today) {
         return Err(Denial::conflict(format!(
             "need: the need expired on its needed_by date {}: the log's clock says {today}",
             n.needed_by
@@ -839,21 +893,15 @@ async fn pledge(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &Pledge) -> Result<(
 /// donor (docs/FORMAT.md §8). Whoever may update the need may accept its pledges.
 async fn accept(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &PledgeAccept) -> Result<(), Refusal> {
     let pledge_id = bytes(&b.pledge);
-    let (_, need_id) = link(conn, "pledge", &pledge_id, "pledge").await?;
-    let n = need(conn, "pledge", &need_id).await?;
-    if n.author != ctx.author && !is_member(conn, &ctx.author, &n.org).await? {
+    let pledge = link_to_need(conn, "pledge", &pledge_id, "pledge", &ctx.author).await?;
+    let n = pledge.need.ok_or_else(|| no_need("pledge"))?;
+    if n.author != ctx.author && !n.by_member {
         return Err(Denial::forbidden(
             "only the need's author or a member of its organisation may accept a pledge to it",
         )
         .into());
     }
-    let accepted =
-        sqlx::query("SELECT 1 FROM wf_links WHERE parent = $1 AND kind = 'pledge.accept'")
-            .bind(&pledge_id)
-            .fetch_optional(&mut *conn)
-            .await?
-            .is_some();
-    if accepted {
+    if pledge.accepted {
         return Err(Denial::conflict("pledge: the pledge is already accepted")
             .because(Fault::new(FaultCode::AlreadyAccepted))
             .into());
@@ -864,7 +912,7 @@ async fn accept(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &PledgeAccept) -> Re
         ctx,
         "pledge.accept",
         &pledge_id,
-        &need_id,
+        &pledge.need_id,
         detail,
         &[],
     )
@@ -872,20 +920,46 @@ async fn accept(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &PledgeAccept) -> Re
     Ok(())
 }
 
-/// A pledge or shipment and how much of each of its lines has passed on.
-async fn link(
+/// A pledge or shipment: its author and, read in the same statement, the need it is
+/// for (see [`NeedRef`]) and whether it was accepted (which only a pledge can be).
+struct LinkRef {
+    author: Vec<u8>,
+    need_id: Vec<u8>,
+    need: Option<NeedRef>,
+    accepted: bool,
+}
+
+/// The link `id` of `kind` (named `field` in the entry by `author`) and its need.
+async fn link_to_need(
     conn: &mut AnyConnection,
     field: &str,
     id: &[u8],
     kind: &str,
-) -> Result<(Vec<u8>, Vec<u8>), Refusal> {
-    let row = sqlx::query("SELECT author, need FROM wf_links WHERE id = $1 AND kind = $2")
+    author: &[u8],
+) -> Result<LinkRef, Refusal> {
+    let sql = format!(
+        "SELECT l.author, l.need,
+                CAST(CASE WHEN EXISTS (SELECT 1 FROM wf_links a
+                                       WHERE a.parent = l.id AND a.kind = 'pledge.accept')
+                     THEN 1 ELSE 0 END AS BIGINT),
+                {}
+         FROM wf_links l LEFT JOIN wf_posts p ON p.id = l.need AND p.kind = 'need'
+         WHERE l.id = $1 AND l.kind = $2",
+        need_columns("$3")
+    );
+    let row = sqlx::query(&sql)
         .bind(id)
         .bind(kind)
+        .bind(author)
         .fetch_optional(&mut *conn)
         .await?
         .ok_or_else(|| Denial::unknown(format!("{field}: no {kind} in the log has this id")))?;
-    Ok((row.get(0), row.get(1)))
+    Ok(LinkRef {
+        author: row.get(0),
+        need_id: row.get(1),
+        accepted: row.get::<i64, _>(2) != 0,
+        need: NeedRef::read(&row, 3),
+    })
 }
 
 /// Checks that each line's quantity fits what is left on that line of `parent`, then
@@ -926,8 +1000,9 @@ async fn pass_on(
 
 async fn ship(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &Shipment) -> Result<(), Refusal> {
     let pledge_id = bytes(&b.pledge);
-    let (pledger, need) = link(conn, "pledge", &pledge_id, "pledge").await?;
-    if pledger != ctx.author {
+    let pledge = link_to_need(conn, "pledge", &pledge_id, "pledge", &ctx.author).await?;
+    let need = pledge.need_id;
+    if pledge.author != ctx.author {
         return Err(Denial::forbidden(
             "only the donor who made the pledge may record its shipments",
         )
@@ -945,9 +1020,9 @@ async fn confirm(
     b: &DeliveryConfirm,
 ) -> Result<(), Refusal> {
     let shipment_id = bytes(&b.shipment);
-    let (_, need_id) = link(conn, "shipment", &shipment_id, "shipment").await?;
-    let n = need(conn, "shipment", &need_id).await?;
-    if !is_member(conn, &ctx.author, &n.org).await? {
+    let shipment = link_to_need(conn, "shipment", &shipment_id, "shipment", &ctx.author).await?;
+    let need_id = shipment.need_id;
+    if !shipment.need.ok_or_else(|| no_need("shipment"))?.by_member {
         return Err(Denial::forbidden(
             "only a member of the receiving organisation may confirm a delivery",
         )
