@@ -108,3 +108,71 @@ async fn a_refused_entry_leaves_nothing_and_the_rest_of_its_batch_lands() {
         admitted.len() + common::CLOCK_READINGS as usize
     );
 }
+
+/// The workflow writes offers in bulk when their batch is stored: concurrent offers,
+/// in batches that also hold refused entries (which send a batch back to be admitted
+/// entry by entry), all land with their post and item rows, once, and nothing of the
+/// refused ones does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn offers_written_in_bulk_land_whatever_is_refused_beside_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let instance = common::TestInstance::start_configured(dir.path(), |c| {
+        c.limits = common::NO_WRITE_LIMITS;
+    })
+    .await;
+    let http = common::http();
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..240u32 {
+        let key = author((i % 5) as u8 + 1);
+        let (refused, leaf) = if i % 8 == 5 {
+            let body = serde_json::json!({
+                "need": format!("{:064x}", i),
+                "items": [{"line": 0, "quantity": 1}],
+            });
+            (true, common::signed(&key, ledger::Kind::Pledge, body))
+        } else {
+            (false, offer(&key, &format!("bulk {i}")))
+        };
+        let (http, url) = (http.clone(), format!("{}/api/v1/entries", instance.url));
+        tasks.spawn(async move {
+            let status = http.post(url).body(leaf).send().await.unwrap().status();
+            (refused, status.as_u16())
+        });
+    }
+    let mut offers = 0;
+    while let Some(done) = tasks.join_next().await {
+        let (refused, status) = done.unwrap();
+        if refused {
+            assert_eq!(status, 422, "a pledge to no need is refused");
+        } else {
+            assert_eq!(status, 201);
+            offers += 1;
+        }
+    }
+    let db = common::open_db(&instance.data_dir).await;
+    let count = |sql: &'static str| {
+        let db = db.clone();
+        async move {
+            sqlx::query(sql)
+                .fetch_one(&db)
+                .await
+                .unwrap()
+                .get::<i64, _>(0)
+        }
+    };
+    assert_eq!(
+        count("SELECT COUNT(*) FROM wf_posts WHERE kind = 'offer'").await,
+        offers
+    );
+    assert_eq!(
+        count("SELECT COUNT(DISTINCT post) FROM wf_post_items").await,
+        offers
+    );
+    assert_eq!(count("SELECT COUNT(*) FROM wf_links").await, 0);
+    assert_eq!(
+        count("SELECT COUNT(*) FROM entries WHERE kind = 'offer.post'").await,
+        offers
+    );
+    db.close().await;
+    instance.stop().await;
+}

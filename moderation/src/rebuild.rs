@@ -77,6 +77,7 @@ pub async fn rebuild(
                 })?;
             next = stored.index + 1;
         }
+        rules.flush(&mut tx).await?;
         progress(next);
     }
     tx.commit().await?;

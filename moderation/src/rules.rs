@@ -13,9 +13,9 @@
 
 use crate::private::{self, Sidecar};
 use ledger::body::{
-    Body, CloseReason, DeliveryConfirm, Item, LineQuantity, NeedPost, NeedUpdate, OfferPost,
-    OrgRegister, OrgUpdate, OrgVerdict, OrgVerify, Pledge, PledgeAccept, Redaction, Role,
-    RoleChange, Shipment, Verdict, VerdictKind,
+    Body, CloseReason, DeliveryConfirm, Item, LineQuantity, NeedPost, NeedUpdate, OrgRegister,
+    OrgUpdate, OrgVerdict, OrgVerify, Pledge, PledgeAccept, Redaction, Role, RoleChange, Shipment,
+    Verdict, VerdictKind,
 };
 use ledger::checkpoint::LogVerifier;
 use ledger::clock;
@@ -28,21 +28,39 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use std::collections::HashMap;
 
+mod offers;
+
+/// Most rows in one `INSERT`: both backends take this many rows' parameters in one
+/// statement.
+const ROWS_PER_INSERT: usize = 1000;
+
 /// Most open needs one organisation may have at once (an abuse limit that is part of
 /// validity, so it is fixed rather than configured).
 pub const MAX_OPEN_NEEDS_PER_ORG: i64 = 200;
 
 /// The aid workflow's rules for one log, on either backend. They know the log's key
 /// (the verifier key its clients pin) because only that key may set the log's clock.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct WorkflowRules {
     log: LogVerifier,
+    offers: offers::Deferred,
 }
 
 impl WorkflowRules {
     /// The rules of the log whose checkpoints `log` verifies.
     pub fn new(log: LogVerifier) -> Self {
-        WorkflowRules { log }
+        WorkflowRules {
+            log,
+            offers: offers::Deferred::default(),
+        }
+    }
+}
+
+/// A clone serves another integrator (a node that takes the lease over): it starts
+/// with nothing left to write.
+impl Clone for WorkflowRules {
+    fn clone(&self) -> Self {
+        WorkflowRules::new(self.log.clone())
     }
 }
 
@@ -54,7 +72,26 @@ impl Rules for WorkflowRules {
         index: u64,
         sidecar: Option<&'a Sidecar>,
     ) -> BoxFuture<'a, Result<(), Refusal>> {
-        Box::pin(admit(conn, &self.log, entry, index, sidecar))
+        Box::pin(admit(conn, self, entry, index, sidecar))
+    }
+
+    fn flush<'a>(&'a self, conn: &'a mut AnyConnection) -> BoxFuture<'a, Result<(), sqlx::Error>> {
+        Box::pin(self.offers.flush(conn))
+    }
+
+    fn discard(&self) {
+        self.offers.discard();
+    }
+}
+
+/// Whether the rule of `body` reads posts that may be offers, which must then be
+/// written first (see `offers`): a verdict reads the post it judges, a pledge the
+/// offer it draws on.
+fn reads_offers(body: &Body) -> bool {
+    match body {
+        Body::Verdict(_) => true,
+        Body::Pledge(p) => p.offer.is_some(),
+        _ => false,
     }
 }
 
@@ -83,11 +120,14 @@ fn date_of(log_time: &str) -> &str {
 
 async fn admit(
     conn: &mut AnyConnection,
-    log: &LogVerifier,
+    rules: &WorkflowRules,
     entry: &VerifiedEntry,
     index: u64,
     sidecar: Option<&Sidecar>,
 ) -> Result<(), Refusal> {
+    if reads_offers(entry.body()) {
+        rules.offers.flush(conn).await?;
+    }
     let ctx = Ctx {
         author: entry.author_key().to_bytes().to_vec(),
         id: entry.leaf_hash().0.to_vec(),
@@ -95,7 +135,7 @@ async fn admit(
         created_at: entry.entry().created_at.as_str(),
     };
     match entry.body() {
-        Body::LogClock(b) => set_clock(conn, &ctx, log, entry, &b.time).await,
+        Body::LogClock(b) => set_clock(conn, &ctx, &rules.log, entry, &b.time).await,
         Body::RoleGrant(b) => grant(conn, &ctx, b).await,
         Body::RoleRevoke(b) => revoke(conn, &ctx, b).await,
         Body::OrgRegister(b) => register_org(conn, &ctx, b).await,
@@ -103,7 +143,9 @@ async fn admit(
         Body::OrgUpdate(b) => update_org(conn, &ctx, b).await,
         Body::NeedPost(b) => post_need(conn, &ctx, b).await,
         Body::NeedUpdate(b) => update_need(conn, &ctx, b).await,
-        Body::OfferPost(b) => post_offer(conn, &ctx, b).await,
+        // Anyone may offer anything: nothing to check, and its rows are written with
+        // the batch's other offers once it is admitted (below).
+        Body::OfferPost(_) => Ok(()),
         Body::Pledge(b) => pledge(conn, &ctx, b).await,
         Body::PledgeAccept(b) => accept(conn, &ctx, b).await,
         Body::Shipment(b) => ship(conn, &ctx, b).await,
@@ -124,6 +166,9 @@ async fn admit(
             .check(entry.body().contact_commitment())
             .map_err(|e| Denial::conflict(e.to_string()))?;
         private::store(conn, &ctx.id, sidecar).await?;
+    }
+    if let Body::OfferPost(b) = entry.body() {
+        rules.offers.push(&ctx, b);
     }
     Ok(())
 }
@@ -437,27 +482,35 @@ fn wire_name(value: impl serde::Serialize) -> String {
     }
 }
 
-async fn insert_items(
+/// Inserts the item lines of each of `posts` (its id and its items, numbered from 0).
+async fn insert_items<'p>(
     conn: &mut AnyConnection,
-    post: &[u8],
-    items: &[Item],
+    posts: impl IntoIterator<Item = (&'p [u8], &'p [Item])>,
 ) -> Result<(), sqlx::Error> {
-    if items.is_empty() {
-        return Ok(());
+    let lines: Vec<(&[u8], usize, &Item)> = posts
+        .into_iter()
+        .flat_map(|(post, items)| {
+            items
+                .iter()
+                .enumerate()
+                .map(move |(line, item)| (post, line, item))
+        })
+        .collect();
+    for chunk in lines.chunks(ROWS_PER_INSERT) {
+        let mut q = QueryBuilder::new(
+            "INSERT INTO wf_post_items (post, line, item, category, unit, spec, requested) ",
+        );
+        q.push_values(chunk, |row, &(post, line, item)| {
+            row.push_bind(post)
+                .push_bind(line as i64)
+                .push_bind(item.item.as_str())
+                .push_bind(item.category.name())
+                .push_bind(wire_name(item.unit))
+                .push_bind(item.spec.as_deref())
+                .push_bind(item.quantity as i64);
+        });
+        q.build().execute(&mut *conn).await?;
     }
-    let mut q = QueryBuilder::new(
-        "INSERT INTO wf_post_items (post, line, item, category, unit, spec, requested) ",
-    );
-    q.push_values(items.iter().enumerate(), |row, (line, item)| {
-        row.push_bind(post)
-            .push_bind(line as i64)
-            .push_bind(item.item.as_str())
-            .push_bind(item.category.name())
-            .push_bind(wire_name(item.unit))
-            .push_bind(item.spec.as_deref())
-            .push_bind(item.quantity as i64);
-    });
-    q.build().execute(&mut *conn).await?;
     Ok(())
 }
 
@@ -540,7 +593,7 @@ async fn post_need(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &NeedPost) -> Res
     .bind(&b.delivery_point)
     .execute(&mut *conn)
     .await?;
-    insert_items(conn, &ctx.id, &b.items).await?;
+    insert_items(conn, [(ctx.id.as_slice(), b.items.as_slice())]).await?;
     Ok(())
 }
 
@@ -766,26 +819,6 @@ async fn update_need(
             .execute(&mut *conn)
             .await?;
     }
-    Ok(())
-}
-
-async fn post_offer(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &OfferPost) -> Result<(), Refusal> {
-    sqlx::query(
-        "INSERT INTO wf_posts (id, idx, kind, author, needed_by, area_code, area_name, description, created_at, has_contact)
-         VALUES ($1, $2, 'offer', $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(&ctx.id)
-    .bind(ctx.index)
-    .bind(&ctx.author)
-    .bind(&b.available_until)
-    .bind(&b.area.code)
-    .bind(&b.area.name)
-    .bind(&b.description)
-    .bind(ctx.created_at)
-    .bind(i64::from(b.contact.is_some()))
-    .execute(&mut *conn)
-    .await?;
-    insert_items(conn, &ctx.id, &b.items).await?;
     Ok(())
 }
 

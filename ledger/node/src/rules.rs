@@ -89,4 +89,19 @@ pub trait Rules: Send + Sync + 'static {
         index: u64,
         sidecar: Option<&'a Sidecar>,
     ) -> BoxFuture<'a, Result<(), Refusal>>;
+
+    /// Writes through `conn` what `admit` left to be written in bulk. The sequencer
+    /// calls it once the batch's entries are admitted, before it stores them, and
+    /// before each entry it admits under a savepoint of its own, so that undoing a
+    /// refused entry never undoes another's rows.
+    fn flush<'a>(
+        &'a self,
+        _conn: &'a mut sqlx::AnyConnection,
+    ) -> BoxFuture<'a, Result<(), sqlx::Error>> {
+        Box::pin(async { Ok(()) })
+    }
+
+    /// Forgets what `admit` left to be written: the entries admitted since the last
+    /// `flush` were rolled back.
+    fn discard(&self) {}
 }

@@ -399,6 +399,8 @@ impl<S: LogStore, R: Rules> Integrator<S, R> {
         // taken back below if nothing else of the batch is appended: a refused or
         // repeated submission changes nothing, not even the clock.
         let rules = &self.rules;
+        // Nothing a failed batch left behind is written with this one.
+        rules.discard();
         let mut read_at = None;
         let sequencing = async {
             if let Some((reading, _)) = &reading {
@@ -444,6 +446,7 @@ impl<S: LogStore, R: Rules> Integrator<S, R> {
                     }
                     let index = frontier.size();
                     if careful {
+                        rules.flush(&mut tx).await.map_err(StorageError::from)?;
                         storage::savepoint(&mut tx, "admit").await?;
                     }
                     match rules
@@ -459,6 +462,7 @@ impl<S: LogStore, R: Rules> Integrator<S, R> {
                         Ok(()) => {}
                         Err(Refusal::Denied(_)) if !careful => {
                             storage::rollback_to(&mut tx, "batch").await?;
+                            rules.discard();
                             (frontier, placed) = (start_frontier.clone(), start_placed.clone());
                             entries.truncate(start_entries);
                             new_hashes.truncate(start_hashes);
@@ -481,6 +485,7 @@ impl<S: LogStore, R: Rules> Integrator<S, R> {
                 }
                 break;
             }
+            rules.flush(&mut tx).await.map_err(StorageError::from)?;
             storage::release(&mut tx, "batch").await?;
             if let Some((_, at)) = &reading {
                 // A submission of the reading itself (by the log's key) keeps it too.
