@@ -23,16 +23,12 @@ use ledger::entry::{parse_timestamp, VerifiedEntry};
 use ledger::fault::{Fault, FaultCode};
 use ledger::hex32;
 use ledger_node::rules::{BoxFuture, Denial, Refusal, Rules};
-use ledger_node::storage::query::QueryBuilder;
+use ledger_node::storage::query::{row_chunks, QueryBuilder};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use std::collections::HashMap;
 
 mod offers;
-
-/// Most rows in one `INSERT`: both backends take this many rows' parameters in one
-/// statement.
-const ROWS_PER_INSERT: usize = 1000;
 
 /// Most open needs one organisation may have at once (an abuse limit that is part of
 /// validity, so it is fixed rather than configured).
@@ -496,7 +492,7 @@ async fn insert_items<'p>(
                 .map(move |(line, item)| (post, line, item))
         })
         .collect();
-    for chunk in lines.chunks(ROWS_PER_INSERT) {
+    for chunk in row_chunks(&lines) {
         let mut q = QueryBuilder::new(
             "INSERT INTO wf_post_items (post, line, item, category, unit, spec, requested) ",
         );

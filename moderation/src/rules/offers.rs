@@ -9,9 +9,9 @@
 //! need. Rows are the same whenever they are written, so a replay (`rebuild`), which
 //! flushes page by page, gives the same tables.
 
-use super::{insert_items, Ctx, ROWS_PER_INSERT};
+use super::{insert_items, Ctx};
 use ledger::body::OfferPost;
-use ledger_node::storage::query::QueryBuilder;
+use ledger_node::storage::query::{row_chunks, QueryBuilder};
 use sqlx::AnyConnection;
 use std::sync::Mutex;
 
@@ -48,7 +48,7 @@ impl Deferred {
     /// Writes the waiting offers' posts and item lines through `conn`.
     pub(super) async fn flush(&self, conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
         let offers = std::mem::take(&mut *self.offers());
-        for chunk in offers.chunks(ROWS_PER_INSERT) {
+        for chunk in row_chunks(&offers) {
             let mut q = QueryBuilder::new(
                 "INSERT INTO wf_posts (id, idx, kind, author, needed_by, area_code, area_name, \
                  description, created_at, has_contact) ",

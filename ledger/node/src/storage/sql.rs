@@ -2,7 +2,7 @@
 //! with multi-row INSERTs (one statement per few hundred rows), which is what makes
 //! group commit pay off.
 
-use super::query::QueryBuilder;
+use super::query::{row_chunks, QueryBuilder};
 use super::{hash_from_bytes, Batch, LogStore, StorageError, StoredCheckpoint, StoredEntry};
 use ledger::tree::Hash;
 use sqlx::any::{Any, AnyRow};
@@ -10,10 +10,6 @@ use sqlx::{AnyConnection, AnyPool};
 use sqlx::{Connection, Row, Transaction};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-
-/// Rows per multi-row statement: 5 values a row stays under SQLite's 32766 bound
-/// parameters and PostgreSQL's 65535.
-const ROWS_PER_INSERT: usize = 500;
 
 /// Which database server a store speaks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -173,7 +169,7 @@ impl LogStore for SqlStore {
 
     async fn find_leaves(&self, leaf_hashes: &[Hash]) -> Result<Vec<(Hash, u64)>, StorageError> {
         let mut out = Vec::new();
-        for chunk in leaf_hashes.chunks(ROWS_PER_INSERT) {
+        for chunk in row_chunks(leaf_hashes) {
             let mut q =
                 QueryBuilder::new("SELECT leaf_hash, idx FROM entries WHERE leaf_hash IN (");
             q.push_list(chunk.iter().map(|h| h.0.to_vec())).push(")");
@@ -246,7 +242,7 @@ impl LogStore for SqlStore {
     }
 
     async fn append_in(&self, tx: &mut AnyConnection, batch: &Batch) -> Result<(), StorageError> {
-        for chunk in batch.entries.chunks(ROWS_PER_INSERT) {
+        for chunk in row_chunks(&batch.entries) {
             let mut q =
                 QueryBuilder::new("INSERT INTO entries (idx, leaf_hash, leaf, kind, author) ");
             q.push_values(chunk, |row, e| {
@@ -261,7 +257,7 @@ impl LogStore for SqlStore {
         let positions = (batch.first_position..)
             .zip(&batch.hashes)
             .collect::<Vec<_>>();
-        for chunk in positions.chunks(ROWS_PER_INSERT) {
+        for chunk in row_chunks(&positions) {
             let mut q = QueryBuilder::new("INSERT INTO tree_hashes (position, hash) ");
             q.push_values(chunk, |row, (p, h)| {
                 row.push_bind(*p as i64).push_bind(h.0.to_vec());

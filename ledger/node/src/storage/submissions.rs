@@ -3,7 +3,7 @@
 //! integrator decides it; the decision is written in the batch's own transaction, and
 //! the accepting node deletes the row once it has answered its client.
 
-use super::query::QueryBuilder;
+use super::query::{row_chunks, QueryBuilder};
 use super::sql::SqlStore;
 use super::StorageError;
 use ledger::tree::Hash;
@@ -83,7 +83,7 @@ pub async fn undecided(
 /// Records each row's outcome inside the batch's transaction `tx`, and clears its
 /// private sidecar.
 pub async fn record(tx: &mut AnyConnection, decided: &[(i64, String)]) -> Result<(), StorageError> {
-    for chunk in decided.chunks(500) {
+    for chunk in row_chunks(decided) {
         let mut q = QueryBuilder::new(
             "UPDATE submissions AS s SET outcome = v.outcome, sidecar = NULL FROM (",
         );
