@@ -27,9 +27,8 @@ use ledger_node::storage::query::{row_chunks, QueryBuilder};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use std::collections::HashMap;
-use std::sync::Mutex;
 
-mod bulk;
+mod offers;
 
 /// Most open needs one organisation may have at once (an abuse limit that is part of
 /// validity, so it is fixed rather than configured).
@@ -40,7 +39,7 @@ pub const MAX_OPEN_NEEDS_PER_ORG: i64 = 200;
 #[derive(Debug)]
 pub struct WorkflowRules {
     log: LogVerifier,
-    bulk: bulk::Deferred,
+    offers: offers::Deferred,
 }
 
 impl WorkflowRules {
@@ -48,7 +47,7 @@ impl WorkflowRules {
     pub fn new(log: LogVerifier) -> Self {
         WorkflowRules {
             log,
-            bulk: bulk::Deferred::default(),
+            offers: offers::Deferred::default(),
         }
     }
 }
@@ -73,16 +72,16 @@ impl Rules for WorkflowRules {
     }
 
     fn flush<'a>(&'a self, conn: &'a mut AnyConnection) -> BoxFuture<'a, Result<(), sqlx::Error>> {
-        Box::pin(self.bulk.flush(conn))
+        Box::pin(self.offers.flush(conn))
     }
 
     fn discard(&self) {
-        self.bulk.discard();
+        self.offers.discard();
     }
 }
 
 /// Whether the rule of `body` reads posts that may be offers, which must then be
-/// written first (see `bulk`): a verdict reads the post it judges, a pledge the
+/// written first (see `offers`): a verdict reads the post it judges, a pledge the
 /// offer it draws on.
 fn reads_offers(body: &Body) -> bool {
     match body {
@@ -98,10 +97,6 @@ struct Ctx<'a> {
     id: Vec<u8>,
     index: i64,
     created_at: &'a str,
-    /// The rows of the entries admitted before it in the batch, not written yet.
-    bulk: &'a bulk::Deferred,
-    /// The link the entry makes, written in bulk once the entry is admitted.
-    link: Mutex<Option<bulk::Link>>,
 }
 
 /// The log's clock (`YYYY-MM-DDTHH:MM:SSZ`), absent before its first reading. Only the
@@ -127,15 +122,13 @@ async fn admit(
     sidecar: Option<&Sidecar>,
 ) -> Result<(), Refusal> {
     if reads_offers(entry.body()) {
-        rules.bulk.flush(conn).await?;
+        rules.offers.flush(conn).await?;
     }
     let ctx = Ctx {
         author: entry.author_key().to_bytes().to_vec(),
         id: entry.leaf_hash().0.to_vec(),
         index: index as i64,
         created_at: entry.entry().created_at.as_str(),
-        bulk: &rules.bulk,
-        link: Mutex::new(None),
     };
     match entry.body() {
         Body::LogClock(b) => set_clock(conn, &ctx, &rules.log, entry, &b.time).await,
@@ -170,12 +163,8 @@ async fn admit(
             .map_err(|e| Denial::conflict(e.to_string()))?;
         private::store(conn, &ctx.id, sidecar).await?;
     }
-    // Only now is the entry admitted: its rows join those written in bulk.
     if let Body::OfferPost(b) = entry.body() {
-        rules.bulk.push_offer(&ctx, b);
-    }
-    if let Some(link) = ctx.link.lock().expect("the entry's link").take() {
-        rules.bulk.push_link(link);
+        rules.offers.push(&ctx, b);
     }
     Ok(())
 }
@@ -829,27 +818,36 @@ async fn update_need(
     Ok(())
 }
 
-/// Records the link (`wf_links`, with its lines) the entry makes, to be written in bulk
-/// once the entry is admitted.
-fn record_link(
+async fn insert_link(
+    conn: &mut AnyConnection,
     ctx: &Ctx<'_>,
-    kind: &'static str,
+    kind: &str,
     parent: &[u8],
     need: &[u8],
     detail: serde_json::Value,
     items: &[LineQuantity],
-) {
-    *ctx.link.lock().expect("the entry's link") = Some(bulk::Link {
-        id: ctx.id.clone(),
-        index: ctx.index,
-        kind,
-        author: ctx.author.clone(),
-        parent: parent.to_vec(),
-        need: need.to_vec(),
-        detail: detail.to_string(),
-        created_at: ctx.created_at.to_owned(),
-        items: items.to_vec(),
-    });
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO wf_links (id, idx, kind, author, parent, need, detail, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+        .bind(&ctx.id)
+        .bind(ctx.index)
+        .bind(kind)
+        .bind(&ctx.author)
+        .bind(parent)
+        .bind(need)
+        .bind(detail.to_string())
+        .bind(ctx.created_at)
+        .execute(&mut *conn)
+        .await?;
+    if !items.is_empty() {
+        let mut q = QueryBuilder::new("INSERT INTO wf_link_items (link, line, quantity) ");
+        q.push_values(items, |row, l| {
+            row.push_bind(ctx.id.as_slice())
+                .push_bind(i64::from(l.line))
+                .push_bind(l.quantity as i64);
+        });
+        q.build().execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 async fn pledge(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &Pledge) -> Result<(), Refusal> {
@@ -916,7 +914,7 @@ async fn pledge(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &Pledge) -> Result<(
     }
     add_to_lines(conn, Lines::OfPost, &id, "pledged", &b.items).await?;
     let detail = serde_json::json!({ "offer": b.offer });
-    record_link(ctx, "pledge", &id, &id, detail, &b.items);
+    insert_link(conn, ctx, "pledge", &id, &id, detail, &b.items).await?;
     Ok(())
 }
 
@@ -924,7 +922,7 @@ async fn pledge(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &Pledge) -> Result<(
 /// donor (docs/FORMAT.md §8). Whoever may update the need may accept its pledges.
 async fn accept(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &PledgeAccept) -> Result<(), Refusal> {
     let pledge_id = bytes(&b.pledge);
-    let pledge = link_to_need(conn, ctx, "pledge", &pledge_id, "pledge").await?;
+    let pledge = link_to_need(conn, "pledge", &pledge_id, "pledge", &ctx.author).await?;
     let n = pledge.need.ok_or_else(|| no_need("pledge"))?;
     if n.author != ctx.author && !n.by_member {
         return Err(Denial::forbidden(
@@ -938,14 +936,16 @@ async fn accept(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &PledgeAccept) -> Re
             .into());
     }
     let detail = serde_json::json!({ "note": b.note });
-    record_link(
+    insert_link(
+        conn,
         ctx,
         "pledge.accept",
         &pledge_id,
         &pledge.need_id,
         detail,
         &[],
-    );
+    )
+    .await?;
     Ok(())
 }
 
@@ -958,19 +958,14 @@ struct LinkRef {
     accepted: bool,
 }
 
-/// The link `id` of `kind` (named `field` in the entry `ctx`) and its need.
+/// The link `id` of `kind` (named `field` in the entry by `author`) and its need.
 async fn link_to_need(
     conn: &mut AnyConnection,
-    ctx: &Ctx<'_>,
     field: &str,
     id: &[u8],
     kind: &str,
+    author: &[u8],
 ) -> Result<LinkRef, Refusal> {
-    // The link, its lines and the links under it (an acceptance of a pledge) are read
-    // here and below: if they wait to be written in bulk, they are written first.
-    if ctx.bulk.holds_link(id) {
-        ctx.bulk.flush(conn).await?;
-    }
     let sql = format!(
         "SELECT l.author, l.need,
                 CAST(CASE WHEN EXISTS (SELECT 1 FROM wf_links a
@@ -984,7 +979,7 @@ async fn link_to_need(
     let row = sqlx::query(&sql)
         .bind(id)
         .bind(kind)
-        .bind(&ctx.author)
+        .bind(author)
         .fetch_optional(&mut *conn)
         .await?
         .ok_or_else(|| Denial::unknown(format!("{field}: no {kind} in the log has this id")))?;
@@ -1034,7 +1029,7 @@ async fn pass_on(
 
 async fn ship(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &Shipment) -> Result<(), Refusal> {
     let pledge_id = bytes(&b.pledge);
-    let pledge = link_to_need(conn, ctx, "pledge", &pledge_id, "pledge").await?;
+    let pledge = link_to_need(conn, "pledge", &pledge_id, "pledge", &ctx.author).await?;
     let need = pledge.need_id;
     if pledge.author != ctx.author {
         return Err(Denial::forbidden(
@@ -1044,7 +1039,7 @@ async fn ship(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &Shipment) -> Result<(
     }
     pass_on(conn, &pledge_id, &need, &b.items, "shipped", "shipped").await?;
     let detail = serde_json::json!({ "carrier": b.carrier, "tracking": b.tracking });
-    record_link(ctx, "shipment", &pledge_id, &need, detail, &b.items);
+    insert_link(conn, ctx, "shipment", &pledge_id, &need, detail, &b.items).await?;
     Ok(())
 }
 
@@ -1054,7 +1049,7 @@ async fn confirm(
     b: &DeliveryConfirm,
 ) -> Result<(), Refusal> {
     let shipment_id = bytes(&b.shipment);
-    let shipment = link_to_need(conn, ctx, "shipment", &shipment_id, "shipment").await?;
+    let shipment = link_to_need(conn, "shipment", &shipment_id, "shipment", &ctx.author).await?;
     let need_id = shipment.need_id;
     if !shipment.need.ok_or_else(|| no_need("shipment"))?.by_member {
         return Err(Denial::forbidden(
@@ -1072,14 +1067,16 @@ async fn confirm(
     )
     .await?;
     let detail = serde_json::json!({ "condition": b.condition, "note": b.note });
-    record_link(
+    insert_link(
+        conn,
         ctx,
         "delivery.confirm",
         &shipment_id,
         &need_id,
         detail,
         &b.items,
-    );
+    )
+    .await?;
     Ok(())
 }
 
