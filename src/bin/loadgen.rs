@@ -122,6 +122,10 @@ struct Args {
     /// Nodes sharing the PostgreSQL database in the second read phase (with --postgres).
     #[arg(long, default_value_t = 3)]
     nodes: usize,
+    /// Nodes sharing the PostgreSQL database that the appends are posted to, in turn
+    /// (with --postgres); the server CPU is theirs together.
+    #[arg(long, default_value_t = 1)]
+    append_nodes: usize,
     /// The reads, taken in turn.
     #[arg(
         long,
@@ -724,6 +728,34 @@ impl Load<'_> {
             .context("GET /api/v1/node: no tree_size")
     }
 
+    /// `count` more nodes on the PostgreSQL database named in `db_args`, joined to the
+    /// log the node over `dir` created (its key, no bootstrap of their own), each with
+    /// its data directory (removed after the node stops); `label` names the directories.
+    fn join(
+        &self,
+        dir: &TempDir,
+        db_args: &[String],
+        label: &str,
+        count: usize,
+    ) -> anyhow::Result<Vec<(Server, TempDir)>> {
+        let mut nodes = Vec::with_capacity(count);
+        for k in 1..=count {
+            let node_dir = TempDir::new(&format!("{label}-{k}"))?;
+            std::fs::copy(
+                dir.0.join(aidledger::keys::LOG_KEY_FILE),
+                node_dir.0.join(aidledger::keys::LOG_KEY_FILE),
+            )
+            .context("copying the log key")?;
+            let mut node_args = db_args.to_vec();
+            node_args.push("--no-bootstrap".into());
+            nodes.push((
+                Server::start(&self.server_bin, &node_dir.0, &node_args)?,
+                node_dir,
+            ));
+        }
+        Ok(nodes)
+    }
+
     /// Steps 2–6 of a repeat on SQLite (`db` none) or on the PostgreSQL database `db`;
     /// returns the appends and the read phases (1 node, then `--nodes` on PostgreSQL).
     fn backend(&self, r: usize, db: Option<&PgDatabase>) -> anyhow::Result<(Appends, Vec<Reads>)> {
@@ -774,18 +806,38 @@ impl Load<'_> {
             args.concurrency
         );
         let initial_size = self.tree_size(&server)?;
-        let server_cpu = cpu_seconds(&server.pid(), ticks);
+        let appenders = match db {
+            Some(_) if args.append_nodes > 1 => self.join(
+                &dir,
+                &db_args,
+                &format!("{r}-{label}-append"),
+                args.append_nodes - 1,
+            )?,
+            _ => vec![],
+        };
+        let posting: Vec<&Server> = std::iter::once(&server)
+            .chain(appenders.iter().map(|(node, _)| node))
+            .collect();
+        let servers_cpu =
+            || -> Option<f64> { posting.iter().map(|s| cpu_seconds(&s.pid(), ticks)).sum() };
+        let server_cpu = servers_cpu();
         let client_cpu = cpu_seconds("self", ticks);
         let db_cpu = db.and_then(|db| db.backends_cpu(ticks));
+        let submits: Arc<Vec<String>> = Arc::new(
+            posting
+                .iter()
+                .map(|s| format!("{}/api/v1/entries", s.url))
+                .collect(),
+        );
         let post = self.runtime.block_on(async {
-            let submit = format!("{url}/api/v1/entries");
             let mut rounds = Vec::new();
             let mut start = 0;
             for &end in &self.round_ends {
-                let (h, leaves, submit) = (self.http.clone(), self.leaves.clone(), submit.clone());
+                let (h, leaves, submits) =
+                    (self.http.clone(), self.leaves.clone(), submits.clone());
                 rounds.push(
                     fire(end - start, args.concurrency, 201, move |i| {
-                        h.post(&submit)
+                        h.post(&submits[(start + i) % submits.len()])
                             .header("content-type", "application/json")
                             .body(leaves[start + i].clone())
                     })
@@ -797,7 +849,9 @@ impl Load<'_> {
         })?;
         let n = post.latencies.len() as f64;
         let used = |before: Option<f64>, now: Option<f64>| Some((now? - before?) / n * 1e6);
-        run.server_cpu_us = used(server_cpu, cpu_seconds(&server.pid(), ticks));
+        run.server_cpu_us = used(server_cpu, servers_cpu());
+        drop(posting);
+        drop(appenders);
         run.client_cpu_us = used(client_cpu, cpu_seconds("self", ticks));
         if let Some(db) = db {
             run.db_cpu_us = backends_used(&db_cpu, &db.backends_cpu(ticks)).map(|s| s / n * 1e6);
@@ -819,24 +873,9 @@ impl Load<'_> {
             eprintln!("repeat {r}: {label}: {} reads, 1 node", args.reads);
             reads.push(self.reads(&[&server], tree_size, db)?);
             if let Some(db) = db.filter(|_| args.nodes > 1) {
-                // The other nodes join the log the first one created: its key, no
-                // bootstrap of their own.
-                let mut dirs = Vec::new();
-                for k in 1..args.nodes {
-                    let node_dir = TempDir::new(&format!("{r}-{label}-{k}"))?;
-                    std::fs::copy(
-                        dir.0.join(aidledger::keys::LOG_KEY_FILE),
-                        node_dir.0.join(aidledger::keys::LOG_KEY_FILE),
-                    )
-                    .context("copying the log key")?;
-                    dirs.push(node_dir);
-                }
-                let mut nodes = vec![];
-                for node_dir in &dirs {
-                    let mut node_args = db_args.clone();
-                    node_args.push("--no-bootstrap".into());
-                    nodes.push(Server::start(&self.server_bin, &node_dir.0, &node_args)?);
-                }
+                let nodes =
+                    self.join(&dir, &db_args, &format!("{r}-{label}-read"), args.nodes - 1)?;
+                let nodes: Vec<&Server> = nodes.iter().map(|(node, _)| node).collect();
                 let deadline = Instant::now() + Duration::from_secs(60);
                 for node in &nodes {
                     while self.tree_size(node)? < tree_size {
@@ -848,7 +887,7 @@ impl Load<'_> {
                         std::thread::sleep(Duration::from_millis(100));
                     }
                 }
-                let all: Vec<&Server> = std::iter::once(&server).chain(&nodes).collect();
+                let all: Vec<&Server> = std::iter::once(&server).chain(nodes).collect();
                 let pids: Vec<String> = all.iter().map(|s| s.pid()).collect();
                 wait_idle(&pids, ticks);
                 eprintln!(
@@ -857,7 +896,6 @@ impl Load<'_> {
                     all.len()
                 );
                 reads.push(self.reads(&all, tree_size, Some(db))?);
-                drop(nodes);
             }
         }
         drop(server);
@@ -1243,7 +1281,14 @@ fn postgres_tables(args: &Args, threads: usize, runs: &[Run]) {
         runs,
         &[
             ("SQLite: HTTP appends (/s)", &|r| Some(r.sqlite.appends), 0),
-            ("PostgreSQL: HTTP appends (/s)", &pg(|p| p.appends), 0),
+            (
+                &format!(
+                    "PostgreSQL: HTTP appends (/s), posted to {} node(s)",
+                    args.append_nodes
+                ),
+                &pg(|p| p.appends),
+                0,
+            ),
             (
                 "**PostgreSQL / SQLite appends**",
                 &|r| Some(r.postgres.as_ref()?.appends / r.sqlite.appends),
