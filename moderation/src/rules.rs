@@ -27,6 +27,7 @@ use ledger_node::storage::query::{row_chunks, QueryBuilder};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 mod offers;
 
@@ -103,11 +104,14 @@ struct Ctx<'a> {
 /// rules that depend on time read it: most entries do not, and each read is a
 /// statement on the integrator's serial path.
 async fn log_time(conn: &mut AnyConnection) -> Result<Option<String>, sqlx::Error> {
-    Ok(sqlx::query("SELECT time FROM wf_clock")
+    Ok(sqlx::query(LOG_TIME)
         .fetch_optional(&mut *conn)
         .await?
         .map(|r| r.get(0)))
 }
+
+/// The statement that reads the log's clock, also a column of the rules' combined reads.
+const LOG_TIME: &str = "SELECT time FROM wf_clock";
 
 /// The date of a log time, for comparisons with `needed_by`.
 fn date_of(log_time: &str) -> &str {
@@ -513,14 +517,16 @@ async fn insert_items<'p>(
 async fn post_need(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &NeedPost) -> Result<(), Refusal> {
     let org = bytes(&b.org);
     // What the checks below ask, in one statement (see `NeedRef`).
-    let sql = format!(
-        "SELECT o.rejects, {}, (SELECT time FROM wf_clock),
-                (SELECT COUNT(*) FROM wf_posts p
-                 WHERE p.org = o.id AND p.kind = 'need' AND p.status = 'open')
-         FROM wf_orgs o WHERE o.id = $1",
-        is_member_column("$2", "o.id")
-    );
-    let Some(facts) = sqlx::query(&sql)
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT o.rejects, {}, ({LOG_TIME}),
+                    (SELECT COUNT(*) FROM wf_posts p
+                     WHERE p.org = o.id AND p.kind = 'need' AND p.status = 'open')
+             FROM wf_orgs o WHERE o.id = $1",
+            is_member_column("$2", "o.id")
+        )
+    });
+    let Some(facts) = sqlx::query(&SQL)
         .bind(&org)
         .bind(&ctx.author)
         .fetch_optional(&mut *conn)
@@ -528,15 +534,12 @@ async fn post_need(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &NeedPost) -> Res
     else {
         return Err(Denial::unknown("org: no registered organisation has this id").into());
     };
-    match facts.get::<i64, _>(0) {
-        r if r > 0 => {
-            return Err(
-                Denial::forbidden("org: the organisation was rejected by a moderator")
-                    .because(Fault::new(FaultCode::OrgRejected).at("org"))
-                    .into(),
-            )
-        }
-        _ => {}
+    if facts.get::<i64, _>(0) > 0 {
+        return Err(
+            Denial::forbidden("org: the organisation was rejected by a moderator")
+                .because(Fault::new(FaultCode::OrgRejected).at("org"))
+                .into(),
+        );
     }
     let member = facts.get::<i64, _>(1) != 0;
     if !member && b.evidence.is_none() {
@@ -607,13 +610,6 @@ struct NeedRef {
     log_time: Option<String>,
 }
 
-impl NeedRef {
-    /// The log's date, for comparisons with `needed_by`.
-    fn today(&self) -> Option<&str> {
-        self.log_time.as_deref().map(date_of)
-    }
-}
-
 /// A column that is 1 when the key `key` is a member of the organisation `org` (SQL
 /// expressions), else 0: an integer on both backends.
 fn is_member_column(key: &str, org: &str) -> String {
@@ -628,12 +624,17 @@ fn is_member_column(key: &str, org: &str) -> String {
 /// the key whose membership is asked.
 fn need_columns(author: &str) -> String {
     format!(
-        "p.author, p.status, p.needed_by, p.rejects, {}, (SELECT time FROM wf_clock)",
+        "p.author, p.status, p.needed_by, p.rejects, {}, ({LOG_TIME})",
         is_member_column(author, "p.org")
     )
 }
 
 impl NeedRef {
+    /// The log's date, for comparisons with `needed_by`.
+    fn today(&self) -> Option<&str> {
+        self.log_time.as_deref().map(date_of)
+    }
+
     /// The need in the columns of `row` from `at` on (`need_columns`), if there was one.
     fn read(row: &AnyRow, at: usize) -> Option<NeedRef> {
         Some(NeedRef {
@@ -654,11 +655,13 @@ async fn need(
     id: &[u8],
     author: &[u8],
 ) -> Result<NeedRef, Refusal> {
-    let sql = format!(
-        "SELECT {} FROM wf_posts p WHERE p.id = $1 AND p.kind = 'need'",
-        need_columns("$2")
-    );
-    sqlx::query(&sql)
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT {} FROM wf_posts p WHERE p.id = $1 AND p.kind = 'need'",
+            need_columns("$2")
+        )
+    });
+    sqlx::query(&SQL)
         .bind(id)
         .bind(author)
         .fetch_optional(&mut *conn)
@@ -966,17 +969,19 @@ async fn link_to_need(
     kind: &str,
     author: &[u8],
 ) -> Result<LinkRef, Refusal> {
-    let sql = format!(
-        "SELECT l.author, l.need,
-                CAST(CASE WHEN EXISTS (SELECT 1 FROM wf_links a
-                                       WHERE a.parent = l.id AND a.kind = 'pledge.accept')
-                     THEN 1 ELSE 0 END AS BIGINT),
-                {}
-         FROM wf_links l LEFT JOIN wf_posts p ON p.id = l.need AND p.kind = 'need'
-         WHERE l.id = $1 AND l.kind = $2",
-        need_columns("$3")
-    );
-    let row = sqlx::query(&sql)
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT l.author, l.need,
+                    CAST(CASE WHEN EXISTS (SELECT 1 FROM wf_links a
+                                           WHERE a.parent = l.id AND a.kind = 'pledge.accept')
+                         THEN 1 ELSE 0 END AS BIGINT),
+                    {}
+             FROM wf_links l LEFT JOIN wf_posts p ON p.id = l.need AND p.kind = 'need'
+             WHERE l.id = $1 AND l.kind = $2",
+            need_columns("$3")
+        )
+    });
+    let row = sqlx::query(&SQL)
         .bind(id)
         .bind(kind)
         .bind(author)
