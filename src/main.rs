@@ -1,6 +1,9 @@
 use aidledger::commands::Cli;
 use clap::Parser;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// How much less CPU priority the runtime's threads (request handlers, blocking work)
 /// take than the thread that starts the log, when the log's database is SQLite inside
 /// this process: when both cores are busy, the log's integrator and its connection's
