@@ -160,6 +160,11 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("board.pages", "Pages", "分页"),
     ("board.prev", "Previous", "上一页"),
     ("board.next", "Next", "下一页"),
+    (
+        "board.estimated",
+        "Estimated from a sample of the many matches",
+        "匹配结果较多，按抽样估算",
+    ),
     ("filter.any", "Any", "全部"),
     ("filter.category", "Category", "类别"),
     ("filter.area", "Area", "地区"),

@@ -15,6 +15,7 @@
 //! [`Query`] (free text, filters, sort, page) and returns hits with highlighted
 //! snippets, the total and facet counts ([`SearchResults`], the API contract's answer).
 
+mod facets;
 pub mod limits;
 mod schema;
 mod search;

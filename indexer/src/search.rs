@@ -1,15 +1,15 @@
 //! Queries: free text, filters, sort and paging; hits with snippets, total, facets.
 
+use crate::facets::{u64_column, FacetCollector};
 use crate::limits::{self, Bounded, Budget};
-use crate::schema::{self, julian, Fields, FACET_FIELDS, KINDS};
+use crate::schema::{self, julian, Fields, KINDS};
 use crate::SearchIndex;
-use contract::{FacetCount, Facets, PlaceNames, SearchHit, SearchResults};
+use contract::{SearchHit, SearchResults};
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::ops::Bound;
 use std::str::FromStr;
-use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
-use tantivy::columnar::{Column, ColumnValues, StrColumn};
+use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
     AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query as TQuery, QueryParser, RangeQuery,
     TermQuery,
@@ -20,9 +20,7 @@ use tantivy::query_grammar::{
 use tantivy::schema::{Field, IndexRecordOption, Term, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::tokenizer::TextAnalyzer;
-use tantivy::{
-    DocId, Score, Searcher, SegmentOrdinal, SegmentReader, TantivyDocument, TantivyError,
-};
+use tantivy::{DocId, Score, Searcher, SegmentReader, TantivyDocument, TantivyError};
 
 /// Most hits on one page.
 pub const MAX_PER_PAGE: u32 = 100;
@@ -290,19 +288,21 @@ impl SearchIndex {
                     .ok()
                     .flatten()
                     .map(|c| c.first_or_default_col(i64::MIN));
-                move |doc: DocId, score: Score| {
-                    let urgency = urgency.as_ref().map_or(0, |c| c.get_val(doc));
-                    let soon = u64::MAX - deadline.as_ref().map_or(u64::MAX, |c| c.get_val(doc));
-                    // i64 to u64 keeping the order.
-                    let recent = created
+                // Only the columns the sort reads are read: every match is ranked.
+                let urgency = move |doc| urgency.as_ref().map_or(0, |c| c.get_val(doc));
+                let soon =
+                    move |doc| u64::MAX - deadline.as_ref().map_or(u64::MAX, |c| c.get_val(doc));
+                // i64 to u64 keeping the order.
+                let recent = move |doc| {
+                    created
                         .as_ref()
-                        .map_or(0, |c| (c.get_val(doc) as u64) ^ (1 << 63));
-                    match sort {
-                        Sort::Relevance => (ordered(score), recent, score),
-                        Sort::Urgency => (urgency, soon, score),
-                        Sort::Deadline => (soon, urgency, score),
-                        Sort::Recent => (recent, 0, score),
-                    }
+                        .map_or(0, |c| (c.get_val(doc) as u64) ^ (1 << 63))
+                };
+                move |doc: DocId, score: Score| match sort {
+                    Sort::Relevance => (ordered(score), recent(doc), score),
+                    Sort::Urgency => (urgency(doc), soon(doc), score),
+                    Sort::Deadline => (soon(doc), urgency(doc), score),
+                    Sort::Recent => (recent(doc), 0, score),
                 }
             });
         let collector = Bounded {
@@ -310,7 +310,7 @@ impl SearchIndex {
             budget,
         };
         // A collection stopped by the budget fails with a stand-in error: report why.
-        let (top, total, counts) = searcher
+        let (top, total, (facets, facets_estimated)) = searcher
             .search(&full, &collector)
             .map_err(|e| budget.check().err().unwrap_or(SearchError::Index(e)))?;
 
@@ -335,7 +335,8 @@ impl SearchIndex {
             total: total as u64,
             page,
             per_page,
-            facets: counts,
+            facets,
+            facets_estimated,
         })
     }
 
@@ -676,16 +677,6 @@ fn ordered(score: Score) -> u64 {
     })
 }
 
-fn u64_column(
-    column: tantivy::Result<Option<Column<u64>>>,
-    missing: u64,
-) -> Option<std::sync::Arc<dyn ColumnValues<u64>>> {
-    column
-        .ok()
-        .flatten()
-        .map(|c| c.first_or_default_col(missing))
-}
-
 fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -711,150 +702,6 @@ fn truncate(s: &str, max: usize) -> String {
         end -= 1;
     }
     format!("{}…", &s[..end])
-}
-
-/// Counts the facet values of the matching documents, reading status at `today`.
-struct FacetCollector {
-    today: u64,
-}
-
-struct FacetSegment {
-    columns: Vec<Option<StrColumn>>,
-    counts: Vec<Vec<u64>>,
-    /// Term ordinal of `open` in this segment's status column.
-    open_ord: Option<u64>,
-    deadline: Option<std::sync::Arc<dyn ColumnValues<u64>>>,
-    today: u64,
-    /// Open documents counted as expired instead.
-    past_due: u64,
-}
-
-const STATUS: usize = 3;
-
-impl Collector for FacetCollector {
-    type Fruit = Facets;
-    type Child = FacetSegment;
-
-    fn for_segment(
-        &self,
-        _segment_local_id: SegmentOrdinal,
-        segment: &SegmentReader,
-    ) -> tantivy::Result<FacetSegment> {
-        let ff = segment.fast_fields();
-        let columns = FACET_FIELDS
-            .iter()
-            .map(|name| ff.str(name))
-            .collect::<tantivy::Result<Vec<_>>>()?;
-        let counts = columns
-            .iter()
-            .map(|c| vec![0; c.as_ref().map_or(0, |c| c.num_terms())])
-            .collect();
-        let open_ord = match &columns[STATUS] {
-            Some(c) => c.dictionary().term_ord("open")?,
-            None => None,
-        };
-        Ok(FacetSegment {
-            columns,
-            counts,
-            open_ord,
-            deadline: u64_column(ff.column_opt::<u64>("deadline_day"), u64::MAX),
-            today: self.today,
-            past_due: 0,
-        })
-    }
-
-    fn requires_scoring(&self) -> bool {
-        false
-    }
-
-    fn merge_fruits(&self, segments: Vec<SegmentFacets>) -> tantivy::Result<Facets> {
-        let mut merged: Vec<HashMap<String, u64>> = vec![HashMap::new(); FACET_FIELDS.len()];
-        for segment in segments {
-            for (into, from) in merged.iter_mut().zip(segment) {
-                for (value, count) in from {
-                    *into.entry(value).or_default() += count;
-                }
-            }
-        }
-        let mut lists = merged.into_iter().map(|m| {
-            let mut list: Vec<FacetCount> = m
-                .into_iter()
-                .filter(|(_, count)| *count > 0)
-                .map(|(value, count)| FacetCount {
-                    value,
-                    count,
-                    names: None,
-                })
-                .collect();
-            list.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
-            list
-        });
-        let mut next = || lists.next().unwrap_or_default();
-        Ok(Facets {
-            category: next(),
-            country: named_places(next()),
-            area: named_places(next()),
-            status: next(),
-            urgency: next(),
-            verification: next(),
-        })
-    }
-}
-
-/// Region codes with their names in English and Chinese, where ISO 3166 has them.
-fn named_places(mut counts: Vec<FacetCount>) -> Vec<FacetCount> {
-    for c in &mut counts {
-        c.names = regions::names(&c.value).map(|n| PlaceNames {
-            en: n.en.to_owned(),
-            zh: n.zh.to_owned(),
-        });
-    }
-    counts
-}
-
-/// Per facet field, counts by value.
-type SegmentFacets = Vec<Vec<(String, u64)>>;
-
-impl SegmentCollector for FacetSegment {
-    type Fruit = SegmentFacets;
-
-    fn collect(&mut self, doc: DocId, _score: Score) {
-        for (i, column) in self.columns.iter().enumerate() {
-            let Some(column) = column else { continue };
-            for ord in column.term_ords(doc) {
-                if i == STATUS && Some(ord) == self.open_ord {
-                    let due = self.deadline.as_ref().map_or(u64::MAX, |c| c.get_val(doc));
-                    if due < self.today {
-                        self.past_due += 1;
-                        continue;
-                    }
-                }
-                if let Some(count) = self.counts[i].get_mut(ord as usize) {
-                    *count += 1;
-                }
-            }
-        }
-    }
-
-    fn harvest(self) -> SegmentFacets {
-        let mut out: SegmentFacets = vec![];
-        for (i, (column, counts)) in self.columns.iter().zip(self.counts).enumerate() {
-            let mut values = vec![];
-            if let Some(column) = column {
-                let mut buf = String::new();
-                for (ord, count) in counts.into_iter().enumerate() {
-                    if count > 0 && matches!(column.ord_to_str(ord as u64, &mut buf), Ok(true)) {
-                        values.push((buf.clone(), count));
-                    }
-                }
-            }
-            if i == STATUS && self.past_due > 0 {
-                values.push(("expired".to_owned(), self.past_due));
-            }
-            out.push(values);
-        }
-        out
-    }
 }
 
 #[cfg(test)]

@@ -882,3 +882,92 @@ fn search_index_is_shareable() {
     assert_eq!(idx.covered_through().unwrap(), Some(69));
     assert_eq!(idx.num_docs(), 6);
 }
+
+#[test]
+fn facets_of_a_broad_search_are_estimated_from_a_sample_and_say_so() {
+    use crate::facets::EXACT_PER_SEGMENT;
+    // Three times as many matches as a segment counts exactly: the rest is sampled.
+    let n = 3 * EXACT_PER_SEGMENT;
+    let areas = [
+        ("CN-HB", "Hubei 湖北"),
+        ("CN-GD", "Guangdong 广东"),
+        ("US-NY", "New York"),
+    ];
+    let docs: Vec<SearchDoc> = (1..=n)
+        .map(|k| {
+            let mut d = doc(
+                k,
+                "need",
+                "Hospital",
+                vec![item("surgical mask", "surgical_mask", None)],
+                "masks for the wards",
+                areas[(k % 3) as usize],
+                Some(["critical", "high", "medium", "low", "high"][(k % 5) as usize]),
+                // One need in seven is past its deadline: counted as expired.
+                Some(if k % 7 == 0 {
+                    "2020-02-01"
+                } else {
+                    "2020-03-01"
+                }),
+                "verified",
+            );
+            d.created_at = "2020-02-01T08:00:00+08:00".into();
+            d
+        })
+        .collect();
+    let idx = SearchIndex::in_memory().unwrap();
+    idx.apply(&docs, &[], n * 10).unwrap();
+
+    let r = idx.search(&query("hospital")).unwrap();
+    assert_eq!(r.total, n, "the total is exact");
+    assert!(r.facets_estimated);
+    let truth = |p: &dyn Fn(u64) -> bool| (1..=n).filter(|&k| p(k)).count() as f64;
+    let near = |facet: &[FacetCount], value: &str, want: f64| {
+        let got = facet
+            .iter()
+            .find(|c| c.value == value)
+            .map_or(0, |c| c.count) as f64;
+        // The sample reads one match in eight after the exact part: a thousand
+        // documents here.
+        assert!(
+            (got - want).abs() <= want * 0.05,
+            "{value}: {got} for {want}"
+        );
+    };
+    for (i, (code, _)) in areas.iter().enumerate() {
+        near(&r.facets.area, code, truth(&|k| k % 3 == i as u64));
+    }
+    near(
+        &r.facets.urgency,
+        "high",
+        truth(&|k| k % 5 == 1 || k % 5 == 4),
+    );
+    near(&r.facets.status, "expired", truth(&|k| k % 7 == 0));
+    near(&r.facets.status, "open", truth(&|k| k % 7 != 0));
+    near(&r.facets.country, "CN", truth(&|k| k % 3 != 2));
+    // Every match has one status: the estimates add up to the total, give or take
+    // their rounding.
+    let statuses: u64 = r.facets.status.iter().map(|c| c.count).sum();
+    assert!(
+        statuses.abs_diff(n) <= 2,
+        "{statuses} statuses for {n} matches"
+    );
+
+    // Few matches: counted exactly, and said to be.
+    let mut narrow = query("hospital");
+    narrow.area = Some("US-NY".into());
+    narrow.urgency = Some("critical".into());
+    let r = idx.search(&narrow).unwrap();
+    let want = (1..=n).filter(|k| k % 3 == 2 && k % 5 == 0).count() as u64;
+    assert!(want < EXACT_PER_SEGMENT);
+    assert_eq!(r.total, want);
+    assert!(!r.facets_estimated);
+    assert_eq!(counts(&r.facets.area), [("US-NY", want)]);
+    let expired = (1..=n)
+        .filter(|k| k % 3 == 2 && k % 5 == 0 && k % 7 == 0)
+        .count() as u64;
+    assert_eq!(
+        counts(&r.facets.status),
+        [("open", want - expired), ("expired", expired)]
+    );
+}

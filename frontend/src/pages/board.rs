@@ -199,6 +199,8 @@ fn Results(listing: Listing, found: Found, params: Vec<(String, String)>) -> imp
         p.push((name.to_owned(), v.to_owned()));
         format!("{}?{}", listing.home(), query_string(&p))
     };
+    // Counts of a broad search are estimated from a sample (docs/API.md): say so.
+    let estimated = results.facets_estimated;
     let facets = FACETS
         .iter()
         .filter_map(|(facet, param)| {
@@ -218,7 +220,13 @@ fn Results(listing: Listing, found: Found, params: Vec<(String, String)>) -> imp
                                 (None, _) => i18n::value(lang, facet, &c.value),
                             };
                             let code = c.names.is_some().then(|| c.value.clone());
-                            view! { <li><a href=with(param, &c.value) title=code>{label}</a> " " <span class="count">{c.count}</span></li> }
+                            view! {
+                                <li><a href=with(param, &c.value) title=code>{label}</a> " "
+                                    <span class="count" title=estimated.then(|| t("board.estimated"))>
+                                        {estimated.then_some("≈ ")} {c.count}
+                                    </span>
+                                </li>
+                            }
                         }).collect_view()}
                     </ul>
                 </section>

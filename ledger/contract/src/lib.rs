@@ -499,8 +499,8 @@ pub struct PlaceNames {
     pub zh: String,
 }
 
-/// Counts over every document that matches the query and its filters, most
-/// frequent first; each facet is named by the search parameter it filters with
+/// Counts over the documents that match the query and its filters (estimated from a
+/// sample when they are many: [`SearchResults::facets_estimated`]), most frequent first; each facet is named by the search parameter it filters with
 /// (`country` by `area`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
@@ -543,6 +543,10 @@ pub struct SearchResults {
     pub page: u32,
     pub per_page: u32,
     pub facets: Facets,
+    /// Whether the facet counts are estimated: a search matching more than a few
+    /// thousand documents counts a sample of them (docs/API.md, "Facets"). `total` is
+    /// always exact.
+    pub facets_estimated: bool,
 }
 
 /// `GET /api/v1/needs/{id}/matches` (the offers that fit a need) and
