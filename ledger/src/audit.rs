@@ -51,42 +51,18 @@ pub fn verify_leaves(
     leaves: &[&[u8]],
     log_key: &VerifyingKey,
 ) -> Result<Vec<CheckedLeaf>, AuditError> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunk = leaves.len().div_ceil(threads).max(1);
-    let results: Vec<Result<Vec<CheckedLeaf>, AuditError>> = std::thread::scope(|s| {
-        let handles: Vec<_> = leaves
-            .chunks(chunk)
-            .enumerate()
-            .map(|(c, part)| {
-                s.spawn(move || {
-                    part.iter()
-                        .enumerate()
-                        .map(|(i, leaf)| {
-                            let index = first_index + (c * chunk + i) as u64;
-                            let entry = VerifiedEntry::from_leaf(leaf)
-                                .map_err(|source| AuditError::Entry { index, source })?;
-                            let clock = clock::check(&entry, log_key, None)
-                                .transpose()
-                                .map_err(|source| AuditError::Clock { index, source })?;
-                            Ok(CheckedLeaf {
-                                hash: entry.leaf_hash(),
-                                clock,
-                            })
-                        })
-                        .collect()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("verifier thread panicked"))
-            .collect()
-    });
-    let mut out = Vec::with_capacity(leaves.len());
-    for r in results {
-        out.extend(r?);
-    }
-    Ok(out)
+    crate::parallel::try_map(leaves, |i, leaf| {
+        let index = first_index + i as u64;
+        let entry =
+            VerifiedEntry::from_leaf(leaf).map_err(|source| AuditError::Entry { index, source })?;
+        let clock = clock::check(&entry, log_key, None)
+            .transpose()
+            .map_err(|source| AuditError::Clock { index, source })?;
+        Ok(CheckedLeaf {
+            hash: entry.leaf_hash(),
+            clock,
+        })
+    })
 }
 
 /// Rebuilds the tree leaf by leaf and checks it against what storage or a server says.

@@ -16,6 +16,7 @@ pub mod entry;
 pub mod fault;
 pub mod hex32;
 pub mod kind;
+pub mod parallel;
 pub mod request;
 pub mod tiles;
 pub mod tree;

@@ -262,34 +262,19 @@ async fn hold_lease<R: Rules + Clone>(lease: &Lease<R>) -> Result<(), StartError
 /// written by whoever holds the database's password, not only by nodes; the checks are
 /// spread over the cores, as the integrator would otherwise make them one at a time.
 async fn undecided(conn: &mut AnyConnection) -> Result<Vec<Submission>, StorageError> {
-    let mut rows = submissions::undecided(conn, MAX_BATCH).await?.into_iter();
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let share = rows.len().div_ceil(cores).max(1);
-    let mut checks = Vec::with_capacity(cores);
-    loop {
-        let part: Vec<Undecided> = rows.by_ref().take(share).collect();
-        if part.is_empty() {
-            break;
-        }
-        checks.push(tokio::task::spawn_blocking(move || {
-            part.into_iter()
-                .map(submission)
-                .collect::<Result<Vec<_>, _>>()
-        }));
-    }
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    for check in checks {
-        batch.extend(check.await.expect("checking a submission does not panic")?);
-    }
-    Ok(batch)
+    let rows = submissions::undecided(conn, MAX_BATCH).await?;
+    tokio::task::spawn_blocking(move || ledger::parallel::try_map(&rows, |_, row| submission(row)))
+        .await
+        .expect("checking a submission does not panic")
 }
 
-fn submission(row: Undecided) -> Result<Submission, StorageError> {
+fn submission(row: &Undecided) -> Result<Submission, StorageError> {
     let malformed = || StorageError::Malformed("submissions");
     let entry = VerifiedEntry::from_leaf(&row.leaf).map_err(|_| malformed())?;
     let sidecar = row
         .sidecar
-        .map(|s| serde_json::from_str(&s))
+        .as_deref()
+        .map(serde_json::from_str)
         .transpose()
         .map_err(|_| malformed())?;
     Ok(Submission {
