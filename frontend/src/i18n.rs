@@ -162,8 +162,8 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("board.next", "Next", "下一页"),
     (
         "board.estimated",
-        "Estimated from a sample of the many matches",
-        "匹配结果较多，按抽样估算",
+        "Many matches: counts (≈) estimated from a sample",
+        "匹配结果较多：数量（≈）按抽样估算",
     ),
     ("filter.any", "Any", "全部"),
     ("filter.category", "Category", "类别"),

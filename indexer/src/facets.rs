@@ -3,8 +3,8 @@
 //!
 //! Counting reads six columns for every match, which is most of the time a broad query
 //! takes (a quarter of a 1M-document index matches `hospital`). So each segment counts
-//! its first [`EXACT_PER_SEGMENT`] matches exactly and, beyond them, one match in
-//! [`SAMPLE`] (by document number), scaled to all the matches it stands for; the answer
+//! its first [`EXACT_PER_SEGMENT`] matches exactly and, beyond them, every
+//! [`SAMPLE`]-th match, scaled to all the matches it stands for; the answer
 //! then says its counts are estimated. The total of matches is always exact (another
 //! collector counts it).
 
@@ -20,7 +20,7 @@ use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 pub const EXACT_PER_SEGMENT: u64 = 4096;
 
 /// Beyond [`EXACT_PER_SEGMENT`], one match in `SAMPLE` is counted.
-pub const SAMPLE: DocId = 8;
+pub const SAMPLE: u64 = 8;
 
 /// Documents whose columns are read together: a block read costs a fraction of
 /// reading the same values document by document.
@@ -248,7 +248,9 @@ impl SegmentCollector for FacetSegment {
         }
         self.matches += 1;
         if self.sampling() {
-            if doc % SAMPLE != 0 {
+            // Every SAMPLE-th match, counted from the first beyond the exact part: the
+            // sample is never empty, whatever document numbers the matches have.
+            if (self.matches - EXACT_PER_SEGMENT - 1) % SAMPLE != 0 {
                 return;
             }
             self.sample_size += 1;

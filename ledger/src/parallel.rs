@@ -2,7 +2,8 @@
 
 /// `f(i, &items[i])` for every item, the items cut in one contiguous share per core,
 /// each share on its own (scoped) thread; the results in the items' order, or the
-/// first error in that order. Blocks until every share is done.
+/// first error in that order. Blocks until every share is done. On one core, or for
+/// one item, runs on the calling thread.
 pub fn try_map<T, U, E>(
     items: &[T],
     f: impl Fn(usize, &T) -> Result<U, E> + Sync,
@@ -13,6 +14,15 @@ where
     E: Send,
 {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if cores == 1 || items.len() <= 1 {
+        // No thread to gain; and where threads cannot be started (the browser's
+        // wasm32), `available_parallelism` fails, so the work stays here.
+        return items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| f(i, item))
+            .collect();
+    }
     let share = items.len().div_ceil(cores).max(1);
     let f = &f;
     let shares: Vec<Result<Vec<U>, E>> = std::thread::scope(|s| {

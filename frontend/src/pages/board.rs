@@ -222,9 +222,7 @@ fn Results(listing: Listing, found: Found, params: Vec<(String, String)>) -> imp
                             let code = c.names.is_some().then(|| c.value.clone());
                             view! {
                                 <li><a href=with(param, &c.value) title=code>{label}</a> " "
-                                    <span class="count" title=estimated.then(|| t("board.estimated"))>
-                                        {estimated.then_some("≈ ")} {c.count}
-                                    </span>
+                                    <span class="count">{estimated.then_some("≈ ")} {c.count}</span>
                                 </li>
                             }
                         }).collect_view()}
@@ -238,7 +236,10 @@ fn Results(listing: Listing, found: Found, params: Vec<(String, String)>) -> imp
     let page = results.page;
     view! {
         <div class="board">
-            <aside class="facets">{facets}</aside>
+            <aside class="facets">
+                {estimated.then(|| view! { <p class="facets-note">{t("board.estimated")}</p> })}
+                {facets}
+            </aside>
             <section class="results" aria-live="polite">
                 <p data-testid="result-count">{total} " " {t(listing.words()[2])}</p>
                 <ol class="needs">

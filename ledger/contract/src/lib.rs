@@ -545,7 +545,8 @@ pub struct SearchResults {
     pub facets: Facets,
     /// Whether the facet counts are estimated: a search matching more than a few
     /// thousand documents counts a sample of them (docs/API.md, "Facets"). `total` is
-    /// always exact.
+    /// always exact. Absent (false) in the answers of servers before it.
+    #[serde(default)]
     pub facets_estimated: bool,
 }
 

@@ -263,6 +263,9 @@ async fn hold_lease<R: Rules + Clone>(lease: &Lease<R>) -> Result<(), StartError
 /// spread over the cores, as the integrator would otherwise make them one at a time.
 async fn undecided(conn: &mut AnyConnection) -> Result<Vec<Submission>, StorageError> {
     let rows = submissions::undecided(conn, MAX_BATCH).await?;
+    if rows.is_empty() {
+        return Ok(vec![]);
+    }
     tokio::task::spawn_blocking(move || ledger::parallel::try_map(&rows, |_, row| submission(row)))
         .await
         .expect("checking a submission does not panic")
