@@ -8,12 +8,12 @@
 //! then says its counts are estimated. The total of matches is always exact (another
 //! collector counts it).
 
-use crate::schema::FACET_FIELDS;
+use crate::schema::{u64_column, FACET_FIELDS};
 use contract::{FacetCount, Facets, PlaceNames};
 use std::collections::HashMap;
 use std::sync::Arc;
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::columnar::{Column, ColumnBlockAccessor, ColumnValues, StrColumn};
+use tantivy::columnar::{ColumnBlockAccessor, ColumnValues, StrColumn};
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
 /// Matches of one segment counted exactly before sampling starts.
@@ -34,17 +34,6 @@ const STATUS: usize = 3;
 /// (a day number). Its fruit is the counts and whether they are estimated.
 pub struct FacetCollector {
     pub today: u64,
-}
-
-/// A u64 fast field as one value per document (`missing` where it has none).
-pub fn u64_column(
-    column: tantivy::Result<Option<Column<u64>>>,
-    missing: u64,
-) -> Option<Arc<dyn ColumnValues<u64>>> {
-    column
-        .ok()
-        .flatten()
-        .map(|c| c.first_or_default_col(missing))
 }
 
 impl Collector for FacetCollector {

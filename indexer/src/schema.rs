@@ -1,6 +1,8 @@
 //! The index's fields and the mapping of a [`SearchDoc`] onto them.
 
 use crate::{vocabulary, IndexError, SearchDoc};
+use std::sync::Arc;
+use tantivy::columnar::{Column, ColumnValues};
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STORED, STRING,
 };
@@ -256,4 +258,15 @@ pub fn julian(day: time::Date) -> u64 {
     // Julian day numbers are positive for every date `time` can represent after
     // 4713 BC; clamp anyway.
     u64::try_from(day.to_julian_day()).unwrap_or(0)
+}
+
+/// A u64 fast field as one value per document (`missing` where it has none).
+pub fn u64_column(
+    column: tantivy::Result<Option<Column<u64>>>,
+    missing: u64,
+) -> Option<Arc<dyn ColumnValues<u64>>> {
+    column
+        .ok()
+        .flatten()
+        .map(|c| c.first_or_default_col(missing))
 }

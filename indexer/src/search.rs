@@ -1,8 +1,8 @@
 //! Queries: free text, filters, sort and paging; hits with snippets, total, facets.
 
-use crate::facets::{u64_column, FacetCollector};
+use crate::facets::FacetCollector;
 use crate::limits::{self, Bounded, Budget};
-use crate::schema::{self, julian, Fields, KINDS};
+use crate::schema::{self, julian, u64_column, Fields, KINDS};
 use crate::SearchIndex;
 use contract::{SearchHit, SearchResults};
 use serde::{Deserialize, Serialize};
