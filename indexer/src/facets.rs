@@ -68,7 +68,6 @@ impl Collector for FacetCollector {
             deadline: u64_column(ff.column_opt::<u64>("deadline_day"), u64::MAX),
             today: self.today,
             matches: 0,
-            sample_size: 0,
             pending: Vec::with_capacity(BLOCK),
             block: ColumnBlockAccessor::default(),
             open: vec![],
@@ -162,8 +161,6 @@ pub struct FacetSegment {
     today: u64,
     /// Matches seen, counted or not.
     matches: u64,
-    /// Matches the sample counted.
-    sample_size: u64,
     /// Matches to count, not yet counted (all in `exact` or all in `sampled`).
     pending: Vec<DocId>,
     block: ColumnBlockAccessor<u64>,
@@ -242,7 +239,6 @@ impl SegmentCollector for FacetSegment {
             if (self.matches - EXACT_PER_SEGMENT - 1) % SAMPLE != 0 {
                 return;
             }
-            self.sample_size += 1;
         }
         self.pending.push(doc);
         if self.pending.len() == BLOCK {
@@ -253,20 +249,19 @@ impl SegmentCollector for FacetSegment {
     fn harvest(mut self) -> SegmentFacets {
         self.count_pending();
         let beyond = self.matches.saturating_sub(EXACT_PER_SEGMENT);
-        // The sample stands for every match after the exact part: each value it
-        // counted counts `beyond / sample_size` times.
-        let scale = |n: u64| match self.sample_size {
-            0 => 0,
-            s => (n * beyond + s / 2) / s,
-        };
+        // The sample (the first match beyond the exact part and every SAMPLE-th after
+        // it) stands for all of them: each value it counted counts `beyond / sample`
+        // times.
+        let sample = beyond.div_ceil(SAMPLE).max(1);
+        let scale = |n: u64| (n * beyond + sample / 2) / sample;
         let mut values = vec![];
         for (i, column) in self.columns.iter().enumerate() {
             let mut list = vec![];
             if let Some(column) = column {
                 let mut buf = String::new();
                 let exact = &self.exact.counts[i];
-                let sample = &self.sampled.counts[i];
-                for (ord, (e, s)) in exact.iter().zip(sample).enumerate() {
+                let sampled = &self.sampled.counts[i];
+                for (ord, (e, s)) in exact.iter().zip(sampled).enumerate() {
                     let count = e + scale(*s);
                     if count > 0 && matches!(column.ord_to_str(ord as u64, &mut buf), Ok(true)) {
                         list.push((buf.clone(), count));
