@@ -23,7 +23,7 @@ use ledger::entry::{parse_timestamp, VerifiedEntry};
 use ledger::fault::{Fault, FaultCode};
 use ledger::hex32;
 use ledger_node::rules::{BoxFuture, Denial, Refusal, Rules};
-use ledger_node::storage::query::{row_chunks, QueryBuilder};
+use ledger_node::storage::query::{row_chunks, Placeholders, QueryBuilder};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use std::collections::HashMap;
@@ -497,7 +497,8 @@ async fn insert_items<'p>(
         })
         .collect();
     for chunk in row_chunks(&lines) {
-        let mut q = QueryBuilder::new(
+        let mut q = QueryBuilder::with_placeholders(
+            Placeholders::of(conn),
             "INSERT INTO wf_post_items (post, line, item, category, unit, spec, requested) ",
         );
         q.push_values(chunk, |row, &(post, line, item)| {

@@ -11,7 +11,7 @@
 
 use super::{insert_items, Ctx};
 use ledger::body::OfferPost;
-use ledger_node::storage::query::{row_chunks, QueryBuilder};
+use ledger_node::storage::query::{row_chunks, Placeholders, QueryBuilder};
 use sqlx::AnyConnection;
 use std::sync::Mutex;
 
@@ -49,7 +49,8 @@ impl Deferred {
     pub(super) async fn flush(&self, conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
         let offers = std::mem::take(&mut *self.offers());
         for chunk in row_chunks(&offers) {
-            let mut q = QueryBuilder::new(
+            let mut q = QueryBuilder::with_placeholders(
+                Placeholders::of(conn),
                 "INSERT INTO wf_posts (id, idx, kind, author, needed_by, area_code, area_name, \
                  description, created_at, has_contact) ",
             );

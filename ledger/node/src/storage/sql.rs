@@ -2,7 +2,7 @@
 //! with multi-row INSERTs (one statement per few hundred rows), which is what makes
 //! group commit pay off.
 
-use super::query::{row_chunks, QueryBuilder};
+use super::query::{row_chunks, Placeholders, QueryBuilder};
 use super::{hash_from_bytes, Batch, LogStore, StorageError, StoredCheckpoint, StoredEntry};
 use ledger::tree::Hash;
 use sqlx::any::{Any, AnyRow};
@@ -16,6 +16,17 @@ use std::sync::Arc;
 pub enum Backend {
     Sqlite,
     Postgres,
+}
+
+impl Backend {
+    /// The backend `conn` speaks to.
+    pub fn of(conn: &AnyConnection) -> Self {
+        if conn.backend_name() == "SQLite" {
+            Backend::Sqlite
+        } else {
+            Backend::Postgres
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -170,8 +181,10 @@ impl LogStore for SqlStore {
     async fn find_leaves(&self, leaf_hashes: &[Hash]) -> Result<Vec<(Hash, u64)>, StorageError> {
         let mut out = Vec::new();
         for chunk in row_chunks(leaf_hashes) {
-            let mut q =
-                QueryBuilder::new("SELECT leaf_hash, idx FROM entries WHERE leaf_hash IN (");
+            let mut q = QueryBuilder::with_placeholders(
+                self.backend.into(),
+                "SELECT leaf_hash, idx FROM entries WHERE leaf_hash IN (",
+            );
             q.push_list(chunk.iter().map(|h| h.0.to_vec())).push(")");
             for r in q.build().fetch_all(&self.pool).await? {
                 out.push((
@@ -242,9 +255,12 @@ impl LogStore for SqlStore {
     }
 
     async fn append_in(&self, tx: &mut AnyConnection, batch: &Batch) -> Result<(), StorageError> {
+        let placeholders = Placeholders::from(self.backend);
         for chunk in row_chunks(&batch.entries) {
-            let mut q =
-                QueryBuilder::new("INSERT INTO entries (idx, leaf_hash, leaf, kind, author) ");
+            let mut q = QueryBuilder::with_placeholders(
+                placeholders,
+                "INSERT INTO entries (idx, leaf_hash, leaf, kind, author) ",
+            );
             q.push_values(chunk, |row, e| {
                 row.push_bind(e.index as i64)
                     .push_bind(e.leaf_hash.0.to_vec())
@@ -258,7 +274,10 @@ impl LogStore for SqlStore {
             .zip(&batch.hashes)
             .collect::<Vec<_>>();
         for chunk in row_chunks(&positions) {
-            let mut q = QueryBuilder::new("INSERT INTO tree_hashes (position, hash) ");
+            let mut q = QueryBuilder::with_placeholders(
+                placeholders,
+                "INSERT INTO tree_hashes (position, hash) ",
+            );
             q.push_values(chunk, |row, (p, h)| {
                 row.push_bind(*p as i64).push_bind(h.0.to_vec());
             });
