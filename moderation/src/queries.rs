@@ -11,7 +11,7 @@ use contract::{
     SearchKind, Stage, VerdictGiven, Waiting,
 };
 use ledger::hex32;
-use ledger_node::storage::query::QueryBuilder;
+use ledger_node::storage::query::{row_chunks, QueryBuilder};
 use serde::de::DeserializeOwned;
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
@@ -441,22 +441,32 @@ pub async fn post(
     kind: &str,
     id: &str,
 ) -> Result<Post, QueryError> {
-    let id_raw = id_bytes("id", id)?;
-    let mut q = QueryBuilder::new("");
-    post_select(&mut q, "v.*", policy);
-    q.push(" AND v.id = ")
-        .push_bind(id_raw)
-        .push(" AND v.kind = ")
-        .push_bind(kind.to_owned());
-    let row = q
-        .build()
-        .fetch_optional(pool)
+    posts(pool, policy, &[id_bytes("id", id)?])
         .await?
-        .ok_or_else(|| QueryError::NotFound(format!("no need or offer has id {id}")))?;
-    let mut posts = [post_from_row(&row)?];
-    attach_items(pool, &mut posts).await?;
-    let [post] = posts;
-    Ok(post)
+        .pop()
+        .filter(|p| p.kind.name() == kind)
+        .ok_or_else(|| QueryError::NotFound(format!("no need or offer has id {id}")))
+}
+
+/// The needs and offers among `ids`, each as [`post`] reads it, in no particular
+/// order; an id of neither is left out. A statement per [`row_chunks`] of ids rather
+/// than one per post: the search index's follower reads every post a page of the log
+/// touched.
+pub async fn posts(
+    pool: &AnyPool,
+    policy: Policy,
+    ids: &[Vec<u8>],
+) -> Result<Vec<Post>, QueryError> {
+    let mut posts = Vec::with_capacity(ids.len());
+    for chunk in row_chunks(ids) {
+        let mut q = QueryBuilder::new("");
+        post_select(&mut q, "v.*", policy);
+        q.push(" AND v.id IN (")
+            .push_list(chunk.iter().map(Vec::as_slice))
+            .push(")");
+        posts.extend(posts_of(pool, &mut q).await?);
+    }
+    Ok(posts)
 }
 
 const ORG_VERIFICATION: &str =

@@ -1,7 +1,10 @@
 use crate::data_dir::INDEX_DIR;
-use crate::services::search_sync::document;
+use crate::services::search_sync::documents;
 use indicatif::ProgressBar;
 use moderation::queries::Policy;
+
+/// Needs, offers and organisations read from the tables at once.
+const READ_AT_ONCE: usize = 4096;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -20,11 +23,14 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let bar = ProgressBar::new(all.len() as u64);
     let policy = Policy::from(&args.policy);
     let mut docs = Vec::with_capacity(all.len());
-    for (id, kind) in all {
-        docs.push(document(store.pool(), policy, &kind, &id).await?);
-        bar.inc(1);
+    for page in all.chunks(READ_AT_ONCE) {
+        let named = page.iter().map(|(id, kind)| (kind.clone(), id.clone()));
+        docs.extend(documents(store.pool(), policy, named).await?);
+        bar.inc(page.len() as u64);
     }
     bar.finish_and_clear();
+    // In log order, as they were listed.
+    docs.sort_unstable_by_key(|d| d.index);
     let index = indexer::SearchIndex::open_or_create(args.instance.data_dir.join(INDEX_DIR))?;
     match size.checked_sub(1) {
         Some(last) => index.rebuild(&docs, last)?,

@@ -12,7 +12,7 @@ use ledger_node::reader::LogReader;
 use ledger_node::storage::sql::SqlStore;
 use moderation::queries::{self, Policy, QueryError};
 use sqlx::AnyPool;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 const PAGE: u64 = 1000;
@@ -81,17 +81,38 @@ fn org_doc(o: Org) -> SearchDoc {
     }
 }
 
-/// The current document of a need, offer or organisation.
-pub async fn document(
+/// The current documents of the needs, offers and organisations named as (kind, id),
+/// in no particular order. One that is missing is left out: only entries the rules
+/// admitted are in the log, so what they name exists unless the tables are being
+/// rebuilt.
+pub async fn documents(
     pool: &AnyPool,
     policy: Policy,
-    kind: &str,
-    id: &str,
-) -> Result<SearchDoc, QueryError> {
-    Ok(match kind {
-        "org" => org_doc(queries::org(pool, policy, id).await?),
-        _ => post_doc(queries::post(pool, policy, kind, id).await?),
-    })
+    named: impl IntoIterator<Item = (String, String)>,
+) -> Result<Vec<SearchDoc>, QueryError> {
+    let mut docs = Vec::new();
+    let mut posts: HashMap<String, String> = HashMap::new();
+    for (kind, id) in named {
+        if kind != "org" {
+            posts.insert(id, kind);
+            continue;
+        }
+        match queries::org(pool, policy, &id).await {
+            Ok(org) => docs.push(org_doc(org)),
+            Err(QueryError::NotFound(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let ids = posts
+        .keys()
+        .filter_map(|id| ledger::hex32::decode(id).map(|h| h.0.to_vec()))
+        .collect::<Vec<_>>();
+    for post in queries::posts(pool, policy, &ids).await? {
+        if posts.get(&post.id).map(String::as_str) == Some(post.kind.name()) {
+            docs.push(post_doc(post));
+        }
+    }
+    Ok(docs)
 }
 
 /// The body of an entry the log holds. Its signature was verified when it was admitted
@@ -154,16 +175,7 @@ pub async fn catch_up(
             let own = ledger::hex32::encode(&stored.leaf_hash);
             changed.extend(touched(pool, own, &body).await?);
         }
-        let mut docs = Vec::with_capacity(changed.len());
-        for (kind, id) in changed {
-            match document(pool, policy, &kind, &id).await {
-                Ok(doc) => docs.push(doc),
-                // Only entries the rules admitted are in the log, so what they touch
-                // exists; a missing row means the tables are being rebuilt.
-                Err(QueryError::NotFound(_)) => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
+        let docs = documents(pool, policy, changed).await?;
         let index = index.clone();
         tokio::task::spawn_blocking(move || index.apply(&docs, &[], last))
             .await
