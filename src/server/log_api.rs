@@ -63,8 +63,8 @@ async fn checkpoint(State(state): State<AppState>) -> Response {
 
 async fn log_key(State(state): State<AppState>) -> Json<LogKey> {
     Json(LogKey {
-        origin: state.origin,
-        vkey: state.vkey,
+        origin: state.origin.clone(),
+        vkey: state.vkey.clone(),
     })
 }
 
