@@ -85,6 +85,7 @@ pub async fn start_node<R: Rules + Clone>(
         )),
         spawn_integrator(lead(Lease {
             store: store.clone(),
+            waiting: waiting.clone(),
             signer,
             rules,
             clock,
@@ -167,6 +168,8 @@ async fn follow(
 /// What an integrator of this node needs whenever it takes the lease.
 struct Lease<R> {
     store: Arc<SqlStore>,
+    /// This node's own submissions, whose entries it verified when they arrived.
+    waiting: Arc<Waiting>,
     signer: LogSigner,
     rules: R,
     clock: Arc<dyn Clock>,
@@ -193,6 +196,7 @@ async fn lead<R: Rules + Clone>(lease: Lease<R>) {
 async fn hold_lease<R: Rules + Clone>(lease: &Lease<R>) -> Result<(), StartError> {
     let Lease {
         store,
+        waiting,
         signer,
         rules,
         clock,
@@ -227,7 +231,7 @@ async fn hold_lease<R: Rules + Clone>(lease: &Lease<R>) -> Result<(), StartError
     .await?;
     let mut faults = 0;
     loop {
-        let batch = undecided(integrator.conn()).await?;
+        let batch = undecided(integrator.conn(), waiting).await?;
         if batch.is_empty() {
             woken(&wake.submission).await;
             continue;
@@ -257,29 +261,68 @@ async fn hold_lease<R: Rules + Clone>(lease: &Lease<R>) -> Result<(), StartError
     }
 }
 
-/// The oldest undecided submissions, up to a batch. Their entries are checked again
-/// (the whole validity rule, a signature verification each) because the table is
-/// written by whoever holds the database's password, not only by nodes; the checks are
-/// spread over the cores, as the integrator would otherwise make them one at a time.
-async fn undecided(conn: &mut AnyConnection) -> Result<Vec<Submission>, StorageError> {
+/// The oldest undecided submissions, up to a batch, in the order they were stored.
+/// Their entries are checked again (the whole validity rule, a signature verification
+/// each) because the table is written by whoever holds the database's password, not
+/// only by nodes; the checks are spread over the cores, as the integrator would
+/// otherwise make them one at a time. A row this node stored itself, holding byte for
+/// byte the entry it verified when its client sent it, takes that verified entry
+/// instead: on one node, that is every row.
+async fn undecided(
+    conn: &mut AnyConnection,
+    waiting: &Waiting,
+) -> Result<Vec<Submission>, StorageError> {
     let rows = submissions::undecided(conn, MAX_BATCH).await?;
-    if rows.is_empty() {
-        return Ok(vec![]);
-    }
-    tokio::task::spawn_blocking(move || ledger::parallel::try_map(&rows, |_, row| submission(row)))
+    let (own, others) = take_own(&mut waiting.lock().expect("waiting submissions"), rows);
+    let mut own = own
+        .into_iter()
+        .map(|(row, entry)| recorded(&row, entry))
+        .collect::<Result<Vec<_>, _>>()?;
+    if !others.is_empty() {
+        let checked = tokio::task::spawn_blocking(move || {
+            ledger::parallel::try_map(&others, |_, row| {
+                let entry = VerifiedEntry::from_leaf(&row.leaf)
+                    .map_err(|_| StorageError::Malformed("submissions"))?;
+                recorded(row, entry)
+            })
+        })
         .await
-        .expect("checking a submission does not panic")
+        .expect("checking a submission does not panic")?;
+        own.extend(checked);
+        own.sort_unstable_by_key(Submission::recorded_id);
+    }
+    Ok(own)
 }
 
-fn submission(row: &Undecided) -> Result<Submission, StorageError> {
-    let malformed = || StorageError::Malformed("submissions");
-    let entry = VerifiedEntry::from_leaf(&row.leaf).map_err(|_| malformed())?;
+/// `rows` cut in those this node stored from an entry it verified and still holds
+/// byte for byte, each with that entry (taken from `waiting`), and the others.
+fn take_own(
+    waiting: &mut HashMap<i64, Stored>,
+    rows: Vec<Undecided>,
+) -> (Vec<(Undecided, VerifiedEntry)>, Vec<Undecided>) {
+    let mut own = Vec::new();
+    let mut others = Vec::new();
+    for row in rows {
+        let verified = waiting
+            .get_mut(&row.id)
+            .and_then(|w| w.verified.take())
+            .filter(|entry| entry.leaf() == row.leaf.as_slice());
+        match verified {
+            Some(entry) => own.push((row, entry)),
+            None => others.push(row),
+        }
+    }
+    (own, others)
+}
+
+/// The submission of `row`, whose leaf is `entry`.
+fn recorded(row: &Undecided, entry: VerifiedEntry) -> Result<Submission, StorageError> {
     let sidecar = row
         .sidecar
         .as_deref()
         .map(serde_json::from_str)
         .transpose()
-        .map_err(|_| malformed())?;
+        .map_err(|_| StorageError::Malformed("submissions"))?;
     Ok(Submission {
         entry,
         sidecar,
@@ -293,7 +336,16 @@ fn unix_millis() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-type Waiting = Mutex<HashMap<i64, (Hash, oneshot::Sender<Result<Appended, SequenceError>>)>>;
+/// This node's stored submissions by row, until they are decided.
+type Waiting = Mutex<HashMap<i64, Stored>>;
+
+/// A submission this node stored: its client, and the entry as this node verified it
+/// until this node takes the row to sequence it (see `undecided`).
+struct Stored {
+    leaf_hash: Hash,
+    verified: Option<VerifiedEntry>,
+    reply: oneshot::Sender<Result<Appended, SequenceError>>,
+}
 
 /// This node's side of the `submissions` table: it writes submissions and answers
 /// their clients once they are decided. Dropping it (with the last `Sequencer`) stops
@@ -319,11 +371,8 @@ impl Submissions {
     ) -> Result<Appended, SequenceError> {
         let (reply, answered) = oneshot::channel();
         let pending = Pending {
-            leaf_hash: entry.leaf_hash(),
-            row: NewSubmission {
-                leaf: entry.leaf().to_vec(),
-                sidecar: sidecar.map(|s| serde_json::to_string(&s).expect("a sidecar serialises")),
-            },
+            entry,
+            sidecar: sidecar.map(|s| serde_json::to_string(&s).expect("a sidecar serialises")),
             reply,
         };
         self.intake
@@ -344,9 +393,9 @@ impl Submissions {
 
 /// A submission on its way into the `submissions` table, and its client.
 struct Pending {
-    row: NewSubmission,
-    /// The row's leaf hash, as the submitting handler computed it.
-    leaf_hash: Hash,
+    /// As the submitting handler verified it.
+    entry: VerifiedEntry,
+    sidecar: Option<String>,
     reply: oneshot::Sender<Result<Appended, SequenceError>>,
 }
 
@@ -361,26 +410,34 @@ async fn store_submissions(
 ) {
     let mut batch = Vec::with_capacity(submissions::MAX_INSERT);
     while intake.recv_many(&mut batch, submissions::MAX_INSERT).await > 0 {
-        let (rows, replies): (Vec<NewSubmission>, Vec<_>) = batch
-            .drain(..)
-            .map(|p| (p.row, (p.leaf_hash, p.reply)))
-            .unzip();
+        let rows: Vec<NewSubmission> = batch
+            .iter_mut()
+            .map(|p| NewSubmission {
+                leaf: p.entry.leaf().to_vec(),
+                sidecar: p.sidecar.take(),
+            })
+            .collect();
         match submissions::insert(&store, &rows, unix_millis()).await {
             Ok(stored) => {
-                let mut by_hash: HashMap<[u8; 32], Vec<_>> = HashMap::new();
-                for (leaf_hash, reply) in replies {
-                    by_hash.entry(leaf_hash.0).or_default().push(reply);
+                let mut by_hash: HashMap<[u8; 32], Vec<Pending>> = HashMap::new();
+                for p in batch.drain(..) {
+                    by_hash.entry(p.entry.leaf_hash().0).or_default().push(p);
                 }
                 let mut waiting = waiting.lock().expect("waiting submissions");
                 for (id, leaf_hash) in stored {
-                    if let Some(reply) = by_hash.get_mut(&leaf_hash.0).and_then(Vec::pop) {
-                        waiting.insert(id, (leaf_hash, reply));
+                    if let Some(p) = by_hash.get_mut(&leaf_hash.0).and_then(Vec::pop) {
+                        let stored = Stored {
+                            leaf_hash,
+                            verified: Some(p.entry),
+                            reply: p.reply,
+                        };
+                        waiting.insert(id, stored);
                     }
                 }
             }
             Err(error) => {
-                for (_, reply) in replies {
-                    let _ = reply.send(Err(SequenceError::from(&error)));
+                for p in batch.drain(..) {
+                    let _ = p.reply.send(Err(SequenceError::from(&error)));
                 }
             }
         }
@@ -433,10 +490,67 @@ async fn answer_decided(
     let mut done = Vec::with_capacity(rows.len());
     for (id, outcome) in rows {
         let decision = Decision::from_json(&outcome)?;
-        if let Some((leaf_hash, reply)) = waiting.lock().expect("waiting").remove(&id) {
-            let _ = reply.send(decision.into_outcome(leaf_hash));
+        if let Some(stored) = waiting.lock().expect("waiting").remove(&id) {
+            let _ = stored.reply.send(decision.into_outcome(stored.leaf_hash));
         }
         done.push(id);
     }
     submissions::delete(store, done).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ed25519_dalek::SigningKey;
+    use ledger::entry::UnsignedEntry;
+    use ledger::Kind;
+
+    fn offer(n: u8) -> VerifiedEntry {
+        let key = SigningKey::from_bytes(&[n; 32]);
+        let body = serde_json::json!({
+            "items": [{"item": "gloves", "category": "gloves", "quantity": n, "unit": "box"}],
+            "area": {"code": "IT-25", "name": "Lombardy"},
+        });
+        let at = time::OffsetDateTime::UNIX_EPOCH + time::Duration::days(20_000);
+        UnsignedEntry::new(Kind::OfferPost, &key.verifying_key(), at, body)
+            .sign(&key)
+            .unwrap()
+    }
+
+    fn row(id: i64, entry: &VerifiedEntry) -> Undecided {
+        Undecided {
+            id,
+            leaf: entry.leaf().to_vec(),
+            sidecar: None,
+        }
+    }
+
+    #[test]
+    fn only_rows_holding_the_bytes_this_node_verified_skip_the_check() {
+        let (a, b, c) = (offer(1), offer(2), offer(3));
+        let mut waiting = HashMap::new();
+        for (id, entry) in [(1, &a), (2, &b)] {
+            let stored = Stored {
+                leaf_hash: entry.leaf_hash(),
+                verified: Some(entry.clone()),
+                reply: oneshot::channel().0,
+            };
+            waiting.insert(id, stored);
+        }
+        // Row 2 was changed in the table after this node stored it; row 3 is
+        // another node's (or anyone's with the database's password).
+        let rows = vec![row(1, &a), row(2, &c), row(3, &c)];
+        let (own, others) = take_own(&mut waiting, rows);
+        assert_eq!(
+            own.iter()
+                .map(|(r, e)| (r.id, e.leaf_hash()))
+                .collect::<Vec<_>>(),
+            [(1, a.leaf_hash())]
+        );
+        assert_eq!(others.iter().map(|r| r.id).collect::<Vec<_>>(), [2, 3]);
+        // What was taken is not offered twice, should the batch be tried again.
+        let (own, others) = take_own(&mut waiting, vec![row(1, &a)]);
+        assert!(own.is_empty());
+        assert_eq!(others.len(), 1);
+    }
 }
