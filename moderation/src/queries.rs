@@ -585,10 +585,13 @@ pub async fn chain(pool: &AnyPool, id: &str) -> Result<Vec<ChainLink>, QueryErro
         Some(need) => need.clone(),
         None => raw.clone(),
     };
-    let need_row = sqlx::query("SELECT idx FROM wf_posts WHERE id = $1 AND kind = 'need'")
+    // By id alone: beside the id, a kind led PostgreSQL to walk every need (see
+    // `rules::need_columns`).
+    let need_row = sqlx::query("SELECT idx, kind FROM wf_posts WHERE id = $1")
         .bind(&need)
         .fetch_optional(pool)
         .await?
+        .filter(|r| r.get::<String, _>(1) == "need")
         .ok_or_else(|| QueryError::NotFound(format!("no need or pledge has hash {id}")))?;
     let mut links = vec![ChainLink {
         id: hex(need.clone()),
