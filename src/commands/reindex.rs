@@ -3,7 +3,8 @@ use crate::services::search_sync::documents;
 use indicatif::ProgressBar;
 use moderation::queries::Policy;
 
-/// Needs, offers and organisations read from the tables at once.
+/// Needs, offers and organisations asked of the tables at once (the posts among them
+/// are read a few hundred to a statement).
 const READ_AT_ONCE: usize = 4096;
 
 #[derive(clap::Args)]
@@ -29,8 +30,14 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         bar.inc(page.len() as u64);
     }
     bar.finish_and_clear();
-    // In log order, as they were listed.
-    docs.sort_unstable_by_key(|d| d.index);
+    // A stopped instance's tables hold everything they list.
+    anyhow::ensure!(
+        docs.len() == all.len(),
+        "{} of the {} needs, offers and organisations listed could not be read; \
+         `aidledger rebuild` restores the tables from the log",
+        all.len() - docs.len(),
+        all.len()
+    );
     let index = indexer::SearchIndex::open_or_create(args.instance.data_dir.join(INDEX_DIR))?;
     match size.checked_sub(1) {
         Some(last) => index.rebuild(&docs, last)?,

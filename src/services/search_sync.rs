@@ -82,9 +82,8 @@ fn org_doc(o: Org) -> SearchDoc {
 }
 
 /// The current documents of the needs, offers and organisations named as (kind, id),
-/// in no particular order. One that is missing is left out: only entries the rules
-/// admitted are in the log, so what they name exists unless the tables are being
-/// rebuilt.
+/// in log order. One that is missing is left out: only entries the rules admitted are
+/// in the log, so what they name exists unless the tables are being rebuilt.
 pub async fn documents(
     pool: &AnyPool,
     policy: Policy,
@@ -112,6 +111,7 @@ pub async fn documents(
             docs.push(post_doc(post));
         }
     }
+    docs.sort_unstable_by_key(|d| d.index);
     Ok(docs)
 }
 

@@ -95,7 +95,7 @@ pub async fn start_node<R: Rules + Clone>(
             metrics: metrics.clone(),
         })),
         tokio::spawn(answer(store.clone(), waiting.clone(), wake)),
-        tokio::spawn(store_submissions(store, waiting, stored)),
+        tokio::spawn(store_submissions(store, waiting, leading.clone(), stored)),
     ];
     let submissions = Arc::new(Submissions {
         intake,
@@ -267,7 +267,7 @@ async fn hold_lease<R: Rules + Clone>(lease: &Lease<R>) -> Result<(), StartError
 /// only by nodes; the checks are spread over the cores, as the integrator would
 /// otherwise make them one at a time. A row this node stored itself, holding byte for
 /// byte the entry it verified when its client sent it, takes that verified entry
-/// instead: on one node, that is every row.
+/// instead: on one node, nearly every row (not those stored before it took the lease).
 async fn undecided(
     conn: &mut AnyConnection,
     waiting: &Waiting,
@@ -339,8 +339,10 @@ fn unix_millis() -> i64 {
 /// This node's stored submissions by row, until they are decided.
 type Waiting = Mutex<HashMap<i64, Stored>>;
 
-/// A submission this node stored: its client, and the entry as this node verified it
-/// until this node takes the row to sequence it (see `undecided`).
+/// A submission this node stored: its client, and, if this node held the lease when it
+/// stored it, the entry as this node verified it, until it takes the row to sequence it
+/// (see `undecided`). A node that does not lead keeps no entries: another node verifies
+/// its rows anyway.
 struct Stored {
     leaf_hash: Hash,
     verified: Option<VerifiedEntry>,
@@ -406,6 +408,7 @@ struct Pending {
 async fn store_submissions(
     store: Arc<SqlStore>,
     waiting: Arc<Waiting>,
+    leading: Arc<AtomicBool>,
     mut intake: mpsc::Receiver<Pending>,
 ) {
     let mut batch = Vec::with_capacity(submissions::MAX_INSERT);
@@ -423,12 +426,13 @@ async fn store_submissions(
                 for p in batch.drain(..) {
                     by_hash.entry(p.entry.leaf_hash().0).or_default().push(p);
                 }
+                let leads = leading.load(Ordering::SeqCst);
                 let mut waiting = waiting.lock().expect("waiting submissions");
                 for (id, leaf_hash) in stored {
                     if let Some(p) = by_hash.get_mut(&leaf_hash.0).and_then(Vec::pop) {
                         let stored = Stored {
                             leaf_hash,
-                            verified: Some(p.entry),
+                            verified: leads.then_some(p.entry),
                             reply: p.reply,
                         };
                         waiting.insert(id, stored);

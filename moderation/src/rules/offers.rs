@@ -5,8 +5,9 @@
 //! the sequencer flushes (`Rules::flush`), which it does before it stores the batch.
 //!
 //! Until then the tables do not show them, so a rule that reads offers flushes first
-//! (see `reads_offers` in the parent module); no other rule reads a post that is not a
-//! need. Rows are the same whenever they are written, so a replay (`rebuild`), which
+//! (see `reads_offers` in the parent module). Other rules find a need by its id alone
+//! and refuse a post that is not one; an offer not yet written is refused the same
+//! way, as no need. Rows are the same whenever they are written, so a replay (`rebuild`), which
 //! flushes page by page, gives the same tables.
 
 use super::{insert_items, Ctx};

@@ -81,13 +81,13 @@ impl<'args> QueryBuilder<'args> {
         Self::with_placeholders(Placeholders::Numbered, sql)
     }
 
-    /// A statement whose placeholders are written as `placeholders`. `sql` holds none:
-    /// sqlx binds anonymous placeholders as if they were all.
+    /// A statement whose placeholders are written as `placeholders`. With anonymous
+    /// ones, every placeholder of the statement must be one bound through the builder:
+    /// sqlx numbers the anonymous placeholders among themselves, so beside a numbered
+    /// one they would take the wrong values ([`QueryBuilder::build`] checks).
     pub fn with_placeholders(placeholders: Placeholders, sql: impl Into<String>) -> Self {
-        let sql = sql.into();
-        debug_assert!(placeholders == Placeholders::Numbered || !sql.contains('$'));
         QueryBuilder {
-            sql,
+            sql: sql.into(),
             arguments: AnyArguments::default(),
             placeholders,
         }
@@ -159,6 +159,13 @@ impl<'args> QueryBuilder<'args> {
 
     /// The statement, ready to run; the builder is left empty.
     pub fn build(&mut self) -> Query<'_, Any, AnyArguments<'_>> {
+        debug_assert!(
+            self.placeholders == Placeholders::Numbered
+                || (!self.sql.contains('$')
+                    && self.sql.matches('?').count() == self.arguments.len()),
+            "a statement of anonymous placeholders holds only those bound through the builder: {}",
+            self.sql
+        );
         sqlx::query_with(&self.sql, std::mem::take(&mut self.arguments))
     }
 }
@@ -188,7 +195,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn placeholders_are_numbered_in_binding_order() {
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "anonymous placeholders")]
+    fn anonymous_placeholders_beside_numbered_ones_are_refused() {
+        let mut q = QueryBuilder::with_placeholders(Placeholders::Anonymous, "SELECT $1, ");
+        q.push_bind(1_i64);
+        let _ = q.build();
+    }
+
+    #[test]
+    fn placeholders_are_written_in_binding_order() {
         let mut q = QueryBuilder::new("SELECT * FROM t WHERE a = ");
         q.push_bind(1_i64).push(" AND b IN (");
         q.push_list(["x", "y"]).push(")");
@@ -203,6 +219,35 @@ mod tests {
             row.push_bind(a);
         });
         assert_eq!(q.sql(), "INSERT INTO t (a) VALUES (?), (?)");
+    }
+
+    /// On SQLite a multi-row statement takes anonymous placeholders, and they bind the
+    /// values in order.
+    #[tokio::test]
+    async fn anonymous_placeholders_bind_in_order_on_sqlite() {
+        use sqlx::{Connection, Row as _};
+        sqlx::any::install_default_drivers();
+        let mut conn = AnyConnection::connect("sqlite::memory:").await.unwrap();
+        assert_eq!(Placeholders::of(&conn), Placeholders::Anonymous);
+        sqlx::query("CREATE TABLE t (a INTEGER, b TEXT)")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let rows: Vec<(i64, String)> = (0..300).map(|n| (n, format!("row {n}"))).collect();
+        let mut q =
+            QueryBuilder::with_placeholders(Placeholders::of(&conn), "INSERT INTO t (a, b) ");
+        q.push_values(&rows, |row, (a, b)| {
+            row.push_bind(*a).push_bind(b.as_str());
+        });
+        q.build().execute(&mut conn).await.unwrap();
+        let stored: Vec<(i64, String)> = sqlx::query("SELECT a, b FROM t ORDER BY a")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+        assert_eq!(stored, rows);
     }
 
     #[test]
