@@ -16,6 +16,8 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 const PAGE: u64 = 1000;
+/// Pages of the log one index commit covers at most.
+const PAGES_PER_COMMIT: u64 = 8;
 
 /// Under load the head moves many times a second; what arrives within this long of the
 /// last catch-up is indexed with the next, in one index commit (and one fsync).
@@ -165,22 +167,33 @@ pub async fn catch_up(
     let covered = index.covered_through()?;
     let mut next = covered.map_or(0, |c| c + 1);
     while next < head {
-        let page = reader.entries(next, PAGE.min(head - next)).await?;
-        let Some(last) = page.last().map(|e| e.index) else {
+        // What a stretch of the log touched is read and committed once: a need touched
+        // on several pages is read once, and a backlog costs one index commit (and its
+        // merges) per stretch rather than per page.
+        let end = head.min(next + PAGE * PAGES_PER_COMMIT);
+        let mut changed = BTreeSet::new();
+        let mut last = None;
+        while next < end {
+            let page = reader.entries(next, PAGE.min(end - next)).await?;
+            let Some(page_last) = page.last().map(|e| e.index) else {
+                break;
+            };
+            for stored in &page {
+                let body = logged_body(&stored.leaf).ok_or(SyncError::Invalid(stored.index))?;
+                let own = ledger::hex32::encode(&stored.leaf_hash);
+                changed.extend(touched(pool, own, &body).await?);
+            }
+            last = Some(page_last);
+            next = page_last + 1;
+        }
+        let Some(last) = last else {
             break;
         };
-        let mut changed = BTreeSet::new();
-        for stored in &page {
-            let body = logged_body(&stored.leaf).ok_or(SyncError::Invalid(stored.index))?;
-            let own = ledger::hex32::encode(&stored.leaf_hash);
-            changed.extend(touched(pool, own, &body).await?);
-        }
         let docs = documents(pool, policy, changed).await?;
         let index = index.clone();
         tokio::task::spawn_blocking(move || index.apply(&docs, &[], last))
             .await
             .expect("index task panicked")?;
-        next = last + 1;
     }
     Ok(next.checked_sub(1))
 }
