@@ -3111,15 +3111,26 @@ async fn activity_lists_what_waits_for_a_key_and_where_its_donations_stand() {
 #[tokio::test]
 async fn totals_add_up_the_selected_needs_by_category_region_and_day() {
     let w = World::new().await;
+    // This test's entries are dated just before the world's need, so that all fall on
+    // its day: `next_time` counts back from the start of the run, across midnight for
+    // a run begun just after it.
+    let need_at = w.get_json(format!("/api/v1/needs/{}", w.need)).await["created_at"]
+        .as_str()
+        .map(|t| ledger::entry::parse_timestamp(t).unwrap())
+        .unwrap();
+    let at = |k: i64| need_at - Duration::seconds(k);
     let needed_by = date(OffsetDateTime::now_utc() + Duration::days(30));
     let mut body = need_body(&w.org, &[10, 20, 30], &needed_by);
     body["area"] = json!({"code": "CN-ZJ", "name": "浙江"});
-    w.ok(&sign(&w.hospital, Kind::NeedPost, body)).await;
-    let p = w
-        .ok(&pledge(&w.donor, &w.need, &[(0, 40), (1, 20)], None))
+    w.ok(&sign_at(&w.hospital, Kind::NeedPost, body, at(1)))
         .await;
-    let s = w.ok(&shipment(&w.donor, &p, &[(0, 25)])).await;
-    w.ok(&confirm(&w.hospital, &s, &[(0, 25)])).await;
+    let body = json!({"need": w.need, "items": lines(&[(0, 40), (1, 20)])});
+    let p = w.ok(&sign_at(&w.donor, Kind::Pledge, body, at(2))).await;
+    let body = json!({"pledge": p, "carrier": "SF Express", "tracking": "SF0123456789", "items": lines(&[(0, 25)])});
+    let s = w.ok(&sign_at(&w.donor, Kind::Shipment, body, at(3))).await;
+    let body = json!({"shipment": s, "items": lines(&[(0, 25)]), "condition": "good"});
+    w.ok(&sign_at(&w.hospital, Kind::DeliveryConfirm, body, at(4)))
+        .await;
 
     let amounts = |unit: &str, [requested, pledged, shipped, delivered, remaining]: [i64; 5]| {
         json!({"unit": unit, "requested": requested, "pledged": pledged, "shipped": shipped,
@@ -3150,10 +3161,9 @@ async fn totals_add_up_the_selected_needs_by_category_region_and_day() {
              "amounts": [amounts("box", [30, 0, 0, 0, 30]), amounts("piece", [30, 0, 0, 0, 30])]},
         ])
     );
-    let today = date(OffsetDateTime::now_utc());
     assert_eq!(
         stats["per_day"],
-        json!([{"day": today, "needs": 2, "pledges": 1, "shipments": 1, "deliveries": 1,
+        json!([{"day": date(need_at), "needs": 2, "pledges": 1, "shipments": 1, "deliveries": 1,
                 "amounts": totals}])
     );
 
