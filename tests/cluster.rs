@@ -385,3 +385,50 @@ async fn three_nodes_share_one_log_through_the_integrators_death() {
             .map_or(0, |d| d.as_millis()),
     );
 }
+
+/// Anyone with the database's password can write a row to `submissions`. One that is
+/// not a valid entry, or whose private sidecar cannot be read, is decided as failed
+/// (naming what is wrong, never the sidecar's contents) instead of stopping every batch
+/// after it; a valid submission sent after them is appended.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stored_submission_that_is_not_valid_is_decided_and_the_log_goes_on() {
+    if !common::on_postgres() {
+        eprintln!("not run on SQLite: it has no shared submissions table");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let instance = common::TestInstance::start_in(dir.path()).await;
+    let pool = common::open_db(dir.path()).await;
+    let mut bad = Vec::new();
+    for (leaf, sidecar) in [
+        (b"not an entry".to_vec(), None),
+        (
+            offer(&author(7), "stored"),
+            Some("{\"phone\": \"+86 27 8574 0000\""),
+        ),
+    ] {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO submissions (leaf, sidecar, accepted_at) VALUES ($1, $2, 0) RETURNING id",
+        )
+        .bind(leaf)
+        .bind(sidecar)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        bad.push(id);
+    }
+    common::post_entry(&instance.url, offer(&author(8), "after")).await;
+    for id in bad {
+        let outcome: Option<String> =
+            sqlx::query_scalar("SELECT outcome FROM submissions WHERE id = $1")
+                .bind(id)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        let outcome = outcome.expect("decided before the valid submission after it");
+        assert!(outcome.contains("the stored submission"), "{outcome}");
+        assert!(!outcome.contains("8574"), "no private data: {outcome}");
+    }
+    pool.close().await;
+    instance.stop().await;
+}

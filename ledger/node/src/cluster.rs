@@ -268,30 +268,60 @@ async fn hold_lease<R: Rules + Clone>(lease: &Lease<R>) -> Result<(), StartError
 /// otherwise make them one at a time. A row this node stored itself, holding byte for
 /// byte the entry it verified when its client sent it, takes that verified entry
 /// instead: on one node, nearly every row (not those stored before it took the lease).
+/// A row that is not a valid submission is decided here as failed: left undecided, it
+/// would stop every batch after it.
 async fn undecided(
     conn: &mut AnyConnection,
     waiting: &Waiting,
 ) -> Result<Vec<Submission>, StorageError> {
     let rows = submissions::undecided(conn, MAX_BATCH).await?;
     let (own, others) = take_own(&mut waiting.lock().expect("waiting submissions"), rows);
-    let mut own = own
+    let mut read: Vec<_> = own
         .into_iter()
         .map(|(row, entry)| recorded(&row, entry))
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect();
     if !others.is_empty() {
         let checked = tokio::task::spawn_blocking(move || {
             ledger::parallel::try_map(&others, |_, row| {
-                let entry = VerifiedEntry::from_leaf(&row.leaf)
-                    .map_err(|_| StorageError::Malformed("submissions"))?;
-                recorded(row, entry)
+                Ok::<_, std::convert::Infallible>(
+                    VerifiedEntry::from_leaf(&row.leaf)
+                        .map_err(|e| (row.id, format!("is not a valid entry: {e}")))
+                        .and_then(|entry| recorded(row, entry)),
+                )
             })
         })
         .await
-        .expect("checking a submission does not panic")?;
-        own.extend(checked);
-        own.sort_unstable_by_key(Submission::recorded_id);
+        .expect("checking a submission does not panic")
+        .unwrap_or_else(|never| match never {});
+        read.extend(checked);
     }
-    Ok(own)
+    let (mut batch, mut invalid) = (Vec::with_capacity(read.len()), Vec::new());
+    for submission in read {
+        match submission {
+            Ok(submission) => batch.push(submission),
+            Err((id, why)) => invalid.push((id, why)),
+        }
+    }
+    if !invalid.is_empty() {
+        tracing::warn!(
+            rows = invalid.len(),
+            "stored submissions that are not valid were decided as failed"
+        );
+        let decided: Vec<(i64, String)> = invalid
+            .into_iter()
+            .map(|(id, why)| {
+                let message = format!("the stored submission {why}");
+                let failed = Decision::Failed {
+                    condition: Condition::Fault,
+                    message,
+                };
+                (id, failed.to_json())
+            })
+            .collect();
+        submissions::record(conn, &decided).await?;
+    }
+    batch.sort_unstable_by_key(Submission::recorded_id);
+    Ok(batch)
 }
 
 /// `rows` cut in those this node stored from an entry it verified and still holds
@@ -315,14 +345,20 @@ fn take_own(
     (own, others)
 }
 
-/// The submission of `row`, whose leaf is `entry`.
-fn recorded(row: &Undecided, entry: VerifiedEntry) -> Result<Submission, StorageError> {
+/// The submission of `row`, whose leaf is `entry`; or the row's id and what is wrong
+/// with it (never the sidecar's contents: they are private).
+fn recorded(row: &Undecided, entry: VerifiedEntry) -> Result<Submission, (i64, String)> {
     let sidecar = row
         .sidecar
         .as_deref()
         .map(serde_json::from_str)
         .transpose()
-        .map_err(|_| StorageError::Malformed("submissions"))?;
+        .map_err(|_| {
+            (
+                row.id,
+                "has a private sidecar that cannot be read".to_owned(),
+            )
+        })?;
     Ok(Submission {
         entry,
         sidecar,
