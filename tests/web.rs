@@ -256,6 +256,10 @@ async fn offers_have_a_board_and_a_page_each() {
         !board.contains("/pkg/aidledger"),
         "the offers board only reads"
     );
+    assert!(
+        !board.contains("data-badge=\"urgency\""),
+        "an offer has no urgency, so no urgency badge (it showed as an empty pill)"
+    );
     // The needs board lists needs only.
     let needs = board_showing(url, &need_id).await;
     assert!(!needs.contains(&offer_id));

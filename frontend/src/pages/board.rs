@@ -247,7 +247,7 @@ fn Results(listing: Listing, found: Found, params: Vec<(String, String)>) -> imp
                         <li class="need-card" data-testid=format!("{}-card", listing.kind())>
                             <h2><a href=format!("{}/{}", listing.pages(), hit.id)>{post_title(&post)}</a></h2>
                             <p class="badges">
-                                <Badge group="urgency" value=hit.urgency.map_or("", |u| u.name()).to_owned()/>
+                                {hit.urgency.map(|u| view! { <Badge group="urgency" value=u.name().to_owned()/> })}
                                 <Badge group="verification" value=hit.verification.name().to_owned()/>
                                 <Badge group="status" value=hit.status.name().to_owned()/>
                                 {post.relayed.then(|| view! { <span class="badge relayed">{t("need.relayed")}</span> })}

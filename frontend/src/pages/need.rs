@@ -186,7 +186,7 @@ fn NeedView(need: Post, trace: Trace, notice: PageNotice) -> impl IntoView {
         <article class="need">
             <h1>{org.as_ref().map(|o| o.name.clone()).unwrap_or_else(|| t("need.title").to_owned())}</h1>
             <p class="badges">
-                <Badge group="urgency" value=need.urgency.map_or("", |u| u.name()).to_owned()/>
+                {need.urgency.map(|u| view! { <Badge group="urgency" value=u.name().to_owned()/> })}
                 <Badge group="verification" value=need.verification.name().to_owned()/>
                 <Badge group="status" value=need.status.name().to_owned()/>
                 {need.relayed.then(|| view! { <span class="badge relayed">{t("need.relayed")}</span> })}
