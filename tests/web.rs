@@ -260,6 +260,15 @@ async fn offers_have_a_board_and_a_page_each() {
         !board.contains("data-badge=\"urgency\""),
         "an offer has no urgency, so no urgency badge (it showed as an empty pill)"
     );
+    let count = board
+        .split("data-testid=\"result-count\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</p>").next())
+        .unwrap();
+    assert!(
+        count.contains("offer found") && !count.contains("offers"),
+        "one result, in the singular: {count}"
+    );
     // The needs board lists needs only.
     let needs = board_showing(url, &need_id).await;
     assert!(!needs.contains(&offer_id));

@@ -66,6 +66,15 @@ impl Listing {
             Listing::Offers => ["offers.title", "offers.search_label", "offers.results"],
         }
     }
+
+    /// The words after the number of results: "1 need found", "2 needs found".
+    fn found(self, total: u64) -> &'static str {
+        match (self, total) {
+            (Listing::Needs, 1) => "board.result",
+            (Listing::Offers, 1) => "offers.result",
+            _ => self.words()[2],
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -241,7 +250,7 @@ fn Results(listing: Listing, found: Found, params: Vec<(String, String)>) -> imp
                 {facets}
             </aside>
             <section class="results" aria-live="polite">
-                <p data-testid="result-count">{total} " " {t(listing.words()[2])}</p>
+                <p data-testid="result-count">{total} " " {t(listing.found(total))}</p>
                 <ol class="needs">
                     {results.hits.into_iter().zip(posts).map(|(hit, post)| view! {
                         <li class="need-card" data-testid=format!("{}-card", listing.kind())>
