@@ -170,12 +170,8 @@ async fn sequenced_needs_are_found_in_english_and_chinese_and_follow_status_chan
 /// Removes the stopped instance's search index and rebuilds it with `aidledger reindex`.
 async fn reindex(dir: &Path) {
     std::fs::remove_dir_all(dir.join("index")).unwrap();
-    let mut reindex = std::process::Command::new(env!("CARGO_BIN_EXE_aidledger"));
-    reindex
-        .args(["reindex", "--data-dir"])
-        .arg(dir)
-        .env_remove("AIDLEDGER_DATA_DIR")
-        .env_remove("DATABASE_URL");
+    let mut reindex = common::process::command(&["reindex", "--data-dir"]);
+    reindex.arg(dir);
     if let Some(url) = common::database_url(dir).await {
         reindex.args(["--database-url", &url]);
     }
@@ -207,11 +203,8 @@ async fn every_need_and_offer_of_a_busy_log_is_indexed_and_rebuilt_alike() {
     let instance = start(dir.path()).await;
     let (url, key) = (instance.url.clone(), dir.path().join("operator.key"));
     let seed = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_aidledger"))
-            .args(["seed", "--url", &url, "--count", "3000", "--operator-key"])
+        common::process::command(&["seed", "--url", &url, "--count", "3000", "--operator-key"])
             .arg(key)
-            .env_remove("AIDLEDGER_URL")
-            .env("RUST_LOG", "warn")
             .output()
             .unwrap()
     })

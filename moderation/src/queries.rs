@@ -643,12 +643,12 @@ pub async fn need_ids_of_org(pool: &AnyPool, org: &str) -> Result<Vec<String>, Q
     Ok(rows.iter().map(|r| hex(r.get(0))).collect())
 }
 
-/// Every need, offer and organisation id (hex) with its kind, in log order.
+/// Every need, offer and organisation as (kind, id in hex), in log order.
 pub async fn all_searchable(pool: &AnyPool) -> Result<Vec<(String, String)>, QueryError> {
-    let rows = sqlx::query("SELECT id, kind, idx FROM wf_posts UNION ALL SELECT id, 'org', idx FROM wf_orgs ORDER BY idx")
+    let rows = sqlx::query("SELECT kind, id, idx FROM wf_posts UNION ALL SELECT 'org', id, idx FROM wf_orgs ORDER BY idx")
         .fetch_all(pool)
         .await?;
-    Ok(rows.iter().map(|r| (hex(r.get(0)), r.get(1))).collect())
+    Ok(rows.iter().map(|r| (r.get(0), hex(r.get(1)))).collect())
 }
 
 /// Whether `id` (hex) is a need or an offer, if it is either.

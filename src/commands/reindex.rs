@@ -25,8 +25,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let policy = Policy::from(&args.policy);
     let mut docs = Vec::with_capacity(all.len());
     for page in all.chunks(READ_AT_ONCE) {
-        let named = page.iter().map(|(id, kind)| (kind.clone(), id.clone()));
-        docs.extend(documents(store.pool(), policy, named).await?);
+        docs.extend(documents(store.pool(), policy, page.iter().cloned()).await?);
         bar.inc(page.len() as u64);
     }
     bar.finish_and_clear();
