@@ -15,7 +15,7 @@ use ledger_node::rules::{BoxFuture, Denial, Refusal, Rules};
 use ledger_node::sequencer::Sequencer;
 use sqlx::{AnyConnection, Row};
 use std::collections::BTreeSet;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// Records every entry it sees in `seen`, then refuses those whose description says
 /// so: the worst a rule may do, writing before it refuses.
@@ -43,8 +43,62 @@ impl Rules for WritesThenRefuses {
     }
 }
 
+/// Keeps every entry it sees to be written in bulk at the flush, then refuses those
+/// whose description says so: what is left to be written by a refused entry must go
+/// with it, in a batch admitted entry by entry too.
+#[derive(Default)]
+struct DefersThenRefuses(Mutex<Vec<String>>);
+
+impl Rules for DefersThenRefuses {
+    fn admit<'a>(
+        &'a self,
+        _conn: &'a mut AnyConnection,
+        entry: &'a VerifiedEntry,
+        _index: u64,
+        _sidecar: Option<&'a Sidecar>,
+    ) -> BoxFuture<'a, Result<(), Refusal>> {
+        Box::pin(async move {
+            let description = entry.entry().body["description"].as_str().unwrap_or("");
+            self.0.lock().unwrap().push(description.to_owned());
+            if description.starts_with("refused") {
+                return Err(Denial::conflict("refused after deferring a write").into());
+            }
+            Ok(())
+        })
+    }
+
+    fn flush<'a>(&'a self, conn: &'a mut AnyConnection) -> BoxFuture<'a, Result<(), sqlx::Error>> {
+        Box::pin(async move {
+            let waiting = std::mem::take(&mut *self.0.lock().unwrap());
+            for description in waiting {
+                sqlx::query("INSERT INTO seen (description) VALUES ($1)")
+                    .bind(description)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            Ok(())
+        })
+    }
+
+    fn discard(&self) {
+        self.0.lock().unwrap().clear();
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_refused_entry_leaves_nothing_and_the_rest_of_its_batch_lands() {
+    refusals_in_batches(WritesThenRefuses).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn what_a_refused_entry_left_to_be_written_in_bulk_is_never_written() {
+    refusals_in_batches(DefersThenRefuses::default()).await;
+}
+
+/// Submits 200 entries at once, every seventh refused by `rules` (which records every
+/// entry it admits in the table `seen`), and checks that exactly the admitted ones
+/// are in the log and in `seen`.
+async fn refusals_in_batches(rules: impl Rules) {
     sqlite_only!("the log is built on a SQLite file");
     let dir = tempfile::tempdir().unwrap();
     let signer = aidledger::keys::load_or_create_log_key(dir.path(), DEFAULT_ORIGIN).unwrap();
@@ -57,7 +111,7 @@ async fn a_refused_entry_leaves_nothing_and_the_rest_of_its_batch_lands() {
         .execute(store.pool())
         .await
         .unwrap();
-    let (sequencer, _) = Sequencer::start_with_rules(store.clone(), signer, WritesThenRefuses)
+    let (sequencer, _) = Sequencer::start_with_rules(store.clone(), signer, rules)
         .await
         .unwrap();
 

@@ -2339,6 +2339,154 @@ async fn concurrent_submissions_never_exceed_what_remains() {
     assert_eq!(w.post_column(&w.need, "stale_flags").await, 1);
 }
 
+/// The entries of one batch see the chain's writes that wait for its end: admitted in
+/// one pass of the rules, as the sequencer admits a batch whose pledges, acceptances,
+/// shipments and deliveries are written in bulk when it is stored, a donation's whole
+/// chain gets the verdicts and leaves the tables it gets and leaves admitted one
+/// entry per batch.
+#[tokio::test]
+async fn a_batch_sees_the_links_and_quantities_it_has_not_written_yet() {
+    let (hospital, donor, donor2) = (key(), key(), key());
+    let register = org_register(&hospital, "Wuhan Union Hospital");
+    let org = register.id();
+    let need = need_post(&hospital, &org, &[100, 50]);
+    let n = need.id();
+    let accept = |pledge: &str| sign(&hospital, Kind::PledgeAccept, json!({"pledge": pledge}));
+    let p = pledge(&donor, &n, &[(0, 30)], None);
+    let s = shipment(&donor, &p.id(), &[(0, 20)]);
+    let s_over = shipment(&donor, &p.id(), &[(0, 20)]);
+    let p2 = pledge(&donor2, &n, &[(0, 70), (1, 50)], None);
+    let s2 = shipment(&donor2, &p2.id(), &[(1, 50)]);
+    let batch: Vec<(Signed, Option<&str>)> = vec![
+        (register, None),
+        (need, None),
+        (p.clone(), None),
+        (accept(&p.id()), None),
+        (accept(&p.id()), Some("the pledge is already accepted")),
+        (s.clone(), None),
+        (
+            s_over.clone(),
+            Some("only 10 remain to be shipped on line 0"),
+        ),
+        (
+            shipment(&donor2, &p.id(), &[(0, 5)]),
+            Some("only the donor who made the pledge"),
+        ),
+        (confirm(&hospital, &s.id(), &[(0, 10)]), None),
+        (
+            confirm(&hospital, &s.id(), &[(0, 15)]),
+            Some("only 10 remain to be delivered on line 0"),
+        ),
+        (
+            confirm(&hospital, &s_over.id(), &[(0, 1)]),
+            Some("no shipment in the log has this id"),
+        ),
+        (
+            pledge(&donor2, &n, &[(0, 80)], None),
+            Some("only 70 remain to be pledged on line 0"),
+        ),
+        (p2.clone(), None),
+        (s2.clone(), None),
+        (confirm(&hospital, &s2.id(), &[(1, 50)]), None),
+        (
+            need_update(&hospital, &n, &[(0, 99)], None),
+            Some("100 are already pledged"),
+        ),
+        (accept(&p2.id()), None),
+    ];
+    let entries: Vec<Signed> = batch.iter().map(|(s, _)| s.clone()).collect();
+    let (one_pass, tables) = admit_as_one_batch(&entries, false).await;
+    let (one_at_a_time, flushed_tables) = admit_as_one_batch(&entries, true).await;
+    for ((s, expected), (got, alone)) in batch.iter().zip(one_pass.iter().zip(&one_at_a_time)) {
+        let kind = s.entry.kind().name();
+        assert_eq!(got, alone, "{kind}: the same verdict in one batch as alone");
+        match (expected, got) {
+            (None, None) => {}
+            (Some(needle), Some(message)) => assert!(
+                message.contains(needle),
+                "{kind}: {message:?} should contain {needle:?}"
+            ),
+            _ => panic!("{kind}: expected {expected:?}, got {got:?}"),
+        }
+    }
+    assert_eq!(tables, flushed_tables, "the same tables either way");
+    assert_eq!(
+        tables["quantities"],
+        ["[100, 100, 20, 10]", "[50, 50, 50, 50]"],
+        "(requested, pledged, shipped, delivered) by line"
+    );
+    assert_eq!(tables["wf_links"].len(), 8, "{:?}", tables["wf_links"]);
+    assert_eq!(
+        tables["wf_link_items"].len(),
+        7,
+        "{:?}",
+        tables["wf_link_items"]
+    );
+}
+
+/// Admits `entries` through the workflow's rules in one transaction as the sequencer
+/// admits a batch (nothing left to be written in bulk is written before the end), or,
+/// with `flush_each`, writing it after every entry as if each were a batch of its own.
+/// Returns each entry's refusal message (`None` if admitted) and the rows of every
+/// derived table, and the quantities (requested, pledged, shipped, delivered) of the
+/// lines of posts in line order.
+async fn admit_as_one_batch(
+    entries: &[Signed],
+    flush_each: bool,
+) -> (Vec<Option<String>>, BTreeMap<String, Vec<String>>) {
+    use ledger_node::rules::{Refusal, Rules};
+    use ledger_node::storage::LogStore;
+    let dir = tempfile::tempdir().unwrap();
+    let store = aidledger::services::store::open(
+        dir.path(),
+        common::database_url(dir.path()).await.as_deref(),
+    )
+    .await
+    .unwrap();
+    let log = aidledger::keys::load_or_create_log_key(dir.path(), server::DEFAULT_ORIGIN).unwrap();
+    let rules = moderation::WorkflowRules::new(LogVerifier::new(&log.vkey()).unwrap());
+    let mut conn = store.connect_writer().await.unwrap();
+    let mut tx = store.begin(&mut conn).await.unwrap();
+    let mut outcomes = Vec::new();
+    for (index, s) in entries.iter().enumerate() {
+        match rules.admit(&mut tx, &s.entry, index as u64, None).await {
+            Ok(()) => outcomes.push(None),
+            Err(Refusal::Denied(denial)) => outcomes.push(Some(denial.message)),
+            Err(e) => panic!("entry {index}: {e:?}"),
+        }
+        if flush_each {
+            rules.flush(&mut tx).await.unwrap();
+        }
+    }
+    rules.flush(&mut tx).await.unwrap();
+    tx.commit().await.unwrap();
+    drop(conn);
+    let mut tables = BTreeMap::new();
+    for table in moderation::rebuild::TABLES {
+        tables.insert(
+            table.to_string(),
+            common::table_rows(store.pool(), table).await,
+        );
+    }
+    tables.insert(
+        "quantities".into(),
+        sqlx::query(
+            "SELECT requested, pledged, shipped, delivered FROM wf_post_items ORDER BY line",
+        )
+        .fetch_all(store.pool())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let q: [i64; 4] = [r.get(0), r.get(1), r.get(2), r.get(3)];
+            format!("{q:?}")
+        })
+        .collect(),
+    );
+    store.pool().close().await;
+    (outcomes, tables)
+}
+
 // ---------------------------------------------------------------------------------
 // A long random workflow
 // ---------------------------------------------------------------------------------

@@ -29,7 +29,10 @@ use sqlx::{AnyConnection, Row};
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
+mod chain;
 mod offers;
+
+use chain::{Lines, Moved};
 
 /// Most open needs one organisation may have at once (an abuse limit that is part of
 /// validity, so it is fixed rather than configured).
@@ -41,6 +44,7 @@ pub const MAX_OPEN_NEEDS_PER_ORG: i64 = 200;
 pub struct WorkflowRules {
     log: LogVerifier,
     offers: offers::Deferred,
+    chain: chain::Pending,
 }
 
 impl WorkflowRules {
@@ -49,6 +53,7 @@ impl WorkflowRules {
         WorkflowRules {
             log,
             offers: offers::Deferred::default(),
+            chain: chain::Pending::default(),
         }
     }
 }
@@ -73,11 +78,15 @@ impl Rules for WorkflowRules {
     }
 
     fn flush<'a>(&'a self, conn: &'a mut AnyConnection) -> BoxFuture<'a, Result<(), sqlx::Error>> {
-        Box::pin(self.offers.flush(conn))
+        Box::pin(async move {
+            self.offers.flush(conn).await?;
+            self.chain.flush(conn).await
+        })
     }
 
     fn discard(&self) {
         self.offers.discard();
+        self.chain.discard();
     }
 }
 
@@ -142,14 +151,14 @@ async fn admit(
         Body::OrgVerify(b) => verify_org(conn, &ctx, b).await,
         Body::OrgUpdate(b) => update_org(conn, &ctx, b).await,
         Body::NeedPost(b) => post_need(conn, &ctx, b).await,
-        Body::NeedUpdate(b) => update_need(conn, &ctx, b).await,
+        Body::NeedUpdate(b) => update_need(conn, &ctx, &rules.chain, b).await,
         // Anyone may offer anything: nothing to check, and its rows are written with
         // the batch's other offers once it is admitted (below).
         Body::OfferPost(_) => Ok(()),
-        Body::Pledge(b) => pledge(conn, &ctx, b).await,
-        Body::PledgeAccept(b) => accept(conn, &ctx, b).await,
-        Body::Shipment(b) => ship(conn, &ctx, b).await,
-        Body::DeliveryConfirm(b) => confirm(conn, &ctx, b).await,
+        Body::Pledge(b) => pledge(conn, &ctx, &rules.chain, b).await,
+        Body::PledgeAccept(b) => accept(conn, &ctx, &rules.chain, b).await,
+        Body::Shipment(b) => ship(conn, &ctx, &rules.chain, b).await,
+        Body::DeliveryConfirm(b) => confirm(conn, &ctx, &rules.chain, b).await,
         Body::Verdict(b) => verdict(conn, &ctx, b).await,
         Body::Redaction(b) => redact(conn, &ctx, b).await,
     }?;
@@ -666,98 +675,36 @@ async fn need(
     id: &[u8],
     author: &[u8],
 ) -> Result<NeedRef, Refusal> {
+    find_need(conn, id, author)
+        .await?
+        .ok_or_else(|| no_need(field).into())
+}
+
+/// The need `id` as the entry by `author` sees it, if there is one.
+async fn find_need(
+    conn: &mut AnyConnection,
+    id: &[u8],
+    author: &[u8],
+) -> Result<Option<NeedRef>, sqlx::Error> {
     static SQL: LazyLock<String> = LazyLock::new(|| {
         format!(
             "SELECT {} FROM wf_posts p WHERE p.id = $1",
             need_columns("$2")
         )
     });
-    sqlx::query(&SQL)
+    Ok(sqlx::query(&SQL)
         .bind(id)
         .bind(author)
         .fetch_optional(&mut *conn)
         .await?
-        .and_then(|row| NeedRef::read(&row, 0))
-        .ok_or_else(|| no_need(field).into())
+        .and_then(|row| NeedRef::read(&row, 0)))
 }
 
 fn no_need(field: &str) -> Denial {
     Denial::unknown(format!("{field}: no need in the log has this id"))
 }
 
-/// Two quantities of each of `lines` of the post or link `key`, read in one
-/// statement: (`columns`' first, second) by line. A line it does not have is absent.
-async fn lines_of(
-    conn: &mut AnyConnection,
-    of: Lines,
-    key: &[u8],
-    columns: &str,
-    lines: &[LineQuantity],
-) -> Result<HashMap<u32, (i64, i64)>, sqlx::Error> {
-    if lines.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let (table, key_column) = of.table_and_key();
-    let mut q = QueryBuilder::new(format!(
-        "SELECT line, {columns} FROM {table} WHERE {key_column} = "
-    ));
-    q.push_bind(key).push(" AND line IN (");
-    q.push_list(lines.iter().map(|l| i64::from(l.line)))
-        .push(")");
-    let rows = q.build().fetch_all(&mut *conn).await?;
-    Ok(rows
-        .iter()
-        .map(|r| (r.get::<i64, _>(0) as u32, (r.get(1), r.get(2))))
-        .collect())
-}
-
-/// Adds each line's quantity to `column` of that line of the post or link `key`, in
-/// one statement. (A `VALUES` list's columns are `column1`, `column2`… on
-/// both backends.)
-async fn add_to_lines(
-    conn: &mut AnyConnection,
-    of: Lines,
-    key: &[u8],
-    column: &str,
-    lines: &[LineQuantity],
-) -> Result<(), sqlx::Error> {
-    if lines.is_empty() {
-        return Ok(());
-    }
-    let (table, key_column) = of.table_and_key();
-    let mut q = QueryBuilder::new(format!(
-        "UPDATE {table} SET {column} = {column} + v.column2 FROM ("
-    ));
-    q.push_values(lines, |row, l| {
-        row.push_bind(i64::from(l.line))
-            .push_bind(l.quantity as i64);
-    });
-    q.push(format!(") AS v WHERE {table}.{key_column} = "));
-    q.push_bind(key)
-        .push(format!(" AND {table}.line = v.column1"));
-    q.build().execute(&mut *conn).await?;
-    Ok(())
-}
-
-/// The tables of quantities by line: a post's items, and a pledge's, shipment's or
-/// delivery's.
-#[derive(Clone, Copy)]
-enum Lines {
-    OfPost,
-    OfLink,
-}
-
-impl Lines {
-    /// The table, and its column naming whose lines they are.
-    fn table_and_key(self) -> (&'static str, &'static str) {
-        match self {
-            Lines::OfPost => ("wf_post_items", "post"),
-            Lines::OfLink => ("wf_link_items", "link"),
-        }
-    }
-}
-
-/// The quantities `lines_of` read for line `l` (the entry's `field`), or the refusal
+/// The quantities `Pending::quantities` read for line `l` (the entry's `field`), or the refusal
 /// naming a line the need does not have.
 fn need_line(
     quantities: &HashMap<u32, (i64, i64)>,
@@ -773,6 +720,7 @@ fn need_line(
 async fn update_need(
     conn: &mut AnyConnection,
     ctx: &Ctx<'_>,
+    chain: &chain::Pending,
     b: &NeedUpdate,
 ) -> Result<(), Refusal> {
     let id = bytes(&b.need);
@@ -790,7 +738,7 @@ async fn update_need(
                 .into(),
         );
     }
-    let quantities = lines_of(conn, Lines::OfPost, &id, "requested, pledged", &b.items).await?;
+    let quantities = chain.quantities(conn, Lines::OfPost, &id, &b.items).await?;
     for (i, l) in b.items.iter().enumerate() {
         let field = format!("items[{i}]");
         let (_, pledged) = need_line(&quantities, l, &field)?;
@@ -832,39 +780,12 @@ async fn update_need(
     Ok(())
 }
 
-async fn insert_link(
+async fn pledge(
     conn: &mut AnyConnection,
     ctx: &Ctx<'_>,
-    kind: &str,
-    parent: &[u8],
-    need: &[u8],
-    detail: serde_json::Value,
-    items: &[LineQuantity],
-) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO wf_links (id, idx, kind, author, parent, need, detail, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-        .bind(&ctx.id)
-        .bind(ctx.index)
-        .bind(kind)
-        .bind(&ctx.author)
-        .bind(parent)
-        .bind(need)
-        .bind(detail.to_string())
-        .bind(ctx.created_at)
-        .execute(&mut *conn)
-        .await?;
-    if !items.is_empty() {
-        let mut q = QueryBuilder::new("INSERT INTO wf_link_items (link, line, quantity) ");
-        q.push_values(items, |row, l| {
-            row.push_bind(ctx.id.as_slice())
-                .push_bind(i64::from(l.line))
-                .push_bind(l.quantity as i64);
-        });
-        q.build().execute(&mut *conn).await?;
-    }
-    Ok(())
-}
-
-async fn pledge(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &Pledge) -> Result<(), Refusal> {
+    chain: &chain::Pending,
+    b: &Pledge,
+) -> Result<(), Refusal> {
     let id = bytes(&b.need);
     let n = need(conn, "need", &id, &ctx.author).await?;
     if n.status != "open" {
@@ -910,7 +831,7 @@ async fn pledge(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &Pledge) -> Result<(
             Some(_) => {}
         }
     }
-    let quantities = lines_of(conn, Lines::OfPost, &id, "requested, pledged", &b.items).await?;
+    let quantities = chain.quantities(conn, Lines::OfPost, &id, &b.items).await?;
     for (i, l) in b.items.iter().enumerate() {
         let field = format!("items[{i}]");
         let (requested, pledged) = need_line(&quantities, l, &field)?;
@@ -928,17 +849,22 @@ async fn pledge(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &Pledge) -> Result<(
             .into());
         }
     }
-    add_to_lines(conn, Lines::OfPost, &id, "pledged", &b.items).await?;
+    chain.add_to_need(&id, Moved::Pledged, &b.items);
     let detail = serde_json::json!({ "offer": b.offer });
-    insert_link(conn, ctx, "pledge", &id, &id, detail, &b.items).await?;
+    chain.push_link(ctx, "pledge", &id, &id, detail, &b.items);
     Ok(())
 }
 
 /// A pledge accepted by the receiving side: what opens the need's contact to its
 /// donor (docs/FORMAT.md §8). Whoever may update the need may accept its pledges.
-async fn accept(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &PledgeAccept) -> Result<(), Refusal> {
+async fn accept(
+    conn: &mut AnyConnection,
+    ctx: &Ctx<'_>,
+    chain: &chain::Pending,
+    b: &PledgeAccept,
+) -> Result<(), Refusal> {
     let pledge_id = bytes(&b.pledge);
-    let pledge = link_to_need(conn, "pledge", &pledge_id, "pledge", &ctx.author).await?;
+    let pledge = link_to_need(conn, chain, "pledge", &pledge_id, "pledge", &ctx.author).await?;
     let n = pledge.need.ok_or_else(|| no_need("pledge"))?;
     if n.author != ctx.author && !n.by_member {
         return Err(Denial::forbidden(
@@ -952,16 +878,14 @@ async fn accept(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &PledgeAccept) -> Re
             .into());
     }
     let detail = serde_json::json!({ "note": b.note });
-    insert_link(
-        conn,
+    chain.push_link(
         ctx,
         "pledge.accept",
         &pledge_id,
         &pledge.need_id,
         detail,
         &[],
-    )
-    .await?;
+    );
     Ok(())
 }
 
@@ -974,14 +898,24 @@ struct LinkRef {
     accepted: bool,
 }
 
-/// The link `id` of `kind` (named `field` in the entry by `author`) and its need.
+/// The link `id` of `kind` (named `field` in the entry by `author`) and its need,
+/// whether written or still waiting in `chain`.
 async fn link_to_need(
     conn: &mut AnyConnection,
+    chain: &chain::Pending,
     field: &str,
     id: &[u8],
     kind: &str,
     author: &[u8],
 ) -> Result<LinkRef, Refusal> {
+    if let Some((link_author, need_id)) = chain.link(id, kind) {
+        return Ok(LinkRef {
+            author: link_author,
+            need: find_need(conn, &need_id, author).await?,
+            need_id,
+            accepted: chain.accepted(id),
+        });
+    }
     static SQL: LazyLock<String> = LazyLock::new(|| {
         format!(
             "SELECT l.author, l.need,
@@ -1004,22 +938,23 @@ async fn link_to_need(
     Ok(LinkRef {
         author: row.get(0),
         need_id: row.get(1),
-        accepted: row.get::<i64, _>(2) != 0,
+        accepted: row.get::<i64, _>(2) != 0 || chain.accepted(id),
         need: NeedRef::read(&row, 3),
     })
 }
 
 /// Checks that each line's quantity fits what is left on that line of `parent`, then
-/// moves it on: `passed` grows on the parent, `column` on the need's items.
+/// moves it on: `passed` grows on the parent, what was `moved` on the need's items.
 async fn pass_on(
     conn: &mut AnyConnection,
+    chain: &chain::Pending,
     parent: &[u8],
     need: &[u8],
     items: &[LineQuantity],
-    column: &str,
+    moved: Moved,
     what: &str,
 ) -> Result<(), Refusal> {
-    let quantities = lines_of(conn, Lines::OfLink, parent, "quantity, passed", items).await?;
+    let quantities = chain.quantities(conn, Lines::OfLink, parent, items).await?;
     for (i, l) in items.iter().enumerate() {
         let (quantity, passed) = *quantities.get(&l.line).ok_or_else(|| {
             Denial::unknown(format!(
@@ -1040,14 +975,19 @@ async fn pass_on(
             .into());
         }
     }
-    add_to_lines(conn, Lines::OfLink, parent, "passed", items).await?;
-    add_to_lines(conn, Lines::OfPost, need, column, items).await?;
+    chain.pass_on(parent, items);
+    chain.add_to_need(need, moved, items);
     Ok(())
 }
 
-async fn ship(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &Shipment) -> Result<(), Refusal> {
+async fn ship(
+    conn: &mut AnyConnection,
+    ctx: &Ctx<'_>,
+    chain: &chain::Pending,
+    b: &Shipment,
+) -> Result<(), Refusal> {
     let pledge_id = bytes(&b.pledge);
-    let pledge = link_to_need(conn, "pledge", &pledge_id, "pledge", &ctx.author).await?;
+    let pledge = link_to_need(conn, chain, "pledge", &pledge_id, "pledge", &ctx.author).await?;
     let need = pledge.need_id;
     if pledge.author != ctx.author {
         return Err(Denial::forbidden(
@@ -1055,19 +995,37 @@ async fn ship(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &Shipment) -> Result<(
         )
         .into());
     }
-    pass_on(conn, &pledge_id, &need, &b.items, "shipped", "shipped").await?;
+    pass_on(
+        conn,
+        chain,
+        &pledge_id,
+        &need,
+        &b.items,
+        Moved::Shipped,
+        "shipped",
+    )
+    .await?;
     let detail = serde_json::json!({ "carrier": b.carrier, "tracking": b.tracking });
-    insert_link(conn, ctx, "shipment", &pledge_id, &need, detail, &b.items).await?;
+    chain.push_link(ctx, "shipment", &pledge_id, &need, detail, &b.items);
     Ok(())
 }
 
 async fn confirm(
     conn: &mut AnyConnection,
     ctx: &Ctx<'_>,
+    chain: &chain::Pending,
     b: &DeliveryConfirm,
 ) -> Result<(), Refusal> {
     let shipment_id = bytes(&b.shipment);
-    let shipment = link_to_need(conn, "shipment", &shipment_id, "shipment", &ctx.author).await?;
+    let shipment = link_to_need(
+        conn,
+        chain,
+        "shipment",
+        &shipment_id,
+        "shipment",
+        &ctx.author,
+    )
+    .await?;
     let need_id = shipment.need_id;
     if !shipment.need.ok_or_else(|| no_need("shipment"))?.by_member {
         return Err(Denial::forbidden(
@@ -1077,24 +1035,23 @@ async fn confirm(
     }
     pass_on(
         conn,
+        chain,
         &shipment_id,
         &need_id,
         &b.items,
-        "delivered",
+        Moved::Delivered,
         "delivered",
     )
     .await?;
     let detail = serde_json::json!({ "condition": b.condition, "note": b.note });
-    insert_link(
-        conn,
+    chain.push_link(
         ctx,
         "delivery.confirm",
         &shipment_id,
         &need_id,
         detail,
         &b.items,
-    )
-    .await?;
+    );
     Ok(())
 }
 

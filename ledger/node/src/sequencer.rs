@@ -417,6 +417,8 @@ impl<S: LogStore, R: Rules> Integrator<S, R> {
                 new_hashes.extend(frontier.append(reading.leaf_hash()));
                 placed.insert(reading.leaf_hash().0, index);
                 entries.push(new_entry(reading, index));
+                // Written now, so that taking the batch back below never takes it.
+                rules.flush(&mut tx).await.map_err(StorageError::from)?;
             }
             // Optimistically, the batch's entries are admitted without a savepoint each:
             // two statements fewer per entry. Rules may write before they refuse, so the
@@ -474,6 +476,8 @@ impl<S: LogStore, R: Rules> Integrator<S, R> {
                         Err(Refusal::Denied(denial)) => {
                             storage::rollback_to(&mut tx, "admit").await?;
                             storage::release(&mut tx, "admit").await?;
+                            // What it left to be written in bulk goes with it.
+                            rules.discard();
                             outcomes.push(Outcome::Denied(denial));
                             continue;
                         }
