@@ -26,13 +26,12 @@ use ledger_node::rules::{BoxFuture, Denial, Refusal, Rules};
 use ledger_node::storage::query::{row_chunks, Placeholders, QueryBuilder};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
-use std::collections::HashMap;
 use std::sync::LazyLock;
 
 mod chain;
 mod offers;
 
-use chain::{Lines, Moved};
+use chain::{Moved, Quantities};
 
 /// Most open needs one organisation may have at once (an abuse limit that is part of
 /// validity, so it is fixed rather than configured).
@@ -622,11 +621,16 @@ struct NeedRef {
 
 /// A column that is 1 when the key `key` is a member of the organisation `org` (SQL
 /// expressions), else 0: an integer on both backends.
+///
+/// A count, as [`link_to_need`]'s acceptance is, rather than `EXISTS`: PostgreSQL may
+/// run an `EXISTS` as a hashed subplan, reading every row its condition on constants
+/// selects to probe a hash once per statement, which it chose on statistics that lagged
+/// behind the table, and which then grew with the log. A count is probed by the index
+/// for each row.
 fn is_member_column(key: &str, org: &str) -> String {
     format!(
-        "CAST(CASE WHEN EXISTS (SELECT 1 FROM wf_roles r
-                                WHERE r.key = {key} AND r.role = 'member' AND r.org = {org})
-              THEN 1 ELSE 0 END AS BIGINT)"
+        "CAST((SELECT COUNT(*) FROM wf_roles r
+               WHERE r.key = {key} AND r.role = 'member' AND r.org = {org}) AS BIGINT)"
     )
 }
 
@@ -646,6 +650,9 @@ fn need_columns(author: &str) -> String {
 }
 
 impl NeedRef {
+    /// How many columns `need_columns` names.
+    const COLUMNS: usize = 7;
+
     /// The log's date, for comparisons with `needed_by`.
     fn today(&self) -> Option<&str> {
         self.log_time.as_deref().map(date_of)
@@ -668,46 +675,69 @@ impl NeedRef {
     }
 }
 
-/// The need `id` (named `field` in the entry), as the entry by `author` sees it.
+/// The need `id` (named `field` in the entry), as the entry by `author` sees it, and
+/// the requested and pledged quantities of its lines.
 async fn need(
     conn: &mut AnyConnection,
+    chain: &chain::Pending,
     field: &str,
     id: &[u8],
     author: &[u8],
-) -> Result<NeedRef, Refusal> {
-    find_need(conn, id, author)
+) -> Result<(NeedRef, Quantities), Refusal> {
+    find_need(conn, chain, id, author)
         .await?
         .ok_or_else(|| no_need(field).into())
 }
 
-/// The need `id` as the entry by `author` sees it, if there is one.
+/// The need `id` as the entry by `author` sees it, if there is one, and the requested
+/// and pledged quantities of its lines (with what waits in `chain` added): read in one
+/// statement, a row per line.
 async fn find_need(
     conn: &mut AnyConnection,
+    chain: &chain::Pending,
     id: &[u8],
     author: &[u8],
-) -> Result<Option<NeedRef>, sqlx::Error> {
+) -> Result<Option<(NeedRef, Quantities)>, sqlx::Error> {
     static SQL: LazyLock<String> = LazyLock::new(|| {
         format!(
-            "SELECT {} FROM wf_posts p WHERE p.id = $1",
+            "SELECT {}, i.line, i.requested, i.pledged
+             FROM wf_posts p LEFT JOIN wf_post_items i ON i.post = p.id
+             WHERE p.id = $1",
             need_columns("$2")
         )
     });
-    Ok(sqlx::query(&SQL)
+    let rows = sqlx::query(&SQL)
         .bind(id)
         .bind(author)
-        .fetch_optional(&mut *conn)
-        .await?
-        .and_then(|row| NeedRef::read(&row, 0)))
+        .fetch_all(&mut *conn)
+        .await?;
+    let Some(need) = rows.first().and_then(|row| NeedRef::read(row, 0)) else {
+        return Ok(None);
+    };
+    let mut lines = quantities_in(&rows, NeedRef::COLUMNS);
+    chain.add_waiting_pledges(id, &mut lines);
+    Ok(Some((need, lines)))
+}
+
+/// The quantities of the lines in `rows`, each row's line and its two quantities in
+/// the columns from `at` on (a row without a line adds none).
+fn quantities_in(rows: &[AnyRow], at: usize) -> Quantities {
+    rows.iter()
+        .filter_map(|r| {
+            let line = r.get::<Option<i64>, _>(at)?;
+            Some((line as u32, (r.get(at + 1), r.get(at + 2))))
+        })
+        .collect()
 }
 
 fn no_need(field: &str) -> Denial {
     Denial::unknown(format!("{field}: no need in the log has this id"))
 }
 
-/// The quantities `Pending::quantities` read for line `l` (the entry's `field`), or the refusal
-/// naming a line the need does not have.
+/// The quantities of line `l` (the entry's `field`) of a need, or the refusal naming a
+/// line the need does not have.
 fn need_line(
-    quantities: &HashMap<u32, (i64, i64)>,
+    quantities: &Quantities,
     l: &LineQuantity,
     field: &str,
 ) -> Result<(i64, i64), Refusal> {
@@ -724,7 +754,7 @@ async fn update_need(
     b: &NeedUpdate,
 ) -> Result<(), Refusal> {
     let id = bytes(&b.need);
-    let n = need(conn, "need", &id, &ctx.author).await?;
+    let (n, quantities) = need(conn, chain, "need", &id, &ctx.author).await?;
     if n.author != ctx.author && !n.by_member {
         return Err(Denial::forbidden(
             "only the need's author or a member of its organisation may update it",
@@ -738,7 +768,6 @@ async fn update_need(
                 .into(),
         );
     }
-    let quantities = chain.quantities(conn, Lines::OfPost, &id, &b.items).await?;
     for (i, l) in b.items.iter().enumerate() {
         let field = format!("items[{i}]");
         let (_, pledged) = need_line(&quantities, l, &field)?;
@@ -787,7 +816,7 @@ async fn pledge(
     b: &Pledge,
 ) -> Result<(), Refusal> {
     let id = bytes(&b.need);
-    let n = need(conn, "need", &id, &ctx.author).await?;
+    let (n, quantities) = need(conn, chain, "need", &id, &ctx.author).await?;
     if n.status != "open" {
         return Err(Denial::conflict(format!(
             "need: the need is closed ({}); pledges go to open needs",
@@ -831,7 +860,6 @@ async fn pledge(
             Some(_) => {}
         }
     }
-    let quantities = chain.quantities(conn, Lines::OfPost, &id, &b.items).await?;
     for (i, l) in b.items.iter().enumerate() {
         let field = format!("items[{i}]");
         let (requested, pledged) = need_line(&quantities, l, &field)?;
@@ -890,12 +918,14 @@ async fn accept(
 }
 
 /// A pledge or shipment: its author and, read in the same statement, the need it is
-/// for (see [`NeedRef`]) and whether it was accepted (which only a pledge can be).
+/// for (see [`NeedRef`]), whether it was accepted (which only a pledge can be), and
+/// the quantity of each of its lines with how much of it was passed on.
 struct LinkRef {
     author: Vec<u8>,
     need_id: Vec<u8>,
     need: Option<NeedRef>,
     accepted: bool,
+    lines: Quantities,
 }
 
 /// The link `id` of `kind` (named `field` in the entry by `author`) and its need,
@@ -908,53 +938,61 @@ async fn link_to_need(
     kind: &str,
     author: &[u8],
 ) -> Result<LinkRef, Refusal> {
-    if let Some((link_author, need_id)) = chain.link(id, kind) {
+    if let Some((link_author, need_id, lines)) = chain.link(id, kind) {
         return Ok(LinkRef {
             author: link_author,
-            need: find_need(conn, &need_id, author).await?,
+            need: find_need(conn, chain, &need_id, author)
+                .await?
+                .map(|(need, _)| need),
             need_id,
             accepted: chain.accepted(id),
+            lines,
         });
     }
     static SQL: LazyLock<String> = LazyLock::new(|| {
         format!(
             "SELECT l.author, l.need,
-                    CAST(CASE WHEN EXISTS (SELECT 1 FROM wf_links a
-                                           WHERE a.parent = l.id AND a.kind = 'pledge.accept')
-                         THEN 1 ELSE 0 END AS BIGINT),
-                    {}
+                    CAST((SELECT COUNT(*) FROM wf_links a
+                          WHERE a.parent = l.id AND a.kind = 'pledge.accept') AS BIGINT),
+                    {}, i.line, i.quantity, i.passed
              FROM wf_links l LEFT JOIN wf_posts p ON p.id = l.need
+                  LEFT JOIN wf_link_items i ON i.link = l.id
              WHERE l.id = $1 AND l.kind = $2",
             need_columns("$3")
         )
     });
-    let row = sqlx::query(&SQL)
+    let rows = sqlx::query(&SQL)
         .bind(id)
         .bind(kind)
         .bind(author)
-        .fetch_optional(&mut *conn)
-        .await?
+        .fetch_all(&mut *conn)
+        .await?;
+    let row = rows
+        .first()
         .ok_or_else(|| Denial::unknown(format!("{field}: no {kind} in the log has this id")))?;
+    let mut lines = quantities_in(&rows, 3 + NeedRef::COLUMNS);
+    chain.add_waiting_passes(id, &mut lines);
     Ok(LinkRef {
         author: row.get(0),
         need_id: row.get(1),
         accepted: row.get::<i64, _>(2) != 0 || chain.accepted(id),
-        need: NeedRef::read(&row, 3),
+        need: NeedRef::read(row, 3),
+        lines,
     })
 }
 
-/// Checks that each line's quantity fits what is left on that line of `parent`, then
-/// moves it on: `passed` grows on the parent, what was `moved` on the need's items.
-async fn pass_on(
-    conn: &mut AnyConnection,
+/// Checks that each line's quantity fits what is left on that line of the link
+/// `parent` (its `quantities`), then moves it on: `passed` grows on the parent, what
+/// was `moved` on the need's items.
+fn pass_on(
     chain: &chain::Pending,
     parent: &[u8],
+    quantities: &Quantities,
     need: &[u8],
     items: &[LineQuantity],
     moved: Moved,
     what: &str,
 ) -> Result<(), Refusal> {
-    let quantities = chain.quantities(conn, Lines::OfLink, parent, items).await?;
     for (i, l) in items.iter().enumerate() {
         let (quantity, passed) = *quantities.get(&l.line).ok_or_else(|| {
             Denial::unknown(format!(
@@ -996,15 +1034,14 @@ async fn ship(
         .into());
     }
     pass_on(
-        conn,
         chain,
         &pledge_id,
+        &pledge.lines,
         &need,
         &b.items,
         Moved::Shipped,
         "shipped",
-    )
-    .await?;
+    )?;
     let detail = serde_json::json!({ "carrier": b.carrier, "tracking": b.tracking });
     chain.push_link(ctx, "shipment", &pledge_id, &need, detail, &b.items);
     Ok(())
@@ -1034,15 +1071,14 @@ async fn confirm(
         .into());
     }
     pass_on(
-        conn,
         chain,
         &shipment_id,
+        &shipment.lines,
         &need_id,
         &b.items,
         Moved::Delivered,
         "delivered",
-    )
-    .await?;
+    )?;
     let detail = serde_json::json!({ "condition": b.condition, "note": b.note });
     chain.push_link(
         ctx,

@@ -16,28 +16,13 @@
 use super::Ctx;
 use ledger::body::LineQuantity;
 use ledger_node::storage::query::{row_chunks, Placeholders, QueryBuilder};
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 
-/// The tables of quantities by line: a post's items, and a pledge's, shipment's or
-/// delivery's.
-#[derive(Clone, Copy)]
-pub(super) enum Lines {
-    OfPost,
-    OfLink,
-}
-
-impl Lines {
-    /// The table, its column naming whose lines they are, and the two quantities the
-    /// rules compare: what there is and how much of it has gone on.
-    fn table_key_and_quantities(self) -> (&'static str, &'static str, &'static str) {
-        match self {
-            Lines::OfPost => ("wf_post_items", "post", "requested, pledged"),
-            Lines::OfLink => ("wf_link_items", "link", "quantity, passed"),
-        }
-    }
-}
+/// Two quantities of each line of a post or a link, by line: what there is and how much
+/// of it has gone on (a need's requested and pledged, a link's quantity and passed).
+pub(super) type Quantities = HashMap<u32, (i64, i64)>;
 
 /// What goods moving along the chain add to on a need's lines.
 #[derive(Clone, Copy)]
@@ -58,8 +43,8 @@ struct NewLink {
     need: Vec<u8>,
     detail: String,
     created_at: String,
-    /// Each line's quantity and how much of it has been passed on since, in line order.
-    lines: BTreeMap<u32, (i64, i64)>,
+    /// Each line's quantity and how much of it has been passed on since.
+    lines: Quantities,
 }
 
 /// What waits to be written, in log order where order shows.
@@ -114,11 +99,12 @@ impl Pending {
         });
     }
 
-    /// The link `id` of `kind` admitted since the last flush: its author and need.
-    pub(super) fn link(&self, id: &[u8], kind: &str) -> Option<(Vec<u8>, Vec<u8>)> {
+    /// The link `id` of `kind` admitted since the last flush: its author, its need and
+    /// its lines.
+    pub(super) fn link(&self, id: &[u8], kind: &str) -> Option<(Vec<u8>, Vec<u8>, Quantities)> {
         let waiting = self.waiting();
         let link = &waiting.links[*waiting.at.get(id)?];
-        (link.kind == kind).then(|| (link.author.clone(), link.need.clone()))
+        (link.kind == kind).then(|| (link.author.clone(), link.need.clone(), link.lines.clone()))
     }
 
     /// Whether the pledge `id` was accepted since the last flush.
@@ -126,36 +112,28 @@ impl Pending {
         self.waiting().accepted.contains(id)
     }
 
-    /// The two quantities (`Lines::table_key_and_quantities`) of each of `lines` of the
-    /// post or link `key`, with what waits added: by line. A line it does not have is
-    /// absent.
-    pub(super) async fn quantities(
-        &self,
-        conn: &mut AnyConnection,
-        of: Lines,
-        key: &[u8],
-        lines: &[LineQuantity],
-    ) -> Result<HashMap<u32, (i64, i64)>, sqlx::Error> {
-        if let Lines::OfLink = of {
-            let waiting = self.waiting();
-            if let Some(&at) = waiting.at.get(key) {
-                let link = &waiting.links[at];
-                return Ok(lines
-                    .iter()
-                    .filter_map(|l| Some((l.line, *link.lines.get(&l.line)?)))
-                    .collect());
+    /// Adds to the pledged quantities of the lines of the need `need`, as stored, what
+    /// waits to be added to them.
+    pub(super) fn add_waiting_pledges(&self, need: &[u8], stored: &mut Quantities) {
+        let waiting = self.waiting();
+        for (&line, (_, pledged)) in stored.iter_mut() {
+            if let Some(sums) = waiting.to_posts.get(&(need.to_vec(), line)) {
+                *pledged += sums[Moved::Pledged as usize];
             }
         }
-        let mut stored = lines_of(conn, of, key, lines).await?;
+    }
+
+    /// Adds to the passed quantities of the lines of `link`, as stored, what waits to
+    /// be added to them.
+    pub(super) fn add_waiting_passes(&self, link: &[u8], stored: &mut Quantities) {
         let waiting = self.waiting();
-        for (&line, (_, gone)) in stored.iter_mut() {
-            let slot = (key.to_vec(), line);
-            *gone += match of {
-                Lines::OfPost => waiting.to_posts.get(&slot).map_or(0, |m| m[0]),
-                Lines::OfLink => waiting.to_links.get(&slot).copied().unwrap_or(0),
-            };
+        for (&line, (_, passed)) in stored.iter_mut() {
+            *passed += waiting
+                .to_links
+                .get(&(link.to_vec(), line))
+                .copied()
+                .unwrap_or(0);
         }
-        Ok(stored)
     }
 
     /// Adds each line's quantity to what was `moved` on that line of the need `need`.
@@ -211,13 +189,18 @@ impl Pending {
             });
             q.build().execute(&mut *conn).await?;
         }
+        // In log order, each link's lines in line order.
         let lines: Vec<(&[u8], u32, i64, i64)> = waiting
             .links
             .iter()
             .flat_map(|l| {
-                l.lines
+                let mut lines: Vec<_> = l
+                    .lines
                     .iter()
                     .map(|(&line, &(quantity, passed))| (l.id.as_slice(), line, quantity, passed))
+                    .collect();
+                lines.sort_unstable_by_key(|&(_, line, ..)| line);
+                lines
             })
             .collect();
         for chunk in row_chunks(&lines) {
@@ -278,29 +261,4 @@ impl Pending {
     fn waiting(&self) -> MutexGuard<'_, Waiting> {
         self.0.lock().expect("the chain's pending writes")
     }
-}
-
-/// The two quantities of each of `lines` of the post or link `key` as stored, read in
-/// one statement: by line. A line it does not have is absent.
-async fn lines_of(
-    conn: &mut AnyConnection,
-    of: Lines,
-    key: &[u8],
-    lines: &[LineQuantity],
-) -> Result<HashMap<u32, (i64, i64)>, sqlx::Error> {
-    if lines.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let (table, key_column, quantities) = of.table_key_and_quantities();
-    let mut q = QueryBuilder::new(format!(
-        "SELECT line, {quantities} FROM {table} WHERE {key_column} = "
-    ));
-    q.push_bind(key).push(" AND line IN (");
-    q.push_list(lines.iter().map(|l| i64::from(l.line)))
-        .push(")");
-    let rows = q.build().fetch_all(&mut *conn).await?;
-    Ok(rows
-        .iter()
-        .map(|r| (r.get::<i64, _>(0) as u32, (r.get(1), r.get(2))))
-        .collect())
 }
