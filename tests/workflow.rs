@@ -2395,8 +2395,18 @@ async fn a_batch_sees_the_links_and_quantities_it_has_not_written_yet() {
         (accept(&p2.id()), None),
     ];
     let entries: Vec<Signed> = batch.iter().map(|(s, _)| s.clone()).collect();
-    let (one_pass, tables) = admit_as_one_batch(&entries, false).await;
-    let (one_at_a_time, flushed_tables) = admit_as_one_batch(&entries, true).await;
+    let (one_pass, tables) = admit_as_one_batch(&entries, |_| false).await;
+    let (one_at_a_time, flushed_tables) = admit_as_one_batch(&entries, |_| true).await;
+    // Written parents with waiting children: the batch written once after the pledge,
+    // its acceptance, its shipment, the first delivery, the second pledge.
+    for split in [2, 3, 5, 8, 12] {
+        let (outcomes, split_tables) = admit_as_one_batch(&entries, |i| i == split).await;
+        assert_eq!(outcomes, one_at_a_time, "written once after entry {split}");
+        assert_eq!(
+            split_tables, flushed_tables,
+            "written once after entry {split}"
+        );
+    }
     for ((s, expected), (got, alone)) in batch.iter().zip(one_pass.iter().zip(&one_at_a_time)) {
         let kind = s.entry.kind().name();
         assert_eq!(got, alone, "{kind}: the same verdict in one batch as alone");
@@ -2425,14 +2435,15 @@ async fn a_batch_sees_the_links_and_quantities_it_has_not_written_yet() {
 }
 
 /// Admits `entries` through the workflow's rules in one transaction as the sequencer
-/// admits a batch (nothing left to be written in bulk is written before the end), or,
-/// with `flush_each`, writing it after every entry as if each were a batch of its own.
+/// admits a batch: what the rules leave to be written in bulk is written at the end,
+/// and after each entry whose position `flush_after` picks (all of them: as if each
+/// were a batch of its own).
 /// Returns each entry's refusal message (`None` if admitted) and the rows of every
 /// derived table, and the quantities (requested, pledged, shipped, delivered) of the
 /// lines of posts in line order.
 async fn admit_as_one_batch(
     entries: &[Signed],
-    flush_each: bool,
+    flush_after: impl Fn(usize) -> bool,
 ) -> (Vec<Option<String>>, BTreeMap<String, Vec<String>>) {
     use ledger_node::rules::{Refusal, Rules};
     use ledger_node::storage::LogStore;
@@ -2454,7 +2465,7 @@ async fn admit_as_one_batch(
             Err(Refusal::Denied(denial)) => outcomes.push(Some(denial.message)),
             Err(e) => panic!("entry {index}: {e:?}"),
         }
-        if flush_each {
+        if flush_after(index) {
             rules.flush(&mut tx).await.unwrap();
         }
     }

@@ -91,9 +91,10 @@ pub trait Rules: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<(), Refusal>>;
 
     /// Writes through `conn` what `admit` left to be written in bulk. The sequencer
-    /// calls it once the batch's entries are admitted, before it stores them, and
-    /// before each entry it admits under a savepoint of its own, so that undoing a
-    /// refused entry never undoes another's rows.
+    /// calls it after the clock reading at the head of a batch, once the batch's
+    /// entries are admitted, before it stores them, and before each entry it admits
+    /// under a savepoint of its own, so that undoing the batch or a refused entry never
+    /// undoes another's rows.
     fn flush<'a>(
         &'a self,
         _conn: &'a mut sqlx::AnyConnection,
@@ -101,7 +102,7 @@ pub trait Rules: Send + Sync + 'static {
         Box::pin(async { Ok(()) })
     }
 
-    /// Forgets what `admit` left to be written: the entries admitted since the last
-    /// `flush` were rolled back.
+    /// Forgets what `admit` left to be written since the last `flush`: what it was
+    /// left by, the batch's entries or one refused entry, was rolled back.
     fn discard(&self) {}
 }

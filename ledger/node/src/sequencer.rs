@@ -5,7 +5,8 @@
 //! 2. **sequence**: the integrator task takes everything queued (up to `MAX_BATCH`),
 //!    opens one transaction, drops entries already in the log or earlier in the batch,
 //!    and asks the workflow `Rules` to admit each of the rest in order, under a
-//!    savepoint (a refused entry leaves no trace), then to write what they left to be
+//!    savepoint (a refused entry leaves no trace, neither in the tables nor in what
+//!    waits to be written: `Rules::discard`), then to write what they left to be
 //!    written in bulk (`Rules::flush`);
 //! 3. **integrate**: it computes the new tree hashes from the in-memory frontier,
 //!    signs the checkpoint for the new size, and writes entries, hashes and checkpoint

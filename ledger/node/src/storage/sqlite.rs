@@ -130,7 +130,11 @@ async fn checkpoint(pool: &AnyPool, limit: i64, max: i64) -> Result<(), sqlx::Er
         let restarted = sqlx::query("PRAGMA wal_checkpoint(RESTART)")
             .fetch_one(&mut *conn)
             .await;
-        conn.execute(PRAGMAS).await?;
+        if let Err(error) = conn.execute(PRAGMAS).await {
+            // Its readers would give up on a busy database after the short wait.
+            conn.close_on_drop();
+            return Err(error);
+        }
         let busy: i64 = restarted?.get(0);
         tracing::debug!(
             frames,
@@ -263,8 +267,11 @@ mod tests {
     async fn the_write_ahead_log_starts_again_past_its_limit_under_steady_load() {
         let unbounded = wal_length_after_steady_load(i64::MAX).await;
         let bounded = wal_length_after_steady_load(64).await;
-        // 300 transactions of about ten 4 KiB pages: 12 MB of frames.
-        assert!(unbounded > 8_000_000, "PASSIVE alone: {unbounded} bytes");
+        // 300 transactions of about ten 4 KiB pages: 12 MB of frames. The writer may
+        // now and then start the log again by itself, when both readers happen to
+        // begin after a checkpoint copied everything; the file keeps its largest
+        // length, so one such restart still leaves more than 6 MB.
+        assert!(unbounded > 4_000_000, "PASSIVE alone: {unbounded} bytes");
         assert!(
             bounded < 2_000_000,
             "restarted past 64 frames: {bounded} bytes (PASSIVE alone: {unbounded})"
