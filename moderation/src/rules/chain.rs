@@ -24,7 +24,8 @@ use std::sync::{Mutex, MutexGuard};
 /// of it has gone on (a need's requested and pledged, a link's quantity and passed).
 pub(super) type Quantities = HashMap<u32, (i64, i64)>;
 
-/// What goods moving along the chain add to on a need's lines.
+/// What goods moving along the chain add to on a need's lines. A variant is the index
+/// of its sum in `Waiting::to_posts`, whose sums `Pending::flush` binds in this order.
 #[derive(Clone, Copy)]
 pub(super) enum Moved {
     Pledged,
@@ -55,8 +56,8 @@ struct Waiting {
     at: HashMap<Vec<u8>, usize>,
     /// Pledges accepted since the last flush.
     accepted: HashSet<Vec<u8>>,
-    /// Pledged, shipped and delivered quantities to add to lines of posts, by post
-    /// and line.
+    /// Pledged, shipped and delivered quantities to add to lines of posts (indexed by
+    /// [`Moved`]), by post and line.
     to_posts: BTreeMap<(Vec<u8>, u32), [i64; 3]>,
     /// Quantities passed on from lines of links written before the last flush.
     to_links: BTreeMap<(Vec<u8>, u32), i64>,
