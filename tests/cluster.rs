@@ -19,6 +19,7 @@ use ledger::checkpoint::{Checkpoint, LogVerifier};
 use ledger::tree::{leaf_hash, verify_consistency};
 use ledger::Hash;
 use serde_json::Value;
+use sqlx::Connection;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -429,6 +430,91 @@ async fn a_stored_submission_that_is_not_valid_is_decided_and_the_log_goes_on() 
         assert!(outcome.contains("the stored submission"), "{outcome}");
         assert!(!outcome.contains("8574"), "no private data: {outcome}");
     }
+    pool.close().await;
+    instance.stop().await;
+}
+
+/// The lease holder hands its own submissions to its integrator without writing them
+/// to the `submissions` table. When it loses the lease, what it has taken and what it
+/// is handed meanwhile goes to the table, for whichever node leads next: here the test
+/// holds the lease, so every one of them waits there, undecided, until the test lets
+/// go and the node takes the lease back and appends them all.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_node_that_loses_the_lease_passes_its_own_submissions_to_the_table() {
+    if !common::on_postgres() {
+        eprintln!("not run on SQLite: it has no lease");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let instance = common::TestInstance::start_in(dir.path()).await;
+    let client = LogClient::new(&instance.url);
+    eventually("the node holds the lease", || async {
+        let status = node_status(&client).await?;
+        (status["integrator"] == true).then_some(())
+    })
+    .await;
+    let pool = common::open_db(dir.path()).await;
+    let rows_ever = || async {
+        let (last, called): (i64, bool) =
+            sqlx::query_as("SELECT last_value, is_called FROM submissions_id_seq")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        (last, called)
+    };
+    let before = rows_ever().await;
+    for n in 0..5 {
+        common::post_entry(&instance.url, offer(&author(20 + n), "own")).await;
+    }
+    assert_eq!(rows_ever().await, before, "the lease holder wrote no row");
+
+    // End the node's lease connection and take the lease before the node tries again.
+    let url = common::database_url(dir.path()).await.unwrap();
+    let mut holder = sqlx::AnyConnection::connect(&url).await.unwrap();
+    loop {
+        sqlx::query(
+            "SELECT pg_terminate_backend(pid) FROM pg_locks \
+             WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()",
+        )
+        .execute(&mut holder)
+        .await
+        .unwrap();
+        if ledger_node::storage::postgres::try_take_lease(&mut holder)
+            .await
+            .unwrap()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    const WAITING: usize = 8;
+    let posts: Vec<_> = (0..WAITING)
+        .map(|n| {
+            let url = instance.url.clone();
+            let leaf = offer(&author(40 + n as u8), "while nobody else leads");
+            tokio::spawn(async move { common::post_entry(&url, leaf).await })
+        })
+        .collect();
+    eventually("every submission waits in the table", || async {
+        let undecided: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM submissions WHERE outcome IS NULL")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        (undecided == WAITING as i64).then_some(())
+    })
+    .await;
+    assert!(
+        posts.iter().all(|p| !p.is_finished()),
+        "nothing is appended while the test holds the lease"
+    );
+
+    holder.close().await.unwrap();
+    let mut appended = HashSet::new();
+    for post in posts {
+        appended.insert(post.await.unwrap());
+    }
+    assert_eq!(appended.len(), WAITING, "every submission appended once");
     pool.close().await;
     instance.stop().await;
 }

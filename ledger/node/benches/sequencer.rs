@@ -15,12 +15,14 @@
 //!
 //! - `submit/n`: `Sequencer::start`, the in-process queue of a single node: a
 //!   submission is a channel send to the integrator task of this process;
-//! - `shared_submit/n` (PostgreSQL only): `cluster::start_node`, the shared queue every
-//!   node of a multi-node deployment uses (one node here, holding the lease): a
-//!   submission is an `INSERT` into `submissions` (its trigger notifies the
-//!   integrator), the integrator reads undecided rows, sequences them and records each
-//!   outcome in the batch's transaction (notifying again), and the accepting node reads
-//!   the outcomes and deletes the rows.
+//! - `lease_submit/n` (PostgreSQL only): `cluster::start_node`, a node of a multi-node
+//!   deployment that holds the integrator's lease: it hands its own submissions to its
+//!   integrator in-process, which also reads the `submissions` table once a batch;
+//! - `shared_submit/n` (PostgreSQL only): a second node on the same database, which
+//!   does not hold the lease: a submission is an `INSERT` into `submissions` (its
+//!   trigger notifies the integrator), the lease holder reads undecided rows, checks
+//!   them, sequences them and records each outcome in the batch's transaction
+//!   (notifying again), and the accepting node reads the outcomes and deletes the rows.
 //!
 //! `store_append/n` and `find_leaves/n` time the two storage calls of one batch of
 //! `n` entries alone (synthetic 600-byte leaves, in a store of their own), so that
@@ -109,20 +111,30 @@ fn sequencer(c: &mut Criterion) {
         submits(&mut g, &rt, "submit", &seq, &mut signer);
         drop(seq);
 
-        // The shared queue of several nodes (the `submissions` table), one node here.
+        // Two nodes of a shared log: the lease holder, then the other one, whose
+        // submissions go through the `submissions` table.
         if let Some(url) = backend.url("cluster") {
-            let store = Arc::new(rt.block_on(backend.open("cluster")));
-            let (seq, _heads) = rt
-                .block_on(cluster::start_node(
-                    store,
+            let node = |store: SqlStore| {
+                rt.block_on(cluster::start_node(
+                    Arc::new(store),
                     &url,
                     log_key.clone(),
                     AdmitAll,
                     Arc::new(SystemClock),
                 ))
-                .expect("the node starts");
-            submits(&mut g, &rt, "shared_submit", &seq, &mut signer);
-            seq.stop();
+                .expect("the node starts")
+                .0
+            };
+            let leader = node(rt.block_on(backend.open("cluster")));
+            submits(&mut g, &rt, "lease_submit", &leader, &mut signer);
+            let other = node(
+                rt.block_on(ledger_node::storage::postgres::open(&url))
+                    .expect("opens the shared database"),
+            );
+            assert!(!other.is_integrator(), "the first node holds the lease");
+            submits(&mut g, &rt, "shared_submit", &other, &mut signer);
+            other.stop();
+            leader.stop();
         }
 
         // The storage calls alone, on a store of their own.

@@ -1,12 +1,15 @@
 //! Several nodes on one PostgreSQL database: every node accepts submissions and serves
 //! reads; one at a time, the holder of the integrator's lease, sequences.
 //!
-//! - **accept**: a node writes each checked submission to the `submissions` table,
-//!   those that arrive together in one statement (`store_submissions`), and waits for
-//!   it to be decided (`Submissions::submit`);
+//! - **accept**: a node that does not hold the lease writes each checked submission to
+//!   the `submissions` table, those that arrive together in one statement
+//!   (`store_submissions`), and waits for it to be decided (`Submissions::submit`).
+//!   The lease holder hands its own submissions to its integrator in-process, as a
+//!   single node does: a row would only be read back by the same process;
 //! - **sequence**: the node holding the lease (`lead`) takes undecided rows in order,
-//!   runs the same `Integrator` as a single node, and records each row's outcome in the
-//!   batch's own transaction, so an entry is appended and its row decided together;
+//!   then its own submissions, runs the same `Integrator` as a single node, and records
+//!   each row's outcome in the batch's own transaction, so an entry is appended and its
+//!   row decided together;
 //! - **answer**: the accepting node reads the outcome, answers its client and deletes
 //!   the row;
 //! - **follow**: every node publishes each new checkpoint it finds to its readers and
@@ -19,7 +22,8 @@
 //! database, checks the stored tree against it, and goes on. A batch interrupted by
 //! the death rolls back whole, so its rows are still undecided and are sequenced by the
 //! next holder: nothing acknowledged is lost and, as entries are unique by leaf hash,
-//! nothing is appended twice.
+//! nothing is appended twice. The old holder's own submissions in that batch are
+//! answered with the error; those it had not taken yet go to the table (`lead`).
 
 use crate::intake::{Appended, Decision, Reply, SequenceError, SharedIntake, Submission};
 use crate::metrics::BatchMetrics;
@@ -73,6 +77,7 @@ pub async fn start_node<R: Rules + Clone>(
     let (publish, mut heads) = watch::channel(Head::default());
     let waiting = Arc::new(Mutex::new(HashMap::new()));
     let (intake, stored) = mpsc::channel(submissions::MAX_INSERT);
+    let (own, own_queue) = mpsc::channel(MAX_BATCH);
     let leading = Arc::new(AtomicBool::new(false));
     let metrics = BatchMetrics::default();
     let tasks = vec![
@@ -83,22 +88,26 @@ pub async fn start_node<R: Rules + Clone>(
             publish.clone(),
             wake.clone(),
         )),
-        spawn_integrator(lead(Lease {
-            store: store.clone(),
-            waiting: waiting.clone(),
-            signer,
-            rules,
-            clock,
-            publish,
-            wake: wake.clone(),
-            leading: leading.clone(),
-            metrics: metrics.clone(),
-        })),
+        spawn_integrator(lead(
+            Lease {
+                store: store.clone(),
+                signer,
+                rules,
+                clock,
+                publish,
+                wake: wake.clone(),
+                leading: leading.clone(),
+                metrics: metrics.clone(),
+            },
+            own_queue,
+            intake.clone(),
+        )),
         tokio::spawn(answer(store.clone(), waiting.clone(), wake)),
-        tokio::spawn(store_submissions(store, waiting, leading.clone(), stored)),
+        tokio::spawn(store_submissions(store, waiting, stored)),
     ];
     let submissions = Arc::new(Submissions {
         intake,
+        own,
         heads: heads.clone(),
         leading,
         tasks,
@@ -168,8 +177,6 @@ async fn follow(
 /// What an integrator of this node needs whenever it takes the lease.
 struct Lease<R> {
     store: Arc<SqlStore>,
-    /// This node's own submissions, whose entries it verified when they arrived.
-    waiting: Arc<Waiting>,
     signer: LogSigner,
     rules: R,
     clock: Arc<dyn Clock>,
@@ -179,24 +186,53 @@ struct Lease<R> {
     metrics: BatchMetrics,
 }
 
-/// Competes for the lease for as long as the node runs, and sequences while it holds it.
-async fn lead<R: Rules + Clone>(lease: Lease<R>) {
+/// Competes for the lease for as long as the node runs, and sequences while it holds it,
+/// taking this node's own submissions from `own`.
+///
+/// When the lease is lost, what this node took from `own` but had not sequenced yet is
+/// passed on to the table, for whichever node leads; and so is whatever reaches `own`
+/// between tries (a client that saw this node leading a moment before).
+async fn lead<R: Rules + Clone>(
+    lease: Lease<R>,
+    mut own: mpsc::Receiver<Pending>,
+    table: mpsc::Sender<Pending>,
+) {
+    let mut taken = Vec::with_capacity(MAX_BATCH);
     loop {
-        let held = hold_lease(&lease).await;
+        let held = hold_lease(&lease, &mut own, &mut taken).await;
         lease.leading.store(false, Ordering::SeqCst);
         if let Err(error) = held {
             tracing::error!(%error, "integrator stopped; the lease is released");
         }
-        tokio::time::sleep(LEASE_RETRY).await;
+        for pending in taken.drain(..) {
+            pass_on(&table, pending).await;
+        }
+        let retry = tokio::time::sleep(LEASE_RETRY);
+        tokio::pin!(retry);
+        loop {
+            tokio::select! {
+                () = &mut retry => break,
+                Some(pending) = own.recv() => pass_on(&table, pending).await,
+            }
+        }
+    }
+}
+
+async fn pass_on(table: &mpsc::Sender<Pending>, pending: Pending) {
+    if let Err(unsent) = table.send(pending).await {
+        let _ = unsent.0.reply.send(Err(SequenceError::Closed));
     }
 }
 
 /// Takes the lease if it is free, then sequences until the connection fails. Returns
 /// `Ok` at once when another node holds the lease.
-async fn hold_lease<R: Rules + Clone>(lease: &Lease<R>) -> Result<(), StartError> {
+async fn hold_lease<R: Rules + Clone>(
+    lease: &Lease<R>,
+    own: &mut mpsc::Receiver<Pending>,
+    taken: &mut Vec<Pending>,
+) -> Result<(), StartError> {
     let Lease {
         store,
-        waiting,
         signer,
         rules,
         clock,
@@ -231,9 +267,23 @@ async fn hold_lease<R: Rules + Clone>(lease: &Lease<R>) -> Result<(), StartError
     .await?;
     let mut faults = 0;
     loop {
-        let batch = undecided(integrator.conn(), waiting).await?;
+        // Rows first: they waited in the table while these waited in memory.
+        let mut batch = undecided(integrator.conn()).await?;
+        let room = MAX_BATCH - batch.len();
+        while taken.len() < room {
+            match own.try_recv() {
+                Ok(pending) => taken.push(pending),
+                Err(_) => break,
+            }
+        }
+        batch.extend(taken.drain(..room.min(taken.len())).map(Submission::from));
         if batch.is_empty() {
-            woken(&wake.submission).await;
+            tokio::select! {
+                () = woken(&wake.submission) => {}
+                received = own.recv_many(taken, MAX_BATCH) => if received == 0 {
+                    return Ok(());
+                },
+            }
             continue;
         }
         let ids: Vec<i64> = batch.iter().filter_map(Submission::recorded_id).collect();
@@ -265,36 +315,25 @@ async fn hold_lease<R: Rules + Clone>(lease: &Lease<R>) -> Result<(), StartError
 /// Their entries are checked again (the whole validity rule, a signature verification
 /// each) because the table is written by whoever holds the database's password, not
 /// only by nodes; the checks are spread over the cores, as the integrator would
-/// otherwise make them one at a time. A row this node stored itself, holding byte for
-/// byte the entry it verified when its client sent it, takes that verified entry
-/// instead: on one node, nearly every row (not those stored before it took the lease).
-/// A row that is not a valid submission is decided here as failed: left undecided, it
-/// would stop every batch after it.
-async fn undecided(
-    conn: &mut AnyConnection,
-    waiting: &Waiting,
-) -> Result<Vec<Submission>, StorageError> {
+/// otherwise make them one at a time. A row that is not a valid submission is decided
+/// here as failed: left undecided, it would stop every batch after it.
+async fn undecided(conn: &mut AnyConnection) -> Result<Vec<Submission>, StorageError> {
     let rows = submissions::undecided(conn, MAX_BATCH).await?;
-    let (own, others) = take_own(&mut waiting.lock().expect("waiting submissions"), rows);
-    let mut read: Vec<_> = own
-        .into_iter()
-        .map(|(row, entry)| recorded(&row, entry))
-        .collect();
-    if !others.is_empty() {
-        let checked = tokio::task::spawn_blocking(move || {
-            ledger::parallel::try_map(&others, |_, row| {
-                Ok::<_, std::convert::Infallible>(
-                    VerifiedEntry::from_leaf(&row.leaf)
-                        .map_err(|e| (row.id, format!("is not a valid entry: {e}")))
-                        .and_then(|entry| recorded(row, entry)),
-                )
-            })
-        })
-        .await
-        .expect("checking a submission does not panic")
-        .unwrap_or_else(|never| match never {});
-        read.extend(checked);
+    if rows.is_empty() {
+        return Ok(Vec::new());
     }
+    let read = tokio::task::spawn_blocking(move || {
+        ledger::parallel::try_map(&rows, |_, row| {
+            Ok::<_, std::convert::Infallible>(
+                VerifiedEntry::from_leaf(&row.leaf)
+                    .map_err(|e| (row.id, format!("is not a valid entry: {e}")))
+                    .and_then(|entry| recorded(row, entry)),
+            )
+        })
+    })
+    .await
+    .expect("checking a submission does not panic")
+    .unwrap_or_else(|never| match never {});
     let (mut batch, mut invalid) = (Vec::with_capacity(read.len()), Vec::new());
     for submission in read {
         match submission {
@@ -322,27 +361,6 @@ async fn undecided(
     }
     batch.sort_unstable_by_key(Submission::recorded_id);
     Ok(batch)
-}
-
-/// `rows` cut in those this node stored from an entry it verified and still holds
-/// byte for byte, each with that entry (taken from `waiting`), and the others.
-fn take_own(
-    waiting: &mut HashMap<i64, Stored>,
-    rows: Vec<Undecided>,
-) -> (Vec<(Undecided, VerifiedEntry)>, Vec<Undecided>) {
-    let mut own = Vec::new();
-    let mut others = Vec::new();
-    for row in rows {
-        let verified = waiting
-            .get_mut(&row.id)
-            .and_then(|w| w.verified.take())
-            .filter(|entry| entry.leaf() == row.leaf.as_slice());
-        match verified {
-            Some(entry) => own.push((row, entry)),
-            None => others.push(row),
-        }
-    }
-    (own, others)
 }
 
 /// The submission of `row`, whose leaf is `entry`; or the row's id and what is wrong
@@ -375,21 +393,21 @@ fn unix_millis() -> i64 {
 /// This node's stored submissions by row, until they are decided.
 type Waiting = Mutex<HashMap<i64, Stored>>;
 
-/// A submission this node stored: its client, and, if this node held the lease when it
-/// stored it, the entry as this node verified it, until it takes the row to sequence it
-/// (see `undecided`). A node that does not lead keeps no entries: another node verifies
-/// its rows anyway.
+/// A submission this node stored, and its client.
 struct Stored {
     leaf_hash: Hash,
-    verified: Option<VerifiedEntry>,
     reply: oneshot::Sender<Result<Appended, SequenceError>>,
 }
 
-/// This node's side of the `submissions` table: it writes submissions and answers
+/// This node's side of the shared log: it hands submissions to its own integrator while
+/// it holds the lease, writes them to the `submissions` table otherwise, and answers
 /// their clients once they are decided. Dropping it (with the last `Sequencer`) stops
 /// the node's tasks, which releases the lease if it held it.
 pub(crate) struct Submissions {
+    /// To the `submissions` table.
     intake: mpsc::Sender<Pending>,
+    /// To this node's integrator, while it holds the lease.
+    own: mpsc::Sender<Pending>,
     heads: watch::Receiver<Head>,
     leading: Arc<AtomicBool>,
     tasks: Vec<JoinHandle<()>>,
@@ -410,10 +428,15 @@ impl Submissions {
         let (reply, answered) = oneshot::channel();
         let pending = Pending {
             entry,
-            sidecar: sidecar.map(|s| serde_json::to_string(&s).expect("a sidecar serialises")),
+            sidecar,
             reply,
         };
-        self.intake
+        let queue = if self.leads() {
+            &self.own
+        } else {
+            &self.intake
+        };
+        queue
             .send(pending)
             .await
             .map_err(|_| SequenceError::Closed)?;
@@ -429,12 +452,23 @@ impl Submissions {
     }
 }
 
-/// A submission on its way into the `submissions` table, and its client.
+/// A submission on its way to this node's integrator or into the `submissions`
+/// table, and its client.
 struct Pending {
     /// As the submitting handler verified it.
     entry: VerifiedEntry,
-    sidecar: Option<String>,
+    sidecar: Option<Sidecar>,
     reply: oneshot::Sender<Result<Appended, SequenceError>>,
+}
+
+impl From<Pending> for Submission {
+    fn from(pending: Pending) -> Submission {
+        Submission {
+            entry: pending.entry,
+            sidecar: pending.sidecar,
+            reply: Reply::Waiting(pending.reply),
+        }
+    }
 }
 
 /// Writes this node's submissions to the `submissions` table, all those that arrived
@@ -444,16 +478,18 @@ struct Pending {
 async fn store_submissions(
     store: Arc<SqlStore>,
     waiting: Arc<Waiting>,
-    leading: Arc<AtomicBool>,
     mut intake: mpsc::Receiver<Pending>,
 ) {
     let mut batch = Vec::with_capacity(submissions::MAX_INSERT);
     while intake.recv_many(&mut batch, submissions::MAX_INSERT).await > 0 {
         let rows: Vec<NewSubmission> = batch
-            .iter_mut()
+            .iter()
             .map(|p| NewSubmission {
                 leaf: p.entry.leaf().to_vec(),
-                sidecar: p.sidecar.take(),
+                sidecar: p
+                    .sidecar
+                    .as_ref()
+                    .map(|s| serde_json::to_string(s).expect("a sidecar serialises")),
             })
             .collect();
         match submissions::insert(&store, &rows, unix_millis()).await {
@@ -462,13 +498,11 @@ async fn store_submissions(
                 for p in batch.drain(..) {
                     by_hash.entry(p.entry.leaf_hash().0).or_default().push(p);
                 }
-                let leads = leading.load(Ordering::SeqCst);
                 let mut waiting = waiting.lock().expect("waiting submissions");
                 for (id, leaf_hash) in stored {
                     if let Some(p) = by_hash.get_mut(&leaf_hash.0).and_then(Vec::pop) {
                         let stored = Stored {
                             leaf_hash,
-                            verified: leads.then_some(p.entry),
                             reply: p.reply,
                         };
                         waiting.insert(id, stored);
@@ -536,61 +570,4 @@ async fn answer_decided(
         done.push(id);
     }
     submissions::delete(store, done).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use ed25519_dalek::SigningKey;
-    use ledger::entry::UnsignedEntry;
-    use ledger::Kind;
-
-    fn offer(n: u8) -> VerifiedEntry {
-        let key = SigningKey::from_bytes(&[n; 32]);
-        let body = serde_json::json!({
-            "items": [{"item": "gloves", "category": "gloves", "quantity": n, "unit": "box"}],
-            "area": {"code": "IT-25", "name": "Lombardy"},
-        });
-        let at = time::OffsetDateTime::UNIX_EPOCH + time::Duration::days(20_000);
-        UnsignedEntry::new(Kind::OfferPost, &key.verifying_key(), at, body)
-            .sign(&key)
-            .unwrap()
-    }
-
-    fn row(id: i64, entry: &VerifiedEntry) -> Undecided {
-        Undecided {
-            id,
-            leaf: entry.leaf().to_vec(),
-            sidecar: None,
-        }
-    }
-
-    #[test]
-    fn only_rows_holding_the_bytes_this_node_verified_skip_the_check() {
-        let (a, b, c) = (offer(1), offer(2), offer(3));
-        let mut waiting = HashMap::new();
-        for (id, entry) in [(1, &a), (2, &b)] {
-            let stored = Stored {
-                leaf_hash: entry.leaf_hash(),
-                verified: Some(entry.clone()),
-                reply: oneshot::channel().0,
-            };
-            waiting.insert(id, stored);
-        }
-        // Row 2 was changed in the table after this node stored it; row 3 is
-        // another node's (or anyone's with the database's password).
-        let rows = vec![row(1, &a), row(2, &c), row(3, &c)];
-        let (own, others) = take_own(&mut waiting, rows);
-        assert_eq!(
-            own.iter()
-                .map(|(r, e)| (r.id, e.leaf_hash()))
-                .collect::<Vec<_>>(),
-            [(1, a.leaf_hash())]
-        );
-        assert_eq!(others.iter().map(|r| r.id).collect::<Vec<_>>(), [2, 3]);
-        // What was taken is not offered twice, should the batch be tried again.
-        let (own, others) = take_own(&mut waiting, vec![row(1, &a)]);
-        assert!(own.is_empty());
-        assert_eq!(others.len(), 1);
-    }
 }
