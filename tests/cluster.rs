@@ -472,9 +472,11 @@ async fn a_node_that_loses_the_lease_passes_its_own_submissions_to_the_table() {
     let url = common::database_url(dir.path()).await.unwrap();
     let mut holder = sqlx::AnyConnection::connect(&url).await.unwrap();
     loop {
+        // Only this database's: other tests' nodes share the server.
         sqlx::query(
             "SELECT pg_terminate_backend(pid) FROM pg_locks \
-             WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()",
+             WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid() \
+             AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
         )
         .execute(&mut holder)
         .await
