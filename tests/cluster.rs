@@ -19,7 +19,7 @@ use ledger::checkpoint::{Checkpoint, LogVerifier};
 use ledger::tree::{leaf_hash, verify_consistency};
 use ledger::Hash;
 use serde_json::Value;
-use sqlx::Connection;
+use sqlx::{Connection, Executor};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -251,8 +251,9 @@ async fn three_nodes_share_one_log_through_the_integrators_death() {
         "still one integrator"
     );
 
-    // Submissions the killed node had accepted but not answered are sequenced too:
-    // wait for the log to settle, then for every node to serve its head.
+    // Submissions the other nodes had stored but the killed one had not decided are
+    // sequenced too (those it had taken in-process died with it, unanswered): wait for
+    // the log to settle, then for every node to serve its head.
     let pool = common::open_db(&nodes[0].dir).await;
     eventually("every accepted submission decided", || async {
         let undecided: i64 =
@@ -435,10 +436,11 @@ async fn a_stored_submission_that_is_not_valid_is_decided_and_the_log_goes_on() 
 }
 
 /// The lease holder hands its own submissions to its integrator without writing them
-/// to the `submissions` table. When it loses the lease, what it has taken and what it
-/// is handed meanwhile goes to the table, for whichever node leads next: here the test
-/// holds the lease, so every one of them waits there, undecided, until the test lets
-/// go and the node takes the lease back and appends them all.
+/// to the `submissions` table. When its connection ends, what it holds goes to the
+/// table for whichever node leads next: the batch that was in flight, the submissions
+/// queued behind it, and those handed to it meanwhile. Here the test holds the lease
+/// next, so every one of them waits there, undecided and unanswered, until the test
+/// lets go and the node takes the lease back and appends them all.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_node_that_loses_the_lease_passes_its_own_submissions_to_the_table() {
     if !common::on_postgres() {
@@ -468,8 +470,37 @@ async fn a_node_that_loses_the_lease_passes_its_own_submissions_to_the_table() {
     }
     assert_eq!(rows_ever().await, before, "the lease holder wrote no row");
 
-    // End the node's lease connection and take the lease before the node tries again.
+    // Hold up the node's next batch on a lock, so that its submissions pile up in
+    // memory behind it.
     let url = common::database_url(dir.path()).await.unwrap();
+    let mut blocker = sqlx::AnyConnection::connect(&url).await.unwrap();
+    blocker.execute("BEGIN").await.unwrap();
+    blocker
+        .execute("LOCK TABLE checkpoints IN EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    const WAITING: usize = 8;
+    let posts: Vec<_> = (0..WAITING)
+        .map(|n| {
+            let url = instance.url.clone();
+            let leaf = offer(&author(40 + n as u8), "while the lease changes hands");
+            tokio::spawn(async move { common::post_entry(&url, leaf).await })
+        })
+        .collect();
+    eventually("the node's batch waits for the lock", || async {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM pg_locks WHERE NOT granted \
+             AND relation = 'checkpoints'::regclass",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        (waiting > 0).then_some(())
+    })
+    .await;
+
+    // End the node's lease connection, in the middle of that batch, and take the lease
+    // before the node tries again.
     let mut holder = sqlx::AnyConnection::connect(&url).await.unwrap();
     loop {
         // Only this database's: other tests' nodes share the server.
@@ -489,14 +520,7 @@ async fn a_node_that_loses_the_lease_passes_its_own_submissions_to_the_table() {
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    const WAITING: usize = 8;
-    let posts: Vec<_> = (0..WAITING)
-        .map(|n| {
-            let url = instance.url.clone();
-            let leaf = offer(&author(40 + n as u8), "while nobody else leads");
-            tokio::spawn(async move { common::post_entry(&url, leaf).await })
-        })
-        .collect();
+    blocker.execute("ROLLBACK").await.unwrap();
     eventually("every submission waits in the table", || async {
         let undecided: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM submissions WHERE outcome IS NULL")
@@ -508,15 +532,26 @@ async fn a_node_that_loses_the_lease_passes_its_own_submissions_to_the_table() {
     .await;
     assert!(
         posts.iter().all(|p| !p.is_finished()),
-        "nothing is appended while the test holds the lease"
+        "nothing is answered while the test holds the lease"
     );
 
     holder.close().await.unwrap();
-    let mut appended = HashSet::new();
+    let mut appended = Vec::new();
     for post in posts {
-        appended.insert(post.await.unwrap());
+        appended.push(post.await.unwrap());
     }
-    assert_eq!(appended.len(), WAITING, "every submission appended once");
+    let logged: Vec<String> = client
+        .entries(0, 1000)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| ledger::hex32::encode(&e.leaf_hash))
+        .collect();
+    for leaf_hash in &appended {
+        let times = logged.iter().filter(|l| *l == leaf_hash).count();
+        assert_eq!(times, 1, "{leaf_hash} is in the log once");
+    }
+    blocker.close().await.unwrap();
     pool.close().await;
     instance.stop().await;
 }

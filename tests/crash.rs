@@ -257,10 +257,10 @@ struct Output {
     stderr: String,
 }
 
-/// Waits until no accepted submission is left unsequenced. On PostgreSQL a node
-/// durably accepts a submission before it is sequenced, so what the killed node had
-/// accepted is appended by the restarted one (its clients got no answer): the log may
-/// grow after a restart without new submissions.
+/// Waits until no stored submission is left unsequenced. On PostgreSQL a node without
+/// the lease durably stores a submission before it is sequenced, and one stored while
+/// the killed node was taking the lease is appended by the restarted one (its client
+/// got no answer): the log may grow after a restart without new submissions.
 async fn sequenced_everything_accepted(data_dir: &Path) {
     let pool = common::open_db(data_dir).await;
     for _ in 0..300 {

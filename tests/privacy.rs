@@ -1854,8 +1854,7 @@ async fn erased_plaintext_is_gone_from_the_data_directory() {
     let s = scene(api, "residue").await;
     api.append(&redaction(&s.hospital, &s.need.id)).await;
     api.append(&redaction(&s.donor, &s.offer.id)).await;
-    // The last entry with private data written: on PostgreSQL its contact also passed
-    // through the `submissions` table on its way to the integrator.
+    // The last entry with private data written.
     api.append(&redaction(&s.other_donor, &s.other_pledge.id))
         .await;
     assert_eq!(api.read_private(&s.need.id, &s.hospital).await.status, 410);

@@ -18,7 +18,7 @@
 //! - `lease_submit/n` (PostgreSQL only): `cluster::start_node`, a node of a multi-node
 //!   deployment that holds the integrator's lease: it hands its own submissions to its
 //!   integrator in-process, which also reads the `submissions` table once a batch;
-//! - `shared_submit/n` (PostgreSQL only): a second node on the same database, which
+//! - `table_submit/n` (PostgreSQL only): a second node on the same database, which
 //!   does not hold the lease: a submission is an `INSERT` into `submissions` (its
 //!   trigger notifies the integrator), the lease holder reads undecided rows, checks
 //!   them, sequences them and records each outcome in the batch's transaction
@@ -132,7 +132,7 @@ fn sequencer(c: &mut Criterion) {
                     .expect("opens the shared database"),
             );
             assert!(!other.is_integrator(), "the first node holds the lease");
-            submits(&mut g, &rt, "shared_submit", &other, &mut signer);
+            submits(&mut g, &rt, "table_submit", &other, &mut signer);
             other.stop();
             leader.stop();
         }

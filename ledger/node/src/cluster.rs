@@ -22,8 +22,9 @@
 //! database, checks the stored tree against it, and goes on. A batch interrupted by
 //! the death rolls back whole, so its rows are still undecided and are sequenced by the
 //! next holder: nothing acknowledged is lost and, as entries are unique by leaf hash,
-//! nothing is appended twice. The old holder's own submissions in that batch are
-//! answered with the error; those it had not taken yet go to the table (`lead`).
+//! nothing is appended twice. The submissions the dead holder took in-process die
+//! with it, unanswered, as with a single node (their clients may send them again). A
+//! holder that only loses its connection passes them on to the table (`lead`).
 
 use crate::intake::{Appended, Decision, Reply, SequenceError, SharedIntake, Submission};
 use crate::metrics::BatchMetrics;
@@ -267,16 +268,26 @@ async fn hold_lease<R: Rules + Clone>(
     .await?;
     let mut faults = 0;
     loop {
-        // Rows first: they waited in the table while these waited in memory.
-        let mut batch = undecided(integrator.conn()).await?;
-        let room = MAX_BATCH - batch.len();
-        while taken.len() < room {
-            match own.try_recv() {
-                Ok(pending) => taken.push(pending),
-                Err(_) => break,
+        // Rows first: they waited in the table while these waited in memory. Up to half
+        // a batch is kept for these, so that a backlog in the table does not stop this
+        // node's own clients; none while rows that failed are tried again, so that
+        // they fail no submission of this node's.
+        let reserved = if faults > 0 {
+            0
+        } else {
+            (taken.len() + own.len()).min(MAX_BATCH / 2)
+        };
+        let mut batch = undecided(integrator.conn(), MAX_BATCH - reserved).await?;
+        if faults == 0 || batch.is_empty() {
+            let room = MAX_BATCH - batch.len();
+            while taken.len() < room {
+                match own.try_recv() {
+                    Ok(pending) => taken.push(pending),
+                    Err(_) => break,
+                }
             }
+            batch.extend(taken.drain(..room.min(taken.len())).map(Submission::from));
         }
-        batch.extend(taken.drain(..room.min(taken.len())).map(Submission::from));
         if batch.is_empty() {
             tokio::select! {
                 () = woken(&wake.submission) => {}
@@ -290,9 +301,15 @@ async fn hold_lease<R: Rules + Clone>(
         match integrator.integrate(batch).await {
             Ok(()) => faults = 0,
             // Neither full nor cut off: the same batch would fail the same way for
-            // ever, its clients never answered. After a few tries its submissions are
-            // decided as failed, as a single node answers them, and the log goes on.
-            Err(error) if error.condition() == Condition::Fault => {
+            // ever, its clients never answered. This node's own submissions are
+            // answered at once, as a single node answers them; after a few tries the
+            // rows are decided as failed, and the log goes on.
+            Err(unsequenced) if unsequenced.error.condition() == Condition::Fault => {
+                let error = unsequenced.answer();
+                if ids.is_empty() {
+                    tracing::error!(%error, "batch not sequenced");
+                    continue;
+                }
                 faults += 1;
                 tracing::error!(%error, attempt = faults, "batch not sequenced");
                 if faults == FAULT_ATTEMPTS {
@@ -306,19 +323,34 @@ async fn hold_lease<R: Rules + Clone>(
                     faults = 0;
                 }
             }
-            Err(error) => return Err(error.into()),
+            // The lease's connection is gone (or the database is full): this node's
+            // own submissions go back to be passed on to the table, for the next holder
+            // to sequence or, if the commit landed after all, to answer as duplicates.
+            Err(unsequenced) => {
+                let mut back: Vec<Pending> = unsequenced
+                    .batch
+                    .into_iter()
+                    .filter_map(Pending::waiting)
+                    .collect();
+                back.append(taken);
+                *taken = back;
+                return Err(unsequenced.error.into());
+            }
         }
     }
 }
 
-/// The oldest undecided submissions, up to a batch, in the order they were stored.
+/// The oldest undecided submissions, up to `limit`, in the order they were stored.
 /// Their entries are checked again (the whole validity rule, a signature verification
 /// each) because the table is written by whoever holds the database's password, not
 /// only by nodes; the checks are spread over the cores, as the integrator would
 /// otherwise make them one at a time. A row that is not a valid submission is decided
 /// here as failed: left undecided, it would stop every batch after it.
-async fn undecided(conn: &mut AnyConnection) -> Result<Vec<Submission>, StorageError> {
-    let rows = submissions::undecided(conn, MAX_BATCH).await?;
+async fn undecided(
+    conn: &mut AnyConnection,
+    limit: usize,
+) -> Result<Vec<Submission>, StorageError> {
+    let rows = submissions::undecided(conn, limit).await?;
     if rows.is_empty() {
         return Ok(Vec::new());
     }
@@ -459,6 +491,20 @@ struct Pending {
     entry: VerifiedEntry,
     sidecar: Option<Sidecar>,
     reply: oneshot::Sender<Result<Appended, SequenceError>>,
+}
+
+impl Pending {
+    /// The submission again, if a client of this process waits for it.
+    fn waiting(submission: Submission) -> Option<Pending> {
+        match submission.reply {
+            Reply::Waiting(reply) => Some(Pending {
+                entry: submission.entry,
+                sidecar: submission.sidecar,
+                reply,
+            }),
+            Reply::Recorded(_) => None,
+        }
+    }
 }
 
 impl From<Pending> for Submission {

@@ -1,8 +1,9 @@
 //! What passes between a submitter and the integrator: a submission, whom to tell what
 //! became of it, and the outcome. A single node hands submissions to its integrator
-//! through a channel (`sequencer`); several nodes on one database hand them over
-//! through the `submissions` table (`cluster`, which implements [`SharedIntake`]), and
-//! the integrator records their outcomes there in the batch's own transaction.
+//! through a channel (`sequencer`); several nodes on one database hand them to the
+//! lease holder through the `submissions` table (`cluster`, which implements
+//! [`SharedIntake`]), and the integrator records their outcomes there in the batch's own
+//! transaction.
 //! Keeping this here lets the sequencer serve both without knowing the cluster.
 
 use crate::rules::{BoxFuture, Denial};
@@ -75,7 +76,8 @@ pub(crate) enum Reply {
 /// Submissions accepted by a node of a shared log, sequenced by whichever node holds
 /// the integrator's lease.
 pub(crate) trait SharedIntake: Send + Sync + 'static {
-    /// Stores the submission and resolves once it is decided and this node serves it.
+    /// Hands the submission to the integrator (through the table unless this node holds
+    /// the lease) and resolves once it is decided and this node serves it.
     fn submit(
         &self,
         entry: VerifiedEntry,

@@ -23,10 +23,10 @@
 //!
 //! Submissions reach the integrator in one of two ways. With one node (`start`), a
 //! handler hands its entry over an in-process queue and is answered over a channel.
-//! With several nodes on one PostgreSQL database (`crate::cluster`), every node writes
-//! its submissions to the `submissions` table; the node holding the integrator's lease
-//! sequences them and records each one's outcome in the batch's own transaction, and
-//! the accepting node answers its client from that record.
+//! With several nodes on one PostgreSQL database (`crate::cluster`), the nodes without
+//! the integrator's lease write their submissions to the `submissions` table; the node
+//! holding the lease sequences them with its own, records each row's outcome in the
+//! batch's own transaction, and the accepting node answers its client from that record.
 
 use crate::intake::{record_outcomes, Appended, Reply, SequenceError, SharedIntake, Submission};
 use crate::metrics::BatchMetrics;
@@ -104,6 +104,27 @@ impl IntegrateError {
             IntegrateError::Storage(e) => e.condition(),
             IntegrateError::ClockRefused(_) => Condition::Fault,
         }
+    }
+}
+
+/// A batch that could not be sequenced: why, and its submissions, none answered yet.
+pub(crate) struct Unsequenced {
+    pub error: IntegrateError,
+    pub batch: Vec<Submission>,
+}
+
+impl Unsequenced {
+    /// Tells the batch's waiting submitters why it failed; returns why.
+    pub(crate) fn answer(self) -> IntegrateError {
+        for submission in self.batch {
+            if let Reply::Waiting(reply) = submission.reply {
+                let _ = reply.send(Err(SequenceError::Storage {
+                    condition: self.error.condition(),
+                    message: self.error.to_string(),
+                }));
+            }
+        }
+        self.error
     }
 }
 
@@ -340,7 +361,8 @@ impl<S: LogStore, R: Rules> Integrator<S, R> {
         let mut batch = Vec::with_capacity(MAX_BATCH);
         while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
             let batch = std::mem::take(&mut batch);
-            if let Err(error) = self.integrate(batch).await {
+            if let Err(unsequenced) = self.integrate(batch).await {
+                let error = unsequenced.answer();
                 tracing::error!(%error, "batch not sequenced");
                 if let Err(error) = self.resume().await {
                     tracing::error!(%error, "the integrator resumes with the next batch");
@@ -349,10 +371,10 @@ impl<S: LogStore, R: Rules> Integrator<S, R> {
         }
     }
 
-    /// Sequences a batch and answers its submitters. On a storage error nothing of the
-    /// batch was written; waiting handlers are told so, recorded submissions stay
-    /// undecided (the caller decides whether to retry).
-    pub(crate) async fn integrate(&mut self, batch: Vec<Submission>) -> Result<(), IntegrateError> {
+    /// Sequences a batch and answers its submitters. On an error nothing of the batch
+    /// was written, and its submissions are given back unanswered: the caller answers
+    /// them or hands them on (recorded submissions stay undecided in their table).
+    pub(crate) async fn integrate(&mut self, batch: Vec<Submission>) -> Result<(), Unsequenced> {
         self.metrics.submissions.observe(batch.len() as f64);
         match self.try_integrate(&batch).await {
             Ok(outcomes) => {
@@ -364,17 +386,7 @@ impl<S: LogStore, R: Rules> Integrator<S, R> {
                 }
                 Ok(())
             }
-            Err(error) => {
-                for submission in batch {
-                    if let Reply::Waiting(reply) = submission.reply {
-                        let _ = reply.send(Err(SequenceError::Storage {
-                            condition: error.condition(),
-                            message: error.to_string(),
-                        }));
-                    }
-                }
-                Err(error)
-            }
+            Err(error) => Err(Unsequenced { error, batch }),
         }
     }
 
