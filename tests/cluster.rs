@@ -499,27 +499,8 @@ async fn a_node_that_loses_the_lease_passes_its_own_submissions_to_the_table() {
     })
     .await;
 
-    // End the node's lease connection, in the middle of that batch, and take the lease
-    // before the node tries again.
-    let mut holder = sqlx::AnyConnection::connect(&url).await.unwrap();
-    loop {
-        // Only this database's: other tests' nodes share the server.
-        sqlx::query(
-            "SELECT pg_terminate_backend(pid) FROM pg_locks \
-             WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid() \
-             AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
-        )
-        .execute(&mut holder)
-        .await
-        .unwrap();
-        if ledger_node::storage::postgres::try_take_lease(&mut holder)
-            .await
-            .unwrap()
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    // End the node's lease connection, in the middle of that batch, and take the lease.
+    let holder = common::take_lease(&url).await;
     blocker.execute("ROLLBACK").await.unwrap();
     eventually("every submission waits in the table", || async {
         let undecided: i64 =

@@ -20,7 +20,7 @@ use ledger::entry::{canonical_json, parse_timestamp, UnsignedEntry, VerifiedEntr
 use ledger::Kind;
 use moderation::private::Contact;
 use serde_json::{json, Value};
-use sqlx::Row;
+use sqlx::{Connection, Row};
 use std::collections::BTreeMap;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
@@ -1845,6 +1845,59 @@ async fn relation_pages(pool: &sqlx::AnyPool) -> Vec<(String, Vec<u8>)> {
         }
     }
     pages
+}
+
+/// On PostgreSQL, a node without the integrator's lease writes a submission, with its
+/// private data, to the `submissions` table until the lease holder decides it: once
+/// the entry is erased, none of it is left in the table's pages either (decided rows'
+/// old versions included).
+#[tokio::test(flavor = "multi_thread")]
+async fn erased_private_data_that_waited_in_the_submissions_table_is_gone() {
+    if !common::on_postgres() {
+        eprintln!("not run on SQLite: it has no submissions table");
+        return;
+    }
+    let instance = start(no_retention()).await;
+    let api = &instance.api;
+    let url = common::database_url(&api.data_dir).await.unwrap();
+    // The test holds the lease: the node writes what it is sent to the table.
+    let holder = common::take_lease(&url).await;
+    let donor = key();
+    let private = Private::new(canary_contact("tabled"));
+    let entry = sign(
+        &donor,
+        Kind::OfferPost,
+        offer_body("tabled", Some(&private)),
+    );
+    let pool = open_db(&api.data_dir).await;
+    let tabled = async {
+        eventually(
+            "the submission waits in the table",
+            Duration::from_secs(30),
+            || async {
+                let waiting: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM submissions WHERE outcome IS NULL AND sidecar IS NOT NULL",
+            )
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+                waiting == 1
+            },
+        )
+        .await;
+        holder.close().await.unwrap();
+    };
+    let (id, ()) = tokio::join!(api.append_private(&entry, &private), tabled);
+    let held = Held { id, entry, private };
+    api.append(&redaction(&donor, &held.id)).await;
+    let pages = relation_pages(&pool).await;
+    pool.close().await;
+    let found = residue_in(&pages, &[&held]);
+    assert!(
+        found.is_empty(),
+        "erased private data is still in the database's pages:\n{}",
+        found.join("\n")
+    );
 }
 
 #[tokio::test]

@@ -225,6 +225,32 @@ pub async fn database_url(data_dir: &Path) -> Option<String> {
     Some(url)
 }
 
+/// Takes the integrator's lease from the node on the PostgreSQL database at `url`: ends
+/// the connection that holds it and takes the lease before the node tries again (it
+/// waits half a second). The lease is held until the returned connection closes.
+pub async fn take_lease(url: &str) -> sqlx::AnyConnection {
+    use sqlx::Connection;
+    let mut holder = sqlx::AnyConnection::connect(url).await.unwrap();
+    loop {
+        // Only this database's: other tests' nodes share the server.
+        sqlx::query(
+            "SELECT pg_terminate_backend(pid) FROM pg_locks \
+             WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid() \
+             AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+        )
+        .execute(&mut holder)
+        .await
+        .unwrap();
+        if ledger_node::storage::postgres::try_take_lease(&mut holder)
+            .await
+            .unwrap()
+        {
+            return holder;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
 /// A pool on the database of the instance over `data_dir`, for reading (and, in tests
 /// of tampering, changing) its tables directly.
 pub async fn open_db(data_dir: &Path) -> AnyPool {
