@@ -226,7 +226,8 @@ async fn pass_on(table: &mpsc::Sender<Pending>, pending: Pending) {
 }
 
 /// Takes the lease if it is free, then sequences until the connection fails. Returns
-/// `Ok` at once when another node holds the lease.
+/// `Ok` at once when another node holds the lease, and when the node stops (its queue
+/// of own submissions closes).
 async fn hold_lease<R: Rules + Clone>(
     lease: &Lease<R>,
     own: &mut mpsc::Receiver<Pending>,
