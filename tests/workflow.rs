@@ -2434,10 +2434,77 @@ async fn a_batch_sees_the_links_and_quantities_it_has_not_written_yet() {
     );
 }
 
+/// A batch's parents are read ahead of it, but an entry that changes what was read (a
+/// need's request or status, a membership) is seen by every entry after it in the same
+/// batch: each gets the verdict it gets in a batch of its own.
+#[tokio::test]
+async fn what_an_entry_changes_is_seen_by_the_rest_of_its_batch_whatever_was_read_ahead() {
+    let (hospital, member, donor, donor2) = (key(), key(), key(), key());
+    let register = org_register(&hospital, "Wuhan Union Hospital");
+    let org = register.id();
+    let need = need_post(&hospital, &org, &[100, 50]);
+    let small = need_post(&hospital, &org, &[10]);
+    let p = pledge(&donor, &need.id(), &[(0, 30)], None);
+    let s = shipment(&donor, &p.id(), &[(0, 20)]);
+    let stored = vec![
+        register,
+        grant(&hospital, &member, "member", Some(&org)),
+        need.clone(),
+        small.clone(),
+        p.clone(),
+        s.clone(),
+    ];
+    let batch: Vec<(Signed, Option<&str>)> = vec![
+        (pledge(&donor2, &small.id(), &[(0, 1)], None), None),
+        (
+            need_update(&hospital, &small.id(), &[(0, 10)], Some("met")),
+            None,
+        ),
+        (
+            pledge(&donor2, &small.id(), &[(0, 1)], None),
+            Some("the need is closed (met)"),
+        ),
+        (confirm(&member, &s.id(), &[(0, 5)]), None),
+        (revoke(&hospital, &member, "member", Some(&org)), None),
+        (
+            confirm(&member, &s.id(), &[(0, 5)]),
+            Some("only a member of the receiving organisation"),
+        ),
+        (need_update(&hospital, &need.id(), &[(0, 40)], None), None),
+        (
+            pledge(&donor2, &need.id(), &[(0, 20)], None),
+            Some("only 10 remain to be pledged on line 0"),
+        ),
+        (pledge(&donor2, &need.id(), &[(0, 10)], None), None),
+    ];
+    let entries: Vec<Signed> = stored
+        .iter()
+        .cloned()
+        .chain(batch.iter().map(|(s, _)| s.clone()))
+        .collect();
+    let last_stored = stored.len() - 1;
+    let (in_one_batch, tables) = admit_as_one_batch(&entries, |i| i == last_stored).await;
+    let (one_at_a_time, alone_tables) = admit_as_one_batch(&entries, |_| true).await;
+    assert_eq!(in_one_batch, one_at_a_time);
+    assert_eq!(tables, alone_tables);
+    assert!(in_one_batch[..stored.len()].iter().all(Option::is_none));
+    for ((s, expected), got) in batch.iter().zip(&in_one_batch[stored.len()..]) {
+        let kind = s.entry.kind().name();
+        match (expected, got) {
+            (None, None) => {}
+            (Some(needle), Some(message)) => assert!(
+                message.contains(needle),
+                "{kind}: {message:?} should contain {needle:?}"
+            ),
+            _ => panic!("{kind}: expected {expected:?}, got {got:?}"),
+        }
+    }
+}
+
 /// Admits `entries` through the workflow's rules in one transaction as the sequencer
-/// admits a batch: what the rules leave to be written in bulk is written at the end,
-/// and after each entry whose position `flush_after` picks (all of them: as if each
-/// were a batch of its own).
+/// admits a batch: their parents read ahead first, and what the rules leave to be
+/// written in bulk written at the end. After each entry whose position `flush_after`
+/// picks, another batch begins (all of them: as if each were a batch of its own).
 /// Returns each entry's refusal message (`None` if admitted) and the rows of every
 /// derived table, and the quantities (requested, pledged, shipped, delivered) of the
 /// lines of posts in line order.
@@ -2459,14 +2526,20 @@ async fn admit_as_one_batch(
     let mut conn = store.connect_writer().await.unwrap();
     let mut tx = store.begin(&mut conn).await.unwrap();
     let mut outcomes = Vec::new();
-    for (index, s) in entries.iter().enumerate() {
-        match rules.admit(&mut tx, &s.entry, index as u64, None).await {
+    let entries: Vec<&VerifiedEntry> = entries.iter().map(|s| &s.entry).collect();
+    rules.read_ahead(&mut tx, &entries).await.unwrap();
+    for (index, entry) in entries.iter().enumerate() {
+        match rules.admit(&mut tx, entry, index as u64, None).await {
             Ok(()) => outcomes.push(None),
             Err(Refusal::Denied(denial)) => outcomes.push(Some(denial.message)),
             Err(e) => panic!("entry {index}: {e:?}"),
         }
         if flush_after(index) {
             rules.flush(&mut tx).await.unwrap();
+            rules
+                .read_ahead(&mut tx, &entries[index + 1..])
+                .await
+                .unwrap();
         }
     }
     rules.flush(&mut tx).await.unwrap();

@@ -62,14 +62,21 @@ pub async fn rebuild(
         if page.is_empty() {
             break;
         }
-        for stored in page {
-            let entry =
+        let entries = page
+            .iter()
+            .map(|stored| {
                 VerifiedEntry::from_leaf(&stored.leaf).map_err(|source| RebuildError::Invalid {
                     index: stored.index,
                     source,
-                })?;
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        rules
+            .read_ahead(&mut tx, &entries.iter().collect::<Vec<_>>())
+            .await?;
+        for (stored, entry) in page.iter().zip(&entries) {
             rules
-                .admit(&mut tx, &entry, stored.index, None)
+                .admit(&mut tx, entry, stored.index, None)
                 .await
                 .map_err(|source| RebuildError::Refused {
                     index: stored.index,

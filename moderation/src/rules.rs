@@ -30,6 +30,7 @@ use std::sync::LazyLock;
 
 mod chain;
 mod offers;
+mod parents;
 
 use chain::{Moved, Quantities};
 
@@ -44,6 +45,7 @@ pub struct WorkflowRules {
     log: LogVerifier,
     offers: offers::Deferred,
     chain: chain::Pending,
+    parents: parents::ReadAhead,
 }
 
 impl WorkflowRules {
@@ -53,6 +55,7 @@ impl WorkflowRules {
             log,
             offers: offers::Deferred::default(),
             chain: chain::Pending::default(),
+            parents: parents::ReadAhead::default(),
         }
     }
 }
@@ -76,14 +79,25 @@ impl Rules for WorkflowRules {
         Box::pin(admit(conn, self, entry, index, sidecar))
     }
 
+    fn read_ahead<'a>(
+        &'a self,
+        conn: &'a mut AnyConnection,
+        entries: &'a [&'a VerifiedEntry],
+    ) -> BoxFuture<'a, Result<(), sqlx::Error>> {
+        Box::pin(self.parents.read(conn, entries))
+    }
+
     fn flush<'a>(&'a self, conn: &'a mut AnyConnection) -> BoxFuture<'a, Result<(), sqlx::Error>> {
         Box::pin(async move {
+            // What the parents read ahead hold does not count what is written now.
+            self.parents.forget();
             self.offers.flush(conn).await?;
             self.chain.flush(conn).await
         })
     }
 
     fn discard(&self) {
+        self.parents.forget();
         self.offers.discard();
         self.chain.discard();
     }
@@ -142,7 +156,7 @@ async fn admit(
         index: index as i64,
         created_at: entry.entry().created_at.as_str(),
     };
-    match entry.body() {
+    let admitted = match entry.body() {
         Body::LogClock(b) => set_clock(conn, &ctx, &rules.log, entry, &b.time).await,
         Body::RoleGrant(b) => grant(conn, &ctx, b).await,
         Body::RoleRevoke(b) => revoke(conn, &ctx, b).await,
@@ -150,17 +164,19 @@ async fn admit(
         Body::OrgVerify(b) => verify_org(conn, &ctx, b).await,
         Body::OrgUpdate(b) => update_org(conn, &ctx, b).await,
         Body::NeedPost(b) => post_need(conn, &ctx, b).await,
-        Body::NeedUpdate(b) => update_need(conn, &ctx, &rules.chain, b).await,
+        Body::NeedUpdate(b) => update_need(conn, &ctx, rules, b).await,
         // Anyone may offer anything: nothing to check, and its rows are written with
         // the batch's other offers once it is admitted (below).
         Body::OfferPost(_) => Ok(()),
-        Body::Pledge(b) => pledge(conn, &ctx, &rules.chain, b).await,
-        Body::PledgeAccept(b) => accept(conn, &ctx, &rules.chain, b).await,
-        Body::Shipment(b) => ship(conn, &ctx, &rules.chain, b).await,
-        Body::DeliveryConfirm(b) => confirm(conn, &ctx, &rules.chain, b).await,
+        Body::Pledge(b) => pledge(conn, &ctx, rules, b).await,
+        Body::PledgeAccept(b) => accept(conn, &ctx, rules, b).await,
+        Body::Shipment(b) => ship(conn, &ctx, rules, b).await,
+        Body::DeliveryConfirm(b) => confirm(conn, &ctx, rules, b).await,
         Body::Verdict(b) => verdict(conn, &ctx, b).await,
         Body::Redaction(b) => redact(conn, &ctx, b).await,
-    }?;
+    };
+    rules.parents.admitted(entry.body());
+    admitted?;
     if let Some(commitment) = entry.body().contact_commitment() {
         sqlx::query("INSERT INTO wf_commitments (entry, commitment, author) VALUES ($1, $2, $3)")
             .bind(&ctx.id)
@@ -609,6 +625,7 @@ async fn post_need(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &NeedPost) -> Res
 /// the same statement because the rules about needs ask them, whether the entry's
 /// author is a member of the need's organisation and the log's clock. Every
 /// statement is a round trip on the integrator's serial path.
+#[derive(Clone, Debug)]
 struct NeedRef {
     author: Vec<u8>,
     status: String,
@@ -679,43 +696,40 @@ impl NeedRef {
 /// the requested and pledged quantities of its lines.
 async fn need(
     conn: &mut AnyConnection,
-    chain: &chain::Pending,
+    rules: &WorkflowRules,
     field: &str,
     id: &[u8],
     author: &[u8],
 ) -> Result<(NeedRef, Quantities), Refusal> {
-    find_need(conn, chain, id, author)
+    find_need(conn, rules, id, author)
         .await?
         .ok_or_else(|| no_need(field).into())
 }
 
 /// The need `id` as the entry by `author` sees it, if there is one, and the requested
-/// and pledged quantities of its lines (with what waits in `chain` added): read in one
-/// statement, a row per line.
+/// and pledged quantities of its lines (with what waits in the chain added): read
+/// ahead with the batch's other parents, or else alone.
 async fn find_need(
     conn: &mut AnyConnection,
-    chain: &chain::Pending,
+    rules: &WorkflowRules,
     id: &[u8],
     author: &[u8],
 ) -> Result<Option<(NeedRef, Quantities)>, sqlx::Error> {
-    static SQL: LazyLock<String> = LazyLock::new(|| {
-        format!(
-            "SELECT {}, i.line, i.requested, i.pledged
-             FROM wf_posts p LEFT JOIN wf_post_items i ON i.post = p.id
-             WHERE p.id = $1",
-            need_columns("$2")
-        )
-    });
-    let rows = sqlx::query(&SQL)
-        .bind(id)
-        .bind(author)
-        .fetch_all(&mut *conn)
-        .await?;
-    let Some(need) = rows.first().and_then(|row| NeedRef::read(row, 0)) else {
-        return Ok(None);
+    let stored = match rules.parents.need(id, author) {
+        Some(need) => need,
+        None => {
+            let key = (id.to_vec(), author.to_vec());
+            match parents::read_needs(conn, std::slice::from_ref(&key))
+                .await?
+                .remove(&key)
+            {
+                Some(need) => need,
+                None => return Ok(None),
+            }
+        }
     };
-    let mut lines = quantities_in(&rows, NeedRef::COLUMNS);
-    chain.add_waiting_pledges(id, &mut lines);
+    let (need, mut lines) = stored;
+    rules.chain.add_waiting_pledges(id, &mut lines);
     Ok(Some((need, lines)))
 }
 
@@ -750,11 +764,11 @@ fn need_line(
 async fn update_need(
     conn: &mut AnyConnection,
     ctx: &Ctx<'_>,
-    chain: &chain::Pending,
+    rules: &WorkflowRules,
     b: &NeedUpdate,
 ) -> Result<(), Refusal> {
     let id = bytes(&b.need);
-    let (n, quantities) = need(conn, chain, "need", &id, &ctx.author).await?;
+    let (n, quantities) = need(conn, rules, "need", &id, &ctx.author).await?;
     if n.author != ctx.author && !n.by_member {
         return Err(Denial::forbidden(
             "only the need's author or a member of its organisation may update it",
@@ -812,11 +826,11 @@ async fn update_need(
 async fn pledge(
     conn: &mut AnyConnection,
     ctx: &Ctx<'_>,
-    chain: &chain::Pending,
+    rules: &WorkflowRules,
     b: &Pledge,
 ) -> Result<(), Refusal> {
     let id = bytes(&b.need);
-    let (n, quantities) = need(conn, chain, "need", &id, &ctx.author).await?;
+    let (n, quantities) = need(conn, rules, "need", &id, &ctx.author).await?;
     if n.status != "open" {
         return Err(Denial::conflict(format!(
             "need: the need is closed ({}); pledges go to open needs",
@@ -877,9 +891,11 @@ async fn pledge(
             .into());
         }
     }
-    chain.add_to_need(&id, Moved::Pledged, &b.items);
+    rules.chain.add_to_need(&id, Moved::Pledged, &b.items);
     let detail = serde_json::json!({ "offer": b.offer });
-    chain.push_link(ctx, "pledge", &id, &id, detail, &b.items);
+    rules
+        .chain
+        .push_link(ctx, "pledge", &id, &id, detail, &b.items);
     Ok(())
 }
 
@@ -888,11 +904,11 @@ async fn pledge(
 async fn accept(
     conn: &mut AnyConnection,
     ctx: &Ctx<'_>,
-    chain: &chain::Pending,
+    rules: &WorkflowRules,
     b: &PledgeAccept,
 ) -> Result<(), Refusal> {
     let pledge_id = bytes(&b.pledge);
-    let pledge = link_to_need(conn, chain, "pledge", &pledge_id, "pledge", &ctx.author).await?;
+    let pledge = link_to_need(conn, rules, "pledge", &pledge_id, "pledge", &ctx.author).await?;
     let n = pledge.need.ok_or_else(|| no_need("pledge"))?;
     if n.author != ctx.author && !n.by_member {
         return Err(Denial::forbidden(
@@ -906,7 +922,7 @@ async fn accept(
             .into());
     }
     let detail = serde_json::json!({ "note": b.note });
-    chain.push_link(
+    rules.chain.push_link(
         ctx,
         "pledge.accept",
         &pledge_id,
@@ -920,6 +936,7 @@ async fn accept(
 /// A pledge or shipment: its author and, read in the same statement, the need it is
 /// for (see [`NeedRef`]), whether it was accepted (which only a pledge can be), and
 /// the quantity of each of its lines with how much of it was passed on.
+#[derive(Clone, Debug)]
 struct LinkRef {
     author: Vec<u8>,
     need_id: Vec<u8>,
@@ -929,19 +946,21 @@ struct LinkRef {
 }
 
 /// The link `id` of `kind` (named `field` in the entry by `author`) and its need,
-/// whether written or still waiting in `chain`.
+/// whether written (read ahead with the batch's other parents, or else alone) or still
+/// waiting in the chain.
 async fn link_to_need(
     conn: &mut AnyConnection,
-    chain: &chain::Pending,
+    rules: &WorkflowRules,
     field: &str,
     id: &[u8],
     kind: &str,
     author: &[u8],
 ) -> Result<LinkRef, Refusal> {
+    let chain = &rules.chain;
     if let Some((link_author, need_id, lines)) = chain.link(id, kind) {
         return Ok(LinkRef {
             author: link_author,
-            need: find_need(conn, chain, &need_id, author)
+            need: find_need(conn, rules, &need_id, author)
                 .await?
                 .map(|(need, _)| need),
             need_id,
@@ -949,36 +968,21 @@ async fn link_to_need(
             lines,
         });
     }
-    static SQL: LazyLock<String> = LazyLock::new(|| {
-        format!(
-            "SELECT l.author, l.need,
-                    CAST((SELECT COUNT(*) FROM wf_links a
-                          WHERE a.parent = l.id AND a.kind = 'pledge.accept') AS BIGINT),
-                    {}, i.line, i.quantity, i.passed
-             FROM wf_links l LEFT JOIN wf_posts p ON p.id = l.need
-                  LEFT JOIN wf_link_items i ON i.link = l.id
-             WHERE l.id = $1 AND l.kind = $2",
-            need_columns("$3")
-        )
-    });
-    let rows = sqlx::query(&SQL)
-        .bind(id)
-        .bind(kind)
-        .bind(author)
-        .fetch_all(&mut *conn)
-        .await?;
-    let row = rows
-        .first()
+    let stored = match rules.parents.link(id, kind, author) {
+        Some(link) => Some(link),
+        None => {
+            let key = (id.to_vec(), kind, author.to_vec());
+            parents::read_links(conn, std::slice::from_ref(&key))
+                .await?
+                .into_values()
+                .next()
+        }
+    };
+    let mut link = stored
         .ok_or_else(|| Denial::unknown(format!("{field}: no {kind} in the log has this id")))?;
-    let mut lines = quantities_in(&rows, 3 + NeedRef::COLUMNS);
-    chain.add_waiting_passes(id, &mut lines);
-    Ok(LinkRef {
-        author: row.get(0),
-        need_id: row.get(1),
-        accepted: row.get::<i64, _>(2) != 0 || chain.accepted(id),
-        need: NeedRef::read(row, 3),
-        lines,
-    })
+    chain.add_waiting_passes(id, &mut link.lines);
+    link.accepted |= chain.accepted(id);
+    Ok(link)
 }
 
 /// Checks that each line's quantity fits what is left on that line of the link
@@ -1021,11 +1025,11 @@ fn pass_on(
 async fn ship(
     conn: &mut AnyConnection,
     ctx: &Ctx<'_>,
-    chain: &chain::Pending,
+    rules: &WorkflowRules,
     b: &Shipment,
 ) -> Result<(), Refusal> {
     let pledge_id = bytes(&b.pledge);
-    let pledge = link_to_need(conn, chain, "pledge", &pledge_id, "pledge", &ctx.author).await?;
+    let pledge = link_to_need(conn, rules, "pledge", &pledge_id, "pledge", &ctx.author).await?;
     let need = pledge.need_id;
     if pledge.author != ctx.author {
         return Err(Denial::forbidden(
@@ -1034,7 +1038,7 @@ async fn ship(
         .into());
     }
     pass_on(
-        chain,
+        &rules.chain,
         &pledge_id,
         &pledge.lines,
         &need,
@@ -1043,20 +1047,22 @@ async fn ship(
         "shipped",
     )?;
     let detail = serde_json::json!({ "carrier": b.carrier, "tracking": b.tracking });
-    chain.push_link(ctx, "shipment", &pledge_id, &need, detail, &b.items);
+    rules
+        .chain
+        .push_link(ctx, "shipment", &pledge_id, &need, detail, &b.items);
     Ok(())
 }
 
 async fn confirm(
     conn: &mut AnyConnection,
     ctx: &Ctx<'_>,
-    chain: &chain::Pending,
+    rules: &WorkflowRules,
     b: &DeliveryConfirm,
 ) -> Result<(), Refusal> {
     let shipment_id = bytes(&b.shipment);
     let shipment = link_to_need(
         conn,
-        chain,
+        rules,
         "shipment",
         &shipment_id,
         "shipment",
@@ -1071,7 +1077,7 @@ async fn confirm(
         .into());
     }
     pass_on(
-        chain,
+        &rules.chain,
         &shipment_id,
         &shipment.lines,
         &need_id,
@@ -1080,7 +1086,7 @@ async fn confirm(
         "delivered",
     )?;
     let detail = serde_json::json!({ "condition": b.condition, "note": b.note });
-    chain.push_link(
+    rules.chain.push_link(
         ctx,
         "delivery.confirm",
         &shipment_id,

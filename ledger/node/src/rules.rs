@@ -90,6 +90,19 @@ pub trait Rules: Send + Sync + 'static {
         sidecar: Option<&'a Sidecar>,
     ) -> BoxFuture<'a, Result<(), Refusal>>;
 
+    /// Reads through `conn`, in few statements, what admitting `entries` in this order
+    /// will read of the state before them, so that `admit` need not read it one entry
+    /// at a time. The sequencer calls it once a batch's clock reading is admitted and
+    /// written, before the batch's entries. Only the cost of admitting may depend on
+    /// it, never a verdict.
+    fn read_ahead<'a>(
+        &'a self,
+        _conn: &'a mut sqlx::AnyConnection,
+        _entries: &'a [&'a VerifiedEntry],
+    ) -> BoxFuture<'a, Result<(), sqlx::Error>> {
+        Box::pin(async { Ok(()) })
+    }
+
     /// Writes through `conn` what `admit` left to be written in bulk. The sequencer
     /// calls it after the clock reading at the head of a batch, once the batch's
     /// entries are admitted, before it stores them, and before each entry it admits

@@ -433,6 +433,15 @@ impl<S: LogStore, R: Rules> Integrator<S, R> {
                 // Written now, so that taking the batch back below never takes it.
                 rules.flush(&mut tx).await.map_err(StorageError::from)?;
             }
+            let fresh: Vec<&VerifiedEntry> = batch
+                .iter()
+                .map(|s| &s.entry)
+                .filter(|e| !existing.contains_key(&e.leaf_hash().0))
+                .collect();
+            rules
+                .read_ahead(&mut tx, &fresh)
+                .await
+                .map_err(StorageError::from)?;
             // Optimistically, the batch's entries are admitted without a savepoint each:
             // two statements fewer per entry. Rules may write before they refuse, so the
             // first refusal takes the batch back to where it began and admits it again,

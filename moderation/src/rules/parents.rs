@@ -1,0 +1,207 @@
+//! The parents of a batch's entries, read ahead. Most entries of an aid effort move
+//! goods along the chain: a pledge reads its need, an acceptance and a shipment their
+//! pledge, a delivery confirmation its shipment, each with the need and the quantities
+//! of its lines. One statement each is a round trip on the integrator's serial path,
+//! which on PostgreSQL is most of what an entry costs there. Before admitting a batch
+//! the sequencer hands its entries over (`Rules::read_ahead`), and their parents are
+//! read in one statement per kind of parent for the whole batch.
+//!
+//! What is read ahead is the tables' state before the batch, and a rule gets from here
+//! exactly what its own statement would have read, for as long as no row it holds has
+//! changed. The chain's own writes wait in `chain::Pending`, which adds them to what
+//! either gives, so only the entries that write such rows directly end it: everything
+//! is forgotten after an entry of any kind but those the chain moves, offers and needs
+//! (whose rows are new: a need posted in the batch was not read ahead), and whenever the
+//! rules flush, discard or start a new batch. A parent not read ahead is read alone, so
+//! a verdict never depends on what was read ahead, only its cost does.
+
+use super::{need_columns, quantities_in, LinkRef, NeedRef};
+use ledger::body::Body;
+use ledger::entry::VerifiedEntry;
+use ledger_node::storage::query::{row_chunks, Placeholders, QueryBuilder};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+
+/// A need as read for an entry's author: the need's id and the author's key.
+type NeedKey = (Vec<u8>, Vec<u8>);
+
+/// A link as read for an entry's author: its id, its kind and the author's key.
+type LinkKey = (Vec<u8>, String, Vec<u8>);
+
+/// What was read ahead for the batch being admitted.
+#[derive(Debug, Default)]
+struct Read {
+    needs: HashMap<NeedKey, (NeedRef, super::Quantities)>,
+    links: HashMap<LinkKey, LinkRef>,
+}
+
+#[derive(Debug, Default)]
+pub(super) struct ReadAhead(Mutex<Read>);
+
+impl ReadAhead {
+    /// Reads the parents `entries` refer to, replacing whatever was read before.
+    pub(super) async fn read(
+        &self,
+        conn: &mut AnyConnection,
+        entries: &[&VerifiedEntry],
+    ) -> Result<(), sqlx::Error> {
+        self.forget();
+        let mut needs = Vec::new();
+        let mut links = Vec::new();
+        for entry in entries {
+            let author = entry.author_key().to_bytes().to_vec();
+            match entry.body() {
+                Body::Pledge(b) => needs.push((super::bytes(&b.need), author)),
+                Body::NeedUpdate(b) => needs.push((super::bytes(&b.need), author)),
+                Body::PledgeAccept(b) => links.push((super::bytes(&b.pledge), "pledge", author)),
+                Body::Shipment(b) => links.push((super::bytes(&b.pledge), "pledge", author)),
+                Body::DeliveryConfirm(b) => {
+                    links.push((super::bytes(&b.shipment), "shipment", author))
+                }
+                _ => {}
+            }
+        }
+        // Several entries of a batch may ask the same of one parent.
+        needs.sort_unstable();
+        needs.dedup();
+        links.sort_unstable();
+        links.dedup();
+        let needs = read_needs(conn, &needs).await?;
+        let links = read_links(conn, &links).await?;
+        *self.read_so_far() = Read { needs, links };
+        Ok(())
+    }
+
+    /// The need `id` as read ahead for `author`, if it was.
+    pub(super) fn need(&self, id: &[u8], author: &[u8]) -> Option<(NeedRef, super::Quantities)> {
+        self.read_so_far()
+            .needs
+            .get(&(id.to_vec(), author.to_vec()))
+            .cloned()
+    }
+
+    /// The link `id` of `kind` as read ahead for `author`, if it was.
+    pub(super) fn link(&self, id: &[u8], kind: &str, author: &[u8]) -> Option<LinkRef> {
+        self.read_so_far()
+            .links
+            .get(&(id.to_vec(), kind.to_owned(), author.to_vec()))
+            .cloned()
+    }
+
+    /// Forgets what was read ahead once an entry admitted after it (`body`) may have
+    /// changed rows it holds.
+    pub(super) fn admitted(&self, body: &Body) {
+        let keeps = matches!(
+            body,
+            Body::OfferPost(_)
+                | Body::NeedPost(_)
+                | Body::Pledge(_)
+                | Body::PledgeAccept(_)
+                | Body::Shipment(_)
+                | Body::DeliveryConfirm(_)
+        );
+        if !keeps {
+            self.forget();
+        }
+    }
+
+    pub(super) fn forget(&self) {
+        *self.read_so_far() = Read::default();
+    }
+
+    fn read_so_far(&self) -> MutexGuard<'_, Read> {
+        self.0.lock().expect("the parents read ahead")
+    }
+}
+
+/// The needs of `keys` (each a need's id and the key of the author it is read for)
+/// that exist and are needs, with the requested and pledged quantities of their lines
+/// as stored.
+pub(super) async fn read_needs(
+    conn: &mut AnyConnection,
+    keys: &[(Vec<u8>, Vec<u8>)],
+) -> Result<HashMap<NeedKey, (NeedRef, super::Quantities)>, sqlx::Error> {
+    let mut needs = HashMap::new();
+    for chunk in row_chunks(keys) {
+        let mut q = QueryBuilder::with_placeholders(
+            Placeholders::of(conn),
+            format!(
+                "SELECT v.column1, v.column2, {}, i.line, i.requested, i.pledged FROM (",
+                need_columns("v.column2")
+            ),
+        );
+        q.push_values(chunk, |row, (id, author)| {
+            row.push_bind(id.as_slice()).push_bind(author.as_slice());
+        });
+        q.push(
+            ") AS v JOIN wf_posts p ON p.id = v.column1 \
+             LEFT JOIN wf_post_items i ON i.post = p.id",
+        );
+        for (key, rows) in by_key(q.build().fetch_all(&mut *conn).await?, 2) {
+            if let Some(need) = NeedRef::read(&rows[0], 2) {
+                let lines = quantities_in(&rows, 2 + NeedRef::COLUMNS);
+                needs.insert((key[0].clone(), key[1].clone()), (need, lines));
+            }
+        }
+    }
+    Ok(needs)
+}
+
+/// The links of `keys` (each a link's id, its kind and the key of the author it is
+/// read for) that exist, each with its need, whether it was accepted and the quantity
+/// of each of its lines with how much of it was passed on, as stored.
+pub(super) async fn read_links(
+    conn: &mut AnyConnection,
+    keys: &[(Vec<u8>, &str, Vec<u8>)],
+) -> Result<HashMap<LinkKey, LinkRef>, sqlx::Error> {
+    let mut links = HashMap::new();
+    for chunk in row_chunks(keys) {
+        let mut q = QueryBuilder::with_placeholders(
+            Placeholders::of(conn),
+            format!(
+                "SELECT v.column1, v.column3, v.column2, l.author, l.need,
+                        CAST((SELECT COUNT(*) FROM wf_links a
+                              WHERE a.parent = l.id AND a.kind = 'pledge.accept') AS BIGINT),
+                        {}, i.line, i.quantity, i.passed
+                 FROM (",
+                need_columns("v.column3")
+            ),
+        );
+        q.push_values(chunk, |row, (id, kind, author)| {
+            row.push_bind(id.as_slice())
+                .push_bind(*kind)
+                .push_bind(author.as_slice());
+        });
+        q.push(
+            ") AS v JOIN wf_links l ON l.id = v.column1 AND l.kind = v.column2 \
+             LEFT JOIN wf_posts p ON p.id = l.need \
+             LEFT JOIN wf_link_items i ON i.link = l.id",
+        );
+        for (key, rows) in by_key(q.build().fetch_all(&mut *conn).await?, 2) {
+            let row = &rows[0];
+            let link = LinkRef {
+                author: row.get(3),
+                need_id: row.get(4),
+                accepted: row.get::<i64, _>(5) != 0,
+                need: NeedRef::read(row, 6),
+                lines: quantities_in(&rows, 6 + NeedRef::COLUMNS),
+            };
+            let kind: String = row.get(2);
+            links.insert((key[0].clone(), kind, key[1].clone()), link);
+        }
+    }
+    Ok(links)
+}
+
+/// `rows` grouped by their first `columns` columns (byte strings), each group's rows
+/// in the order they came.
+fn by_key(rows: Vec<AnyRow>, columns: usize) -> HashMap<Vec<Vec<u8>>, Vec<AnyRow>> {
+    let mut groups: HashMap<Vec<Vec<u8>>, Vec<AnyRow>> = HashMap::new();
+    for row in rows {
+        let key = (0..columns).map(|c| row.get(c)).collect();
+        groups.entry(key).or_default().push(row);
+    }
+    groups
+}
