@@ -2446,7 +2446,7 @@ async fn what_an_entry_changes_is_seen_by_the_rest_of_its_batch_whatever_was_rea
     let small = need_post(&hospital, &org, &[10]);
     let p = pledge(&donor, &need.id(), &[(0, 30)], None);
     let s = shipment(&donor, &p.id(), &[(0, 20)]);
-    let stored = vec![
+    let stored = [
         register,
         grant(&hospital, &member, "member", Some(&org)),
         need.clone(),
