@@ -2464,18 +2464,18 @@ async fn what_an_entry_changes_is_seen_by_the_rest_of_its_batch_whatever_was_rea
             pledge(&donor2, &small.id(), &[(0, 1)], None),
             Some("the need is closed (met)"),
         ),
-        (confirm(&member, &s.id(), &[(0, 5)]), None),
-        (revoke(&hospital, &member, "member", Some(&org)), None),
-        (
-            confirm(&member, &s.id(), &[(0, 5)]),
-            Some("only a member of the receiving organisation"),
-        ),
         (need_update(&hospital, &need.id(), &[(0, 40)], None), None),
         (
             pledge(&donor2, &need.id(), &[(0, 20)], None),
             Some("only 10 remain to be pledged on line 0"),
         ),
         (pledge(&donor2, &need.id(), &[(0, 10)], None), None),
+        (confirm(&member, &s.id(), &[(0, 5)]), None),
+        (revoke(&hospital, &member, "member", Some(&org)), None),
+        (
+            confirm(&member, &s.id(), &[(0, 5)]),
+            Some("only a member of the receiving organisation"),
+        ),
     ];
     let entries: Vec<Signed> = stored
         .iter()

@@ -9,11 +9,12 @@
 //! What is read ahead is the tables' state before the batch, and a rule gets from here
 //! exactly what its own statement would have read, for as long as no row it holds has
 //! changed. The chain's own writes wait in `chain::Pending`, which adds them to what
-//! either gives, so only the entries that write such rows directly end it: everything
-//! is forgotten after an entry of any kind but those the chain moves, offers and needs
-//! (whose rows are new: a need posted in the batch was not read ahead), and whenever the
-//! rules flush, discard or start a new batch. A parent not read ahead is read alone, so
-//! a verdict never depends on what was read ahead, only its cost does.
+//! either gives, so only the entries that write such rows directly end it: a need's
+//! update forgets what was read of that need, a role, a verdict, a clock reading or an
+//! erasure everything (see `admitted`), and so do the rules' flush and discard and the
+//! next batch. New rows are never stale: a need posted in the batch was not read ahead.
+//! A parent not read ahead is read alone through the same statement, so a verdict
+//! never depends on what was read ahead, only its cost does.
 
 use super::{need_columns, quantities_in, LinkRef, NeedRef};
 use ledger::body::Body;
@@ -90,20 +91,33 @@ impl ReadAhead {
             .cloned()
     }
 
-    /// Forgets what was read ahead once an entry admitted after it (`body`) may have
-    /// changed rows it holds.
+    /// Forgets what the entry `body`, admitted since the read, may have changed of it.
     pub(super) fn admitted(&self, body: &Body) {
-        let keeps = matches!(
-            body,
+        match body {
+            // New rows (a new organisation has no needs yet), the chain's writes, which
+            // wait in `chain::Pending`, and organisations' own columns: nothing read here.
             Body::OfferPost(_)
-                | Body::NeedPost(_)
-                | Body::Pledge(_)
-                | Body::PledgeAccept(_)
-                | Body::Shipment(_)
-                | Body::DeliveryConfirm(_)
-        );
-        if !keeps {
-            self.forget();
+            | Body::NeedPost(_)
+            | Body::Pledge(_)
+            | Body::PledgeAccept(_)
+            | Body::Shipment(_)
+            | Body::DeliveryConfirm(_)
+            | Body::OrgRegister(_)
+            | Body::OrgUpdate(_)
+            | Body::OrgVerify(_) => {}
+            // Closing and withdrawing needs is a tenth of an aid effort's entries: only
+            // what was read of that need goes.
+            Body::NeedUpdate(b) => {
+                let need = super::bytes(&b.need);
+                let mut read = self.read_so_far();
+                read.needs.retain(|(id, _), _| *id != need);
+                read.links.retain(|_, link| link.need_id != need);
+            }
+            Body::LogClock(_)
+            | Body::RoleGrant(_)
+            | Body::RoleRevoke(_)
+            | Body::Verdict(_)
+            | Body::Redaction(_) => self.forget(),
         }
     }
 
