@@ -2488,7 +2488,62 @@ async fn what_an_entry_changes_is_seen_by_the_rest_of_its_batch_whatever_was_rea
     assert_eq!(in_one_batch, one_at_a_time);
     assert_eq!(tables, alone_tables);
     assert!(in_one_batch[..stored.len()].iter().all(Option::is_none));
-    for ((s, expected), got) in batch.iter().zip(&in_one_batch[stored.len()..]) {
+    assert_verdicts(&batch, &in_one_batch[stored.len()..]);
+}
+
+/// The needs a batch posts wait to be written with its end, and still count: toward
+/// their organisation's open needs, and as needs the batch's later entries find. A
+/// batch that posts past the limit, closes one of its own needs and posts again gets
+/// the verdicts each entry gets in a batch of its own.
+#[tokio::test]
+async fn needs_a_batch_posts_count_toward_the_limit_before_they_are_written() {
+    let cap = moderation::rules::MAX_OPEN_NEEDS_PER_ORG as usize;
+    let hospital = key();
+    let register = org_register(&hospital, "Wuhan Union Hospital");
+    let org = register.id();
+    let stored: Vec<Signed> = std::iter::once(register)
+        .chain((2..cap).map(|i| need_post(&hospital, &org, &[i as u64])))
+        .collect();
+    let (last, extra) = (
+        need_post(&hospital, &org, &[1]),
+        need_post(&hospital, &org, &[2]),
+    );
+    let batch: Vec<(Signed, Option<&str>)> = vec![
+        (last.clone(), None),
+        (extra.clone(), None),
+        (
+            need_post(&hospital, &org, &[3]),
+            Some("already has 200 open needs"),
+        ),
+        (
+            need_update(&hospital, &last.id(), &[], Some("withdrawn")),
+            None,
+        ),
+        (pledge(&key(), &extra.id(), &[(0, 2)], None), None),
+        (need_post(&hospital, &org, &[4]), None),
+        (
+            need_post(&hospital, &org, &[5]),
+            Some("already has 200 open needs"),
+        ),
+    ];
+    let entries: Vec<Signed> = stored
+        .iter()
+        .cloned()
+        .chain(batch.iter().map(|(s, _)| s.clone()))
+        .collect();
+    let last_stored = stored.len() - 1;
+    let (in_one_batch, tables) = admit_as_one_batch(&entries, |i| i == last_stored).await;
+    let (one_at_a_time, alone_tables) = admit_as_one_batch(&entries, |_| true).await;
+    assert_eq!(in_one_batch, one_at_a_time);
+    assert_eq!(tables, alone_tables);
+    assert!(in_one_batch[..stored.len()].iter().all(Option::is_none));
+    assert_verdicts(&batch, &in_one_batch[stored.len()..]);
+}
+
+/// Checks each verdict of `got` against the refusal `batch` expects of its entry: none
+/// (admitted), or a message containing the words given.
+fn assert_verdicts(batch: &[(Signed, Option<&str>)], got: &[Option<String>]) {
+    for ((s, expected), got) in batch.iter().zip(got) {
         let kind = s.entry.kind().name();
         match (expected, got) {
             (None, None) => {}
@@ -2507,7 +2562,7 @@ async fn what_an_entry_changes_is_seen_by_the_rest_of_its_batch_whatever_was_rea
 /// picks, another batch begins (all of them: as if each were a batch of its own).
 /// Returns each entry's refusal message (`None` if admitted) and the rows of every
 /// derived table, and the quantities (requested, pledged, shipped, delivered) of the
-/// lines of posts in line order.
+/// lines of posts, by post and line.
 async fn admit_as_one_batch(
     entries: &[Signed],
     flush_after: impl Fn(usize) -> bool,
@@ -2555,7 +2610,7 @@ async fn admit_as_one_batch(
     tables.insert(
         "quantities".into(),
         sqlx::query(
-            "SELECT requested, pledged, shipped, delivered FROM wf_post_items ORDER BY line",
+            "SELECT requested, pledged, shipped, delivered FROM wf_post_items ORDER BY post, line",
         )
         .fetch_all(store.pool())
         .await

@@ -29,8 +29,8 @@ use sqlx::{AnyConnection, Row};
 use std::sync::LazyLock;
 
 mod chain;
-mod offers;
 mod parents;
+mod posts;
 
 use chain::{Moved, Quantities};
 
@@ -43,7 +43,7 @@ pub const MAX_OPEN_NEEDS_PER_ORG: i64 = 200;
 #[derive(Debug)]
 pub struct WorkflowRules {
     log: LogVerifier,
-    offers: offers::Deferred,
+    posts: posts::Deferred,
     chain: chain::Pending,
     parents: parents::ReadAhead,
 }
@@ -53,7 +53,7 @@ impl WorkflowRules {
     pub fn new(log: LogVerifier) -> Self {
         WorkflowRules {
             log,
-            offers: offers::Deferred::default(),
+            posts: posts::Deferred::default(),
             chain: chain::Pending::default(),
             parents: parents::ReadAhead::default(),
         }
@@ -91,22 +91,22 @@ impl Rules for WorkflowRules {
         Box::pin(async move {
             // What the parents read ahead hold does not count what is written now.
             self.parents.forget();
-            self.offers.flush(conn).await?;
+            self.posts.flush(conn).await?;
             self.chain.flush(conn).await
         })
     }
 
     fn discard(&self) {
         self.parents.forget();
-        self.offers.discard();
+        self.posts.discard();
         self.chain.discard();
     }
 }
 
-/// Whether the rule of `body` reads posts that may be offers, which must then be
-/// written first (see `offers`): a verdict reads the post it judges, a pledge the
-/// offer it draws on.
-fn reads_offers(body: &Body) -> bool {
+/// Whether the rule of `body` reads posts the batch may have posted, which must then be
+/// written first (see `posts`): a verdict reads the post it judges, a pledge the
+/// offer it draws on. (A rule that finds a need by its id writes it first itself.)
+fn reads_posts(body: &Body) -> bool {
     match body {
         Body::Verdict(_) => true,
         Body::Pledge(p) => p.offer.is_some(),
@@ -147,8 +147,8 @@ async fn admit(
     index: u64,
     sidecar: Option<&Sidecar>,
 ) -> Result<(), Refusal> {
-    if reads_offers(entry.body()) {
-        rules.offers.flush(conn).await?;
+    if reads_posts(entry.body()) {
+        rules.posts.flush(conn).await?;
     }
     let ctx = Ctx {
         author: entry.author_key().to_bytes().to_vec(),
@@ -163,7 +163,7 @@ async fn admit(
         Body::OrgRegister(b) => register_org(conn, &ctx, b).await,
         Body::OrgVerify(b) => verify_org(conn, &ctx, b).await,
         Body::OrgUpdate(b) => update_org(conn, &ctx, b).await,
-        Body::NeedPost(b) => post_need(conn, &ctx, b).await,
+        Body::NeedPost(b) => post_need(conn, &ctx, rules, b).await,
         Body::NeedUpdate(b) => update_need(conn, &ctx, rules, b).await,
         // Anyone may offer anything: nothing to check, and its rows are written with
         // the batch's other offers once it is admitted (below).
@@ -192,7 +192,7 @@ async fn admit(
         private::store(conn, &ctx.id, sidecar).await?;
     }
     if let Body::OfferPost(b) = entry.body() {
-        rules.offers.push(&ctx, b);
+        rules.posts.push_offer(&ctx, b);
     }
     Ok(())
 }
@@ -539,7 +539,12 @@ async fn insert_items<'p>(
     Ok(())
 }
 
-async fn post_need(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &NeedPost) -> Result<(), Refusal> {
+async fn post_need(
+    conn: &mut AnyConnection,
+    ctx: &Ctx<'_>,
+    rules: &WorkflowRules,
+    b: &NeedPost,
+) -> Result<(), Refusal> {
     let org = bytes(&b.org);
     // What the checks below ask, in one statement (see `NeedRef`).
     static SQL: LazyLock<String> = LazyLock::new(|| {
@@ -586,38 +591,14 @@ async fn post_need(conn: &mut AnyConnection, ctx: &Ctx<'_>, b: &NeedPost) -> Res
         .because(Fault::new(FaultCode::DatePassed).at("needed_by"))
         .into());
     }
-    if facts.get::<i64, _>(3) >= MAX_OPEN_NEEDS_PER_ORG {
+    if facts.get::<i64, _>(3) + rules.posts.needs_of(&org) >= MAX_OPEN_NEEDS_PER_ORG {
         return Err(Denial::conflict(format!(
             "the organisation already has {MAX_OPEN_NEEDS_PER_ORG} open needs; close some first"
         ))
         .because(Fault::new(FaultCode::TooManyOpenNeeds).limit(MAX_OPEN_NEEDS_PER_ORG))
         .into());
     }
-    sqlx::query(
-        "INSERT INTO wf_posts (id, idx, kind, author, org, urgency, urgency_rank, needed_by, area_code, area_name,
-                               description, evidence_url, evidence_photo, relayed, created_at, has_contact,
-                               delivery_point)
-         VALUES ($1, $2, 'need', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
-    )
-    .bind(&ctx.id)
-    .bind(ctx.index)
-    .bind(&ctx.author)
-    .bind(&org)
-    .bind(b.urgency.name())
-    .bind(i64::from(b.urgency.rank()))
-    .bind(&b.needed_by)
-    .bind(&b.area.code)
-    .bind(&b.area.name)
-    .bind(&b.description)
-    .bind(b.evidence.as_ref().and_then(|e| e.url.clone()))
-    .bind(b.evidence.as_ref().and_then(|e| e.photo_sha256.clone()))
-    .bind(i64::from(!member))
-    .bind(ctx.created_at)
-    .bind(i64::from(b.contact.is_some()))
-    .bind(&b.delivery_point)
-    .execute(&mut *conn)
-    .await?;
-    insert_items(conn, [(ctx.id.as_slice(), b.items.as_slice())]).await?;
+    rules.posts.push_need(ctx, b, org, !member);
     Ok(())
 }
 
@@ -708,13 +689,17 @@ async fn need(
 
 /// The need `id` as the entry by `author` sees it, if there is one, and the requested
 /// and pledged quantities of its lines (with what waits in the chain added): read
-/// ahead with the batch's other parents, or else alone.
+/// ahead with the batch's other parents, or else alone, once a need the batch posted
+/// is written.
 async fn find_need(
     conn: &mut AnyConnection,
     rules: &WorkflowRules,
     id: &[u8],
     author: &[u8],
 ) -> Result<Option<(NeedRef, Quantities)>, sqlx::Error> {
+    if rules.posts.holds_need(id) {
+        rules.posts.flush(conn).await?;
+    }
     let stored = match rules.parents.need(id, author) {
         Some(need) => need,
         None => {
