@@ -2435,11 +2435,13 @@ async fn a_batch_sees_the_links_and_quantities_it_has_not_written_yet() {
 }
 
 /// A batch's parents are read ahead of it, but an entry that changes what was read (a
-/// need's request or status, a membership) is seen by every entry after it in the same
-/// batch: each gets the verdict it gets in a batch of its own.
+/// need's request or status, a membership, an organisation's rejection) is seen by
+/// every entry after it in the same batch: each gets the verdict it gets in a batch of
+/// its own.
 #[tokio::test]
 async fn what_an_entry_changes_is_seen_by_the_rest_of_its_batch_whatever_was_read_ahead() {
     let (hospital, member, donor, donor2) = (key(), key(), key(), key());
+    let (admin, moderator) = (key(), key());
     let register = org_register(&hospital, "Wuhan Union Hospital");
     let org = register.id();
     let need = need_post(&hospital, &org, &[100, 50]);
@@ -2447,6 +2449,8 @@ async fn what_an_entry_changes_is_seen_by_the_rest_of_its_batch_whatever_was_rea
     let p = pledge(&donor, &need.id(), &[(0, 30)], None);
     let s = shipment(&donor, &p.id(), &[(0, 20)]);
     let stored = [
+        grant(&admin, &admin, "administrator", None),
+        grant(&admin, &moderator, "moderator", None),
         register,
         grant(&hospital, &member, "member", Some(&org)),
         need.clone(),
@@ -2455,6 +2459,15 @@ async fn what_an_entry_changes_is_seen_by_the_rest_of_its_batch_whatever_was_rea
         s.clone(),
     ];
     let batch: Vec<(Signed, Option<&str>)> = vec![
+        (need_post(&hospital, &org, &[5]), None),
+        (
+            org_verify(&moderator, &org, "rejected", "not a hospital"),
+            None,
+        ),
+        (
+            need_post(&hospital, &org, &[6]),
+            Some("the organisation was rejected by a moderator"),
+        ),
         (pledge(&donor2, &small.id(), &[(0, 1)], None), None),
         (
             need_update(&hospital, &small.id(), &[(0, 10)], Some("met")),
@@ -2492,9 +2505,10 @@ async fn what_an_entry_changes_is_seen_by_the_rest_of_its_batch_whatever_was_rea
 }
 
 /// The needs a batch posts wait to be written with its end, and still count: toward
-/// their organisation's open needs, and as needs the batch's later entries find. A
-/// batch that posts past the limit, closes one of its own needs and posts again gets
-/// the verdicts each entry gets in a batch of its own.
+/// their organisation's open needs, and as needs the batch's later entries find. The
+/// open needs read ahead of a batch stop counting once it writes its waiting needs
+/// early or closes one. Two batches that post past the limit, pledge to a need they
+/// posted, withdraw needs and post again get the verdicts each entry gets alone.
 #[tokio::test]
 async fn needs_a_batch_posts_count_toward_the_limit_before_they_are_written() {
     let cap = moderation::rules::MAX_OPEN_NEEDS_PER_ORG as usize;
@@ -2504,40 +2518,40 @@ async fn needs_a_batch_posts_count_toward_the_limit_before_they_are_written() {
     let stored: Vec<Signed> = std::iter::once(register)
         .chain((2..cap).map(|i| need_post(&hospital, &org, &[i as u64])))
         .collect();
-    let (last, extra) = (
-        need_post(&hospital, &org, &[1]),
-        need_post(&hospital, &org, &[2]),
-    );
-    let batch: Vec<(Signed, Option<&str>)> = vec![
-        (last.clone(), None),
+    let post = |i: u64| need_post(&hospital, &org, &[i]);
+    let withdraw = |need: &Signed| need_update(&hospital, &need.id(), &[], Some("withdrawn"));
+    let full = Some("already has 200 open needs");
+    let extra = post(2);
+    let first: Vec<(Signed, Option<&str>)> = vec![
+        (post(1), None),
         (extra.clone(), None),
-        (
-            need_post(&hospital, &org, &[3]),
-            Some("already has 200 open needs"),
-        ),
-        (
-            need_update(&hospital, &last.id(), &[], Some("withdrawn")),
-            None,
-        ),
+        (post(3), full),
+        // Writes the waiting needs before the batch's end.
         (pledge(&key(), &extra.id(), &[(0, 2)], None), None),
-        (need_post(&hospital, &org, &[4]), None),
-        (
-            need_post(&hospital, &org, &[5]),
-            Some("already has 200 open needs"),
-        ),
+        (post(4), full),
+        (withdraw(&stored[1]), None),
+        (post(5), None),
+        (post(6), full),
     ];
+    let second: Vec<(Signed, Option<&str>)> = vec![
+        (post(7), full),
+        (withdraw(&stored[2]), None),
+        (post(8), None),
+        (post(9), full),
+    ];
+    let batch: Vec<(Signed, Option<&str>)> = first.iter().chain(&second).cloned().collect();
     let entries: Vec<Signed> = stored
         .iter()
         .cloned()
         .chain(batch.iter().map(|(s, _)| s.clone()))
         .collect();
-    let last_stored = stored.len() - 1;
-    let (in_one_batch, tables) = admit_as_one_batch(&entries, |i| i == last_stored).await;
+    let ends = [stored.len() - 1, stored.len() + first.len() - 1];
+    let (in_batches, tables) = admit_as_one_batch(&entries, |i| ends.contains(&i)).await;
     let (one_at_a_time, alone_tables) = admit_as_one_batch(&entries, |_| true).await;
-    assert_eq!(in_one_batch, one_at_a_time);
+    assert_eq!(in_batches, one_at_a_time);
     assert_eq!(tables, alone_tables);
-    assert!(in_one_batch[..stored.len()].iter().all(Option::is_none));
-    assert_verdicts(&batch, &in_one_batch[stored.len()..]);
+    assert!(in_batches[..stored.len()].iter().all(Option::is_none));
+    assert_verdicts(&batch, &in_batches[stored.len()..]);
 }
 
 /// Checks each verdict of `got` against the refusal `batch` expects of its entry: none

@@ -26,7 +26,6 @@ use ledger_node::rules::{BoxFuture, Denial, Refusal, Rules};
 use ledger_node::storage::query::{row_chunks, Placeholders, QueryBuilder};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
-use std::sync::LazyLock;
 
 mod chain;
 mod parents;
@@ -57,6 +56,15 @@ impl WorkflowRules {
             chain: chain::Pending::default(),
             parents: parents::ReadAhead::default(),
         }
+    }
+}
+
+impl WorkflowRules {
+    /// Writes the posts waiting for the batch's end now, for a rule that reads them.
+    async fn write_posts(&self, conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
+        // The open needs read ahead counted none of them, as those waiting are added.
+        self.parents.forget_orgs();
+        self.posts.flush(conn).await
     }
 }
 
@@ -148,7 +156,7 @@ async fn admit(
     sidecar: Option<&Sidecar>,
 ) -> Result<(), Refusal> {
     if reads_posts(entry.body()) {
-        rules.posts.flush(conn).await?;
+        rules.write_posts(conn).await?;
     }
     let ctx = Ctx {
         author: entry.author_key().to_bytes().to_vec(),
@@ -546,32 +554,26 @@ async fn post_need(
     b: &NeedPost,
 ) -> Result<(), Refusal> {
     let org = bytes(&b.org);
-    // What the checks below ask, in one statement (see `NeedRef`).
-    static SQL: LazyLock<String> = LazyLock::new(|| {
-        format!(
-            "SELECT o.rejects, {}, ({LOG_TIME}),
-                    (SELECT COUNT(*) FROM wf_posts p
-                     WHERE p.org = o.id AND p.kind = 'need' AND p.status = 'open')
-             FROM wf_orgs o WHERE o.id = $1",
-            is_member_column("$2", "o.id")
-        )
-    });
-    let Some(facts) = sqlx::query(&SQL)
-        .bind(&org)
-        .bind(&ctx.author)
-        .fetch_optional(&mut *conn)
-        .await?
-    else {
+    let facts = match rules.parents.org(&org, &ctx.author) {
+        Some(facts) => Some(facts),
+        None => {
+            let key = (org.clone(), ctx.author.clone());
+            parents::read_orgs(conn, std::slice::from_ref(&key))
+                .await?
+                .remove(&key)
+        }
+    };
+    let Some(facts) = facts else {
         return Err(Denial::unknown("org: no registered organisation has this id").into());
     };
-    if facts.get::<i64, _>(0) > 0 {
+    if facts.rejects > 0 {
         return Err(
             Denial::forbidden("org: the organisation was rejected by a moderator")
                 .because(Fault::new(FaultCode::OrgRejected).at("org"))
                 .into(),
         );
     }
-    let member = facts.get::<i64, _>(1) != 0;
+    let member = facts.by_member;
     if !member && b.evidence.is_none() {
         return Err(Denial::forbidden(
             "evidence: required when posting on behalf of an organisation you are not a member of",
@@ -579,8 +581,8 @@ async fn post_need(
         .because(Fault::new(FaultCode::EvidenceRequired).at("evidence.url"))
         .into());
     }
-    let now: Option<String> = facts.get(2);
-    if let Some(today) = now
+    if let Some(today) = facts
+        .log_time
         .as_deref()
         .map(date_of)
         .filter(|today| b.needed_by.as_str() < *today)
@@ -591,7 +593,7 @@ async fn post_need(
         .because(Fault::new(FaultCode::DatePassed).at("needed_by"))
         .into());
     }
-    if facts.get::<i64, _>(3) + rules.posts.needs_of(&org) >= MAX_OPEN_NEEDS_PER_ORG {
+    if facts.open_needs + rules.posts.needs_of(&org) >= MAX_OPEN_NEEDS_PER_ORG {
         return Err(Denial::conflict(format!(
             "the organisation already has {MAX_OPEN_NEEDS_PER_ORG} open needs; close some first"
         ))
@@ -602,19 +604,32 @@ async fn post_need(
     Ok(())
 }
 
-/// The need an entry refers to: its author, status, deadline and rejections, and, read in
+/// The need an entry refers to: its author, organisation, status, deadline and
+/// rejections, and, read in
 /// the same statement because the rules about needs ask them, whether the entry's
 /// author is a member of the need's organisation and the log's clock. Every
 /// statement is a round trip on the integrator's serial path.
 #[derive(Clone, Debug)]
 struct NeedRef {
     author: Vec<u8>,
+    org: Vec<u8>,
     status: String,
     needed_by: String,
     rejects: i64,
     by_member: bool,
     /// See [`log_time`].
     log_time: Option<String>,
+}
+
+/// What a need posted for an organisation asks of it, as the entry's author sees it:
+/// whether moderators rejected it, whether the author is a member, the log's clock (see
+/// [`log_time`]) and how many of its needs are open.
+#[derive(Clone, Debug)]
+struct OrgFacts {
+    rejects: i64,
+    by_member: bool,
+    log_time: Option<String>,
+    open_needs: i64,
 }
 
 /// A column that is 1 when the key `key` is a member of the organisation `org` (SQL
@@ -642,14 +657,14 @@ fn is_member_column(key: &str, org: &str) -> String {
 /// a pledge's read cost grew with the number of needs (300 µs at 4,000 needs).
 fn need_columns(author: &str) -> String {
     format!(
-        "p.kind, p.author, p.status, p.needed_by, p.rejects, {}, ({LOG_TIME})",
+        "p.kind, p.author, p.status, p.needed_by, p.rejects, {}, ({LOG_TIME}), p.org",
         is_member_column(author, "p.org")
     )
 }
 
 impl NeedRef {
     /// How many columns `need_columns` names.
-    const COLUMNS: usize = 7;
+    const COLUMNS: usize = 8;
 
     /// The log's date, for comparisons with `needed_by`.
     fn today(&self) -> Option<&str> {
@@ -669,6 +684,7 @@ impl NeedRef {
             rejects: row.get(at + 4),
             by_member: row.get::<i64, _>(at + 5) != 0,
             log_time: row.get(at + 6),
+            org: row.get(at + 7),
         })
     }
 }
@@ -698,7 +714,7 @@ async fn find_need(
     author: &[u8],
 ) -> Result<Option<(NeedRef, Quantities)>, sqlx::Error> {
     if rules.posts.holds_need(id) {
-        rules.posts.flush(conn).await?;
+        rules.write_posts(conn).await?;
     }
     let stored = match rules.parents.need(id, author) {
         Some(need) => need,

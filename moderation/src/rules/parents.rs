@@ -1,22 +1,27 @@
-//! The parents of a batch's entries, read ahead. Most entries of an aid effort move
-//! goods along the chain: a pledge reads its need, an acceptance and a shipment their
-//! pledge, a delivery confirmation its shipment, each with the need and the quantities
-//! of its lines. One statement each is a round trip on the integrator's serial path,
-//! which on PostgreSQL is most of what an entry costs there. Before admitting a batch
-//! the sequencer hands its entries over (`Rules::read_ahead`), and their parents are
-//! read in one statement per kind of parent for the whole batch.
+//! What a batch's entries read of the log's state, read ahead. Most entries of an aid
+//! effort post needs or move goods along the chain: a need reads its organisation
+//! (rejected? is the author a member? how many open needs?), a pledge its need, an
+//! acceptance and a shipment their pledge, a delivery confirmation its shipment, each
+//! with the need and the quantities of its lines. One statement each is a round trip
+//! on the integrator's serial path, which on PostgreSQL is most of what an entry costs
+//! there. Before admitting a batch the sequencer hands its entries over
+//! (`Rules::read_ahead`), and what they will read is read in one statement per kind of
+//! parent for the whole batch.
 //!
 //! What is read ahead is the tables' state before the batch, and a rule gets from here
 //! exactly what its own statement would have read, for as long as no row it holds has
-//! changed. The chain's own writes wait in `chain::Pending`, which adds them to what
-//! either gives, so only the entries that write such rows directly end it: a need's
-//! update forgets what was read of that need, a role, a verdict, a clock reading or an
-//! erasure everything (see `admitted`), and so do the rules' flush and discard and the
-//! next batch. New rows are never stale: a need posted in the batch was not read ahead.
-//! A parent not read ahead is read alone through the same statement, so a verdict
-//! never depends on what was read ahead, only its cost does.
+//! changed. The batch's own posts and chain wait to be written (`posts`, `chain`), and
+//! a rule adds what waits to what either gives, so only the entries that write such
+//! rows directly end it: a need's update forgets what was read of that need (and of
+//! its organisation, if it closed), a rejection what was read of the organisation, a
+//! role, a verdict, a clock reading or an erasure everything (see `admitted`), and so
+//! do writing the waiting posts before the batch's end (organisations), the rules'
+//! flush and discard, and the next batch. New rows are never stale: what the batch
+//! registered or posted was not read ahead. What was not read ahead is read alone
+//! through the same statement, so a verdict never depends on what was read ahead, only
+//! its cost does.
 
-use super::{need_columns, quantities_in, LinkRef, NeedRef};
+use super::{is_member_column, need_columns, quantities_in, LinkRef, NeedRef, OrgFacts, LOG_TIME};
 use ledger::body::Body;
 use ledger::entry::VerifiedEntry;
 use ledger_node::storage::query::{row_chunks, Placeholders, QueryBuilder};
@@ -31,11 +36,15 @@ type NeedKey = (Vec<u8>, Vec<u8>);
 /// A link as read for an entry's author: its id, its kind and the author's key.
 type LinkKey = (Vec<u8>, String, Vec<u8>);
 
+/// An organisation as read for an entry's author: its id and the author's key.
+type OrgKey = (Vec<u8>, Vec<u8>);
+
 /// What was read ahead for the batch being admitted.
 #[derive(Debug, Default)]
 struct Read {
     needs: HashMap<NeedKey, (NeedRef, super::Quantities)>,
     links: HashMap<LinkKey, LinkRef>,
+    orgs: HashMap<OrgKey, OrgFacts>,
 }
 
 #[derive(Debug, Default)]
@@ -51,9 +60,11 @@ impl ReadAhead {
         self.forget();
         let mut needs = Vec::new();
         let mut links = Vec::new();
+        let mut orgs = Vec::new();
         for entry in entries {
             let author = entry.author_key().to_bytes().to_vec();
             match entry.body() {
+                Body::NeedPost(b) => orgs.push((super::bytes(&b.org), author)),
                 Body::Pledge(b) => needs.push((super::bytes(&b.need), author)),
                 Body::NeedUpdate(b) => needs.push((super::bytes(&b.need), author)),
                 Body::PledgeAccept(b) => links.push((super::bytes(&b.pledge), "pledge", author)),
@@ -69,9 +80,12 @@ impl ReadAhead {
         needs.dedup();
         links.sort_unstable();
         links.dedup();
+        orgs.sort_unstable();
+        orgs.dedup();
         let needs = read_needs(conn, &needs).await?;
         let links = read_links(conn, &links).await?;
-        *self.read_so_far() = Read { needs, links };
+        let orgs = read_orgs(conn, &orgs).await?;
+        *self.read_so_far() = Read { needs, links, orgs };
         Ok(())
     }
 
@@ -91,6 +105,14 @@ impl ReadAhead {
             .cloned()
     }
 
+    /// The organisation `id` as read ahead for `author`, if it was.
+    pub(super) fn org(&self, id: &[u8], author: &[u8]) -> Option<OrgFacts> {
+        self.read_so_far()
+            .orgs
+            .get(&(id.to_vec(), author.to_vec()))
+            .cloned()
+    }
+
     /// Forgets what the entry `body`, admitted since the read, may have changed of it.
     pub(super) fn admitted(&self, body: &Body) {
         match body {
@@ -103,13 +125,29 @@ impl ReadAhead {
             | Body::Shipment(_)
             | Body::DeliveryConfirm(_)
             | Body::OrgRegister(_)
-            | Body::OrgUpdate(_)
-            | Body::OrgVerify(_) => {}
+            | Body::OrgUpdate(_) => {}
+            // A rejection counts against the organisation.
+            Body::OrgVerify(b) => {
+                let org = super::bytes(&b.org);
+                self.read_so_far().orgs.retain(|(id, _), _| *id != org);
+            }
             // Closing and withdrawing needs is a tenth of an aid effort's entries: only
-            // what was read of that need goes.
+            // what was read of that need goes, and, if it closed, of its organisation's
+            // open needs (of every organisation's when the need was not read ahead).
             Body::NeedUpdate(b) => {
                 let need = super::bytes(&b.need);
                 let mut read = self.read_so_far();
+                if b.close.is_some() {
+                    let org = read
+                        .needs
+                        .iter()
+                        .find(|((id, _), _)| *id == need)
+                        .map(|(_, (n, _))| n.org.clone());
+                    match org {
+                        Some(org) => read.orgs.retain(|(id, _), _| *id != org),
+                        None => read.orgs.clear(),
+                    }
+                }
                 read.needs.retain(|(id, _), _| *id != need);
                 read.links.retain(|_, link| link.need_id != need);
             }
@@ -123,6 +161,12 @@ impl ReadAhead {
 
     pub(super) fn forget(&self) {
         *self.read_so_far() = Read::default();
+    }
+
+    /// Forgets what was read of organisations: their open needs, once the batch's
+    /// waiting needs are written.
+    pub(super) fn forget_orgs(&self) {
+        self.read_so_far().orgs.clear();
     }
 
     fn read_so_far(&self) -> MutexGuard<'_, Read> {
@@ -207,6 +251,41 @@ pub(super) async fn read_links(
         }
     }
     Ok(links)
+}
+
+/// The organisations of `keys` (each an organisation's id and the key of the author
+/// it is read for) that are registered, with what a need posted for them asks.
+pub(super) async fn read_orgs(
+    conn: &mut AnyConnection,
+    keys: &[(Vec<u8>, Vec<u8>)],
+) -> Result<HashMap<OrgKey, OrgFacts>, sqlx::Error> {
+    let mut orgs = HashMap::new();
+    for chunk in row_chunks(keys) {
+        let mut q = QueryBuilder::with_placeholders(
+            Placeholders::of(conn),
+            format!(
+                "SELECT v.column1, v.column2, o.rejects, {}, ({LOG_TIME}),
+                        (SELECT COUNT(*) FROM wf_posts p
+                         WHERE p.org = o.id AND p.kind = 'need' AND p.status = 'open')
+                 FROM (",
+                is_member_column("v.column2", "o.id")
+            ),
+        );
+        q.push_values(chunk, |row, (id, author)| {
+            row.push_bind(id.as_slice()).push_bind(author.as_slice());
+        });
+        q.push(") AS v JOIN wf_orgs o ON o.id = v.column1");
+        for row in q.build().fetch_all(&mut *conn).await? {
+            let facts = OrgFacts {
+                rejects: row.get(2),
+                by_member: row.get::<i64, _>(3) != 0,
+                log_time: row.get(4),
+                open_needs: row.get(5),
+            };
+            orgs.insert((row.get(0), row.get(1)), facts);
+        }
+    }
+    Ok(orgs)
 }
 
 /// `rows` grouped by their first `columns` columns (byte strings), each group's rows
