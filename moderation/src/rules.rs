@@ -57,9 +57,7 @@ impl WorkflowRules {
             parents: parents::ReadAhead::default(),
         }
     }
-}
 
-impl WorkflowRules {
     /// Writes the posts waiting for the batch's end now, for a rule that reads them.
     async fn write_posts(&self, conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
         // The open needs read ahead counted none of them, as those waiting are added.
@@ -174,7 +172,7 @@ async fn admit(
         Body::NeedPost(b) => post_need(conn, &ctx, rules, b).await,
         Body::NeedUpdate(b) => update_need(conn, &ctx, rules, b).await,
         // Anyone may offer anything: nothing to check, and its rows are written with
-        // the batch's other offers once it is admitted (below).
+        // the batch's other posts once it is admitted (below).
         Body::OfferPost(_) => Ok(()),
         Body::Pledge(b) => pledge(conn, &ctx, rules, b).await,
         Body::PledgeAccept(b) => accept(conn, &ctx, rules, b).await,

@@ -1,4 +1,4 @@
-//! Needs and offers written in bulk. Posts are a third of an aid effort's entries, and
+//! Needs and offers written in bulk. Posts are about half of an aid effort's entries, and
 //! each post's rows (the post and its item lines) need not cost two statements of their
 //! own on the integrator's serial path: they wait here and are written with the rest
 //! of the batch's posts in one statement per table when the sequencer flushes
