@@ -45,7 +45,7 @@ use sqlx::AnyConnection;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, oneshot, watch, Notify};
 use tokio::task::JoinHandle;
 
@@ -149,6 +149,52 @@ impl Wakeups {
 /// Waits for `notify` or, at most, `POLL`.
 async fn woken(notify: &Notify) {
     let _ = tokio::time::timeout(POLL, notify.notified()).await;
+}
+
+/// Whether `notify` was notified since it was last waited on (taking the notification).
+async fn already(notify: &Notify) -> bool {
+    // A timeout polls its future before its deadline: a stored notification completes it.
+    tokio::time::timeout(Duration::ZERO, notify.notified())
+        .await
+        .is_ok()
+}
+
+/// When the lease holder reads the `submissions` table for other nodes' rows before a
+/// batch. Most batches would find none (a single node never writes there), and each
+/// read is a round trip on the integrator's serial path (1–2 ms a batch under load),
+/// so the table is read only when rows may wait: another node notifies when it stores
+/// one (`NEW_SUBMISSION`), the last read found some (more may follow), a batch that
+/// failed is to be tried again, or `POLL` has passed since the last read, for a
+/// notification lost while the listening connection reconnects.
+struct TableReads {
+    due: bool,
+    last: Instant,
+}
+
+impl TableReads {
+    fn new() -> Self {
+        TableReads {
+            due: true,
+            last: Instant::now(),
+        }
+    }
+
+    /// Whether to read the table before the next batch.
+    async fn due(&mut self, submission: &Notify) -> bool {
+        self.due |= self.last.elapsed() >= POLL || already(submission).await;
+        self.due
+    }
+
+    /// Records a read, and whether it `found` rows.
+    fn found(&mut self, found: bool) {
+        self.due = found;
+        self.last = Instant::now();
+    }
+
+    /// Asks for a read before the next batch.
+    fn again(&mut self) {
+        self.due = true;
+    }
 }
 
 /// Publishes every new checkpoint of the log, whoever wrote it.
@@ -268,6 +314,7 @@ async fn hold_lease<R: Rules + Clone>(
     )
     .await?;
     let mut faults = 0;
+    let mut reads = TableReads::new();
     loop {
         // Rows first: they waited in the table while these waited in memory. Up to half
         // a batch is kept for these, so that a backlog in the table does not stop this
@@ -278,7 +325,13 @@ async fn hold_lease<R: Rules + Clone>(
         } else {
             (taken.len() + own.len()).min(MAX_BATCH / 2)
         };
-        let mut batch = undecided(integrator.conn(), MAX_BATCH - reserved).await?;
+        let mut batch = if reads.due(&wake.submission).await {
+            let rows = undecided(integrator.conn(), MAX_BATCH - reserved).await?;
+            reads.found(!rows.is_empty());
+            rows
+        } else {
+            Vec::new()
+        };
         if faults == 0 || batch.is_empty() {
             let room = MAX_BATCH - batch.len();
             while taken.len() < room {
@@ -291,7 +344,7 @@ async fn hold_lease<R: Rules + Clone>(
         }
         if batch.is_empty() {
             tokio::select! {
-                () = woken(&wake.submission) => {}
+                () = woken(&wake.submission) => reads.again(),
                 received = own.recv_many(taken, MAX_BATCH) => if received == 0 {
                     return Ok(());
                 },
@@ -312,6 +365,7 @@ async fn hold_lease<R: Rules + Clone>(
                     continue;
                 }
                 faults += 1;
+                reads.again();
                 tracing::error!(%error, attempt = faults, "batch not sequenced");
                 if faults == FAULT_ATTEMPTS {
                     let failed = Decision::Failed {
