@@ -151,12 +151,10 @@ async fn woken(notify: &Notify) {
     let _ = tokio::time::timeout(POLL, notify.notified()).await;
 }
 
-/// Whether `notify` was notified since it was last waited on (taking the notification).
-async fn already(notify: &Notify) -> bool {
-    // A timeout polls its future before its deadline: a stored notification completes it.
-    tokio::time::timeout(Duration::ZERO, notify.notified())
-        .await
-        .is_ok()
+/// Takes the notification stored in `notify`, if one is: whether it was notified since
+/// it was last waited on. Never waits (not even for a timer's tick).
+fn take_notification(notify: &Notify) -> bool {
+    std::pin::pin!(notify.notified()).enable()
 }
 
 /// When the lease holder reads the `submissions` table for other nodes' rows before a
@@ -179,9 +177,11 @@ impl TableReads {
         }
     }
 
-    /// Whether to read the table before the next batch.
-    async fn due(&mut self, submission: &Notify) -> bool {
-        self.due |= self.last.elapsed() >= POLL || already(submission).await;
+    /// Whether to read the table before the next batch. A notification is taken even
+    /// when a read is due anyway: the read will see the row it announced.
+    fn due(&mut self, submission: &Notify) -> bool {
+        let notified = take_notification(submission);
+        self.due = self.due || notified || self.last.elapsed() >= POLL;
         self.due
     }
 
@@ -325,7 +325,7 @@ async fn hold_lease<R: Rules + Clone>(
         } else {
             (taken.len() + own.len()).min(MAX_BATCH / 2)
         };
-        let mut batch = if reads.due(&wake.submission).await {
+        let mut batch = if reads.due(&wake.submission) {
             let rows = undecided(integrator.conn(), MAX_BATCH - reserved).await?;
             reads.found(!rows.is_empty());
             rows
@@ -671,4 +671,46 @@ async fn answer_decided(
         done.push(id);
     }
     submissions::delete(store, done).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_holder_reads_the_table_only_when_rows_may_wait() {
+        let submission = Notify::new();
+        let mut reads = TableReads::new();
+        assert!(reads.due(&submission), "a new lease holder reads the table");
+        reads.found(false);
+        assert!(!reads.due(&submission), "an empty read, and nothing since");
+
+        submission.notify_one();
+        assert!(reads.due(&submission), "another node stored a row");
+        reads.found(true);
+        assert!(
+            reads.due(&submission),
+            "the last read found rows: more may follow"
+        );
+        reads.found(false);
+        assert!(!reads.due(&submission), "the notification was taken once");
+
+        reads.again();
+        assert!(reads.due(&submission), "a failed batch is tried again");
+        reads.found(false);
+        reads.last -= POLL;
+        assert!(
+            reads.due(&submission),
+            "at least every POLL, for a lost notification"
+        );
+    }
+
+    #[test]
+    fn a_notification_is_taken_without_waiting() {
+        let notify = Notify::new();
+        assert!(!take_notification(&notify));
+        notify.notify_one();
+        assert!(take_notification(&notify));
+        assert!(!take_notification(&notify), "it was taken");
+    }
 }
