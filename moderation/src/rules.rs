@@ -552,15 +552,7 @@ async fn post_need(
     b: &NeedPost,
 ) -> Result<(), Refusal> {
     let org = bytes(&b.org);
-    let facts = match rules.parents.org(&org, &ctx.author) {
-        Some(facts) => Some(facts),
-        None => {
-            let key = (org.clone(), ctx.author.clone());
-            parents::read_orgs(conn, std::slice::from_ref(&key))
-                .await?
-                .remove(&key)
-        }
-    };
+    let facts = rules.parents.org(conn, &org, &ctx.author).await?;
     let Some(facts) = facts else {
         return Err(Denial::unknown("org: no registered organisation has this id").into());
     };
@@ -714,20 +706,9 @@ async fn find_need(
     if rules.posts.holds_need(id) {
         rules.write_posts(conn).await?;
     }
-    let stored = match rules.parents.need(id, author) {
-        Some(need) => need,
-        None => {
-            let key = (id.to_vec(), author.to_vec());
-            match parents::read_needs(conn, std::slice::from_ref(&key))
-                .await?
-                .remove(&key)
-            {
-                Some(need) => need,
-                None => return Ok(None),
-            }
-        }
+    let Some((need, mut lines)) = rules.parents.need(conn, id, author).await? else {
+        return Ok(None);
     };
-    let (need, mut lines) = stored;
     rules.chain.add_waiting_pledges(id, &mut lines);
     Ok(Some((need, lines)))
 }
@@ -967,17 +948,10 @@ async fn link_to_need(
             lines,
         });
     }
-    let stored = match rules.parents.link(id, kind, author) {
-        Some(link) => Some(link),
-        None => {
-            let key = (id.to_vec(), kind, author.to_vec());
-            parents::read_links(conn, std::slice::from_ref(&key))
-                .await?
-                .into_values()
-                .next()
-        }
-    };
-    let mut link = stored
+    let mut link = rules
+        .parents
+        .link(conn, id, kind, author)
+        .await?
         .ok_or_else(|| Denial::unknown(format!("{field}: no {kind} in the log has this id")))?;
     chain.add_waiting_passes(id, &mut link.lines);
     link.accepted |= chain.accepted(id);

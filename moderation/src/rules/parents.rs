@@ -13,7 +13,7 @@
 //! changed. The batch's own posts and chain wait to be written (`posts`, `chain`), and
 //! a rule adds what waits to what either gives, so only the entries that write such
 //! rows directly end it: a need's update forgets what was read of that need (and of
-//! its organisation, if it closed), a rejection what was read of the organisation, a
+//! its organisation, if it closed), a moderator's verdict on an organisation what was read of it, a
 //! role, a verdict, a clock reading or an erasure everything (see `admitted`), and so
 //! do writing the waiting posts before the batch's end (organisations), the rules'
 //! flush and discard, and the next batch. New rows are never stale: what the batch
@@ -89,28 +89,61 @@ impl ReadAhead {
         Ok(())
     }
 
-    /// The need `id` as read ahead for `author`, if it was.
-    pub(super) fn need(&self, id: &[u8], author: &[u8]) -> Option<(NeedRef, super::Quantities)> {
-        self.read_so_far()
-            .needs
-            .get(&(id.to_vec(), author.to_vec()))
-            .cloned()
+    /// The need `id` as read for `author`: read ahead, or else read alone.
+    pub(super) async fn need(
+        &self,
+        conn: &mut AnyConnection,
+        id: &[u8],
+        author: &[u8],
+    ) -> Result<Option<(NeedRef, super::Quantities)>, sqlx::Error> {
+        let key = (id.to_vec(), author.to_vec());
+        let ahead = self.read_so_far().needs.get(&key).cloned();
+        match ahead {
+            Some(need) => Ok(Some(need)),
+            None => Ok(read_needs(conn, std::slice::from_ref(&key))
+                .await?
+                .remove(&key)),
+        }
     }
 
-    /// The link `id` of `kind` as read ahead for `author`, if it was.
-    pub(super) fn link(&self, id: &[u8], kind: &str, author: &[u8]) -> Option<LinkRef> {
-        self.read_so_far()
+    /// The link `id` of `kind` as read for `author`: read ahead, or else read alone.
+    pub(super) async fn link(
+        &self,
+        conn: &mut AnyConnection,
+        id: &[u8],
+        kind: &str,
+        author: &[u8],
+    ) -> Result<Option<LinkRef>, sqlx::Error> {
+        let ahead = self
+            .read_so_far()
             .links
             .get(&(id.to_vec(), kind.to_owned(), author.to_vec()))
-            .cloned()
+            .cloned();
+        match ahead {
+            Some(link) => Ok(Some(link)),
+            None => {
+                let key = (id.to_vec(), kind, author.to_vec());
+                let read = read_links(conn, std::slice::from_ref(&key)).await?;
+                Ok(read.into_values().next())
+            }
+        }
     }
 
-    /// The organisation `id` as read ahead for `author`, if it was.
-    pub(super) fn org(&self, id: &[u8], author: &[u8]) -> Option<OrgFacts> {
-        self.read_so_far()
-            .orgs
-            .get(&(id.to_vec(), author.to_vec()))
-            .cloned()
+    /// The organisation `id` as read for `author`: read ahead, or else read alone.
+    pub(super) async fn org(
+        &self,
+        conn: &mut AnyConnection,
+        id: &[u8],
+        author: &[u8],
+    ) -> Result<Option<OrgFacts>, sqlx::Error> {
+        let key = (id.to_vec(), author.to_vec());
+        let ahead = self.read_so_far().orgs.get(&key).cloned();
+        match ahead {
+            Some(facts) => Ok(Some(facts)),
+            None => Ok(read_orgs(conn, std::slice::from_ref(&key))
+                .await?
+                .remove(&key)),
+        }
     }
 
     /// Forgets what the entry `body`, admitted since the read, may have changed of it.
@@ -126,7 +159,7 @@ impl ReadAhead {
             | Body::DeliveryConfirm(_)
             | Body::OrgRegister(_)
             | Body::OrgUpdate(_) => {}
-            // A rejection counts against the organisation.
+            // A rejection counts against the organisation (any verdict is forgotten).
             Body::OrgVerify(b) => {
                 let org = super::bytes(&b.org);
                 self.read_so_far().orgs.retain(|(id, _), _| *id != org);
@@ -177,7 +210,7 @@ impl ReadAhead {
 /// The needs of `keys` (each a need's id and the key of the author it is read for)
 /// that exist and are needs, with the requested and pledged quantities of their lines
 /// as stored.
-pub(super) async fn read_needs(
+async fn read_needs(
     conn: &mut AnyConnection,
     keys: &[(Vec<u8>, Vec<u8>)],
 ) -> Result<HashMap<NeedKey, (NeedRef, super::Quantities)>, sqlx::Error> {
@@ -210,7 +243,7 @@ pub(super) async fn read_needs(
 /// The links of `keys` (each a link's id, its kind and the key of the author it is
 /// read for) that exist, each with its need, whether it was accepted and the quantity
 /// of each of its lines with how much of it was passed on, as stored.
-pub(super) async fn read_links(
+async fn read_links(
     conn: &mut AnyConnection,
     keys: &[(Vec<u8>, &str, Vec<u8>)],
 ) -> Result<HashMap<LinkKey, LinkRef>, sqlx::Error> {
@@ -255,7 +288,7 @@ pub(super) async fn read_links(
 
 /// The organisations of `keys` (each an organisation's id and the key of the author
 /// it is read for) that are registered, with what a need posted for them asks.
-pub(super) async fn read_orgs(
+async fn read_orgs(
     conn: &mut AnyConnection,
     keys: &[(Vec<u8>, Vec<u8>)],
 ) -> Result<HashMap<OrgKey, OrgFacts>, sqlx::Error> {
