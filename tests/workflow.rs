@@ -2500,7 +2500,7 @@ async fn what_an_entry_changes_is_seen_by_the_rest_of_its_batch_whatever_was_rea
 /// The needs a batch posts wait to be written with its end, and still count: toward
 /// their organisation's open needs, and as needs the batch's later entries find. The
 /// open needs read ahead of a batch stop counting once it writes its waiting needs
-/// early or closes one. Two batches that post past the limit, pledge to a need they
+/// early or closes one. Three batches that post past the limit, pledge to a need they
 /// posted, withdraw needs and post again get the verdicts each entry gets alone.
 #[tokio::test]
 async fn needs_a_batch_posts_count_toward_the_limit_before_they_are_written() {
@@ -2532,13 +2532,29 @@ async fn needs_a_batch_posts_count_toward_the_limit_before_they_are_written() {
         (post(8), None),
         (post(9), full),
     ];
-    let batch: Vec<(Signed, Option<&str>)> = first.iter().chain(&second).cloned().collect();
+    // A need updated twice in a batch is read alone the second time: closing it then
+    // cannot tell which organisation's open needs it lowers, so it lowers them all.
+    let third: Vec<(Signed, Option<&str>)> = vec![
+        (
+            need_update(&hospital, &stored[3].id(), &[(0, 1)], None),
+            None,
+        ),
+        (withdraw(&stored[3]), None),
+        (post(10), None),
+        (post(11), full),
+    ];
+    let batch: Vec<(Signed, Option<&str>)> =
+        first.iter().chain(&second).chain(&third).cloned().collect();
     let entries: Vec<Signed> = stored
         .iter()
         .cloned()
         .chain(batch.iter().map(|(s, _)| s.clone()))
         .collect();
-    let ends = [stored.len() - 1, stored.len() + first.len() - 1];
+    let ends = [
+        stored.len() - 1,
+        stored.len() + first.len() - 1,
+        stored.len() + first.len() + second.len() - 1,
+    ];
     let (in_batches, tables) = admit_as_one_batch(&entries, |i| ends.contains(&i)).await;
     let (one_at_a_time, alone_tables) = admit_as_one_batch(&entries, |_| true).await;
     assert_eq!(in_batches, one_at_a_time);
