@@ -5,7 +5,7 @@
 use crate::common::process::{self, path_str, Server};
 use crate::common::{self, TestInstance};
 use aidledger::commands::settings::Settings;
-use aidledger::data_dir::INDEX_DIR;
+use aidledger::data_dir::{DATABASE_FILE, INDEX_DIR};
 use aidledger::server::limits::Limits;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -604,4 +604,25 @@ fn on_sqlite_the_integrator_is_scheduled_before_the_request_handlers() {
             integrator[0]
         );
     }
+}
+
+/// A stopped instance leaves SQLite's write-ahead log empty: under load the file grows
+/// to 1 GiB, and the next start would read every frame of it before serving.
+#[tokio::test]
+async fn a_stopped_instance_leaves_its_write_ahead_log_empty() {
+    sqlite_only!("the write-ahead log is SQLite's");
+    let dir = tempfile::tempdir().unwrap();
+    let instance = TestInstance::start_in(dir.path()).await;
+    for n in 0..20 {
+        common::post_entry(
+            &instance.url,
+            common::offer(&common::key(), &format!("{n}")),
+        )
+        .await;
+    }
+    let wal = dir.path().join(format!("{DATABASE_FILE}-wal"));
+    let length = || wal.metadata().map_or(0, |m| m.len());
+    assert!(length() > 0, "the appends went through the write-ahead log");
+    instance.stop().await;
+    assert_eq!(length(), 0, "the write-ahead log is empty once stopped");
 }

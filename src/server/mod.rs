@@ -184,7 +184,7 @@ pub async fn start(
     )?;
     let photos = PhotoStore::open(config.data_dir.join(PHOTOS_DIR), config.photos.store_bytes)
         .context("opening the photo store")?;
-    let node = sequencer.clone();
+    let (node, stopping_store) = (sequencer.clone(), store.clone());
     let metrics = Arc::new(metrics::Metrics::new(sequencer.batch_metrics()));
     let state = AppState(Arc::new(Shared {
         reader: LogReader::new(store.clone(), heads),
@@ -221,6 +221,9 @@ pub async fn start(
             let _ = task.await;
         }
         node.stop();
+        if let Err(error) = stopping_store.stopped().await {
+            tracing::warn!(%error, "readying the database for the next start");
+        }
         served
     });
     tracing::info!(%url, %origin, "serving");

@@ -65,11 +65,7 @@ impl SqlStore {
     /// rare calls (erasures, the retention run) can afford.
     pub async fn flush_erased(&self, tables: &[&str]) -> Result<(), StorageError> {
         match self.backend() {
-            Backend::Sqlite => {
-                sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-                    .execute(self.pool())
-                    .await?;
-            }
+            Backend::Sqlite => self.empty_write_ahead_log().await?,
             Backend::Postgres => {
                 for table in tables.iter().chain(&["submissions"]) {
                     sqlx::query(&format!("VACUUM FULL {table}"))
@@ -78,6 +74,26 @@ impl SqlStore {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// Readies the store for the next start once nothing writes to it any more (the
+    /// server's graceful stop). On SQLite, the write-ahead log is copied into the
+    /// database and its file emptied: under load the checkpointer lets the file grow to
+    /// 1 GiB, and the next start would read every frame of it to rebuild the log's
+    /// index before it could serve (on a million-entry log, 0.2 s from the page cache
+    /// and 0.8 s from disk). PostgreSQL has nothing to do.
+    pub async fn stopped(&self) -> Result<(), StorageError> {
+        match self.backend() {
+            Backend::Sqlite => self.empty_write_ahead_log().await,
+            Backend::Postgres => Ok(()),
+        }
+    }
+
+    async fn empty_write_ahead_log(&self) -> Result<(), StorageError> {
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(self.pool())
+            .await?;
         Ok(())
     }
 
