@@ -165,14 +165,15 @@ fn take_notification(notify: &Notify) -> bool {
 /// failed is to be tried again, or `POLL` has passed since the last read, for a
 /// notification lost while the listening connection reconnects.
 struct TableReads {
-    due: bool,
+    /// Whether a read is asked for, whatever the time since the last.
+    wanted: bool,
     last: Instant,
 }
 
 impl TableReads {
     fn new() -> Self {
         TableReads {
-            due: true,
+            wanted: true,
             last: Instant::now(),
         }
     }
@@ -181,19 +182,19 @@ impl TableReads {
     /// when a read is due anyway: the read will see the row it announced.
     fn due(&mut self, submission: &Notify) -> bool {
         let notified = take_notification(submission);
-        self.due = self.due || notified || self.last.elapsed() >= POLL;
-        self.due
+        self.wanted = self.wanted || notified || self.last.elapsed() >= POLL;
+        self.wanted
     }
 
     /// Records a read, and whether it `found` rows.
     fn found(&mut self, found: bool) {
-        self.due = found;
+        self.wanted = found;
         self.last = Instant::now();
     }
 
     /// Asks for a read before the next batch.
     fn again(&mut self) {
-        self.due = true;
+        self.wanted = true;
     }
 }
 
