@@ -221,7 +221,7 @@ pub async fn start(
             let _ = task.await;
         }
         node.stop();
-        if let Err(error) = stopping_store.stopped().await {
+        if let Err(error) = stopping_store.ready_for_next_start().await {
             tracing::warn!(%error, "readying the database for the next start");
         }
         served

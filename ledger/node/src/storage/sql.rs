@@ -65,7 +65,7 @@ impl SqlStore {
     /// rare calls (erasures, the retention run) can afford.
     pub async fn flush_erased(&self, tables: &[&str]) -> Result<(), StorageError> {
         match self.backend() {
-            Backend::Sqlite => self.empty_write_ahead_log().await?,
+            Backend::Sqlite => super::sqlite::empty_write_ahead_log(self.pool()).await?,
             Backend::Postgres => {
                 for table in tables.iter().chain(&["submissions"]) {
                     sqlx::query(&format!("VACUUM FULL {table}"))
@@ -83,18 +83,11 @@ impl SqlStore {
     /// 1 GiB, and the next start would read every frame of it to rebuild the log's
     /// index before it could serve (on a million-entry log, 0.2 s from the page cache
     /// and 0.8 s from disk). PostgreSQL has nothing to do.
-    pub async fn stopped(&self) -> Result<(), StorageError> {
+    pub async fn ready_for_next_start(&self) -> Result<(), StorageError> {
         match self.backend() {
-            Backend::Sqlite => self.empty_write_ahead_log().await,
+            Backend::Sqlite => super::sqlite::empty_write_ahead_log(self.pool()).await,
             Backend::Postgres => Ok(()),
         }
-    }
-
-    async fn empty_write_ahead_log(&self) -> Result<(), StorageError> {
-        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(self.pool())
-            .await?;
-        Ok(())
     }
 
     /// Every checkpoint, by tree size.

@@ -147,6 +147,15 @@ async fn checkpoint(pool: &AnyPool, limit: i64, max: i64) -> Result<(), sqlx::Er
     Ok(())
 }
 
+/// Copies the whole write-ahead log into the database and empties its file, waiting
+/// for readers and the writer up to the busy timeout.
+pub(super) async fn empty_write_ahead_log(pool: &AnyPool) -> Result<(), StorageError> {
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
 /// A `PASSIVE` checkpoint: the frames in the log, and how many of them are copied.
 async fn passive_checkpoint(conn: &mut AnyConnection) -> Result<(i64, i64), sqlx::Error> {
     let row = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
