@@ -210,14 +210,19 @@ impl UnsignedEntry {
 }
 
 impl SignedEntry {
-    fn signed_part(&self) -> SignedPart<'_> {
-        SignedPart {
-            v: self.v,
-            kind: &self.kind,
-            author: &self.author,
-            created_at: &self.created_at,
-            body: &self.body,
-        }
+    /// The signed message, read off `leaf`, this entry's canonical JSON, instead of
+    /// serialised again (the validity rule's second-largest cost after the signature).
+    /// RFC 8785 sorts an object's members, so `sig` is the leaf's second-to-last member,
+    /// between `kind` and `v`, and the leaf without it is byte for byte the canonical
+    /// JSON of the signed part. Needs `sig` already checked to be hex (nothing in it
+    /// to escape) and `v` a small integer (written as plain digits). `None` when `leaf`
+    /// does not end as this entry's canonical form would.
+    fn message_in(&self, leaf: &[u8]) -> Option<Vec<u8>> {
+        let v = format!(",\"v\":{}}}", self.v);
+        let signed = leaf
+            .strip_suffix(v.as_bytes())?
+            .strip_suffix(format!(",\"sig\":\"{}\"", self.sig).as_bytes())?;
+        Some([SIGNATURE_DOMAIN, signed, v.as_bytes()].concat())
     }
 }
 
@@ -244,8 +249,9 @@ impl VerifiedEntry {
         parse_timestamp(&entry.created_at)?;
         let sig = parse_signature(&entry.sig)?;
         let body = Body::parse(kind, &entry.body)?;
+        let message = entry.message_in(leaf).ok_or(EntryError::NotCanonical)?;
         author_key
-            .verify_strict(&entry.signed_part().message(), &sig)
+            .verify_strict(&message, &sig)
             .map_err(|_| EntryError::BadSignature)?;
         Ok(VerifiedEntry {
             kind,
@@ -292,6 +298,7 @@ impl VerifiedEntry {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use serde_json::json;
 
     fn key() -> SigningKey {
@@ -380,6 +387,68 @@ mod tests {
             VerifiedEntry::from_leaf(&vec![b' '; MAX_LEAF_BYTES + 1]).unwrap_err(),
             EntryError::TooLarge(MAX_LEAF_BYTES + 1)
         );
+    }
+
+    /// Any JSON, with the strings and keys that could confuse a cut at `sig`: nested
+    /// `sig` and `v` members, quotes, escapes and the member's own bytes in a string.
+    fn any_json() -> impl Strategy<Value = Value> {
+        let text = prop_oneof![
+            Just(",\"sig\":\"".to_owned()),
+            Just("sig".to_owned()),
+            Just("v".to_owned()),
+            any::<String>(),
+        ];
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            (-(1i64 << 53)..(1i64 << 53)).prop_map(Value::from),
+            any::<f64>()
+                .prop_filter("JSON numbers are finite", |f| f.is_finite())
+                .prop_map(Value::from),
+            text.clone().prop_map(Value::from),
+        ];
+        leaf.prop_recursive(4, 48, 6, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::from),
+                prop::collection::btree_map(text.clone(), inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn the_message_read_off_a_leaf_is_the_one_serialised(
+            v in 0u64..1000,
+            kind in any::<String>(),
+            author in any::<String>(),
+            created_at in any::<String>(),
+            body in any_json(),
+            sig in prop::array::uniform32(any::<u8>()),
+        ) {
+            let unsigned = UnsignedEntry { v, kind, author, created_at, body };
+            let entry = SignedEntry {
+                v,
+                kind: unsigned.kind.clone(),
+                author: unsigned.author.clone(),
+                created_at: unsigned.created_at.clone(),
+                body: unsigned.body.clone(),
+                sig: hex::encode([sig, sig].concat()),
+            };
+            let leaf = canonical_json(&entry);
+            prop_assert_eq!(entry.message_in(&leaf), Some(unsigned.signed_part().message()));
+        }
+    }
+
+    #[test]
+    fn a_leaf_that_does_not_end_with_its_own_sig_and_v_has_no_message() {
+        let e = sample();
+        let mut other = e.entry().clone();
+        other.v = 2;
+        assert_eq!(other.message_in(e.leaf()), None);
+        other.v = 1;
+        other.sig = "00".repeat(64);
+        assert_eq!(other.message_in(e.leaf()), None);
     }
 
     #[test]
