@@ -214,15 +214,15 @@ impl SignedEntry {
     /// serialised again (the validity rule's second-largest cost after the signature).
     /// RFC 8785 sorts an object's members, so `sig` is the leaf's second-to-last member,
     /// between `kind` and `v`, and the leaf without it is byte for byte the canonical
-    /// JSON of the signed part. Needs `sig` already checked to be hex (nothing in it
-    /// to escape) and `v` a small integer (written as plain digits). `None` when `leaf`
-    /// does not end as this entry's canonical form would.
+    /// JSON of the signed part. `None`, never another message, when `leaf` does not end
+    /// with this entry's `sig` and `v` members as canonical JSON writes them: the cut is
+    /// anchored at the end, so a `sig` member nested in the body cannot move it.
     fn message_in(&self, leaf: &[u8]) -> Option<Vec<u8>> {
-        let v = format!(",\"v\":{}}}", self.v);
+        let v_member = format!(",\"v\":{}}}", self.v);
         let signed = leaf
-            .strip_suffix(v.as_bytes())?
+            .strip_suffix(v_member.as_bytes())?
             .strip_suffix(format!(",\"sig\":\"{}\"", self.sig).as_bytes())?;
-        Some([SIGNATURE_DOMAIN, signed, v.as_bytes()].concat())
+        Some([SIGNATURE_DOMAIN, signed, v_member.as_bytes()].concat())
     }
 }
 
@@ -249,6 +249,8 @@ impl VerifiedEntry {
         parse_timestamp(&entry.created_at)?;
         let sig = parse_signature(&entry.sig)?;
         let body = Body::parse(kind, &entry.body)?;
+        // Unreachable for a leaf that passed the canonical check above; a refusal, not
+        // a panic, should that check ever change.
         let message = entry.message_in(leaf).ok_or(EntryError::NotCanonical)?;
         author_key
             .verify_strict(&message, &sig)
@@ -424,6 +426,7 @@ mod tests {
             author in any::<String>(),
             created_at in any::<String>(),
             body in any_json(),
+            // 32 random bytes twice: proptest's arrays stop at 32 elements.
             sig in prop::array::uniform32(any::<u8>()),
         ) {
             let unsigned = UnsignedEntry { v, kind, author, created_at, body };
@@ -446,7 +449,7 @@ mod tests {
         let mut other = e.entry().clone();
         other.v = 2;
         assert_eq!(other.message_in(e.leaf()), None);
-        other.v = 1;
+        other.v = e.entry().v;
         other.sig = "00".repeat(64);
         assert_eq!(other.message_in(e.leaf()), None);
     }
