@@ -19,6 +19,7 @@ mod private_api;
 mod request_id;
 pub mod request_limits;
 mod security_headers;
+mod turns;
 pub mod web;
 mod webhooks_api;
 mod workflow_api;
@@ -129,7 +130,10 @@ pub(crate) struct Shared {
     pub body_timeout: std::time::Duration,
     pub admission: admission::Admission,
     /// Turns for searches running at once (`workflow_api::search`).
-    pub searches: Arc<tokio::sync::Semaphore>,
+    pub searches: turns::Turns,
+    /// Turns for totals computed at once (`workflow_api::stats`): at a million
+    /// entries one takes seconds of a pooled connection.
+    pub totals: turns::Turns,
     pub photos: Arc<PhotoStore>,
     pub metrics: Arc<metrics::Metrics>,
     pub readiness: health::Readiness,
@@ -196,7 +200,8 @@ pub async fn start(
         origin: origin.clone(),
         vkey: vkey.clone(),
         body_timeout: config.connections.body_timeout,
-        searches: Arc::new(tokio::sync::Semaphore::new(concurrent_searches())),
+        searches: turns::Turns::new(turns::per_core(2), indexer::SEARCH_DEADLINE, "searches"),
+        totals: turns::Turns::new(turns::per_core(1), TOTALS_WAIT, "totals"),
         photos: Arc::new(photos),
         metrics,
         readiness: config.readiness,
@@ -235,11 +240,9 @@ pub async fn start(
     })
 }
 
-/// Searches run at once: two a core, so that one waiting on its stored documents does
-/// not leave a core idle.
-fn concurrent_searches() -> usize {
-    std::thread::available_parallelism().map_or(2, |n| n.get() * 2)
-}
+/// How long a request for totals waits for its turn before it is answered 503: a few
+/// computations of a million-entry log's totals.
+const TOTALS_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The API and, beside it, the web app that renders its pages from the API; answers
 /// are gzipped for clients that ask (the bundle is stored gzipped already). Every

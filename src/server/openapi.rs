@@ -401,7 +401,7 @@ impl Document {
             Operation::new("Totals of the needs the filters select")
                 .parameters(query)
                 .json(200, "the totals", stats)
-                .refusals(&[400]),
+                .refusals(&[400, 503]),
         );
     }
 

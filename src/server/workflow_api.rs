@@ -146,6 +146,7 @@ async fn stats(
     ApiQuery(q): ApiQuery<SelectionQuery>,
 ) -> Result<Json<contract::Stats>, ApiError> {
     let filter = q.into();
+    let _turn = state.totals.take().await?;
     let totals = moderation::stats::stats(state.store.pool(), state.policy, &filter);
     Ok(Json(totals.await?))
 }
@@ -311,14 +312,9 @@ pub(super) async fn run_search(
     state: &AppState,
     q: indexer::Query,
 ) -> Result<contract::SearchResults, ApiError> {
-    // A few searches run at once and the rest wait their turn: each may use a core
-    // up to its deadline, and a flood of costly ones must not take every core from
-    // the sequencer and the pages. A wait longer than a search's own deadline is
-    // answered 503, the load being others'.
-    let _turn = tokio::time::timeout(indexer::SEARCH_DEADLINE, state.searches.acquire())
-        .await
-        .map_err(|_| ApiError::Busy("searches"))?
-        .map_err(|_| ApiError::Internal("the search queue is closed"))?;
+    // Each search may use a core up to its deadline, which is also how long it waits
+    // for its turn.
+    let _turn = state.searches.take().await?;
     let index = state.search.clone();
     let budget = indexer::Budget::default();
     // This future is dropped when the client goes away (hyper drops it with the
