@@ -50,8 +50,9 @@ pub(crate) enum ApiError {
     HeadersTooLarge(usize, usize),
     #[error("{0}")]
     Internal(&'static str),
+    /// Too many reads of a kind at once; retry after the given seconds.
     #[error("too many {0} at once; retry in a moment")]
-    Busy(&'static str),
+    Busy(&'static str, u64),
     #[error(transparent)]
     Photo(#[from] PhotoError),
     #[error(transparent)]
@@ -70,7 +71,7 @@ impl ApiError {
             ApiError::UriTooLong(_) => StatusCode::URI_TOO_LONG,
             ApiError::HeadersTooLarge(..) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Busy(..) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::RateLimited(..) => StatusCode::TOO_MANY_REQUESTS,
@@ -169,7 +170,7 @@ impl ApiError {
             | ApiError::UriTooLong(_)
             | ApiError::HeadersTooLarge(..) => "request_limit",
             ApiError::Internal(_) => "internal",
-            ApiError::Busy(_) => "busy",
+            ApiError::Busy(..) => "busy",
             ApiError::Photo(_) => "bad_photo",
             ApiError::PhotoStore(StoreError::Full(_)) => "photo_store_full",
             ApiError::PhotoStore(StoreError::Io(_)) => "storage",
@@ -251,10 +252,10 @@ impl IntoResponse for ApiError {
                     .headers_mut()
                     .insert(axum::http::header::RETRY_AFTER, seconds.into());
             }
-            ApiError::Busy(_) => {
+            ApiError::Busy(_, seconds) => {
                 response
                     .headers_mut()
-                    .insert(axum::http::header::RETRY_AFTER, 1.into());
+                    .insert(axum::http::header::RETRY_AFTER, seconds.into());
             }
             _ if status == StatusCode::SERVICE_UNAVAILABLE => {
                 response

@@ -190,6 +190,7 @@ pub async fn start(
         .context("opening the photo store")?;
     let (node, stopping_store) = (sequencer.clone(), store.clone());
     let metrics = Arc::new(metrics::Metrics::new(sequencer.batch_metrics()));
+    let pool_connections = store.pool().options().get_max_connections() as usize;
     let state = AppState(Arc::new(Shared {
         reader: LogReader::new(store.clone(), heads),
         store,
@@ -200,8 +201,16 @@ pub async fn start(
         origin: origin.clone(),
         vkey: vkey.clone(),
         body_timeout: config.connections.body_timeout,
+        // Two searches a core, so that one waiting on its stored documents does not
+        // leave a core idle.
         searches: turns::Turns::new(turns::per_core(2), indexer::SEARCH_DEADLINE, "searches"),
-        totals: turns::Turns::new(turns::per_core(1), TOTALS_WAIT, "totals"),
+        // One totals a core, and never more than a quarter of the pool's connections,
+        // each of which one holds for its whole run.
+        totals: turns::Turns::new(
+            turns::per_core(1).min(pool_connections / 4).max(1),
+            TOTALS_WAIT,
+            "totals",
+        ),
         photos: Arc::new(photos),
         metrics,
         readiness: config.readiness,
