@@ -211,8 +211,12 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        // A full photo store is the operator's limit, said as such; other 5xx are faults.
-        let limit = matches!(self, ApiError::PhotoStore(StoreError::Full(_)));
+        // A full photo store is the operator's limit and too many costly reads at once
+        // a passing load, both said as such; other 5xx are faults.
+        let limit = matches!(
+            self,
+            ApiError::PhotoStore(StoreError::Full(_)) | ApiError::Busy(..)
+        );
         let body = match self.storage_condition() {
             // The operator's matters, said as such; the database's own words go to the log.
             Some(Condition::Full) => {
@@ -316,4 +320,21 @@ pub(crate) async fn json_refusals(
         }
     }
     json
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn too_many_reads_at_once_is_said_as_such_with_when_to_retry() {
+        let response = ApiError::Busy("totals", 30).into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[axum::http::header::RETRY_AFTER], "30");
+        let body = axum::body::to_bytes(response.into_body(), 1024)
+            .await
+            .expect("a short body");
+        let body: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+        assert_eq!(body["error"], "too many totals at once; retry in a moment");
+    }
 }
