@@ -12,14 +12,14 @@
 //! exactly what its own statement would have read, for as long as no row it holds has
 //! changed. The batch's own posts and chain wait to be written (`posts`, `chain`), and
 //! a rule adds what waits to what either gives, so only the entries that write such
-//! rows directly end it: a need's update forgets what was read of that need (and of
-//! its organisation, if it closed), a moderator's verdict on an organisation what was
-//! read of it, a role, a verdict on a post, a clock reading or an erasure everything
-//! (see `admitted`), and so do writing the waiting posts before the batch's end
-//! (organisations), the rules' flush and discard, and the next batch. New rows are never stale: what the batch
-//! registered or posted was not read ahead. What was not read ahead is read alone
-//! through the same statement, so a verdict never depends on what was read ahead, only
-//! its cost does.
+//! rows directly end it: a need's update forgets what was read of that need (and of its
+//! organisation, if it closed), a moderator's verdict on an organisation what was read
+//! of it, a role, a verdict on a post, a clock reading or an erasure everything (see
+//! `admitted`), and so do writing the waiting posts before the batch's end
+//! (organisations), the rules' flush and discard, and the next batch. New rows are
+//! never stale: what the batch registered or posted was not read ahead. What was not
+//! read ahead is read alone through the same statement, so a verdict never depends on
+//! what was read ahead, only its cost does.
 
 use super::{is_member_column, need_columns, quantities_in, LinkRef, NeedRef, OrgFacts, LOG_TIME};
 use ledger::body::Body;
